@@ -1,0 +1,103 @@
+# runf: one place for flags.  `make` builds, `make check` installs what is
+# missing and runs every test, `make demo` shows it working, `make bench`
+# measures it against crun and runc.
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+BUILD ?= build
+PREFIX ?= /usr/local
+
+WARNINGS = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wformat=2 \
+           -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -D_GNU_SOURCE -Isrc/lib \
+             -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
+SAN_CFLAGS = -std=gnu11 $(WARNINGS) -O1 -g -D_GNU_SOURCE -Isrc/lib \
+             -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined -MMD -MP
+
+# Every shared library costs start time, so runf links its few libraries
+# statically and only libc dynamically.
+RUNTIME_PKGS = jansson libseccomp libcap
+RUNTIME_LIBS = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs $(RUNTIME_PKGS)) -Wl,-Bdynamic
+RUNTIME_LIBS_DYN = $(shell $(PKG_CONFIG) --libs $(RUNTIME_PKGS))
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
+
+COMMON_SRCS = $(wildcard src/lib/common/*.c)
+RUNTIME_SRCS = $(wildcard src/lib/runtime/*.c src/lib/runtime/linux/*.c)
+RUNF_SRCS = $(wildcard src/runf/*.c)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+HELPER_SRCS = $(wildcard tests/helpers/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+sanobj = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
+
+LIB_OBJS = $(call obj,$(COMMON_SRCS) $(RUNTIME_SRCS))
+LIB_SANOBJS = $(call sanobj,$(COMMON_SRCS) $(RUNTIME_SRCS))
+UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+UNIT_SANBINS = $(patsubst tests/unit/%.c,$(BUILD)/unit-san/%,$(UNIT_SRCS))
+HELPER_BINS = $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
+
+.PHONY: all deps check unit integration demo bench clean install fixtures
+all: $(BUILD)/bin/runf
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libruntime.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libruntime-san.a: $(LIB_SANOBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/runf: $(call obj,$(RUNF_SRCS)) $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(RUNTIME_LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS)
+
+$(BUILD)/unit-san/%: tests/unit/%.c $(BUILD)/libruntime-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS)
+
+# Static test programs that run inside the busybox rootfs.
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
+
+fixtures: $(HELPER_BINS)
+	scripts/make-fixtures.sh $(BUILD)/fixtures $(BUILD)/helpers
+
+deps:
+	@scripts/install-deps.sh
+
+unit: $(UNIT_BINS) $(UNIT_SANBINS)
+
+check: deps
+	$(MAKE) all unit fixtures
+	@scripts/run-tests.sh $(BUILD)
+
+demo: deps
+	$(MAKE) all fixtures
+	@scripts/demo.sh $(BUILD)
+
+bench: deps
+	$(MAKE) all fixtures
+	@bench/runtime.sh $(BUILD)
+
+install: all
+	install -D -m 0755 $(BUILD)/bin/runf $(DESTDIR)$(PREFIX)/bin/runf
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

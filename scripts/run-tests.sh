@@ -1,0 +1,81 @@
+#!/bin/bash
+# Run every test: the unit tests (plain and under ASan+UBSan), then the
+# integration tests as root and as an unprivileged user.  The last line is
+# "N passed, N failed" (", N skipped" when any were); the exit status is
+# non-zero when anything failed.
+set -u
+build=$(cd "$1" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+logs=$(mktemp -d /tmp/runf-logs.XXXXXX)
+stage=$(mktemp -d /tmp/runf-check.XXXXXX)
+xdg=""
+cleanup() {
+  rm -rf "$stage" "$logs"
+  [ -n "$xdg" ] && rm -rf "$xdg"
+}
+trap cleanup EXIT
+
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+
+# --- unit tests -------------------------------------------------------------
+for t in "$build"/unit/test_* "$build"/unit-san/test_*; do
+  [ -x "$t" ] || continue
+  kind=$(basename "$(dirname "$t")")
+  name="$kind/$(basename "$t")"
+  log="$logs/unit-${kind}-$(basename "$t").tap"
+  CMOCKA_MESSAGE_OUTPUT=TAP ASAN_OPTIONS=detect_leaks=1 \
+    timeout 300 "$t" >"$log" 2>"$log.err"
+  rc=$?
+  sed "s/^/[$name] /" "$log"
+  if [ $rc -ne 0 ] && ! grep -q '^not ok' "$log"; then
+    echo "not ok - $name exited with status $rc" >>"$log"
+    echo "[$name] not ok - exited with status $rc"
+    sed 's/^/    /' "$log.err" | head -40
+  elif grep -q '^not ok' "$log"; then
+    sed 's/^/    /' "$log.err" | head -40
+  fi
+done
+
+# --- integration tests -----------------------------------------------------
+# Staged where an unprivileged user can read them, whatever the checkout's
+# permissions are.
+chmod 755 "$stage"
+mkdir -p "$stage/build"
+cp -a "$build/bin" "$build/fixtures" "$stage/build/"
+[ -d "$build/helpers" ] && cp -a "$build/helpers" "$stage/build/"
+mkdir -p "$stage/tests"
+cp -a "$top/tests/integration" "$stage/tests/"
+chmod -R a+rX "$stage"
+
+run_bats() { # label user
+  local label=$1 log="$logs/integration-$1.tap"
+  shift
+  "$@" bats --tap -r "$stage/tests/integration" >"$log" 2>&1
+  sed "s/^/[$label] /" "$log"
+}
+
+run_bats root env RUNF_TEST_TOP="$stage"
+
+if "$top/scripts/test-user.sh" >/dev/null; then
+  user=runftest
+  xdg=$(mktemp -d /tmp/runf-xdg.XXXXXX)
+  chown "$user:" "$xdg"
+  chmod 700 "$xdg"
+  run_bats rootless runuser -u "$user" -- env -i PATH="$PATH" HOME="$xdg" \
+    XDG_RUNTIME_DIR="$xdg" BATS_TEST_TIMEOUT="$BATS_TEST_TIMEOUT" RUNF_TEST_TOP="$stage"
+else
+  echo "not ok - could not create the unprivileged test user" >"$logs/integration-user.tap"
+fi
+
+# --- summary ----------------------------------------------------------------
+cat "$logs"/*.tap | awk '
+  /^not ok/ { failed++; names = names "\n  " $0; next }
+  /^ok / && /# (skip|SKIP)/ { skipped++; next }
+  /^ok / { passed++ }
+  END {
+    if (failed) print "\nFailed:" names
+    line = sprintf("%d passed, %d failed", passed, failed)
+    if (skipped) line = line sprintf(", %d skipped", skipped)
+    print line
+    exit failed ? 1 : 0
+  }'

@@ -1,0 +1,664 @@
+#include "container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "linux/init.h"
+#include "linux/sync.h"
+#include "linux/syscalls.h"
+#include "linux/terminal.h"
+#include "linux/userns.h"
+
+/* Move an internal fd above the range the caller passes into the container,
+   so that --preserve-fds can never hand it the sync socket. */
+static int
+fd_above (int fd, int min, rf_error_t *err)
+{
+  int moved;
+  if (fd >= min)
+    return fd;
+  moved = fcntl (fd, F_DUPFD_CLOEXEC, min);
+  close (fd);
+  if (moved < 0)
+    return rf_error_sys (err, "dup");
+  return moved;
+}
+
+static int
+resolve_rootfs (const rf_spec_t *spec, const char *bundle, char **out, rf_error_t *err)
+{
+  cleanup_free char *path = spec->root_path[0] == '/'
+                                ? xstrdup (spec->root_path)
+                                : xasprintf ("%s/%s", bundle, spec->root_path);
+  char *real = realpath (path, NULL);
+  struct stat st;
+
+  if (real == NULL)
+    return rf_error_sys (err, "root.path `%s`", path);
+  if (stat (real, &st) < 0 || !S_ISDIR (st.st_mode))
+    {
+      free (real);
+      return rf_error_make (err, ENOTDIR, "root.path `%s`: not a directory", path);
+    }
+  *out = real;
+  return 0;
+}
+
+static int
+check_spec (const rf_create_opts_t *opts, const rf_spec_t *spec, rf_error_t *err)
+{
+  if (!spec->has_process)
+    return rf_error_make (err, EINVAL, "process: missing");
+  if (rf_spec_namespace (spec, CLONE_NEWNS) == NULL)
+    return rf_error_make (err, EINVAL, "linux.namespaces: runf needs a mount namespace");
+  if (spec->process.terminal && opts->console_socket == NULL && !opts->start_now)
+    return rf_error_make (err, EINVAL,
+                          "process.terminal: a detached container needs --console-socket");
+  if (opts->preserve_fds < 0 || opts->listen_fds < 0 || opts->listen_fds > opts->preserve_fds)
+    return rf_error_make (err, EINVAL, "--preserve-fds: must not be negative");
+  return 0;
+}
+
+/* Wait up to timeout_ms for the process behind pidfd (or pid) to exit. */
+static int
+wait_exit (int pidfd, pid_t pid, unsigned long long start_time, int timeout_ms)
+{
+  if (pidfd >= 0)
+    {
+      struct pollfd p = { .fd = pidfd, .events = POLLIN };
+      int r;
+      do
+        r = poll (&p, 1, timeout_ms);
+      while (r < 0 && errno == EINTR);
+      return r > 0 ? 0 : -1;
+    }
+  for (int waited = 0; waited < timeout_ms; waited += 5)
+    {
+      bool zombie;
+      unsigned long long t = rf_proc_start_time (pid, &zombie);
+      if (t == 0 || t != start_time || zombie)
+        return 0;
+      usleep (5000);
+    }
+  return -1;
+}
+
+static void
+reap_quietly (pid_t pid)
+{
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+static char *
+describe_death (pid_t pid)
+{
+  int status;
+  if (waitpid (pid, &status, WNOHANG) == pid)
+    {
+      if (WIFSIGNALED (status))
+        return xasprintf (" (killed by signal %d)", WTERMSIG (status));
+      if (WIFEXITED (status))
+        return xasprintf (" (exit status %d)", WEXITSTATUS (status));
+    }
+  return xstrdup ("");
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, rf_error_t *err)
+{
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  if (rf_write_file_atomic (path, buf, n, 0644, err) < 0)
+    return rf_error_wrap (err, "--pid-file");
+  return 0;
+}
+
+/* The parent's half of the setup protocol, until init says READY. */
+static int
+drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *spec,
+             pid_t stage_pid, int parent_fd, rf_error_t *err)
+{
+  for (;;)
+    {
+      rf_sync_msg_t msg;
+      int passfd = -1;
+      int r = rf_sync_recv (parent_fd, &msg, &passfd);
+
+      if (r < 0)
+        return rf_error_sys (err, "read from the container's init");
+      if (r == 0)
+        {
+          cleanup_free char *why = describe_death (stage_pid);
+          if (c->pid != stage_pid && c->pid > 0)
+            {
+              free (why);
+              why = describe_death (c->pid);
+            }
+          return rf_error_make (err, EPIPE, "the container's init exited during setup%s", why);
+        }
+      switch (msg.type)
+        {
+        case RF_SYNC_USERMAP:
+          if (rf_userns_write_maps (stage_pid, spec, err) < 0)
+            return -1;
+          if (rf_sync_send (parent_fd, RF_SYNC_USERMAP_DONE, 0, -1) < 0)
+            return rf_error_sys (err, "write to the container's init");
+          break;
+        case RF_SYNC_CHILD_PID:
+          reap_quietly (stage_pid);
+          c->pid = msg.pid;
+          if (c->pidfd >= 0)
+            close (c->pidfd);
+          c->pidfd = rf_pidfd_open (c->pid);
+          break;
+        case RF_SYNC_PTY:
+          if (passfd < 0)
+            return rf_error_make (err, EPROTO, "the container's init sent no pty");
+          if (opts->console_socket)
+            {
+              r = rf_console_socket_send (opts->console_socket, passfd, err);
+              close (passfd);
+              if (r < 0)
+                return -1;
+            }
+          else
+            c->pty_master = passfd;
+          break;
+        case RF_SYNC_READY:
+          return 0;
+        case RF_SYNC_ERROR:
+          if (passfd >= 0)
+            close (passfd);
+          return rf_error_make (err, msg.code, "%s", msg.text);
+        default:
+          if (passfd >= 0)
+            close (passfd);
+          return rf_error_make (err, EPROTO, "the container's init sent message %d", msg.type);
+        }
+    }
+}
+
+int
+rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
+                     rf_container_t **out, rf_error_t *err)
+{
+  cleanup_free char *bundle = NULL;
+  cleanup_free char *rootfs = NULL;
+  cleanup_free char *fifo = NULL;
+  cleanup_close int fifo_fd = -1;
+  int fds[2] = { -1, -1 };
+  int min_fd = 3 + opts->preserve_fds;
+  int new_flags = 0;
+  bool any_path = false;
+  rf_container_t *c;
+  rf_init_t ctx;
+  struct rf_clone_args args;
+  pid_t child;
+
+  if (rf_id_check (opts->id, err) < 0 || check_spec (opts, spec, err) < 0)
+    return -1;
+  bundle = realpath (opts->bundle ? opts->bundle : ".", NULL);
+  if (bundle == NULL)
+    return rf_error_sys (err, "bundle `%s`", opts->bundle ? opts->bundle : ".");
+  if (resolve_rootfs (spec, bundle, &rootfs, err) < 0)
+    return -1;
+
+  if (rf_mkdir_p (opts->state_root, 0700, err) < 0)
+    return rf_error_wrap (err, "state directory");
+  c = xzalloc (sizeof *c);
+  c->id = xstrdup (opts->id);
+  c->state_dir = rf_state_dir (opts->state_root, opts->id);
+  c->pidfd = c->sync_fd = c->pty_master = -1;
+  if (mkdir (c->state_dir, 0700) < 0)
+    {
+      int saved = errno;
+      free (c->state_dir);
+      c->state_dir = NULL; /* not ours: never remove it */
+      rf_container_free (c);
+      if (saved == EEXIST)
+        return rf_error_make (err, EEXIST, "container `%s` already exists", opts->id);
+      errno = saved;
+      return rf_error_sys (err, "create the state directory of `%s`", opts->id);
+    }
+
+  if (!opts->start_now)
+    {
+      fifo = xasprintf ("%s/exec.fifo", c->state_dir);
+      if (mkfifo (fifo, 0600) < 0)
+        {
+          rf_error_sys (err, "mkfifo `%s`", fifo);
+          goto fail;
+        }
+      /* Opened read-write so the open does not block; init keeps it and
+         blocks in read() until `start` writes a byte. */
+      fifo_fd = open (fifo, O_RDWR | O_CLOEXEC);
+      if (fifo_fd < 0 || (fifo_fd = fd_above (fifo_fd, min_fd, err)) < 0)
+        {
+          rf_error_sys (err, "open `%s`", fifo);
+          goto fail;
+        }
+    }
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    {
+      rf_error_sys (err, "socketpair");
+      goto fail;
+    }
+  if ((fds[0] = fd_above (fds[0], min_fd, err)) < 0
+      || (fds[1] = fd_above (fds[1], min_fd, err)) < 0)
+    goto fail;
+
+  for (size_t i = 0; i < spec->n_namespaces; i++)
+    {
+      if (spec->namespaces[i].path)
+        any_path = true;
+      else
+        new_flags |= spec->namespaces[i].flag;
+    }
+  memset (&ctx, 0, sizeof ctx);
+  ctx.spec = spec;
+  ctx.id = opts->id;
+  ctx.rootfs = rootfs;
+  ctx.bundle = bundle;
+  ctx.sync_fd = fds[1];
+  ctx.fifo_fd = fifo_fd;
+  ctx.preserve_fds = opts->preserve_fds;
+  ctx.listen_fds = opts->listen_fds;
+  ctx.no_pivot = opts->no_pivot;
+  ctx.no_new_keyring = opts->no_new_keyring;
+  ctx.userns = rf_spec_namespace (spec, CLONE_NEWUSER) != NULL || rf_userns_nested_p ();
+  /* The fast path: clone3 makes every namespace at once.  Joining one by
+     path, or time offsets (which must be written before anyone enters the
+     new time namespace), need the step-by-step path. */
+  ctx.clone_namespaces = !any_path && !spec->has_time_offsets;
+  if (!ctx.clone_namespaces)
+    {
+      const rf_namespace_t *pidns = rf_spec_namespace (spec, CLONE_NEWPID);
+      ctx.unshare_flags = new_flags;
+      ctx.second_fork = (new_flags & (CLONE_NEWPID | CLONE_NEWTIME)) || (pidns && pidns->path);
+      /* init will be a grandchild; as subreaper this process can still
+         wait for it. */
+      if (ctx.second_fork && prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        {
+          rf_error_sys (err, "become a subreaper");
+          goto fail;
+        }
+    }
+
+  memset (&args, 0, sizeof args);
+  args.flags = CLONE_PIDFD | (ctx.clone_namespaces ? (uint64_t) new_flags : 0);
+  args.pidfd = (uint64_t) (uintptr_t) &c->pidfd;
+  args.exit_signal = SIGCHLD;
+  child = rf_clone3 (&args);
+  if (child < 0 && errno == ENOSYS && !(args.flags & CLONE_NEWTIME))
+    child = rf_clone_legacy (args.flags, &c->pidfd);
+  if (child < 0)
+    {
+      rf_error_sys (err, "clone the container's init");
+      goto fail;
+    }
+  if (child == 0)
+    {
+      close (fds[0]);
+      rf_init_main (&ctx);
+    }
+  close (fds[1]);
+  fds[1] = -1;
+  c->sync_fd = fds[0];
+  fds[0] = -1;
+  c->child = true;
+  c->pid = child;
+  if (fifo_fd >= 0)
+    {
+      close (fifo_fd);
+      fifo_fd = -1;
+    }
+
+  if (drive_setup (c, opts, spec, child, c->sync_fd, err) < 0)
+    {
+      rf_error_wrap (err, "create container `%s`", opts->id);
+      goto fail;
+    }
+
+  {
+    rf_state_t st = {
+      .id = (char *) opts->id,
+      .pid = c->pid,
+      .start_time = rf_proc_start_time (c->pid, NULL),
+      .mnt_ns = rf_proc_mnt_ns (c->pid),
+      .bundle = bundle,
+      .rootfs = rootfs,
+      .created = rf_time_now_rfc3339 (),
+      .owner = geteuid (),
+      .annotations = spec->annotations,
+      .rootless = opts->rootless,
+      .own_pidns = rf_spec_namespace (spec, CLONE_NEWPID) != NULL,
+    };
+    int r = rf_state_write (c->state_dir, &st, err);
+    free (st.created);
+    if (r < 0)
+      goto fail;
+  }
+  if (opts->pid_file && write_pid_file (opts->pid_file, c->pid, err) < 0)
+    goto fail;
+  if (!opts->start_now)
+    {
+      /* Done with setup: init blocks on the fifo, runf is free to exit. */
+      close (c->sync_fd);
+      c->sync_fd = -1;
+    }
+  *out = c;
+  return 0;
+
+fail:
+  if (fds[0] >= 0)
+    close (fds[0]);
+  if (fds[1] >= 0)
+    close (fds[1]);
+  rf_container_abort (c);
+  return -1;
+}
+
+int
+rf_container_start_now (rf_container_t *c, rf_error_t *err)
+{
+  rf_sync_msg_t msg;
+  int r;
+
+  if (rf_sync_send (c->sync_fd, RF_SYNC_START, 0, -1) < 0)
+    return rf_error_sys (err, "start container `%s`", c->id);
+  /* The sync socket is close-on-exec: EOF means the exec happened. */
+  r = rf_sync_recv (c->sync_fd, &msg, NULL);
+  close (c->sync_fd);
+  c->sync_fd = -1;
+  if (r < 0)
+    return rf_error_sys (err, "start container `%s`", c->id);
+  if (r > 0 && msg.type == RF_SYNC_ERROR)
+    return rf_error_make (err, msg.code, "start container `%s`: %s", c->id, msg.text);
+  return 0;
+}
+
+void
+rf_container_abort (rf_container_t *c)
+{
+  if (c == NULL)
+    return;
+  if (c->pid > 0)
+    {
+      if (c->pidfd >= 0)
+        rf_pidfd_send_signal (c->pidfd, SIGKILL);
+      else
+        kill (c->pid, SIGKILL);
+      if (c->child)
+        reap_quietly (c->pid);
+    }
+  if (c->state_dir)
+    {
+      rf_error_t ignored = NULL;
+      rf_rm_rf (c->state_dir, &ignored);
+      rf_error_free (&ignored);
+    }
+  rf_container_free (c);
+}
+
+void
+rf_container_free (rf_container_t *c)
+{
+  if (c == NULL)
+    return;
+  if (c->pidfd >= 0)
+    close (c->pidfd);
+  if (c->sync_fd >= 0)
+    close (c->sync_fd);
+  if (c->pty_master >= 0)
+    close (c->pty_master);
+  free (c->id);
+  free (c->state_dir);
+  free (c);
+}
+
+/* A pidfd for the container's init that is known to be the same process
+   runf started: the start time is checked after the pidfd pins it. */
+static int
+open_init (const rf_state_t *st)
+{
+  int pidfd;
+  if (!rf_state_alive_p (st))
+    return -1;
+  pidfd = rf_pidfd_open (st->pid);
+  if (pidfd < 0)
+    return errno == ENOSYS ? -2 : -1;
+  if (!rf_state_alive_p (st))
+    {
+      close (pidfd);
+      return -1;
+    }
+  return pidfd;
+}
+
+static int
+send_signal (const rf_state_t *st, int pidfd, int sig)
+{
+  if (pidfd >= 0)
+    return rf_pidfd_send_signal (pidfd, sig);
+  return kill (st->pid, sig);
+}
+
+/* Every process in the container's pid namespace (the container has one of
+   its own, so this is all of them). */
+static void
+signal_pidns (const rf_state_t *st, int sig)
+{
+  char path[64];
+  struct stat init_ns, ns;
+  DIR *proc;
+  struct dirent *de;
+
+  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) st->pid);
+  if (stat (path, &init_ns) < 0)
+    return;
+  proc = opendir ("/proc");
+  if (proc == NULL)
+    return;
+  while ((de = readdir (proc)) != NULL)
+    {
+      int pid = atoi (de->d_name);
+      if (pid <= 0 || pid == st->pid)
+        continue;
+      snprintf (path, sizeof path, "/proc/%d/ns/pid", pid);
+      if (stat (path, &ns) == 0 && ns.st_ino == init_ns.st_ino && ns.st_dev == init_ns.st_dev)
+        kill (pid, sig);
+    }
+  closedir (proc);
+}
+
+int
+rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error_t *err)
+{
+  rf_state_t st;
+  int pidfd, r;
+
+  if (rf_state_read (root, id, &st, err) < 0)
+    return -1;
+  pidfd = open_init (&st);
+  if (pidfd == -1)
+    {
+      rf_state_clear (&st);
+      return rf_error_make (err, ESRCH, "container `%s` is not running", id);
+    }
+  if (all && st.own_pidns)
+    signal_pidns (&st, sig);
+  r = send_signal (&st, pidfd, sig);
+  if (r < 0)
+    rf_error_sys (err, "kill container `%s`", id);
+  if (pidfd >= 0)
+    close (pidfd);
+  rf_state_clear (&st);
+  return r < 0 ? -1 : 0;
+}
+
+int
+rf_container_start (const char *root, const char *id, rf_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+  cleanup_free char *fifo = NULL;
+  cleanup_close int lock = -1;
+  cleanup_close int fd = -1;
+  rf_state_t st;
+  rf_status_t status;
+
+  if (rf_state_read (root, id, &st, err) < 0)
+    return -1;
+  dir = rf_state_dir (root, id);
+  lock = rf_state_lock (dir, err);
+  if (lock < 0)
+    {
+      rf_state_clear (&st);
+      return -1;
+    }
+  status = rf_state_status (root, &st);
+  rf_state_clear (&st);
+  if (status == RF_STATUS_STOPPED)
+    return rf_error_make (err, EINVAL, "cannot start container `%s`: it has stopped", id);
+  if (status != RF_STATUS_CREATED)
+    return rf_error_make (err, EINVAL, "cannot start container `%s`: it is already %s", id,
+                          rf_status_name (status));
+  fifo = xasprintf ("%s/exec.fifo", dir);
+  fd = open (fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENXIO
+               ? rf_error_make (err, ESRCH, "cannot start container `%s`: its init is gone", id)
+               : rf_error_sys (err, "open `%s`", fifo);
+  if (write (fd, "0", 1) != 1)
+    return rf_error_sys (err, "start container `%s`", id);
+  unlink (fifo);
+  return 0;
+}
+
+int
+rf_container_remove_state (const char *root, const char *id, rf_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+  if (rf_id_check (id, err) < 0)
+    return -1;
+  dir = rf_state_dir (root, id);
+  return rf_rm_rf (dir, err);
+}
+
+int
+rf_container_delete (const char *root, const char *id, bool force, rf_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+  cleanup_close int lock = -1;
+  rf_state_t st;
+  rf_status_t status;
+  struct stat sb;
+  int pidfd;
+
+  if (rf_id_check (id, err) < 0)
+    return -1;
+  dir = rf_state_dir (root, id);
+  if (stat (dir, &sb) < 0)
+    return rf_error_make (err, ENOENT, "container `%s` does not exist", id);
+  lock = rf_state_lock (dir, err);
+  if (lock < 0)
+    return -1;
+  if (rf_state_read (root, id, &st, NULL) < 0)
+    {
+      /* A state directory without state.json is what a create that was
+         killed midway leaves; its init died with the create's socket. */
+      return rf_rm_rf (dir, err);
+    }
+  status = rf_state_status (root, &st);
+  if (status == RF_STATUS_RUNNING && !force)
+    {
+      rf_state_clear (&st);
+      return rf_error_make (err, EBUSY,
+                            "cannot delete container `%s` that is not stopped: running (use --force)", id);
+    }
+  if (status != RF_STATUS_STOPPED)
+    {
+      pidfd = open_init (&st);
+      if (pidfd != -1)
+        {
+          if (st.own_pidns)
+            signal_pidns (&st, SIGKILL);
+          send_signal (&st, pidfd, SIGKILL);
+          if (wait_exit (pidfd, st.pid, st.start_time, 10000) < 0)
+            {
+              if (pidfd >= 0)
+                close (pidfd);
+              rf_state_clear (&st);
+              return rf_error_make (err, ETIMEDOUT, "delete container `%s`: its init did not die", id);
+            }
+          if (pidfd >= 0)
+            close (pidfd);
+        }
+    }
+  rf_state_clear (&st);
+  return rf_rm_rf (dir, err);
+}
+
+static const struct
+{
+  const char *name;
+  int sig;
+} signal_names[] = {
+  { "HUP", SIGHUP },       { "INT", SIGINT },       { "QUIT", SIGQUIT },
+  { "ILL", SIGILL },       { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },
+  { "IOT", SIGIOT },       { "BUS", SIGBUS },       { "FPE", SIGFPE },
+  { "KILL", SIGKILL },     { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+  { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },
+  { "TERM", SIGTERM },     { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },
+  { "CLD", SIGCHLD },      { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+  { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU },
+  { "URG", SIGURG },       { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ },
+  { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },     { "WINCH", SIGWINCH },
+  { "IO", SIGIO },         { "POLL", SIGPOLL },     { "PWR", SIGPWR },
+  { "SYS", SIGSYS },
+};
+
+int
+rf_signal_parse (const char *s)
+{
+  unsigned long long n;
+  if (s == NULL || *s == '\0')
+    return -1;
+  if (rf_parse_uint64 (s, SIGRTMAX, &n) == 0)
+    return n >= 1 ? (int) n : -1;
+  if (strncasecmp (s, "SIG", 3) == 0)
+    s += 3;
+  for (size_t i = 0; i < ARRAY_SIZE (signal_names); i++)
+    if (strcasecmp (s, signal_names[i].name) == 0)
+      return signal_names[i].sig;
+  if (strncasecmp (s, "RTMIN", 5) == 0)
+    {
+      if (s[5] == '\0')
+        return SIGRTMIN;
+      if (s[5] == '+' && rf_parse_uint64 (s + 6, SIGRTMAX - SIGRTMIN, &n) == 0)
+        return SIGRTMIN + (int) n;
+    }
+  if (strncasecmp (s, "RTMAX", 5) == 0)
+    {
+      if (s[5] == '\0')
+        return SIGRTMAX;
+      if (s[5] == '-' && rf_parse_uint64 (s + 6, SIGRTMAX - SIGRTMIN, &n) == 0)
+        return SIGRTMAX - (int) n;
+    }
+  return -1;
+}

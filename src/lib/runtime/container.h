@@ -1,0 +1,62 @@
+/* Container lifecycle, the parent's side: create (clone the init and walk
+ * it through setup), start, kill, delete, state.  The CLI and runfd both
+ * call these; nothing here prints. */
+#ifndef RF_CONTAINER_H
+#define RF_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "spec.h"
+#include "state.h"
+
+typedef struct
+{
+  const char *id;
+  const char *bundle;     /* NULL: the current directory */
+  const char *state_root; /* where the state directories live */
+  const char *pid_file;
+  const char *console_socket;
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds; /* fds 3.. passed into the container (LISTEN_FDS included) */
+  int listen_fds;
+  bool rootless;
+  /* Started by the creator over the sync socket (`run`, runfd): no
+     exec.fifo, and the caller must call rf_container_start_now. */
+  bool start_now;
+} rf_create_opts_t;
+
+typedef struct
+{
+  char *id;
+  char *state_dir;
+  pid_t pid;      /* init, as this process sees it */
+  int pidfd;      /* -1 where pidfds are missing */
+  int sync_fd;    /* -1 once started */
+  int pty_master; /* -1 unless a terminal was made and not sent away */
+  bool child;     /* init is this process's child (waitpid works) */
+} rf_container_t;
+
+/* Create the container described by spec; on failure nothing of it is left
+   (no process, no state directory). */
+int rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
+                         rf_container_t **out, rf_error_t *err);
+/* For start_now containers: exec the process and wait until it has. */
+int rf_container_start_now (rf_container_t *c, rf_error_t *err);
+/* Kill what is left of a half-made container and remove its state. */
+void rf_container_abort (rf_container_t *c);
+void rf_container_free (rf_container_t *c);
+
+/* The commands on an existing container, by id. */
+int rf_container_start (const char *root, const char *id, rf_error_t *err);
+int rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error_t *err);
+int rf_container_delete (const char *root, const char *id, bool force, rf_error_t *err);
+/* Remove the state of a stopped container (after `run`). */
+int rf_container_remove_state (const char *root, const char *id, rf_error_t *err);
+
+/* Signal by name ("KILL", "SIGKILL") or number; -1 when unknown. */
+int rf_signal_parse (const char *s);
+
+#endif

@@ -1,0 +1,140 @@
+#include "caps.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static const char *const cap_names[] = {
+  [CAP_CHOWN] = "CAP_CHOWN",
+  [CAP_DAC_OVERRIDE] = "CAP_DAC_OVERRIDE",
+  [CAP_DAC_READ_SEARCH] = "CAP_DAC_READ_SEARCH",
+  [CAP_FOWNER] = "CAP_FOWNER",
+  [CAP_FSETID] = "CAP_FSETID",
+  [CAP_KILL] = "CAP_KILL",
+  [CAP_SETGID] = "CAP_SETGID",
+  [CAP_SETUID] = "CAP_SETUID",
+  [CAP_SETPCAP] = "CAP_SETPCAP",
+  [CAP_LINUX_IMMUTABLE] = "CAP_LINUX_IMMUTABLE",
+  [CAP_NET_BIND_SERVICE] = "CAP_NET_BIND_SERVICE",
+  [CAP_NET_BROADCAST] = "CAP_NET_BROADCAST",
+  [CAP_NET_ADMIN] = "CAP_NET_ADMIN",
+  [CAP_NET_RAW] = "CAP_NET_RAW",
+  [CAP_IPC_LOCK] = "CAP_IPC_LOCK",
+  [CAP_IPC_OWNER] = "CAP_IPC_OWNER",
+  [CAP_SYS_MODULE] = "CAP_SYS_MODULE",
+  [CAP_SYS_RAWIO] = "CAP_SYS_RAWIO",
+  [CAP_SYS_CHROOT] = "CAP_SYS_CHROOT",
+  [CAP_SYS_PTRACE] = "CAP_SYS_PTRACE",
+  [CAP_SYS_PACCT] = "CAP_SYS_PACCT",
+  [CAP_SYS_ADMIN] = "CAP_SYS_ADMIN",
+  [CAP_SYS_BOOT] = "CAP_SYS_BOOT",
+  [CAP_SYS_NICE] = "CAP_SYS_NICE",
+  [CAP_SYS_RESOURCE] = "CAP_SYS_RESOURCE",
+  [CAP_SYS_TIME] = "CAP_SYS_TIME",
+  [CAP_SYS_TTY_CONFIG] = "CAP_SYS_TTY_CONFIG",
+  [CAP_MKNOD] = "CAP_MKNOD",
+  [CAP_LEASE] = "CAP_LEASE",
+  [CAP_AUDIT_WRITE] = "CAP_AUDIT_WRITE",
+  [CAP_AUDIT_CONTROL] = "CAP_AUDIT_CONTROL",
+  [CAP_SETFCAP] = "CAP_SETFCAP",
+  [CAP_MAC_OVERRIDE] = "CAP_MAC_OVERRIDE",
+  [CAP_MAC_ADMIN] = "CAP_MAC_ADMIN",
+  [CAP_SYSLOG] = "CAP_SYSLOG",
+  [CAP_WAKE_ALARM] = "CAP_WAKE_ALARM",
+  [CAP_BLOCK_SUSPEND] = "CAP_BLOCK_SUSPEND",
+  [CAP_AUDIT_READ] = "CAP_AUDIT_READ",
+  [CAP_PERFMON] = "CAP_PERFMON",
+  [CAP_BPF] = "CAP_BPF",
+  [CAP_CHECKPOINT_RESTORE] = "CAP_CHECKPOINT_RESTORE",
+};
+
+int
+rf_cap_from_name (const char *name)
+{
+  for (size_t i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
+    if (cap_names[i] && strcmp (cap_names[i], name) == 0)
+      return (int) i;
+  return -1;
+}
+
+const char *
+rf_cap_name (int cap)
+{
+  if (cap < 0 || (size_t) cap >= sizeof cap_names / sizeof cap_names[0])
+    return "CAP_UNKNOWN";
+  return cap_names[cap];
+}
+
+int
+rf_cap_last (void)
+{
+  static int last = -1;
+  char buf[16] = "";
+  FILE *f;
+
+  if (last >= 0)
+    return last;
+  last = CAP_LAST_CAP;
+  f = fopen ("/proc/sys/kernel/cap_last_cap", "re");
+  if (f)
+    {
+      if (fgets (buf, sizeof buf, f))
+        last = atoi (buf);
+      fclose (f);
+    }
+  return last;
+}
+
+int
+rf_caps_drop_bounding (const rf_caps_t *caps, rf_error_t *err)
+{
+  int last = rf_cap_last ();
+  for (int cap = 0; cap <= last; cap++)
+    {
+      if (caps->bounding & (1ULL << cap))
+        continue;
+      if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+        return rf_error_sys (err, "drop %s from the bounding set",
+                             rf_cap_name (cap));
+    }
+  return 0;
+}
+
+int
+rf_caps_apply (const rf_caps_t *caps, rf_error_t *err)
+{
+  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct data[2];
+  int last = rf_cap_last ();
+
+  for (int i = 0; i < 2; i++)
+    {
+      data[i].effective = (uint32_t) (caps->effective >> (32 * i));
+      data[i].permitted = (uint32_t) (caps->permitted >> (32 * i));
+      data[i].inheritable = (uint32_t) (caps->inheritable >> (32 * i));
+    }
+  if (syscall (SYS_capset, &hdr, data) < 0)
+    return rf_error_sys (err, "set capabilities");
+
+  if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0
+      && errno != EINVAL)
+    return rf_error_sys (err, "clear ambient capabilities");
+  for (int cap = 0; cap <= last; cap++)
+    {
+      if (!(caps->ambient & (1ULL << cap)))
+        continue;
+      /* The kernel only raises an ambient capability that is also permitted
+         and inheritable; runc's default spec lists ambient capabilities
+         without inheritable ones, and runc and crun skip those too. */
+      if (!(caps->permitted & caps->inheritable & (1ULL << cap)))
+        continue;
+      if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+        return rf_error_sys (err, "raise ambient %s", rf_cap_name (cap));
+    }
+  return 0;
+}

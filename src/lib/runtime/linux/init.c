@@ -1,0 +1,333 @@
+/* The container's init, from clone to exec, in the order the kernel needs:
+ *
+ *   join namespaces by path, unshare the new ones (unless clone3 made them)
+ *   ask runf for the id maps, become root of the user namespace
+ *   fork once more when a pid or time namespace only applies to children
+ *   hostname, the rootfs and its mounts, /dev, pivot_root
+ *   terminal, sysctl, masked and read-only paths, read-only root
+ *   oom score, rlimits, cwd, groups/uid/gid, capabilities, no_new_privs
+ *   READY to runf; wait for start (exec.fifo, or the sync socket); exec
+ *
+ * Every failure travels back to runf over the sync socket as one message,
+ * so the user sees one line naming what failed. */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "devices.h"
+#include "mounts.h"
+#include "process.h"
+#include "sync.h"
+#include "syscalls.h"
+#include "terminal.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+/* The order of joining: the user namespace first, so that the others are
+   entered with the privileges it grants; mount last, since after it the
+   paths of the others may no longer resolve. */
+static const int join_order[] = {
+  CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
+  CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS,
+};
+
+static int
+join_namespaces (const rf_spec_t *spec, rf_error_t *err)
+{
+  int fds[ARRAY_SIZE (join_order)];
+  int ret = 0;
+
+  /* Open every path before entering any: after setns(mnt) or setns(user)
+     the other paths may not be reachable any more. */
+  for (size_t i = 0; i < ARRAY_SIZE (join_order); i++)
+    {
+      const rf_namespace_t *ns = rf_spec_namespace (spec, join_order[i]);
+      fds[i] = -1;
+      if (ns == NULL || ns->path == NULL)
+        continue;
+      fds[i] = open (ns->path, O_RDONLY | O_CLOEXEC);
+      if (fds[i] < 0)
+        {
+          ret = rf_error_sys (err, "linux.namespaces: open %s namespace `%s`", ns->type, ns->path);
+          break;
+        }
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (join_order) && ret == 0; i++)
+    {
+      if (fds[i] < 0)
+        continue;
+      if (setns (fds[i], join_order[i]) < 0)
+        {
+          const rf_namespace_t *ns = rf_spec_namespace (spec, join_order[i]);
+          ret = rf_error_sys (err, "linux.namespaces: join %s namespace `%s`", ns->type, ns->path);
+        }
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (join_order); i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  return ret;
+}
+
+static int
+write_time_offsets (const rf_spec_t *spec, rf_error_t *err)
+{
+  char buf[128];
+  int n;
+  if (!spec->has_time_offsets)
+    return 0;
+  n = snprintf (buf, sizeof buf, "monotonic %lld %u\nboottime %lld %u\n",
+                (long long) spec->monotonic_secs, spec->monotonic_nsecs,
+                (long long) spec->boottime_secs, spec->boottime_nsecs);
+  if (rf_write_file_at (AT_FDCWD, "/proc/self/timens_offsets", buf, n, err) < 0)
+    return rf_error_wrap (err, "linux.timeOffsets");
+  return 0;
+}
+
+static int
+become_userns_root (rf_init_t *ctx, rf_error_t *err)
+{
+  rf_sync_msg_t msg;
+  if (rf_sync_send (ctx->sync_fd, RF_SYNC_USERMAP, getpid (), -1) < 0)
+    return rf_error_sys (err, "ask for the id maps");
+  if (rf_sync_expect (ctx->sync_fd, RF_SYNC_USERMAP_DONE, &msg, NULL, err) < 0)
+    return -1;
+  /* Root of the new namespace is who may set up the rest; when 0 is not
+     mapped, stay who we are: the capabilities of the namespace's creator
+     are enough until the final identity is set. */
+  if (setresgid (0, 0, 0) < 0 && errno != EINVAL)
+    return rf_error_sys (err, "setgid 0 in the user namespace");
+  if (setresuid (0, 0, 0) < 0 && errno != EINVAL)
+    return rf_error_sys (err, "setuid 0 in the user namespace");
+  return 0;
+}
+
+static int
+enter_namespaces (rf_init_t *ctx, rf_error_t *err)
+{
+  const rf_spec_t *spec = ctx->spec;
+  bool new_userns = false;
+  const rf_namespace_t *user = rf_spec_namespace (spec, CLONE_NEWUSER);
+
+  if (ctx->clone_namespaces)
+    new_userns = user && user->path == NULL;
+  else
+    {
+      if (join_namespaces (spec, err) < 0)
+        return -1;
+      if (ctx->unshare_flags && unshare (ctx->unshare_flags) < 0)
+        return rf_error_sys (err, "linux.namespaces: unshare");
+      new_userns = ctx->unshare_flags & CLONE_NEWUSER;
+    }
+  if (new_userns && become_userns_root (ctx, err) < 0)
+    return -1;
+  if ((ctx->unshare_flags & CLONE_NEWTIME) && write_time_offsets (spec, err) < 0)
+    return -1;
+
+  if (ctx->second_fork)
+    {
+      pid_t child = rf_clone_legacy (0, NULL);
+      if (child < 0)
+        return rf_error_sys (err, "fork the container's init");
+      if (child > 0)
+        {
+          /* The pid as runf sees it: this process is still in runf's pid
+             namespace. */
+          rf_sync_send (ctx->sync_fd, RF_SYNC_CHILD_PID, child, -1);
+          _exit (0);
+        }
+    }
+  return 0;
+}
+
+static int
+set_names (const rf_spec_t *spec, rf_error_t *err)
+{
+  if (spec->hostname && *spec->hostname
+      && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
+    return rf_error_sys (err, "hostname `%s`", spec->hostname);
+  if (spec->domainname && *spec->domainname
+      && setdomainname (spec->domainname, strlen (spec->domainname)) < 0)
+    return rf_error_sys (err, "domainname `%s`", spec->domainname);
+  return 0;
+}
+
+static int
+build_rootfs (rf_init_t *ctx, rf_error_t *err)
+{
+  const rf_spec_t *spec = ctx->spec;
+  cleanup_close int root_fd = -1;
+
+  if (rf_mounts_prepare_rootfs (spec, ctx->rootfs, err) < 0)
+    return -1;
+  root_fd = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return rf_error_sys (err, "open the rootfs `%s`", ctx->rootfs);
+  if (rf_mounts_apply (spec, ctx->bundle, root_fd, ctx->userns, err) < 0)
+    return -1;
+  if (rf_devices_setup (spec, root_fd, ctx->userns, err) < 0)
+    return -1;
+  if (rf_mounts_pivot (ctx->rootfs, ctx->no_pivot, err) < 0)
+    return -1;
+  if (spec->rootfs_propagation && mount (NULL, "/", NULL, spec->rootfs_propagation | MS_REC, NULL) < 0)
+    return rf_error_sys (err, "linux.rootfsPropagation: set it on the new root");
+  return 0;
+}
+
+static int
+setup_terminal (rf_init_t *ctx, rf_error_t *err)
+{
+  int master;
+  if (!ctx->spec->process.terminal)
+    return 0;
+  master = rf_terminal_setup (&ctx->spec->process, err);
+  if (master < 0)
+    return -1;
+  if (rf_sync_send (ctx->sync_fd, RF_SYNC_PTY, 0, master) < 0)
+    {
+      close (master);
+      return rf_error_sys (err, "send the pty to runf");
+    }
+  close (master);
+  return 0;
+}
+
+static int
+enter_cwd (const rf_process_t *p, bool after_identity, rf_error_t *err)
+{
+  if (chdir (p->cwd) == 0)
+    return 0;
+  /* A cwd only the final user may enter is retried after the uid change. */
+  if (errno == EACCES && !after_identity)
+    return 1;
+  return rf_error_sys (err, "process.cwd `%s`", p->cwd);
+}
+
+static int
+wait_for_start (rf_init_t *ctx, rf_error_t *err)
+{
+  if (ctx->fifo_fd >= 0)
+    {
+      char c;
+      ssize_t n;
+      do
+        n = read (ctx->fifo_fd, &c, 1);
+      while (n < 0 && errno == EINTR);
+      if (n != 1)
+        return rf_error_sys (err, "wait for start on exec.fifo");
+      close (ctx->fifo_fd);
+      ctx->fifo_fd = -1;
+      return 0;
+    }
+  {
+    rf_sync_msg_t msg;
+    return rf_sync_expect (ctx->sync_fd, RF_SYNC_START, &msg, NULL, err);
+  }
+}
+
+static int
+init_run (rf_init_t *ctx, rf_error_t *err)
+{
+  const rf_spec_t *spec = ctx->spec;
+  const rf_process_t *p = &spec->process;
+  cleanup_free char *exe = NULL;
+  char **envp;
+  int r;
+
+  sigset_t none;
+
+  /* runf blocks the signals it forwards; the container must get them. */
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  /* Modes in config.json are exact; the process's umask comes last. */
+  umask (0);
+  if (enter_namespaces (ctx, err) < 0)
+    return -1;
+  if (!ctx->no_new_keyring)
+    {
+      cleanup_free char *name = xasprintf ("_ses.%s", ctx->id);
+      /* A fresh session keyring keeps the host's keys out of the container;
+         where keyctl is filtered out (nested containers), there are none to
+         hide. */
+      if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0
+          && errno != ENOSYS && errno != EPERM && errno != EACCES)
+        return rf_error_sys (err, "join a new session keyring");
+    }
+  if (set_names (spec, err) < 0)
+    return -1;
+  if (build_rootfs (ctx, err) < 0)
+    return -1;
+  if (setup_terminal (ctx, err) < 0)
+    return -1;
+  if (rf_mounts_sysctl (spec, err) < 0)
+    return -1;
+  if (rf_mounts_finish (spec, err) < 0)
+    return -1;
+  if (access (p->cwd, F_OK) < 0 && errno == ENOENT)
+    {
+      /* runc makes a missing cwd; only possible while the root is writable. */
+      cleanup_error rf_error_t ignored = NULL;
+      rf_mkdir_p (p->cwd, 0755, &ignored);
+    }
+  if (rf_mounts_readonly_root (spec, err) < 0)
+    return -1;
+  if (rf_process_oom_score_adj (p, err) < 0)
+    return -1;
+  if (rf_process_rlimits (p, err) < 0)
+    return -1;
+  r = enter_cwd (p, false, err);
+  if (r < 0)
+    return -1;
+  if (rf_process_identity (p, ctx->userns, err) < 0)
+    return -1;
+  if (r > 0 && enter_cwd (p, true, err) < 0)
+    return -1;
+  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return rf_error_sys (err, "process.noNewPrivileges");
+  umask (p->has_umask ? p->umask : 022);
+
+  exe = rf_process_find_executable (p, err);
+  if (exe == NULL)
+    return -1;
+  envp = rf_process_environ (p, ctx->listen_fds);
+  if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
+    return -1;
+
+  if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)
+    return rf_error_sys (err, "tell runf the container is ready");
+  if (wait_for_start (ctx, err) < 0)
+    return -1;
+
+  execve (exe, p->args, envp);
+  return rf_error_sys (err, "exec `%s`", exe);
+}
+
+noreturn void
+rf_init_main (rf_init_t *ctx)
+{
+  rf_error_t err = NULL;
+
+  init_run (ctx, &err);
+  /* Only failures get here.  After `runf create` has returned, nobody
+     reads the sync socket: the container's stderr is where engines look. */
+  if (rf_sync_send_error (ctx->sync_fd, err) < 0)
+    {
+      cleanup_free char *text = rf_error_text (err);
+      dprintf (STDERR_FILENO, "runf: %s\n", text);
+    }
+  _exit (127);
+}

@@ -1,0 +1,32 @@
+/* The container's init: everything that runs between clone and exec.
+ * The parent fills rf_init_t, clones, and the child calls rf_init_main(),
+ * which reports every failure over the sync socket and never returns. */
+#ifndef RF_INIT_H
+#define RF_INIT_H
+
+#include <stdbool.h>
+#include <stdnoreturn.h>
+
+#include "runtime/spec.h"
+
+typedef struct
+{
+  const rf_spec_t *spec;
+  const char *id;
+  const char *rootfs; /* absolute path on the host */
+  const char *bundle; /* absolute path on the host */
+  int sync_fd;        /* the child's end of the socketpair */
+  int fifo_fd;        /* exec.fifo, opened read-write; -1: start over sync_fd */
+  int preserve_fds;   /* fds 3 .. 3+preserve_fds-1 stay open across exec */
+  int listen_fds;     /* of those, the first listen_fds are LISTEN_FDS */
+  bool no_pivot;
+  bool no_new_keyring;
+  bool clone_namespaces; /* the namespaces were made by clone3 itself */
+  int unshare_flags;     /* otherwise: these are unshared after joining */
+  bool userns;           /* the container runs in a user namespace */
+  bool second_fork;      /* pid/time namespaces need one more fork */
+} rf_init_t;
+
+noreturn void rf_init_main (rf_init_t *ctx);
+
+#endif

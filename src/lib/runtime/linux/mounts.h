@@ -1,0 +1,39 @@
+/* The container's file system: rootfs, config.json's mounts in order,
+ * pivot_root, and the masking done once the container's root is "/". */
+#ifndef RF_MOUNTS_H
+#define RF_MOUNTS_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "runtime/spec.h"
+
+/* Open `path` (a path inside the container) below root_fd as an O_PATH fd,
+   creating what is missing: directories on the way, and the last component
+   as a directory or an empty file.  Symlinks resolve inside the root, so
+   nothing a hostile rootfs plants can make a mount land on the host. */
+int rf_root_mkpath (int root_fd, const char *path, bool dir, rf_error_t *err);
+/* Open an existing path below root_fd (O_PATH), resolved inside the root. */
+int rf_root_open (int root_fd, const char *path, int flags, rf_error_t *err);
+/* The fallback resolver used where openat2 is missing: `path` resolved
+   lexically inside the root (symlinks followed, ".." clamped at the root),
+   as a relative path below root_fd; owned by the caller. */
+char *rf_root_resolve (int root_fd, const char *path, rf_error_t *err);
+/* Force the fallback resolver (tests of the path without openat2). */
+void rf_root_force_fallback (bool on);
+
+/* Before the mounts: propagation of "/", the rootfs bind-mounted on itself. */
+int rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, rf_error_t *err);
+/* config.json's mounts, in order, below root_fd. */
+int rf_mounts_apply (const rf_spec_t *spec, const char *bundle, int root_fd,
+                     bool userns, rf_error_t *err);
+/* Make rootfs the root: pivot_root, or MS_MOVE + chroot with no_pivot. */
+int rf_mounts_pivot (const char *rootfs, bool no_pivot, rf_error_t *err);
+/* After the pivot: sysctl, maskedPaths, readonlyPaths, a read-only root. */
+int rf_mounts_finish (const rf_spec_t *spec, rf_error_t *err);
+int rf_mounts_sysctl (const rf_spec_t *spec, rf_error_t *err);
+int rf_mounts_readonly_root (const rf_spec_t *spec, rf_error_t *err);
+/* Whether config.json mounts something at `dest`, and whether as a bind. */
+const rf_mount_t *rf_spec_mount_at (const rf_spec_t *spec, const char *dest);
+
+#endif

@@ -1,0 +1,238 @@
+#include "process.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "syscalls.h"
+
+int
+rf_process_rlimits (const rf_process_t *p, rf_error_t *err)
+{
+  for (size_t i = 0; i < p->n_rlimits; i++)
+    {
+      const rf_rlimit_t *rl = &p->rlimits[i];
+      struct rlimit lim = { rl->soft, rl->hard };
+      if (setrlimit (rl->resource, &lim) < 0)
+        {
+          struct rlimit cur = { 0, 0 };
+          int saved = errno;
+          getrlimit (rl->resource, &cur);
+          errno = saved;
+          if (saved == EPERM && rl->hard > cur.rlim_max)
+            return rf_error_sys (err,
+                                 "process.rlimits: %s hard limit %llu is above this host's %llu,"
+                                 " and raising it needs CAP_SYS_RESOURCE",
+                                 rl->name, (unsigned long long) rl->hard,
+                                 (unsigned long long) cur.rlim_max);
+          return rf_error_sys (err, "process.rlimits: set %s to %llu/%llu", rl->name,
+                               (unsigned long long) rl->soft, (unsigned long long) rl->hard);
+        }
+    }
+  return 0;
+}
+
+int
+rf_process_oom_score_adj (const rf_process_t *p, rf_error_t *err)
+{
+  char buf[16];
+  int n;
+  if (!p->has_oom_score_adj)
+    return 0;
+  n = snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
+  if (rf_write_file_at (AT_FDCWD, "/proc/self/oom_score_adj", buf, n, err) < 0)
+    return rf_error_wrap (err, "process.oomScoreAdj %d", p->oom_score_adj);
+  return 0;
+}
+
+int
+rf_process_identity (const rf_process_t *p, bool userns, rf_error_t *err)
+{
+  /* The bounding set can only shrink while CAP_SETPCAP is effective, so it
+     goes first; KEEPCAPS keeps the permitted set across the uid change so
+     that capset below can grant exactly what config.json lists. */
+  if (p->caps.present && rf_caps_drop_bounding (&p->caps, err) < 0)
+    return -1;
+  if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return rf_error_sys (err, "keep capabilities across setuid");
+
+  if (p->n_additional_gids > 0)
+    {
+      gid_t gids[p->n_additional_gids];
+      for (size_t i = 0; i < p->n_additional_gids; i++)
+        gids[i] = p->additional_gids[i];
+      if (setgroups (p->n_additional_gids, gids) < 0)
+        return rf_error_sys (err, "process.user.additionalGids: setgroups%s",
+                             userns ? " (the user namespace may deny setgroups)" : "");
+    }
+  else if (setgroups (0, NULL) < 0 && !(userns && errno == EPERM))
+    return rf_error_sys (err, "setgroups");
+
+  if (setresgid (p->gid, p->gid, p->gid) < 0)
+    return rf_error_sys (err, "process.user.gid %u: setgid", p->gid);
+  if (setresuid (p->uid, p->uid, p->uid) < 0)
+    return rf_error_sys (err, "process.user.uid %u: setuid", p->uid);
+
+  if (p->caps.present)
+    {
+      if (rf_caps_apply (&p->caps, err) < 0)
+        return -1;
+    }
+  else
+    {
+      rf_caps_t none = { 0 };
+      if (rf_caps_apply (&none, err) < 0)
+        return -1;
+    }
+  if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+    return rf_error_sys (err, "reset keepcaps");
+  return 0;
+}
+
+static const char *
+env_get (char *const *env, const char *key)
+{
+  size_t len = strlen (key);
+  for (size_t i = 0; env && env[i]; i++)
+    if (strncmp (env[i], key, len) == 0 && env[i][len] == '=')
+      return env[i] + len + 1;
+  return NULL;
+}
+
+char *
+rf_process_find_executable (const rf_process_t *p, rf_error_t *err)
+{
+  const char *name = p->args[0];
+  const char *path;
+  cleanup_free char *copy = NULL;
+  char *save = NULL;
+  int last_errno = ENOENT;
+
+  if (strchr (name, '/'))
+    {
+      struct stat st;
+      if (stat (name, &st) < 0)
+        return rf_error_sys (err, "exec `%s`", name), NULL;
+      if (S_ISDIR (st.st_mode))
+        return rf_error_make (err, EACCES, "exec `%s`: is a directory", name), NULL;
+      return xstrdup (name);
+    }
+  path = env_get (p->env, "PATH");
+  if (path == NULL)
+    path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  copy = xstrdup (path);
+  for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    {
+      cleanup_free char *candidate = xasprintf ("%s/%s", *dir ? dir : ".", name);
+      struct stat st;
+      if (stat (candidate, &st) < 0 || !S_ISREG (st.st_mode))
+        continue;
+      if (access (candidate, X_OK) == 0)
+        return steal_pointer (&candidate);
+      last_errno = errno;
+    }
+  return rf_error_make (err, last_errno, "exec `%s`: not found in $PATH (%s)", name, path), NULL;
+}
+
+/* HOME of uid from the container's /etc/passwd, as a login would set it. */
+static char *
+home_of (uid_t uid)
+{
+  cleanup_fclose FILE *f = fopen ("/etc/passwd", "re");
+  char line[1024];
+
+  while (f && fgets (line, sizeof line, f))
+    {
+      char *fields[7], *save = NULL, *tok;
+      int n = 0;
+      unsigned long long id;
+
+      line[strcspn (line, "\n")] = '\0';
+      /* strtok_r would merge empty fields; split by hand. */
+      for (tok = line; n < 7; n++)
+        {
+          fields[n] = tok;
+          tok = strchr (tok, ':');
+          if (tok == NULL)
+            break;
+          *tok++ = '\0';
+        }
+      (void) save;
+      if (n < 6 || rf_parse_uint64 (fields[2], UINT32_MAX, &id) < 0 || id != uid)
+        continue;
+      if (fields[5][0] == '/')
+        return xstrdup (fields[5]);
+    }
+  return xstrdup ("/");
+}
+
+char **
+rf_process_environ (const rf_process_t *p, int listen_fds)
+{
+  size_t n = strv_len (p->env), i = 0;
+  char **env = xzalloc ((n + 4) * sizeof (char *));
+
+  for (size_t k = 0; k < n; k++)
+    {
+      if (listen_fds > 0
+          && (strncmp (p->env[k], "LISTEN_FDS=", 11) == 0 || strncmp (p->env[k], "LISTEN_PID=", 11) == 0))
+        continue;
+      env[i++] = xstrdup (p->env[k]);
+    }
+  if (env_get (env, "HOME") == NULL)
+    {
+      cleanup_free char *home = home_of (p->uid);
+      env[i++] = xasprintf ("HOME=%s", home);
+    }
+  if (listen_fds > 0)
+    {
+      /* Socket activation names the process that owns the fds: the pid it
+         sees of itself, which init keeps across the exec. */
+      env[i++] = xasprintf ("LISTEN_FDS=%d", listen_fds);
+      env[i++] = xasprintf ("LISTEN_PID=%d", (int) getpid ());
+    }
+  return env;
+}
+
+int
+rf_process_prepare_fds (int keep, rf_error_t *err)
+{
+  for (int fd = 3; fd < 3 + keep; fd++)
+    {
+      int flags = fcntl (fd, F_GETFD);
+      if (flags < 0)
+        return rf_error_sys (err, "--preserve-fds: fd %d", fd);
+      if ((flags & FD_CLOEXEC) && fcntl (fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+        return rf_error_sys (err, "--preserve-fds: fd %d", fd);
+    }
+  if (rf_close_range_cloexec (3 + keep) == 0)
+    return 0;
+  if (errno != ENOSYS && errno != EINVAL)
+    return rf_error_sys (err, "mark fds close-on-exec");
+  {
+    /* Without close_range: walk the open fds. */
+    DIR *dir = opendir ("/proc/self/fd");
+    struct dirent *de;
+    if (dir == NULL)
+      return rf_error_sys (err, "open /proc/self/fd");
+    while ((de = readdir (dir)) != NULL)
+      {
+        int fd = atoi (de->d_name);
+        if (fd >= 3 + keep && fd != dirfd (dir))
+          fcntl (fd, F_SETFD, FD_CLOEXEC);
+      }
+    closedir (dir);
+  }
+  return 0;
+}

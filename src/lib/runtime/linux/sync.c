@@ -1,0 +1,144 @@
+#include "sync.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+
+static int
+send_msg (int fd, const rf_sync_msg_t *msg, size_t len, int passfd)
+{
+  struct iovec iov = { (void *) msg, len };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+  if (passfd >= 0)
+    {
+      struct cmsghdr *cm;
+      memset (&control, 0, sizeof control);
+      mh.msg_control = control.buf;
+      mh.msg_controllen = sizeof control.buf;
+      cm = CMSG_FIRSTHDR (&mh);
+      cm->cmsg_level = SOL_SOCKET;
+      cm->cmsg_type = SCM_RIGHTS;
+      cm->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (cm), &passfd, sizeof (int));
+    }
+  for (;;)
+    {
+      ssize_t n = sendmsg (fd, &mh, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      return n < 0 ? -1 : 0;
+    }
+}
+
+int
+rf_sync_send (int fd, rf_sync_type_t type, int pid, int passfd)
+{
+  rf_sync_msg_t msg;
+  memset (&msg, 0, offsetof (rf_sync_msg_t, text) + 1);
+  msg.type = type;
+  msg.pid = pid;
+  return send_msg (fd, &msg, offsetof (rf_sync_msg_t, text) + 1, passfd);
+}
+
+int
+rf_sync_send_error (int fd, const rf_error_t error)
+{
+  rf_sync_msg_t msg;
+  size_t len;
+  memset (&msg, 0, sizeof msg);
+  msg.type = RF_SYNC_ERROR;
+  msg.code = error ? error->code : 0;
+  snprintf (msg.text, sizeof msg.text, "%s", error ? error->msg : "unknown error");
+  len = offsetof (rf_sync_msg_t, text) + strlen (msg.text) + 1;
+  return send_msg (fd, &msg, len, -1);
+}
+
+int
+rf_sync_recv (int fd, rf_sync_msg_t *msg, int *passfd)
+{
+  struct iovec iov = { msg, sizeof *msg };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                       .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf };
+  ssize_t n;
+
+  if (passfd)
+    *passfd = -1;
+  memset (msg, 0, offsetof (rf_sync_msg_t, text) + 1);
+  do
+    n = recvmsg (fd, &mh, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -1;
+  if (n == 0)
+    return 0;
+  msg->text[sizeof msg->text - 1] = '\0';
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm))
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+      {
+        int got;
+        memcpy (&got, CMSG_DATA (cm), sizeof (int));
+        if (passfd && *passfd < 0)
+          *passfd = got;
+        else
+          close (got);
+      }
+  return 1;
+}
+
+int
+rf_sync_expect (int fd, rf_sync_type_t type, rf_sync_msg_t *msg, int *passfd,
+                rf_error_t *err)
+{
+  int r = rf_sync_recv (fd, msg, passfd);
+  if (r < 0)
+    return rf_error_sys (err, "read from the container's init");
+  if (r == 0)
+    return rf_error_make (err, EPIPE, "the container's init exited during setup");
+  if (msg->type == RF_SYNC_ERROR)
+    return rf_error_make (err, msg->code, "%s", msg->text);
+  if (msg->type != (int32_t) type)
+    return rf_error_make (err, EPROTO, "the container's init sent message %d, expected %d",
+                          msg->type, type);
+  return 0;
+}
+
+int
+rf_send_fd (int sock, int fd, const char *payload, rf_error_t *err)
+{
+  struct iovec iov = { (void *) payload, strlen (payload) };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                       .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf };
+  struct cmsghdr *cm;
+
+  memset (&control, 0, sizeof control);
+  cm = CMSG_FIRSTHDR (&mh);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cm), &fd, sizeof (int));
+  while (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR)
+      return rf_error_sys (err, "send the terminal over the console socket");
+  return 0;
+}

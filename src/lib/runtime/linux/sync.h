@@ -1,0 +1,40 @@
+/* The lock-step protocol between runf and the container's init over a
+ * SOCK_SEQPACKET socketpair: one message per packet, an fd alongside when
+ * one is handed over (the pty master). */
+#ifndef RF_SYNC_H
+#define RF_SYNC_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+
+typedef enum
+{
+  RF_SYNC_USERMAP = 1, /* child: write the id maps of `pid` */
+  RF_SYNC_USERMAP_DONE,
+  RF_SYNC_CHILD_PID, /* child: `pid` is init now (after a second fork) */
+  RF_SYNC_PTY,       /* child: the pty master, as an fd */
+  RF_SYNC_READY,     /* child: set up, waiting to exec */
+  RF_SYNC_START,     /* parent: exec the process now */
+  RF_SYNC_ERROR,     /* child: failed; `code` is errno, `text` says what */
+} rf_sync_type_t;
+
+typedef struct
+{
+  int32_t type;
+  int32_t code;
+  int32_t pid;
+  char text[2048];
+} rf_sync_msg_t;
+
+int rf_sync_send (int fd, rf_sync_type_t type, int pid, int passfd);
+int rf_sync_send_error (int fd, const rf_error_t error);
+/* 1 with a message, 0 at EOF, -1 on error.  *passfd gets a received fd. */
+int rf_sync_recv (int fd, rf_sync_msg_t *msg, int *passfd);
+/* Wait for one message of `type`; an RF_SYNC_ERROR or EOF becomes *err. */
+int rf_sync_expect (int fd, rf_sync_type_t type, rf_sync_msg_t *msg,
+                    int *passfd, rf_error_t *err);
+/* Send an fd over a unix socket with a short payload (the console socket). */
+int rf_send_fd (int sock, int fd, const char *payload, rf_error_t *err);
+
+#endif

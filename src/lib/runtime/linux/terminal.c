@@ -1,0 +1,110 @@
+#include "terminal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "sync.h"
+
+int
+rf_terminal_setup (const rf_process_t *p, rf_error_t *err)
+{
+  cleanup_close int master = -1;
+  cleanup_close int slave = -1;
+  char name[64];
+  int unlock = 0;
+
+  master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0)
+    return rf_error_sys (err, "process.terminal: open /dev/ptmx (is /dev/pts mounted?)");
+  if (ioctl (master, TIOCSPTLCK, &unlock) < 0)
+    return rf_error_sys (err, "process.terminal: unlock the pty");
+  if (ioctl (master, TIOCGPTN, &unlock) < 0)
+    return rf_error_sys (err, "process.terminal: pty number");
+  snprintf (name, sizeof name, "/dev/pts/%d", unlock);
+  slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0)
+    return rf_error_sys (err, "process.terminal: open `%s`", name);
+  if (p->console_height || p->console_width)
+    {
+      struct winsize ws = { .ws_row = p->console_height, .ws_col = p->console_width };
+      if (ioctl (slave, TIOCSWINSZ, &ws) < 0)
+        return rf_error_sys (err, "process.consoleSize");
+    }
+  /* /dev/console is the container's terminal too. */
+  {
+    int f = open ("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (f >= 0)
+      {
+        close (f);
+        if (mount (name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+          return rf_error_sys (err, "process.terminal: bind `%s` on /dev/console", name);
+      }
+  }
+  if (setsid () < 0)
+    return rf_error_sys (err, "setsid");
+  if (ioctl (slave, TIOCSCTTY, 0) < 0)
+    return rf_error_sys (err, "process.terminal: make the pty the controlling terminal");
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2 (slave, fd) < 0)
+      return rf_error_sys (err, "dup2 the pty to fd %d", fd);
+  return steal_fd (&master);
+}
+
+int
+rf_console_socket_send (const char *path, int master, rf_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int sock = -1;
+
+  if (strlen (path) >= sizeof addr.sun_path)
+    return rf_error_make (err, ENAMETOOLONG, "--console-socket `%s`: path too long", path);
+  strcpy (addr.sun_path, path);
+  sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return rf_error_sys (err, "--console-socket: socket");
+  if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
+    return rf_error_sys (err, "--console-socket `%s`: connect", path);
+  /* runc sends the master's name as the payload; engines only take the fd. */
+  return rf_send_fd (sock, master, "/dev/ptmx", err);
+}
+
+static struct termios saved_termios;
+static bool termios_saved;
+
+int
+rf_terminal_relay_open (int master, rf_error_t *err)
+{
+  struct termios raw;
+  struct winsize ws;
+
+  if (!isatty (STDIN_FILENO))
+    return 0;
+  if (ioctl (STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+    ioctl (master, TIOCSWINSZ, &ws);
+  if (tcgetattr (STDIN_FILENO, &saved_termios) < 0)
+    return rf_error_sys (err, "read the terminal's settings");
+  termios_saved = true;
+  raw = saved_termios;
+  cfmakeraw (&raw);
+  if (tcsetattr (STDIN_FILENO, TCSANOW, &raw) < 0)
+    return rf_error_sys (err, "make the terminal raw");
+  return 0;
+}
+
+void
+rf_terminal_restore (void)
+{
+  if (termios_saved)
+    tcsetattr (STDIN_FILENO, TCSANOW, &saved_termios);
+  termios_saved = false;
+}

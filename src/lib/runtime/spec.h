@@ -1,0 +1,138 @@
+/* config.json as runf uses it: parsed and validated once, before anything
+ * is created, so that every later step works on checked values.  Errors
+ * name the field ("linux.namespaces[2].type: unknown namespace `foo`"). */
+#ifndef RF_SPEC_H
+#define RF_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+
+typedef struct
+{
+  uint32_t container_id;
+  uint32_t host_id;
+  uint32_t size;
+} rf_idmap_t;
+
+typedef struct
+{
+  char *type; /* "pid", "network", ... as written */
+  int flag;   /* CLONE_NEW* */
+  char *path; /* NULL: create a new namespace */
+} rf_namespace_t;
+
+typedef struct
+{
+  char *destination;
+  char *type;
+  char *source;
+  unsigned long flags;       /* MS_* to set */
+  unsigned long clear_flags; /* MS_* the options turn off (rw, suid, ...) */
+  unsigned long propagation; /* MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE, maybe |MS_REC */
+  uint64_t attr_set;         /* MOUNT_ATTR_* applied recursively (rro, rnosuid...) */
+  uint64_t attr_clr;
+  bool bind;
+  bool recursive; /* rbind */
+  char *data;     /* the options the file system parses, comma-joined */
+} rf_mount_t;
+
+typedef struct
+{
+  int resource; /* RLIMIT_* */
+  const char *name;
+  uint64_t soft;
+  uint64_t hard;
+} rf_rlimit_t;
+
+typedef struct
+{
+  char *path;
+  char type; /* 'c', 'b', 'u', 'p' */
+  int64_t major;
+  int64_t minor;
+  bool has_mode;
+  uint32_t mode;
+  bool has_uid, has_gid;
+  uint32_t uid, gid;
+} rf_device_t;
+
+typedef struct
+{
+  bool present; /* process.capabilities given at all */
+  uint64_t bounding, effective, inheritable, permitted, ambient;
+} rf_caps_t;
+
+typedef struct
+{
+  bool terminal;
+  unsigned short console_height, console_width;
+  uint32_t uid, gid;
+  uint32_t *additional_gids;
+  size_t n_additional_gids;
+  bool has_umask;
+  uint32_t umask;
+  char **args;
+  char **env;
+  char *cwd;
+  rf_caps_t caps;
+  rf_rlimit_t *rlimits;
+  size_t n_rlimits;
+  bool no_new_privileges;
+  bool has_oom_score_adj;
+  int oom_score_adj;
+} rf_process_t;
+
+typedef struct
+{
+  char *oci_version;
+  char *root_path; /* as written; relative to the bundle unless absolute */
+  bool root_readonly;
+  char *hostname;
+  char *domainname;
+  rf_mount_t *mounts;
+  size_t n_mounts;
+  bool has_process;
+  rf_process_t process;
+  char **annotations; /* key, value, key, value, ..., NULL */
+
+  rf_namespace_t *namespaces;
+  size_t n_namespaces;
+  rf_idmap_t *uid_mappings, *gid_mappings;
+  size_t n_uid_mappings, n_gid_mappings;
+  rf_device_t *devices;
+  size_t n_devices;
+  char **sysctl; /* key, value, ..., NULL */
+  char **masked_paths;
+  char **readonly_paths;
+  unsigned long rootfs_propagation; /* 0: unset */
+  bool has_time_offsets;
+  int64_t boottime_secs, monotonic_secs;
+  uint32_t boottime_nsecs, monotonic_nsecs;
+
+  json_t *raw; /* the parsed document, kept for the sections later code reads */
+} rf_spec_t;
+
+rf_spec_t *rf_spec_load_file (const char *path, rf_error_t *err);
+rf_spec_t *rf_spec_parse (json_t *doc, rf_error_t *err);
+void rf_spec_free (rf_spec_t *spec);
+
+/* The namespace entry of a CLONE_NEW* flag, or NULL. */
+const rf_namespace_t *rf_spec_namespace (const rf_spec_t *spec, int flag);
+/* CLONE_NEW* for "pid", "network", ... or 0. */
+int rf_namespace_flag (const char *type);
+const char *rf_namespace_proc_name (int flag); /* "net" for CLONE_NEWNET */
+
+/* Parse one mount's options into m (flags, propagation, data). */
+int rf_mount_parse_options (rf_mount_t *m, char *const *options,
+                            const char *where, rf_error_t *err);
+
+/* The default config.json of `runf spec` (runc's defaults). */
+json_t *rf_spec_default (bool rootless);
+
+#endif

@@ -1,0 +1,178 @@
+/* runf: an OCI runtime with runc's command line. */
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "runf.h"
+#include "runtime/linux/userns.h"
+#include "runtime/state.h"
+
+typedef int (*runf_command_fn) (runf_global_t *, int, char **, rf_error_t *);
+
+static const struct
+{
+  const char *name;
+  runf_command_fn fn;
+  const char *summary;
+} commands[] = {
+  { "spec", runf_cmd_spec, "write a new config.json" },
+  { "create", runf_cmd_create, "create a container, waiting for start" },
+  { "start", runf_cmd_start, "run the process of a created container" },
+  { "run", runf_cmd_run, "create and start a container" },
+  { "state", runf_cmd_state, "print the state of a container as JSON" },
+  { "kill", runf_cmd_kill, "send a signal to the container's init" },
+  { "delete", runf_cmd_delete, "delete a container and everything it holds" },
+  { "list", runf_cmd_list, "list containers" },
+};
+
+/* runc commands that runf does not do yet: they fail with a clear line. */
+static const char *const not_yet[] = {
+  "exec", "ps", "pause", "resume", "update", "events", "features", "checkpoint", "restore",
+};
+
+enum { G_ROOT = 1, G_LOG, G_LOG_FORMAT, G_DEBUG, G_ROOTLESS, G_SYSTEMD, G_CRIU, G_VERSION, G_HELP };
+
+static const runf_option_t global_options[] = {
+  { "root", 0, true, G_ROOT },
+  { "log", 0, true, G_LOG },
+  { "log-format", 0, true, G_LOG_FORMAT },
+  { "debug", 0, false, G_DEBUG },
+  { "rootless", 0, true, G_ROOTLESS },
+  { "systemd-cgroup", 0, false, G_SYSTEMD },
+  { "criu", 0, true, G_CRIU },
+  { "version", 'v', false, G_VERSION },
+  { "help", 'h', false, G_HELP },
+  { 0 },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out,
+           "usage: runf [global flags] COMMAND [flags] [ID] ...\n\n"
+           "runf is an OCI container runtime with runc's command line.\n\n"
+           "Commands:\n");
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out,
+           "\nGlobal flags:\n"
+           "  --root DIR               state directory (/run/runf; rootless: $XDG_RUNTIME_DIR/runf)\n"
+           "  --log FILE               also write log lines to FILE\n"
+           "  --log-format text|json   format of those lines\n"
+           "  --debug                  debug output\n"
+           "  --rootless auto|true|false\n"
+           "  --systemd-cgroup         accepted; runf manages cgroups through cgroupfs\n"
+           "  --version, --help\n");
+}
+
+static void
+version (void)
+{
+  const struct scmp_version *v = seccomp_version ();
+  printf ("runf version %s\nspec: %s\nlibseccomp: %u.%u.%u\n", RUNF_VERSION,
+          RUNF_SPEC_VERSION, v->major, v->minor, v->micro);
+}
+
+static int
+decide_rootless (const char *mode, bool *out, rf_error_t *err)
+{
+  if (mode == NULL || strcmp (mode, "auto") == 0)
+    {
+      /* Not root on the host (plainly, or root of a user namespace as under
+         `unshare -r`): cgroups and host paths are not ours to change. */
+      *out = geteuid () != 0 || rf_userns_nested_p ();
+      return 0;
+    }
+  if (strcmp (mode, "true") == 0)
+    *out = true;
+  else if (strcmp (mode, "false") == 0)
+    *out = false;
+  else
+    return rf_error_make (err, EINVAL, "--rootless `%s`: expected auto, true or false", mode);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  runf_global_t g = { 0 };
+  rf_error_t err = NULL;
+  const char *log_file = NULL, *log_format = NULL, *rootless = NULL, *value;
+  int index = 1, id, ret = 1;
+
+  rf_log_init ("runf");
+  while ((id = runf_next_option (argc, argv, &index, global_options, &value, &err)) > 0)
+    switch (id)
+      {
+      case G_ROOT: g.root = xstrdup (value); break;
+      case G_LOG: log_file = value; break;
+      case G_LOG_FORMAT: log_format = value; break;
+      case G_DEBUG: rf_log_set_debug (strcmp (value, "true") == 0); break;
+      case G_ROOTLESS: rootless = value; break;
+      case G_SYSTEMD: g.systemd_cgroup = strcmp (value, "true") == 0; break;
+      case G_CRIU: break;
+      case G_VERSION: version (); return 0;
+      case G_HELP: usage (stdout); return 0;
+      }
+  if (id < 0)
+    goto fail;
+  {
+    char *why = NULL;
+    if (rf_log_open (log_file, log_format, &why) < 0)
+      {
+        rf_error_make (&err, EINVAL, "%s", why);
+        free (why);
+        goto fail;
+      }
+  }
+  if (index >= argc)
+    {
+      usage (stderr);
+      return 1;
+    }
+  if (decide_rootless (rootless, &g.rootless, &err) < 0)
+    goto fail;
+  if (g.root == NULL)
+    g.root = rf_state_default_root (g.rootless);
+  if (g.systemd_cgroup)
+    rf_debug ("--systemd-cgroup: runf manages cgroups through cgroupfs, not systemd");
+  rf_debug ("state root %s, %s", g.root, g.rootless ? "rootless" : "as root");
+
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    if (strcmp (argv[index], commands[i].name) == 0)
+      {
+        ret = commands[i].fn (&g, argc - index, argv + index, &err);
+        if (ret >= 0 && err == NULL)
+          {
+            free (g.root);
+            return ret;
+          }
+        goto fail;
+      }
+  for (size_t i = 0; i < ARRAY_SIZE (not_yet); i++)
+    if (strcmp (argv[index], not_yet[i]) == 0)
+      {
+        rf_error_make (&err, ENOTSUP, "`%s`: not implemented in this runf yet", argv[index]);
+        goto fail;
+      }
+  if (strcmp (argv[index], "help") == 0)
+    {
+      usage (stdout);
+      return 0;
+    }
+  rf_error_make (&err, EINVAL, "unknown command `%s` (see runf --help)", argv[index]);
+
+fail:
+  {
+    cleanup_free char *text = rf_error_text (err);
+    rf_log (RF_LOG_ERROR, "%s", text);
+  }
+  rf_error_free (&err);
+  free (g.root);
+  return ret > 1 ? ret : 1;
+}
