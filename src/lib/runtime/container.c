@@ -349,7 +349,12 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       .rootless = opts->rootless,
       .own_pidns = rf_spec_namespace (spec, CLONE_NEWPID) != NULL,
     };
-    int r = rf_state_write (c->state_dir, &st, err);
+    /* exec, ps and update read the container's config from here: the
+       bundle may change or go away while the container lives. */
+    cleanup_free char *config = xasprintf ("%s/config.json", c->state_dir);
+    int r = json_dump_file (spec->raw, config, JSON_COMPACT) == 0
+                ? rf_state_write (c->state_dir, &st, err)
+                : rf_error_sys (err, "write `%s`", config);
     free (st.created);
     if (r < 0)
       goto fail;
@@ -548,6 +553,16 @@ rf_container_start (const char *root, const char *id, rf_error_t *err)
     return rf_error_sys (err, "start container `%s`", id);
   unlink (fifo);
   return 0;
+}
+
+rf_spec_t *
+rf_container_load_spec (const char *root, const char *id, rf_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  if (rf_id_check (id, err) < 0)
+    return NULL;
+  path = xasprintf ("%s/%s/config.json", root, id);
+  return rf_spec_load_file (path, err);
 }
 
 int

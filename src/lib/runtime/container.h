@@ -56,6 +56,9 @@ int rf_container_delete (const char *root, const char *id, bool force, rf_error_
 /* Remove the state of a stopped container (after `run`). */
 int rf_container_remove_state (const char *root, const char *id, rf_error_t *err);
 
+/* The config.json the container was created with (kept in its state dir). */
+rf_spec_t *rf_container_load_spec (const char *root, const char *id, rf_error_t *err);
+
 /* Signal by name ("KILL", "SIGKILL") or number; -1 when unknown. */
 int rf_signal_parse (const char *s);
 
