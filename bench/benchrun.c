@@ -5,6 +5,11 @@
  *
  *   benchrun N NAME CMD ARGS... [--- NAME CMD ARGS...]...
  *
+ * BENCH_GAP_MS (default 50) is an untimed pause before each run: a run must
+ * not profit from the kernel state the previous one left warm (a cgroup
+ * move right after another skips an RCU grace period, for one), since a
+ * user starting one container does not have that either.
+ *
  * "%i" in an argument becomes the run number (for unique container ids).
  * Output, one line per command: NAME wall_ms cpu_ms maxrss_kb failures */
 #define _GNU_SOURCE
@@ -108,9 +113,18 @@ main (int argc, char **argv)
       c->wall = calloc (n, sizeof (double));
       c->cpu = calloc (n, sizeof (double));
     }
-  for (int i = 0; i < n; i++)
-    for (int k = 0; k < ncmds; k++)
-      run_once (&cmds[k], i);
+  {
+    const char *gap = getenv ("BENCH_GAP_MS");
+    long gap_ms = gap ? atol (gap) : 50;
+    struct timespec pause = { gap_ms / 1000, (gap_ms % 1000) * 1000000L };
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < ncmds; k++)
+        {
+          if (gap_ms > 0)
+            nanosleep (&pause, NULL);
+          run_once (&cmds[k], i);
+        }
+  }
   for (int k = 0; k < ncmds; k++)
     printf ("%s %.2f %.2f %ld %d\n", cmds[k].name, median (cmds[k].wall, n),
             median (cmds[k].cpu, n), cmds[k].maxrss, cmds[k].failures);

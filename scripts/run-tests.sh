@@ -28,7 +28,7 @@ for t in "$build"/unit/test_* "$build"/unit-san/test_*; do
   CMOCKA_MESSAGE_OUTPUT=TAP ASAN_OPTIONS=detect_leaks=1 \
     timeout 300 "$t" >"$log" 2>"$log.err"
   rc=$?
-  sed "s/^/[$name] /" "$log"
+  sed "s|^|[$name] |" "$log"
   if [ $rc -ne 0 ] && ! grep -q '^not ok' "$log"; then
     echo "not ok - $name exited with status $rc" >>"$log"
     echo "[$name] not ok - exited with status $rc"

@@ -132,7 +132,7 @@ write_pid_file (const char *path, pid_t pid, rf_error_t *err)
 /* The parent's half of the setup protocol, until init says READY. */
 static int
 drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *spec,
-             pid_t stage_pid, int parent_fd, rf_error_t *err)
+             pid_t stage_pid, int parent_fd, bool join_cgroup, rf_error_t *err)
 {
   for (;;)
     {
@@ -154,10 +154,12 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
         }
       switch (msg.type)
         {
-        case RF_SYNC_USERMAP:
-          if (rf_userns_write_maps (stage_pid, spec, err) < 0)
+        case RF_SYNC_SETUP:
+          if (join_cgroup && rf_cgroup_enter_v2 (&c->cgroup, stage_pid, err) < 0)
+            return rf_error_wrap (err, "move init into its cgroup");
+          if (c->new_userns && rf_userns_write_maps (stage_pid, spec, err) < 0)
             return -1;
-          if (rf_sync_send (parent_fd, RF_SYNC_USERMAP_DONE, 0, -1) < 0)
+          if (rf_sync_send (parent_fd, RF_SYNC_SETUP_DONE, 0, -1) < 0)
             return rf_error_sys (err, "write to the container's init");
           break;
         case RF_SYNC_CHILD_PID:
@@ -202,6 +204,9 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   cleanup_free char *rootfs = NULL;
   cleanup_free char *fifo = NULL;
   cleanup_close int fifo_fd = -1;
+  cleanup_close int cgroup_fd = -1;
+  int task_fds[32];
+  size_t n_task_fds = 0;
   int fds[2] = { -1, -1 };
   int min_fd = 3 + opts->preserve_fds;
   int new_flags = 0;
@@ -300,13 +305,54 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
         }
     }
 
+  /* The cgroup exists, with its limits, before the init does: nothing the
+     container runs is ever outside it. */
+  if (rf_cgroup_create (&c->cgroup, spec, opts->id, opts->rootless, err) < 0)
+    goto fail;
+  {
+    const rf_namespace_t *userns = rf_spec_namespace (spec, CLONE_NEWUSER);
+    c->new_userns = userns && userns->path == NULL;
+  }
+  /* Into the cgroup without the cost of a migration: clone3 places the
+     child in the v2 directory, and the child moves itself in v1 by writing
+     0 to `tasks` files runf opened (the kernel checks the opener).  Moving
+     the current, single thread skips the global lock whose RCU grace
+     period would cost several milliseconds per container. */
+  cgroup_fd = rf_cgroup_open_into (&c->cgroup);
+  if (rf_cgroup_open_tasks (&c->cgroup, min_fd, task_fds, ARRAY_SIZE (task_fds), &n_task_fds, err) < 0)
+    goto fail;
+  ctx.cgroup_task_fds = task_fds;
+  ctx.n_cgroup_task_fds = n_task_fds;
+  if ((new_flags & CLONE_NEWCGROUP) && (n_task_fds > 0 || cgroup_fd < 0) && c->cgroup.n > 0)
+    {
+      /* A cgroup namespace is rooted at the cgroups of whoever makes it:
+         made by init after the move, it shows the container its own. */
+      ctx.late_cgroupns = true;
+      new_flags &= ~CLONE_NEWCGROUP;
+      ctx.unshare_flags &= ~CLONE_NEWCGROUP;
+    }
+
   memset (&args, 0, sizeof args);
-  args.flags = CLONE_PIDFD | (ctx.clone_namespaces ? (uint64_t) new_flags : 0);
   args.pidfd = (uint64_t) (uintptr_t) &c->pidfd;
   args.exit_signal = SIGCHLD;
-  child = rf_clone3 (&args);
-  if (child < 0 && errno == ENOSYS && !(args.flags & CLONE_NEWTIME))
-    child = rf_clone_legacy (args.flags, &c->pidfd);
+  args.flags = CLONE_PIDFD | (ctx.clone_namespaces ? (uint64_t) new_flags : 0);
+  child = -1;
+  if (cgroup_fd >= 0)
+    {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (uint64_t) cgroup_fd;
+      child = rf_clone3 (&args);
+      args.flags &= ~CLONE_INTO_CGROUP;
+      args.cgroup = 0;
+    }
+  if (child < 0)
+    {
+      /* runf writes the v2 cgroup.procs itself, before init goes on. */
+      ctx.join_cgroup = cgroup_fd >= 0;
+      child = rf_clone3 (&args);
+      if (child < 0 && errno == ENOSYS && !(args.flags & CLONE_NEWTIME))
+        child = rf_clone_legacy (args.flags, &c->pidfd);
+    }
   if (child < 0)
     {
       rf_error_sys (err, "clone the container's init");
@@ -329,7 +375,10 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       fifo_fd = -1;
     }
 
-  if (drive_setup (c, opts, spec, child, c->sync_fd, err) < 0)
+  for (size_t i = 0; i < n_task_fds; i++)
+    close (task_fds[i]);
+  n_task_fds = 0;
+  if (drive_setup (c, opts, spec, child, c->sync_fd, ctx.join_cgroup, err) < 0)
     {
       rf_error_wrap (err, "create container `%s`", opts->id);
       goto fail;
@@ -348,6 +397,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       .annotations = spec->annotations,
       .rootless = opts->rootless,
       .own_pidns = rf_spec_namespace (spec, CLONE_NEWPID) != NULL,
+      .cgroup = c->cgroup,
     };
     /* exec, ps and update read the container's config from here: the
        bundle may change or go away while the container lives. */
@@ -371,6 +421,8 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   return 0;
 
 fail:
+  for (size_t i = 0; i < n_task_fds; i++)
+    close (task_fds[i]);
   if (fds[0] >= 0)
     close (fds[0]);
   if (fds[1] >= 0)
@@ -412,6 +464,12 @@ rf_container_abort (rf_container_t *c)
       if (c->child)
         reap_quietly (c->pid);
     }
+  if (c->cgroup.n)
+    {
+      rf_error_t ignored = NULL;
+      rf_cgroup_destroy (&c->cgroup, &ignored);
+      rf_error_free (&ignored);
+    }
   if (c->state_dir)
     {
       rf_error_t ignored = NULL;
@@ -432,6 +490,7 @@ rf_container_free (rf_container_t *c)
     close (c->sync_fd);
   if (c->pty_master >= 0)
     close (c->pty_master);
+  rf_cgroup_clear (&c->cgroup);
   free (c->id);
   free (c->state_dir);
   free (c);
@@ -464,16 +523,28 @@ send_signal (const rf_state_t *st, int pidfd, int sig)
   return kill (st->pid, sig);
 }
 
-/* Every process in the container's pid namespace (the container has one of
-   its own, so this is all of them). */
+/* Every process of the container: its cgroup's, or where it has none,
+   those in its pid namespace (its own, so that is all of them). */
 static void
-signal_pidns (const rf_state_t *st, int sig)
+signal_all (const rf_state_t *st, int sig)
 {
   char path[64];
   struct stat init_ns, ns;
   DIR *proc;
   struct dirent *de;
 
+  if (st->cgroup.n)
+    {
+      pid_t *pids = NULL;
+      size_t n = 0;
+      if (rf_cgroup_pids (&st->cgroup, &pids, &n, NULL) == 0)
+        for (size_t i = 0; i < n; i++)
+          kill (pids[i], sig);
+      free (pids);
+      return;
+    }
+  if (!st->own_pidns)
+    return;
   snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) st->pid);
   if (stat (path, &init_ns) < 0)
     return;
@@ -492,6 +563,30 @@ signal_pidns (const rf_state_t *st, int sig)
   closedir (proc);
 }
 
+/* After init has died: kill what is left in the cgroup (processes that
+   left the pid namespace's reach, or had none) and remove it. */
+static int
+destroy_cgroup (const rf_state_t *st, rf_error_t *err)
+{
+  if (st->cgroup.n == 0)
+    return 0;
+  for (int i = 0; i < 100; i++)
+    {
+      pid_t *pids = NULL;
+      size_t n = 0;
+      if (rf_cgroup_pids (&st->cgroup, &pids, &n, NULL) < 0 || n == 0)
+        {
+          free (pids);
+          break;
+        }
+      for (size_t k = 0; k < n; k++)
+        kill (pids[k], SIGKILL);
+      free (pids);
+      usleep (1000);
+    }
+  return rf_cgroup_destroy (&st->cgroup, err);
+}
+
 int
 rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error_t *err)
 {
@@ -506,8 +601,8 @@ rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error
       rf_state_clear (&st);
       return rf_error_make (err, ESRCH, "container `%s` is not running", id);
     }
-  if (all && st.own_pidns)
-    signal_pidns (&st, sig);
+  if (all)
+    signal_all (&st, sig);
   r = send_signal (&st, pidfd, sig);
   if (r < 0)
     rf_error_sys (err, "kill container `%s`", id);
@@ -569,9 +664,17 @@ int
 rf_container_remove_state (const char *root, const char *id, rf_error_t *err)
 {
   cleanup_free char *dir = NULL;
+  rf_state_t st;
   if (rf_id_check (id, err) < 0)
     return -1;
   dir = rf_state_dir (root, id);
+  if (rf_state_read (root, id, &st, NULL) == 0)
+    {
+      int r = destroy_cgroup (&st, err);
+      rf_state_clear (&st);
+      if (r < 0)
+        return -1;
+    }
   return rf_rm_rf (dir, err);
 }
 
@@ -600,20 +703,22 @@ rf_container_delete (const char *root, const char *id, bool force, rf_error_t *e
       return rf_rm_rf (dir, err);
     }
   status = rf_state_status (root, &st);
-  if (status == RF_STATUS_RUNNING && !force)
+  if ((status == RF_STATUS_RUNNING || status == RF_STATUS_PAUSED) && !force)
     {
       rf_state_clear (&st);
-      return rf_error_make (err, EBUSY,
-                            "cannot delete container `%s` that is not stopped: running (use --force)", id);
+      return rf_error_make (err, EBUSY, "cannot delete container `%s` that is not stopped: %s (use --force)",
+                            id, rf_status_name (status));
     }
   if (status != RF_STATUS_STOPPED)
     {
       pidfd = open_init (&st);
       if (pidfd != -1)
         {
-          if (st.own_pidns)
-            signal_pidns (&st, SIGKILL);
+          signal_all (&st, SIGKILL);
           send_signal (&st, pidfd, SIGKILL);
+          /* A frozen task dies only once thawed. */
+          if (status == RF_STATUS_PAUSED)
+            rf_cgroup_freeze (&st.cgroup, false, NULL);
           if (wait_exit (pidfd, st.pid, st.start_time, 10000) < 0)
             {
               if (pidfd >= 0)
@@ -624,6 +729,11 @@ rf_container_delete (const char *root, const char *id, bool force, rf_error_t *e
           if (pidfd >= 0)
             close (pidfd);
         }
+    }
+  if (destroy_cgroup (&st, err) < 0)
+    {
+      rf_state_clear (&st);
+      return rf_error_wrap (err, "delete container `%s`", id);
     }
   rf_state_clear (&st);
   return rf_rm_rf (dir, err);

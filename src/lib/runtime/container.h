@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "common/error.h"
 #include "spec.h"
 #include "state.h"
@@ -37,6 +38,8 @@ typedef struct
   int sync_fd;    /* -1 once started */
   int pty_master; /* -1 unless a terminal was made and not sent away */
   bool child;     /* init is this process's child (waitpid works) */
+  rf_cgroup_t cgroup;
+  bool new_userns; /* runf writes the id maps */
 } rf_container_t;
 
 /* Create the container described by spec; on failure nothing of it is left

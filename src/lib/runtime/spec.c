@@ -13,6 +13,7 @@
 #include "common/cleanup.h"
 #include "common/jsonutil.h"
 #include "linux/caps.h"
+#include "resources.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -84,8 +85,6 @@ refuse_unsupported (json_t *doc, rf_error_t *err)
     const char *key;
   } unsupported[] = {
     { NULL, "hooks" },
-    { "linux", "resources" },
-    { "linux", "cgroupsPath" },
     { "linux", "seccomp" },
     { "linux", "intelRdt" },
     { "linux", "personality" },
@@ -560,6 +559,16 @@ parse_linux (rf_spec_t *spec, json_t *linux_, rf_error_t *err)
   for (size_t i = 0; spec->sysctl && spec->sysctl[i]; i += 2)
     if (check_sysctl (spec, spec->sysctl[i], err) < 0)
       return -1;
+  {
+    /* Checked here so that a bad value fails before anything is made; the
+       cgroup code parses it again where it applies it. */
+    rf_resources_t res;
+    const char *cgroups_path = NULL;
+    if (rf_resources_parse (json_object_get (linux_, "resources"), "linux.resources", &res, err) < 0
+        || rf_json_get_string (linux_, "linux", "cgroupsPath", &cgroups_path, err) < 0)
+      return -1;
+    rf_resources_clear (&res);
+  }
 
   userns = rf_spec_namespace (spec, CLONE_NEWUSER);
   if ((spec->n_uid_mappings || spec->n_gid_mappings) && (userns == NULL || userns->path))

@@ -90,14 +90,14 @@ rf_state_write (const char *dir, const rf_state_t *st, rf_error_t *err)
 
   for (size_t i = 0; st->annotations && st->annotations[i]; i += 2)
     json_object_set_new (ann, st->annotations[i], json_string (st->annotations[i + 1]));
-  doc = json_pack ("{s:s, s:i, s:I, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:b}",
+  doc = json_pack ("{s:s, s:i, s:I, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:b, s:o}",
                    "id", st->id, "pid", (int) st->pid,
                    "start_time", (json_int_t) st->start_time,
                    "mnt_ns", (json_int_t) st->mnt_ns,
                    "bundle", st->bundle, "rootfs", st->rootfs,
                    "created", st->created, "owner", (int) st->owner,
                    "annotations", ann, "rootless", st->rootless,
-                   "own_pidns", st->own_pidns);
+                   "own_pidns", st->own_pidns, "cgroup", rf_cgroup_to_json (&st->cgroup));
   if (doc == NULL)
     return rf_error_make (err, EINVAL, "state of `%s`: not valid UTF-8", st->id);
   text = json_dumps (doc, JSON_COMPACT);
@@ -151,7 +151,8 @@ rf_state_read (const char *root, const char *id, rf_state_t *st, rf_error_t *err
   st->owner = (uid_t) v;
   rf_json_get_bool (doc, "state", "rootless", &st->rootless, NULL);
   rf_json_get_bool (doc, "state", "own_pidns", &st->own_pidns, NULL);
-  if (rf_json_get_strmap (doc, "state", "annotations", &st->annotations, err) < 0)
+  if (rf_json_get_strmap (doc, "state", "annotations", &st->annotations, err) < 0
+      || rf_cgroup_from_json (json_object_get (doc, "cgroup"), &st->cgroup, err) < 0)
     return -1;
   return 0;
 }
@@ -164,6 +165,7 @@ rf_state_clear (rf_state_t *st)
   free (st->rootfs);
   free (st->created);
   strv_free (st->annotations);
+  rf_cgroup_clear (&st->cgroup);
   memset (st, 0, sizeof *st);
 }
 
@@ -250,6 +252,8 @@ rf_state_status (const char *root, const rf_state_t *st)
   fifo = xasprintf ("%s/%s/exec.fifo", root, st->id);
   if (access (fifo, F_OK) == 0)
     return RF_STATUS_CREATED;
+  if (st->cgroup.n && rf_cgroup_frozen_p (&st->cgroup))
+    return RF_STATUS_PAUSED;
   return RF_STATUS_RUNNING;
 }
 

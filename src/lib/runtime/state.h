@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "common/error.h"
 
 typedef enum
@@ -30,6 +31,7 @@ typedef struct
   char **annotations; /* key, value, ..., NULL */
   bool rootless;
   bool own_pidns; /* the container has its own pid namespace */
+  rf_cgroup_t cgroup; /* empty when the container has none */
 } rf_state_t;
 
 /* A container id: letters, digits, and _ + - . ; not "." or "..". */

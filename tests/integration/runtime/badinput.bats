@@ -86,9 +86,19 @@ expect_create_error() {
   expect_create_error "linux.seccomp: not supported"
 }
 
-@test "cgroup resources are refused until runf supports them, naming the field" {
-  update_config '.linux.resources = {"pids": {"limit": 10}}'
-  expect_create_error "linux.resources: not supported"
+@test "bad cgroup values are refused, naming the field" {
+  update_config '.linux.resources = {"memory": {"limit": -5}}'
+  expect_create_error "linux.resources.memory.limit"
+  update_config '.linux.resources = {"pids": {"limit": -2}}'
+  expect_create_error "linux.resources.pids.limit"
+  update_config '.linux.resources = {"cpu": {"period": 10}}'
+  expect_create_error "linux.resources.cpu.period"
+  update_config '.linux.resources = {"devices": [{"allow": true, "type": "x"}]}'
+  expect_create_error "linux.resources.devices[0].type"
+  update_config '.linux.resources = {"memory": {"swappiness": 200}}'
+  expect_create_error "swappiness"
+  update_config '.linux.resources = {} | .linux.cgroupsPath = "/a/../../b"'
+  expect_create_error "linux.cgroupsPath"
 }
 
 @test "ids with path characters are refused before any path is built" {

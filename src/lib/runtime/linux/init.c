@@ -98,14 +98,19 @@ write_time_offsets (const rf_spec_t *spec, rf_error_t *err)
   return 0;
 }
 
+/* runf's part of the setup: the id maps of a new user namespace and the
+   move into the container's cgroup, both before any of the container's
+   own work. */
 static int
-become_userns_root (rf_init_t *ctx, rf_error_t *err)
+parent_setup (rf_init_t *ctx, bool new_userns, rf_error_t *err)
 {
   rf_sync_msg_t msg;
-  if (rf_sync_send (ctx->sync_fd, RF_SYNC_USERMAP, getpid (), -1) < 0)
-    return rf_error_sys (err, "ask for the id maps");
-  if (rf_sync_expect (ctx->sync_fd, RF_SYNC_USERMAP_DONE, &msg, NULL, err) < 0)
+  if (rf_sync_send (ctx->sync_fd, RF_SYNC_SETUP, getpid (), -1) < 0)
+    return rf_error_sys (err, "ask runf for the id maps and the cgroup");
+  if (rf_sync_expect (ctx->sync_fd, RF_SYNC_SETUP_DONE, &msg, NULL, err) < 0)
     return -1;
+  if (!new_userns)
+    return 0;
   /* Root of the new namespace is who may set up the rest; when 0 is not
      mapped, stay who we are: the capabilities of the namespace's creator
      are enough until the final identity is set. */
@@ -113,6 +118,19 @@ become_userns_root (rf_init_t *ctx, rf_error_t *err)
     return rf_error_sys (err, "setgid 0 in the user namespace");
   if (setresuid (0, 0, 0) < 0 && errno != EINVAL)
     return rf_error_sys (err, "setuid 0 in the user namespace");
+  return 0;
+}
+
+/* Before anything else: into the container's v1 cgroups. */
+static int
+enter_cgroups (rf_init_t *ctx, rf_error_t *err)
+{
+  for (size_t i = 0; i < ctx->n_cgroup_task_fds; i++)
+    {
+      if (write (ctx->cgroup_task_fds[i], "0", 1) < 0)
+        return rf_error_sys (err, "join the container's cgroup");
+      close (ctx->cgroup_task_fds[i]);
+    }
   return 0;
 }
 
@@ -133,8 +151,11 @@ enter_namespaces (rf_init_t *ctx, rf_error_t *err)
         return rf_error_sys (err, "linux.namespaces: unshare");
       new_userns = ctx->unshare_flags & CLONE_NEWUSER;
     }
-  if (new_userns && become_userns_root (ctx, err) < 0)
+  if ((new_userns || ctx->join_cgroup) && parent_setup (ctx, new_userns, err) < 0)
     return -1;
+  /* A cgroup namespace is rooted where it is made: only after the move. */
+  if (ctx->late_cgroupns && unshare (CLONE_NEWCGROUP) < 0)
+    return rf_error_sys (err, "linux.namespaces: unshare the cgroup namespace");
   if ((ctx->unshare_flags & CLONE_NEWTIME) && write_time_offsets (spec, err) < 0)
     return -1;
 
@@ -255,7 +276,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   sigprocmask (SIG_SETMASK, &none, NULL);
   /* Modes in config.json are exact; the process's umask comes last. */
   umask (0);
-  if (enter_namespaces (ctx, err) < 0)
+  if (enter_cgroups (ctx, err) < 0 || enter_namespaces (ctx, err) < 0)
     return -1;
   if (!ctx->no_new_keyring)
     {

@@ -25,6 +25,10 @@ typedef struct
   int unshare_flags;     /* otherwise: these are unshared after joining */
   bool userns;           /* the container runs in a user namespace */
   bool second_fork;      /* pid/time namespaces need one more fork */
+  const int *cgroup_task_fds; /* v1 `tasks` files: write "0" to move in */
+  size_t n_cgroup_task_fds;
+  bool join_cgroup;      /* runf moves init into its v2 cgroup during SETUP */
+  bool late_cgroupns;    /* unshare the cgroup namespace after that */
 } rf_init_t;
 
 noreturn void rf_init_main (rf_init_t *ctx);

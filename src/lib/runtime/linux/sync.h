@@ -10,8 +10,8 @@
 
 typedef enum
 {
-  RF_SYNC_USERMAP = 1, /* child: write the id maps of `pid` */
-  RF_SYNC_USERMAP_DONE,
+  RF_SYNC_SETUP = 1, /* child: do the parent's part (id maps, cgroup) */
+  RF_SYNC_SETUP_DONE,
   RF_SYNC_CHILD_PID, /* child: `pid` is init now (after a second fork) */
   RF_SYNC_PTY,       /* child: the pty master, as an fd */
   RF_SYNC_READY,     /* child: set up, waiting to exec */

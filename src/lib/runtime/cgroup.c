@@ -1,0 +1,680 @@
+#include "cgroup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+bool
+rf_cgroup_unified_p (void)
+{
+  struct statfs sfs;
+  return statfs (CGROUP_ROOT, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* The controllers of a v1 mount, from its super options. */
+static char *
+controllers_of (char *sopts)
+{
+  static const char *const generic[] = {
+    "rw", "ro", "clone_children", "noprefix", "xattr", "cpuset_v2_mode", "favordynmods",
+  };
+  char *out = xstrdup (""), *save = NULL;
+  for (char *o = strtok_r (sopts, ",", &save); o; o = strtok_r (NULL, ",", &save))
+    {
+      bool skip = strncmp (o, "release_agent=", 14) == 0;
+      char *joined;
+      for (size_t i = 0; i < ARRAY_SIZE (generic); i++)
+        if (strcmp (o, generic[i]) == 0)
+          skip = true;
+      if (skip)
+        continue;
+      joined = *out ? xasprintf ("%s,%s", out, o) : xstrdup (o);
+      free (out);
+      out = joined;
+    }
+  return out;
+}
+
+rf_hierarchy_t *
+rf_cgroup_hierarchies (size_t *n)
+{
+  cleanup_free char *text = NULL;
+  rf_hierarchy_t *h = NULL;
+  char *line, *save = NULL;
+  size_t cap = 0;
+
+  *n = 0;
+  if (rf_cgroup_unified_p ())
+    {
+      h = xzalloc (sizeof *h);
+      h->mountpoint = xstrdup (CGROUP_ROOT);
+      h->controllers = xstrdup ("");
+      h->v2 = true;
+      *n = 1;
+      return h;
+    }
+  if (rf_read_file_at (AT_FDCWD, "/proc/self/mountinfo", 0, &text, NULL, NULL) < 0)
+    return NULL;
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *dash = strstr (line, " - "), *fields[5], *p, *fs, *sopts, *tok;
+      size_t nf = 0;
+
+      if (dash == NULL)
+        continue;
+      *dash = '\0';
+      for (tok = strtok_r (line, " ", &p); tok && nf < 5; tok = strtok_r (NULL, " ", &p))
+        fields[nf++] = tok;
+      if (nf < 5 || strncmp (fields[4], CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0
+          || strchr (fields[4] + sizeof CGROUP_ROOT, '/'))
+        continue;
+      fs = strtok_r (dash + 3, " ", &p);
+      strtok_r (NULL, " ", &p); /* source */
+      sopts = strtok_r (NULL, " ", &p);
+      if (fs == NULL || sopts == NULL || (strcmp (fs, "cgroup") != 0 && strcmp (fs, "cgroup2") != 0))
+        continue;
+      if (*n == cap)
+        {
+          cap = cap ? cap * 2 : 16;
+          h = xrealloc (h, cap * sizeof *h);
+        }
+      h[*n].mountpoint = xstrdup (fields[4]);
+      h[*n].v2 = strcmp (fs, "cgroup2") == 0;
+      h[*n].controllers = h[*n].v2 ? xstrdup ("") : controllers_of (sopts);
+      (*n)++;
+    }
+  return h;
+}
+
+void
+rf_cgroup_hierarchies_free (rf_hierarchy_t *h, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (h[i].mountpoint);
+      free (h[i].controllers);
+    }
+  free (h);
+}
+
+char *
+rf_cgroup_own_path (const char *controllers)
+{
+  cleanup_free char *text = NULL;
+  char *line, *save = NULL;
+
+  if (rf_read_file_at (AT_FDCWD, "/proc/self/cgroup", 0, &text, NULL, NULL) < 0)
+    return xstrdup ("/");
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *c = strchr (line, ':'), *p;
+      if (c == NULL || (p = strchr (c + 1, ':')) == NULL)
+        continue;
+      *p = '\0';
+      if (strcmp (c + 1, controllers) == 0)
+        return xstrdup (p + 1);
+    }
+  return xstrdup ("/");
+}
+
+/* "a-b-c.slice" → "/a.slice/a-b.slice/a-b-c.slice", as systemd nests them. */
+static int
+expand_slice (const char *slice, char **out, rf_error_t *err)
+{
+  size_t len = strlen (slice);
+  char *path = xstrdup ("");
+
+  if (strcmp (slice, "-.slice") == 0)
+    {
+      *out = path;
+      return 0;
+    }
+  if (len < 7 || strcmp (slice + len - 6, ".slice") != 0 || strchr (slice, '/')
+      || slice[0] == '-' || strstr (slice, "--") || slice[len - 7] == '-')
+    {
+      free (path);
+      return rf_error_make (err, EINVAL, "linux.cgroupsPath: `%s` is not a systemd slice name", slice);
+    }
+  for (size_t i = 0; i <= len - 6; i++)
+    if (i == len - 6 || slice[i] == '-')
+      {
+        char *next = xasprintf ("%s/%.*s.slice", path, (int) i, slice);
+        free (path);
+        path = next;
+      }
+  *out = path;
+  return 0;
+}
+
+char *
+rf_cgroup_path_for (const char *cgroups_path, const char *id, bool rootless, rf_error_t *err)
+{
+  const char *c1, *c2;
+
+  if (cgroups_path == NULL || *cgroups_path == '\0')
+    return rootless ? xasprintf ("+runf-%s", id) : xasprintf ("/runf/%s", id);
+  if (strstr (cgroups_path, "/../") || strncmp (cgroups_path, "../", 3) == 0
+      || (strlen (cgroups_path) >= 3 && strcmp (cgroups_path + strlen (cgroups_path) - 3, "/..") == 0)
+      || strcmp (cgroups_path, "..") == 0)
+    return rf_error_make (err, EINVAL, "linux.cgroupsPath `%s`: must not contain `..`", cgroups_path), NULL;
+  c1 = strchr (cgroups_path, ':');
+  c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+  if (cgroups_path[0] != '/' && c1 && c2 && !strchr (c2 + 1, ':'))
+    {
+      /* runc's systemd form "slice:prefix:name": the same place in the
+         tree, made through cgroupfs. */
+      cleanup_free char *slice = xstrndup (cgroups_path, c1 - cgroups_path);
+      cleanup_free char *prefix = xstrndup (c1 + 1, c2 - c1 - 1);
+      cleanup_free char *expanded = NULL;
+      const char *name = c2 + 1;
+      if (*name == '\0' || strchr (name, '/') || strchr (prefix, '/'))
+        return rf_error_make (err, EINVAL, "linux.cgroupsPath `%s`: not slice:prefix:name", cgroups_path), NULL;
+      if (expand_slice (*slice ? slice : rootless ? "user.slice" : "system.slice", &expanded, err) < 0)
+        return NULL;
+      if (strlen (name) > 6 && strcmp (name + strlen (name) - 6, ".slice") == 0)
+        return xasprintf ("%s/%s", expanded, name);
+      return *prefix ? xasprintf ("%s/%s-%s.scope", expanded, prefix, name)
+                     : xasprintf ("%s/%s.scope", expanded, name);
+    }
+  if (cgroups_path[0] == '/')
+    return xstrdup (cgroups_path);
+  return xasprintf ("+%s", cgroups_path);
+}
+
+int
+rf_cgroup_write (const char *dir, const char *file, const char *value, const char *field,
+                 rf_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", dir, file);
+  cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return rf_error_make (err, ENOTSUP, "%s: this host has no `%s`", field, path);
+      return rf_error_sys (err, "%s: open `%s`", field, path);
+    }
+  if (write (fd, value, strlen (value)) < 0)
+    return rf_error_sys (err, "%s: write `%s` to `%s`", field, value, path);
+  return 0;
+}
+
+int
+rf_cgroup_writef (const char *dir, const char *file, const char *field, rf_error_t *err,
+                  const char *fmt, ...)
+{
+  cleanup_free char *value = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  if (vasprintf (&value, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  return rf_cgroup_write (dir, file, value, field, err);
+}
+
+bool
+rf_cgroup_has_file (const char *dir, const char *file)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", dir, file);
+  return access (path, F_OK) == 0;
+}
+
+const rf_cgroup_dir_t *
+rf_cgroup_find (const rf_cgroup_t *cg, const char *controller)
+{
+  size_t len = strlen (controller);
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      const char *c = cg->dirs[i].controllers;
+      while (c && *c)
+        {
+          const char *comma = strchr (c, ',');
+          size_t l = comma ? (size_t) (comma - c) : strlen (c);
+          if (l == len && strncmp (c, controller, len) == 0)
+            return &cg->dirs[i];
+          c = comma ? comma + 1 : NULL;
+        }
+    }
+  /* On a v2 hierarchy every controller lives in the one directory. */
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->dirs[i].v2)
+      {
+        cleanup_free char *text = NULL;
+        cleanup_free char *path = xasprintf ("%s/cgroup.controllers", cg->dirs[i].dir);
+        char *save = NULL;
+        if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
+          continue;
+        for (char *t = strtok_r (text, " \n", &save); t; t = strtok_r (NULL, " \n", &save))
+          if (strcmp (t, controller) == 0)
+            return &cg->dirs[i];
+      }
+  return NULL;
+}
+
+/* v1 cpuset: a new cgroup starts with no cpus and no memory nodes, and no
+   task can join it until it has both; copy them from the parent. */
+static int
+init_cpuset (const char *dir, rf_error_t *err)
+{
+  static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+  cleanup_free char *parent = xstrdup (dir);
+  *strrchr (parent, '/') = '\0';
+  for (size_t i = 0; i < ARRAY_SIZE (files); i++)
+    {
+      cleanup_free char *value = NULL;
+      cleanup_free char *path = xasprintf ("%s/%s", parent, files[i]);
+      if (rf_read_file_at (AT_FDCWD, path, 4096, &value, NULL, err) < 0)
+        return -1;
+      if (rf_cgroup_write (dir, files[i], value, "cpuset", err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* v2: every controller the parent has must be enabled for its children. */
+static void
+enable_controllers (const char *parent)
+{
+  cleanup_free char *text = NULL;
+  cleanup_free char *path = xasprintf ("%s/cgroup.controllers", parent);
+  char *save = NULL;
+
+  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
+    return;
+  for (char *t = strtok_r (text, " \n", &save); t; t = strtok_r (NULL, " \n", &save))
+    {
+      char buf[64];
+      /* A cgroup with processes of its own may not delegate controllers
+         (EBUSY); the limits needing them fail later, naming the field. */
+      snprintf (buf, sizeof buf, "+%s", t);
+      rf_cgroup_write (parent, "cgroup.subtree_control", buf, "cgroup", NULL);
+    }
+}
+
+/* mkdir -p below a hierarchy's mount point, preparing each new level. */
+static int
+make_dir (const char *mountpoint, const char *rel, bool v2, bool cpuset, rf_error_t *err)
+{
+  cleanup_free char *path = xstrdup (mountpoint);
+  cleanup_free char *copy = xstrdup (rel);
+  char *save = NULL;
+
+  for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
+    {
+      char *next = xasprintf ("%s/%s", path, c);
+      if (v2)
+        enable_controllers (path);
+      free (path);
+      path = next;
+      if (mkdir (path, 0755) < 0)
+        {
+          if (errno != EEXIST)
+            return rf_error_sys (err, "cgroup: mkdir `%s`", path);
+          continue;
+        }
+      if (cpuset && init_cpuset (path, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+void
+rf_cgroup_clear (rf_cgroup_t *cg)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      free (cg->dirs[i].dir);
+      free (cg->dirs[i].controllers);
+    }
+  free (cg->dirs);
+  cg->dirs = NULL;
+  cg->n = 0;
+}
+
+rf_device_rule_t *
+rf_cgroup_device_rules (const rf_spec_t *spec, const rf_resources_t *res, size_t *n)
+{
+  /* What every container may use (runc's list): the default devices, the
+     pty multiplexer and ptys, and mknod of any device (using one still
+     needs a rule). */
+  static const rf_device_rule_t defaults[] = {
+    { .type = 'c', .major = -1, .minor = -1, .allow = true, .access = "m" },
+    { .type = 'b', .major = -1, .minor = -1, .allow = true, .access = "m" },
+    { .type = 'c', .major = 1, .minor = 3, .allow = true, .access = "rwm" },
+    { .type = 'c', .major = 1, .minor = 5, .allow = true, .access = "rwm" },
+    { .type = 'c', .major = 1, .minor = 7, .allow = true, .access = "rwm" },
+    { .type = 'c', .major = 1, .minor = 8, .allow = true, .access = "rwm" },
+    { .type = 'c', .major = 1, .minor = 9, .allow = true, .access = "rwm" },
+    { .type = 'c', .major = 5, .minor = 0, .allow = true, .access = "rwm" },
+    { .type = 'c', .major = 5, .minor = 1, .allow = true, .access = "rwm" },
+    { .type = 'c', .major = 5, .minor = 2, .allow = true, .access = "rwm" },
+    { .type = 'c', .major = 136, .minor = -1, .allow = true, .access = "rwm" },
+    { .type = 'c', .major = 10, .minor = 200, .allow = true, .access = "rwm" },
+  };
+  size_t total = 1 + ARRAY_SIZE (defaults) + spec->n_devices + res->n_devices, k = 0;
+  rf_device_rule_t *rules = xzalloc (total * sizeof *rules);
+
+  rules[k++] = (rf_device_rule_t){ .type = 'a', .major = -1, .minor = -1, .allow = false, .access = "rwm" };
+  for (size_t i = 0; i < ARRAY_SIZE (defaults); i++)
+    rules[k++] = defaults[i];
+  for (size_t i = 0; i < spec->n_devices; i++)
+    {
+      const rf_device_t *d = &spec->devices[i];
+      if (d->type == 'p')
+        continue;
+      rules[k++] = (rf_device_rule_t){ .type = d->type == 'u' ? 'c' : d->type, .major = d->major,
+                                       .minor = d->minor, .allow = true, .access = "rwm" };
+    }
+  for (size_t i = 0; i < res->n_devices; i++)
+    rules[k++] = res->devices[i];
+  *n = k;
+  return rules;
+}
+
+int
+rf_cgroup_apply (const rf_cgroup_t *cg, const rf_resources_t *res, bool rootless, rf_error_t *err)
+{
+  bool any_v1 = false;
+  for (size_t i = 0; i < cg->n; i++)
+    if (!cg->dirs[i].v2)
+      any_v1 = true;
+  if (cg->n == 0)
+    return 0;
+  return (any_v1 ? &rf_cgroup_v1_ops : &rf_cgroup_v2_ops)->apply (cg, res, rootless, err);
+}
+
+int
+rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool rootless,
+                  rf_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  rf_hierarchy_t *h;
+  size_t nh;
+  rf_resources_t res;
+  const char *cgroups_path = NULL;
+  json_t *linux_ = json_object_get (spec->raw, "linux");
+  int ret = 0;
+
+  memset (cg, 0, sizeof *cg);
+  if (rf_json_get_string (linux_, "linux", "cgroupsPath", &cgroups_path, err) < 0
+      || rf_resources_parse (json_object_get (linux_, "resources"), "linux.resources", &res, err) < 0)
+    return -1;
+  path = rf_cgroup_path_for (cgroups_path, id, rootless, err);
+  if (path == NULL)
+    {
+      rf_resources_clear (&res);
+      return -1;
+    }
+  h = rf_cgroup_hierarchies (&nh);
+  cg->dirs = xzalloc ((nh + 1) * sizeof *cg->dirs);
+  for (size_t i = 0; i < nh && ret == 0; i++)
+    {
+      cleanup_free char *rel = NULL;
+      if (path[0] == '+')
+        {
+          cleanup_free char *own = rf_cgroup_own_path (h[i].controllers);
+          rel = xasprintf ("%s/%s", strcmp (own, "/") == 0 ? "" : own, path + 1);
+        }
+      else
+        rel = xstrdup (path);
+      ret = make_dir (h[i].mountpoint, rel, h[i].v2, strstr (h[i].controllers, "cpuset") != NULL, err);
+      if (ret == 0)
+        {
+          cg->dirs[cg->n].dir = xasprintf ("%s%s%s", h[i].mountpoint, rel[0] == '/' ? "" : "/", rel);
+          cg->dirs[cg->n].controllers = xstrdup (h[i].controllers);
+          cg->dirs[cg->n].v2 = h[i].v2;
+          cg->n++;
+        }
+    }
+  rf_cgroup_hierarchies_free (h, nh);
+
+  if (ret < 0 && rootless && err && *err
+      && ((*err)->code == EACCES || (*err)->code == EPERM || (*err)->code == EROFS))
+    {
+      /* No writable (delegated) place for a rootless container: run
+         without, as runc and crun do; say so when limits were asked for. */
+      if (rf_resources_any_p (&res))
+        rf_warn ("cgroups: no writable cgroup for a rootless container (%s): linux.resources not applied",
+                 (*err)->msg);
+      rf_error_free (err);
+      rf_cgroup_destroy (cg, NULL);
+      rf_cgroup_clear (cg);
+      rf_resources_clear (&res);
+      return 0;
+    }
+  if (ret == 0)
+    {
+      size_t n_rules;
+      rf_device_rule_t *rules = rf_cgroup_device_rules (spec, &res, &n_rules);
+      free (res.devices);
+      res.devices = rules;
+      res.n_devices = n_rules;
+      res.has_devices = true;
+      ret = rf_cgroup_apply (cg, &res, rootless, err);
+    }
+  rf_resources_clear (&res);
+  if (ret < 0)
+    {
+      rf_cgroup_destroy (cg, NULL);
+      rf_cgroup_clear (cg);
+    }
+  return ret;
+}
+
+int
+rf_cgroup_open_into (const rf_cgroup_t *cg)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->dirs[i].v2)
+      return open (cg->dirs[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return -1;
+}
+
+int
+rf_cgroup_open_tasks (const rf_cgroup_t *cg, int min_fd, int *fds, size_t max, size_t *n,
+                      rf_error_t *err)
+{
+  *n = 0;
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      cleanup_free char *path = NULL;
+      int fd, moved;
+      if (cg->dirs[i].v2)
+        continue;
+      if (*n == max)
+        return rf_error_make (err, E2BIG, "cgroup: more than %zu hierarchies", max);
+      path = xasprintf ("%s/tasks", cg->dirs[i].dir);
+      fd = open (path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
+        return rf_error_sys (err, "cgroup: open `%s`", path);
+      moved = fcntl (fd, F_DUPFD_CLOEXEC, min_fd);
+      close (fd);
+      if (moved < 0)
+        return rf_error_sys (err, "dup");
+      fds[(*n)++] = moved;
+    }
+  return 0;
+}
+
+int
+rf_cgroup_enter_v2 (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err)
+{
+  char buf[32];
+  snprintf (buf, sizeof buf, "%d", (int) pid);
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->dirs[i].v2 && rf_cgroup_write (cg->dirs[i].dir, "cgroup.procs", buf, "cgroup", err) < 0)
+      return -1;
+  return 0;
+}
+
+int
+rf_cgroup_enter (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err)
+{
+  char buf[32];
+  snprintf (buf, sizeof buf, "%d", (int) pid);
+  for (size_t i = 0; i < cg->n; i++)
+    if (rf_cgroup_write (cg->dirs[i].dir, "cgroup.procs", buf, "cgroup", err) < 0)
+      return -1;
+  return 0;
+}
+
+int
+rf_cgroup_destroy (const rf_cgroup_t *cg, rf_error_t *err)
+{
+  int ret = 0;
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      /* The kernel keeps a cgroup busy until its last task is fully gone,
+         a little after the process was reaped. */
+      struct timespec pause = { 0, 1000000 };
+      int tries = 0;
+      while (rmdir (cg->dirs[i].dir) < 0)
+        {
+          if (errno == ENOENT)
+            break;
+          if (errno != EBUSY || ++tries > 2000)
+            {
+              ret = rf_error_sys (err, "remove cgroup `%s`", cg->dirs[i].dir);
+              break;
+            }
+          nanosleep (&pause, NULL);
+        }
+    }
+  return ret;
+}
+
+static const rf_cgroup_dir_t *
+freezer_dir (const rf_cgroup_t *cg, bool *v2)
+{
+  const rf_cgroup_dir_t *d = rf_cgroup_find (cg, "freezer");
+  *v2 = false;
+  if (d)
+    return d;
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->dirs[i].v2 && rf_cgroup_has_file (cg->dirs[i].dir, "cgroup.freeze"))
+      {
+        *v2 = true;
+        return &cg->dirs[i];
+      }
+  return NULL;
+}
+
+bool
+rf_cgroup_frozen_p (const rf_cgroup_t *cg)
+{
+  bool v2;
+  const rf_cgroup_dir_t *d = freezer_dir (cg, &v2);
+  cleanup_free char *path = NULL;
+  cleanup_free char *text = NULL;
+  if (d == NULL)
+    return false;
+  path = xasprintf ("%s/%s", d->dir, v2 ? "cgroup.events" : "freezer.state");
+  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
+    return false;
+  return v2 ? strstr (text, "frozen 1") != NULL : strncmp (text, "FROZEN", 6) == 0;
+}
+
+int
+rf_cgroup_freeze (const rf_cgroup_t *cg, bool frozen, rf_error_t *err)
+{
+  bool v2;
+  const rf_cgroup_dir_t *d = freezer_dir (cg, &v2);
+  struct timespec pause = { 0, 1000000 };
+
+  if (d == NULL)
+    return rf_error_make (err, ENOTSUP, "%s: the container has no freezer cgroup",
+                          frozen ? "pause" : "resume");
+  if (v2 ? rf_cgroup_write (d->dir, "cgroup.freeze", frozen ? "1" : "0", "cgroup.freeze", err)
+         : rf_cgroup_write (d->dir, "freezer.state", frozen ? "FROZEN" : "THAWED", "freezer.state", err))
+    return -1;
+  /* Freezing takes effect task by task; wait until all are. */
+  for (int i = 0; i < 5000; i++)
+    {
+      if (rf_cgroup_frozen_p (cg) == frozen)
+        return 0;
+      if (!v2 && frozen && i % 100 == 99)
+        rf_cgroup_write (d->dir, "freezer.state", "FROZEN", "freezer.state", NULL);
+      nanosleep (&pause, NULL);
+    }
+  return rf_error_make (err, ETIMEDOUT, "%s: the cgroup did not %s", frozen ? "pause" : "resume",
+                        frozen ? "freeze" : "thaw");
+}
+
+int
+rf_cgroup_pids (const rf_cgroup_t *cg, pid_t **pids, size_t *n, rf_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_free char *text = NULL;
+  char *save = NULL;
+  size_t cap = 16;
+
+  *pids = NULL;
+  *n = 0;
+  if (cg->n == 0)
+    return rf_error_make (err, ENOTSUP, "the container has no cgroup");
+  path = xasprintf ("%s/cgroup.procs", cg->dirs[0].dir);
+  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, err) < 0)
+    return -1;
+  *pids = xmalloc (cap * sizeof (pid_t));
+  for (char *t = strtok_r (text, "\n", &save); t; t = strtok_r (NULL, "\n", &save))
+    {
+      if (*n == cap)
+        *pids = xrealloc (*pids, (cap *= 2) * sizeof (pid_t));
+      (*pids)[(*n)++] = (pid_t) atoi (t);
+    }
+  return 0;
+}
+
+json_t *
+rf_cgroup_to_json (const rf_cgroup_t *cg)
+{
+  json_t *arr = json_array ();
+  for (size_t i = 0; i < cg->n; i++)
+    json_array_append_new (arr, json_pack ("{s:s, s:s, s:b}", "dir", cg->dirs[i].dir,
+                                           "controllers", cg->dirs[i].controllers, "v2",
+                                           cg->dirs[i].v2));
+  return arr;
+}
+
+int
+rf_cgroup_from_json (json_t *j, rf_cgroup_t *cg, rf_error_t *err)
+{
+  size_t i;
+  json_t *item;
+  memset (cg, 0, sizeof *cg);
+  if (j == NULL || !json_is_array (j))
+    return 0;
+  cg->dirs = xzalloc ((json_array_size (j) + 1) * sizeof *cg->dirs);
+  json_array_foreach (j, i, item)
+    {
+      const char *dir = NULL, *ctl = "";
+      bool v2 = false;
+      if (rf_json_get_string (item, "state.cgroup", "dir", &dir, err) < 0
+          || rf_json_get_string (item, "state.cgroup", "controllers", &ctl, err) < 0
+          || rf_json_get_bool (item, "state.cgroup", "v2", &v2, err) < 0)
+        return -1;
+      if (dir == NULL || strncmp (dir, CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0 || strstr (dir, ".."))
+        return rf_error_make (err, EINVAL, "state.cgroup: `%s` is not below " CGROUP_ROOT,
+                              dir ? dir : "");
+      cg->dirs[cg->n].dir = xstrdup (dir);
+      cg->dirs[cg->n].controllers = xstrdup (ctl);
+      cg->dirs[cg->n].v2 = v2;
+      cg->n++;
+    }
+  return 0;
+}

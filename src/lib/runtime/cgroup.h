@@ -1,0 +1,105 @@
+/* A container's cgroup: one directory per hierarchy it joins (every v1
+ * hierarchy on legacy and hybrid hosts, plus the v2 one where there is
+ * one).  v1 and v2 differ only in how resources are written, in
+ * cgroup_v1.c and cgroup_v2.c behind rf_cgroup_ops_t. */
+#ifndef RF_CGROUP_H
+#define RF_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "resources.h"
+#include "spec.h"
+
+typedef struct
+{
+  char *dir;         /* /sys/fs/cgroup/memory/runf/abc */
+  char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; "" for v2 */
+  bool v2;
+} rf_cgroup_dir_t;
+
+typedef struct
+{
+  rf_cgroup_dir_t *dirs;
+  size_t n;
+} rf_cgroup_t;
+
+/* A mounted hierarchy, from /proc/self/mountinfo. */
+typedef struct
+{
+  char *mountpoint;  /* /sys/fs/cgroup/memory */
+  char *controllers; /* as above */
+  bool v2;
+} rf_hierarchy_t;
+
+/* The hierarchies below /sys/fs/cgroup; *n is 0 on a host without any. */
+rf_hierarchy_t *rf_cgroup_hierarchies (size_t *n);
+void rf_cgroup_hierarchies_free (rf_hierarchy_t *h, size_t n);
+/* Whether /sys/fs/cgroup is a pure cgroup2 mount. */
+bool rf_cgroup_unified_p (void);
+/* This process's cgroup in the hierarchy with these controllers ("" = v2). */
+char *rf_cgroup_own_path (const char *controllers);
+
+/* linux.cgroupsPath to a path below each hierarchy's root: absolute as
+   given; relative below the caller's own cgroup (returned with a leading
+   "+"); runc's "slice:prefix:name" as systemd would lay it out; absent:
+   /runf/<id>.  Owned by the caller. */
+char *rf_cgroup_path_for (const char *cgroups_path, const char *id, bool rootless, rf_error_t *err);
+
+/* Make the container's cgroup and apply its resources.  Rootless without a
+   writable place: *cg stays empty and a warning is printed when resources
+   were asked for. */
+int rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool rootless,
+                      rf_error_t *err);
+/* The v2 directory as an fd for clone3's CLONE_INTO_CGROUP, or -1. */
+int rf_cgroup_open_into (const rf_cgroup_t *cg);
+/* The `tasks` files of the v1 directories, opened for writing (fds at or
+   above min_fd): a process writing "0" to them moves itself in. */
+int rf_cgroup_open_tasks (const rf_cgroup_t *cg, int min_fd, int *fds, size_t max, size_t *n,
+                          rf_error_t *err);
+int rf_cgroup_enter (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err);
+int rf_cgroup_enter_v2 (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err);
+int rf_cgroup_apply (const rf_cgroup_t *cg, const rf_resources_t *res, bool rootless,
+                     rf_error_t *err);
+/* Remove the directories, waiting for the kernel to let go of them. */
+int rf_cgroup_destroy (const rf_cgroup_t *cg, rf_error_t *err);
+int rf_cgroup_freeze (const rf_cgroup_t *cg, bool frozen, rf_error_t *err);
+bool rf_cgroup_frozen_p (const rf_cgroup_t *cg);
+int rf_cgroup_pids (const rf_cgroup_t *cg, pid_t **pids, size_t *n, rf_error_t *err);
+/* runc's stats object (cpu, memory, pids, blkio, hugetlb). */
+json_t *rf_cgroup_stats (const rf_cgroup_t *cg, rf_error_t *err);
+/* The directory of a controller ("memory"), or NULL. */
+const rf_cgroup_dir_t *rf_cgroup_find (const rf_cgroup_t *cg, const char *controller);
+
+json_t *rf_cgroup_to_json (const rf_cgroup_t *cg);
+int rf_cgroup_from_json (json_t *j, rf_cgroup_t *cg, rf_error_t *err);
+void rf_cgroup_clear (rf_cgroup_t *cg);
+
+/* The per-version writers. */
+typedef struct
+{
+  int (*apply) (const rf_cgroup_t *cg, const rf_resources_t *res, bool rootless, rf_error_t *err);
+} rf_cgroup_ops_t;
+
+extern const rf_cgroup_ops_t rf_cgroup_v1_ops;
+extern const rf_cgroup_ops_t rf_cgroup_v2_ops;
+
+/* Helpers for cgroup_v1.c and cgroup_v2.c. */
+int rf_cgroup_write (const char *dir, const char *file, const char *value, const char *field,
+                     rf_error_t *err);
+int rf_cgroup_writef (const char *dir, const char *file, const char *field, rf_error_t *err,
+                      const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+bool rf_cgroup_has_file (const char *dir, const char *file);
+/* The rules the device controller gets: deny all, runc's default allowed
+   devices, linux.devices, then linux.resources.devices in order. */
+rf_device_rule_t *rf_cgroup_device_rules (const rf_spec_t *spec, const rf_resources_t *res,
+                                          size_t *n);
+/* Attach a BPF_CGROUP_DEVICE program enforcing rules to the v2 directory,
+   replacing the ones runf attached before. */
+int rf_cgroup_bpf_devices (const char *dir, const rf_device_rule_t *rules, size_t n,
+                           rf_error_t *err);
+
+#endif
