@@ -24,21 +24,6 @@
 #include "linux/terminal.h"
 #include "linux/userns.h"
 
-/* Move an internal fd above the range the caller passes into the container,
-   so that --preserve-fds can never hand it the sync socket. */
-static int
-fd_above (int fd, int min, rf_error_t *err)
-{
-  int moved;
-  if (fd >= min)
-    return fd;
-  moved = fcntl (fd, F_DUPFD_CLOEXEC, min);
-  close (fd);
-  if (moved < 0)
-    return rf_error_sys (err, "dup");
-  return moved;
-}
-
 static int
 resolve_rootfs (const rf_spec_t *spec, const char *bundle, char **out, rf_error_t *err)
 {
@@ -117,16 +102,6 @@ describe_death (pid_t pid)
         return xasprintf (" (exit status %d)", WEXITSTATUS (status));
     }
   return xstrdup ("");
-}
-
-static int
-write_pid_file (const char *path, pid_t pid, rf_error_t *err)
-{
-  char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (rf_write_file_atomic (path, buf, n, 0644, err) < 0)
-    return rf_error_wrap (err, "--pid-file");
-  return 0;
 }
 
 /* The parent's half of the setup protocol, until init says READY. */
@@ -248,7 +223,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       /* Opened read-write so the open does not block; init keeps it and
          blocks in read() until `start` writes a byte. */
       fifo_fd = open (fifo, O_RDWR | O_CLOEXEC);
-      if (fifo_fd < 0 || (fifo_fd = fd_above (fifo_fd, min_fd, err)) < 0)
+      if (fifo_fd < 0 || (fifo_fd = rf_fd_above (fifo_fd, min_fd, err)) < 0)
         {
           rf_error_sys (err, "open `%s`", fifo);
           goto fail;
@@ -259,8 +234,8 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       rf_error_sys (err, "socketpair");
       goto fail;
     }
-  if ((fds[0] = fd_above (fds[0], min_fd, err)) < 0
-      || (fds[1] = fd_above (fds[1], min_fd, err)) < 0)
+  if ((fds[0] = rf_fd_above (fds[0], min_fd, err)) < 0
+      || (fds[1] = rf_fd_above (fds[1], min_fd, err)) < 0)
     goto fail;
 
   for (size_t i = 0; i < spec->n_namespaces; i++)
@@ -359,7 +334,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
     if (r < 0)
       goto fail;
   }
-  if (opts->pid_file && write_pid_file (opts->pid_file, c->pid, err) < 0)
+  if (opts->pid_file && rf_write_pid_file (opts->pid_file, c->pid, err) < 0)
     goto fail;
   if (!opts->start_now)
     {
