@@ -439,32 +439,78 @@ send_signal (const rf_state_t *st, int pidfd, int sig)
   return kill (st->pid, sig);
 }
 
-/* Every process in the container's pid namespace (the container has one of
-   its own, so this is all of them). */
-static void
-signal_pidns (const rf_state_t *st, int sig)
+static int
+compare_pids (const void *a, const void *b)
 {
+  pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
+  return (x > y) - (x < y);
+}
+
+/* The container's processes, init included, sorted: those in init's pid
+   namespace when the container has one of its own (then that is all of
+   them), else those in its mount namespace (every container has its own,
+   and exec joins it).  Empty once init is gone. */
+static size_t
+find_pids (const rf_state_t *st, pid_t **out)
+{
+  const char *ns_name = st->own_pidns ? "pid" : "mnt";
   char path[64];
   struct stat init_ns, ns;
   DIR *proc;
   struct dirent *de;
+  size_t n = 0, cap = 0;
 
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) st->pid);
+  *out = NULL;
+  if (!rf_state_alive_p (st))
+    return 0;
+  snprintf (path, sizeof path, "/proc/%d/ns/%s", (int) st->pid, ns_name);
   if (stat (path, &init_ns) < 0)
-    return;
+    return 0;
   proc = opendir ("/proc");
   if (proc == NULL)
-    return;
+    return 0;
   while ((de = readdir (proc)) != NULL)
     {
       int pid = atoi (de->d_name);
-      if (pid <= 0 || pid == st->pid)
+      if (pid <= 0)
         continue;
-      snprintf (path, sizeof path, "/proc/%d/ns/pid", pid);
-      if (stat (path, &ns) == 0 && ns.st_ino == init_ns.st_ino && ns.st_dev == init_ns.st_dev)
-        kill (pid, sig);
+      snprintf (path, sizeof path, "/proc/%d/ns/%s", pid, ns_name);
+      if (stat (path, &ns) < 0 || ns.st_ino != init_ns.st_ino || ns.st_dev != init_ns.st_dev)
+        continue;
+      if (n == cap)
+        {
+          cap = cap ? cap * 2 : 16;
+          *out = xrealloc (*out, cap * sizeof (pid_t));
+        }
+      (*out)[n++] = pid;
     }
   closedir (proc);
+  if (n > 1)
+    qsort (*out, n, sizeof (pid_t), compare_pids);
+  return n;
+}
+
+int
+rf_container_pids (const char *root, const char *id, pid_t **pids, size_t *n, rf_error_t *err)
+{
+  rf_state_t st;
+  if (rf_state_read (root, id, &st, err) < 0)
+    return -1;
+  *n = find_pids (&st, pids);
+  rf_state_clear (&st);
+  return 0;
+}
+
+/* Every process of the container but init, which the caller signals
+   through its pidfd. */
+static void
+signal_others (const rf_state_t *st, int sig)
+{
+  cleanup_free pid_t *pids = NULL;
+  size_t n = find_pids (st, &pids);
+  for (size_t i = 0; i < n; i++)
+    if (pids[i] != st->pid)
+      kill (pids[i], sig);
 }
 
 int
@@ -481,8 +527,8 @@ rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error
       rf_state_clear (&st);
       return rf_error_make (err, ESRCH, "container `%s` is not running", id);
     }
-  if (all && st.own_pidns)
-    signal_pidns (&st, sig);
+  if (all)
+    signal_others (&st, sig);
   r = send_signal (&st, pidfd, sig);
   if (r < 0)
     rf_error_sys (err, "kill container `%s`", id);
@@ -586,8 +632,7 @@ rf_container_delete (const char *root, const char *id, bool force, rf_error_t *e
       pidfd = open_init (&st);
       if (pidfd != -1)
         {
-          if (st.own_pidns)
-            signal_pidns (&st, SIGKILL);
+          signal_others (&st, SIGKILL);
           send_signal (&st, pidfd, SIGKILL);
           if (wait_exit (pidfd, st.pid, st.start_time, 10000) < 0)
             {
