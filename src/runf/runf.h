@@ -42,5 +42,6 @@ int runf_cmd_delete (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_list (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_exec (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_ps (runf_global_t *g, int argc, char **argv, rf_error_t *err);
+int runf_cmd_features (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 
 #endif
