@@ -568,6 +568,37 @@ parse_time_offsets (rf_spec_t *spec, json_t *linux_, rf_error_t *err)
   return 0;
 }
 
+/* The namespace a sysctl belongs to: the container may only set those of
+   namespaces it owns, or it would change the host. */
+static int
+check_sysctl (const rf_spec_t *spec, const char *key, rf_error_t *err)
+{
+  static const char *const ipc_keys[] = {
+    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+  };
+  int need = 0;
+  const char *what = NULL;
+
+  if (*key == '\0' || strchr (key, '/') || strstr (key, ".."))
+    return rf_error_make (err, EINVAL, "linux.sysctl: `%s` is not a sysctl name", key);
+  for (size_t i = 0; i < ARRAY_SIZE (ipc_keys); i++)
+    if (strcmp (key, ipc_keys[i]) == 0)
+      need = CLONE_NEWIPC;
+  if (strncmp (key, "fs.mqueue.", 10) == 0)
+    need = CLONE_NEWIPC;
+  else if (strncmp (key, "net.", 4) == 0)
+    need = CLONE_NEWNET;
+  else if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
+    need = CLONE_NEWUTS;
+  what = need == CLONE_NEWIPC ? "an ipc" : need == CLONE_NEWNET ? "a network" : "a uts";
+  if (need == 0)
+    return rf_error_make (err, EPERM, "linux.sysctl: `%s` is not namespaced: it would change the host", key);
+  if (rf_spec_namespace (spec, need) == NULL)
+    return rf_error_make (err, EPERM, "linux.sysctl: `%s` needs %s namespace", key, what);
+  return 0;
+}
+
 static int
 parse_linux (rf_spec_t *spec, json_t *linux_, rf_error_t *err)
 {
@@ -586,6 +617,10 @@ parse_linux (rf_spec_t *spec, json_t *linux_, rf_error_t *err)
     return -1;
   if (prop && *prop && parse_propagation (prop, &spec->rootfs_propagation, err) < 0)
     return -1;
+
+  for (size_t i = 0; spec->sysctl && spec->sysctl[i]; i += 2)
+    if (check_sysctl (spec, spec->sysctl[i], err) < 0)
+      return -1;
 
   userns = rf_spec_namespace (spec, CLONE_NEWUSER);
   if ((spec->n_uid_mappings || spec->n_gid_mappings) && (userns == NULL || userns->path))

@@ -129,64 +129,51 @@ rf_root_open (int root_fd, const char *path, int flags, rf_error_t *err)
 int
 rf_root_mkpath (int root_fd, const char *path, bool dir, rf_error_t *err)
 {
-  cleanup_free char *copy = xstrdup (path);
+  cleanup_free char *rel = NULL;
   cleanup_close int parent = -1;
-  char *p, *name;
+  char *p, *save = NULL, *comp, *next;
   int fd;
 
   fd = rf_root_open (root_fd, path, O_PATH, NULL);
   if (fd >= 0)
     return fd;
 
-  /* Walk down from the root, making each missing component.  Each step
-     reopens the prefix with in-root resolution, so a symlink planted on the
-     way is followed inside the root, never out of it. */
+  /* Resolve the symlinks that exist inside the root, then make what is
+     missing one component at a time, each relative to its parent's fd and
+     without following links: a link planted meanwhile makes this fail,
+     never escape. */
+  rel = rf_root_resolve (root_fd, path, err);
+  if (rel == NULL)
+    return -1;
   parent = fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
   if (parent < 0)
     return rf_error_sys (err, "dup");
-  p = copy;
-  for (;;)
+  p = rel;
+  for (comp = strtok_r (p, "/", &save); comp; comp = next)
     {
-      char *slash;
-      int next;
       bool last;
+      int child;
 
-      while (*p == '/')
-        p++;
-      if (*p == '\0')
-        break;
-      slash = strchr (p, '/');
-      if (slash)
-        *slash = '\0';
-      name = p;
-      last = slash == NULL || slash[1 + strspn (slash + 1, "/")] == '\0';
-
-      if (strcmp (name, ".") != 0 && strcmp (name, "..") != 0)
+      next = strtok_r (NULL, "/", &save);
+      last = next == NULL;
+      if (last && !dir)
         {
-          if (last && !dir)
-            {
-              int f = openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-              if (f >= 0)
-                close (f);
-              else if (errno != EEXIST)
-                return rf_error_sys (err, "create `%s` in the rootfs", path);
-            }
-          else if (mkdirat (parent, name, 0755) < 0 && errno != EEXIST)
-            return rf_error_sys (err, "mkdir `%s` in the rootfs", path);
+          child = openat (parent, comp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+          if (child < 0)
+            return rf_error_sys (err, "create `%s` in the rootfs", path);
+          close (child);
+          child = openat (parent, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         }
-      if (slash)
-        *slash = '/';
-      {
-        cleanup_free char *prefix = xstrndup (copy, slash ? (size_t) (slash - copy) : strlen (copy));
-        next = rf_root_open (root_fd, prefix, O_PATH, err);
-      }
-      if (next < 0)
-        return -1;
+      else
+        {
+          if (mkdirat (parent, comp, 0755) < 0 && errno != EEXIST)
+            return rf_error_sys (err, "mkdir `%s` in the rootfs", path);
+          child = openat (parent, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+      if (child < 0)
+        return rf_error_sys (err, "open `%s` in the rootfs", path);
       close (parent);
-      parent = next;
-      if (slash == NULL)
-        break;
-      p = slash + 1;
+      parent = child;
     }
   return steal_fd (&parent);
 }
@@ -413,43 +400,6 @@ rf_mounts_pivot (const char *rootfs, bool no_pivot, rf_error_t *err)
   return 0;
 }
 
-/* Which namespace a sysctl belongs to; the container may only set those it
-   owns, or it would change the host. */
-static int
-sysctl_allowed (const rf_spec_t *spec, const char *key, rf_error_t *err)
-{
-  static const char *const ipc_keys[] = {
-    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
-  };
-  for (size_t i = 0; i < ARRAY_SIZE (ipc_keys); i++)
-    if (strcmp (key, ipc_keys[i]) == 0)
-      {
-        if (rf_spec_namespace (spec, CLONE_NEWIPC) == NULL)
-          return rf_error_make (err, EPERM, "linux.sysctl: `%s` needs an ipc namespace", key);
-        return 0;
-      }
-  if (strncmp (key, "fs.mqueue.", 10) == 0)
-    {
-      if (rf_spec_namespace (spec, CLONE_NEWIPC) == NULL)
-        return rf_error_make (err, EPERM, "linux.sysctl: `%s` needs an ipc namespace", key);
-      return 0;
-    }
-  if (strncmp (key, "net.", 4) == 0)
-    {
-      if (rf_spec_namespace (spec, CLONE_NEWNET) == NULL)
-        return rf_error_make (err, EPERM, "linux.sysctl: `%s` needs a network namespace", key);
-      return 0;
-    }
-  if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
-    {
-      if (rf_spec_namespace (spec, CLONE_NEWUTS) == NULL)
-        return rf_error_make (err, EPERM, "linux.sysctl: `%s` needs a uts namespace", key);
-      return 0;
-    }
-  return rf_error_make (err, EPERM, "linux.sysctl: `%s` is not namespaced: it would change the host", key);
-}
-
 int
 rf_mounts_sysctl (const rf_spec_t *spec, rf_error_t *err)
 {
@@ -457,10 +407,21 @@ rf_mounts_sysctl (const rf_spec_t *spec, rf_error_t *err)
     {
       const char *key = spec->sysctl[i], *value = spec->sysctl[i + 1];
       cleanup_free char *path = NULL;
-      if (*key == '\0' || strchr (key, '/') || strstr (key, ".."))
-        return rf_error_make (err, EINVAL, "linux.sysctl: `%s` is not a sysctl name", key);
-      if (sysctl_allowed (spec, key, err) < 0)
-        return -1;
+
+      /* /proc/sys/kernel/{host,domain}name belong to the host's root even in
+         a user namespace; the system calls only need the uts namespace. */
+      if (strcmp (key, "kernel.hostname") == 0)
+        {
+          if (sethostname (value, strlen (value)) < 0)
+            return rf_error_sys (err, "linux.sysctl `%s`", key);
+          continue;
+        }
+      if (strcmp (key, "kernel.domainname") == 0)
+        {
+          if (setdomainname (value, strlen (value)) < 0)
+            return rf_error_sys (err, "linux.sysctl `%s`", key);
+          continue;
+        }
       path = xasprintf ("/proc/sys/%s", key);
       for (char *p = path + 10; *p; p++)
         if (*p == '.')

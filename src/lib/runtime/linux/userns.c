@@ -33,7 +33,9 @@ run_helper (const char *helper, pid_t pid, const rf_idmap_t *maps, size_t n, rf_
   char **argv = xzalloc ((3 + 3 * n) * sizeof (char *));
   size_t a = 0;
   pid_t child;
-  int status;
+  int status, errpipe[2];
+  char why[256] = "";
+  ssize_t got;
 
   argv[a++] = xstrdup (helper);
   argv[a++] = xasprintf ("%d", (int) pid);
@@ -43,26 +45,40 @@ run_helper (const char *helper, pid_t pid, const rf_idmap_t *maps, size_t n, rf_
       argv[a++] = xasprintf ("%u", maps[i].host_id);
       argv[a++] = xasprintf ("%u", maps[i].size);
     }
+  if (pipe2 (errpipe, O_CLOEXEC) < 0)
+    {
+      strv_free (argv);
+      return rf_error_sys (err, "pipe");
+    }
   child = fork ();
   if (child < 0)
     {
       strv_free (argv);
+      close (errpipe[0]);
+      close (errpipe[1]);
       return rf_error_sys (err, "fork %s", helper);
     }
   if (child == 0)
     {
+      /* Its complaint becomes part of runf's one error line. */
+      dup2 (errpipe[1], STDERR_FILENO);
       execvp (helper, argv);
       _exit (127);
     }
   strv_free (argv);
+  close (errpipe[1]);
+  got = rf_read_all (errpipe[0], why, sizeof why - 1);
+  close (errpipe[0]);
+  why[got > 0 ? got : 0] = '\0';
+  why[strcspn (why, "\n")] = '\0';
   while (waitpid (child, &status, 0) < 0)
     if (errno != EINTR)
       return rf_error_sys (err, "wait for %s", helper);
   if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
     return rf_error_make (err, ENOENT, "%s: not installed (Debian package uidmap)", helper);
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return rf_error_make (err, EPERM, "%s failed: check /etc/sub%cid for this user", helper,
-                          helper[3] == 'u' ? 'u' : 'g');
+    return rf_error_make (err, EPERM, "%s failed (%s): check /etc/sub%cid for this user", helper,
+                          *why ? why : "no reason given", helper[3] == 'u' ? 'u' : 'g');
   return 0;
 }
 

@@ -1,0 +1,231 @@
+#!/usr/bin/env bats
+# root, mounts, /dev, maskedPaths, readonlyPaths, pivot_root: from inside.
+
+load ../helpers
+
+setup() { setup_bundle; }
+teardown() { teardown_bundle; }
+
+# The mountinfo line of a mount point inside the container.
+mountinfo_of() { # output dest
+  echo "$1" | awk -v d="$2" '$5 == d'
+}
+
+@test "root.path may be absolute, and is relative to the bundle otherwise" {
+  mv "$BUNDLE/rootfs" "$TEST_DIR/elsewhere"
+  update_config --arg p "$TEST_DIR/elsewhere" '.root.path = $p'
+  set_args echo absolute
+  run runf run t1
+  [ "$output" = absolute ]
+  mkdir "$BUNDLE/sub"
+  mv "$TEST_DIR/elsewhere" "$BUNDLE/sub/root"
+  update_config '.root.path = "sub/root"'
+  set_args echo relative
+  run runf run t2
+  [ "$output" = relative ]
+}
+
+@test "root.readonly makes / read-only, and false leaves it writable" {
+  set_args sh -c 'touch /x 2>&1 || echo refused'
+  run runf run t1
+  [[ "$output" == *refused* ]]
+  update_config '.root.readonly = false'
+  set_args sh -c 'touch /x && echo written'
+  run runf run t2
+  [ "$output" = written ]
+  [ -e "$BUNDLE/rootfs/x" ]
+}
+
+@test "bind mounts with ro, nosuid, nodev, noexec; rbind carries submounts" {
+  mkdir -p "$TEST_DIR/data/sub"
+  echo hello >"$TEST_DIR/data/file"
+  update_config --arg s "$TEST_DIR/data" '.mounts += [
+      {"destination": "/data", "type": "bind", "source": $s, "options": ["bind", "ro", "nosuid", "nodev", "noexec"]},
+      {"destination": "/etc/hostfile", "type": "bind", "source": "\($s)/file", "options": ["rbind", "ro"]}]'
+  set_args sh -c 'cat /data/file; cat /etc/hostfile; touch /data/x 2>&1 || echo ro-refused; cat /proc/self/mountinfo'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = hello ]
+  [ "${lines[1]}" = hello ]
+  [[ "$output" == *ro-refused* ]]
+  line=$(mountinfo_of "$output" /data)
+  [[ "$line" == *" ro,nosuid,nodev,noexec"* ]]
+}
+
+@test "a relative bind source is relative to the bundle" {
+  mkdir "$BUNDLE/shared"
+  echo from-bundle >"$BUNDLE/shared/f"
+  update_config '.mounts += [{"destination": "/shared", "type": "none", "source": "shared", "options": ["rbind"]}]'
+  set_args cat /shared/f
+  run runf run t1
+  [ "$output" = from-bundle ]
+}
+
+@test "tmpfs with mode and size, relatime and strictatime" {
+  update_config '.mounts += [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=1770", "size=1m", "relatime"]}]'
+  set_args sh -c 'stat -c %a /scratch; cat /proc/self/mountinfo'
+  run runf run t1
+  [ "${lines[0]}" = 1770 ]
+  line=$(mountinfo_of "$output" /scratch)
+  [[ "$line" == *"nosuid,relatime"* ]]
+  [[ "$line" == *"size=1024k"* ]]
+}
+
+@test "mounts are made in order: a later mount covers an earlier one" {
+  update_config '.mounts += [
+      {"destination": "/stack", "type": "tmpfs", "source": "first", "options": ["size=1m"]},
+      {"destination": "/stack", "type": "tmpfs", "source": "second", "options": ["size=2m"]}]'
+  set_args sh -c 'grep " /stack " /proc/self/mountinfo | tail -1'
+  run runf run t1
+  [[ "$output" == *second* ]]
+}
+
+@test "proc, sysfs, devpts, mqueue, shm and cgroup are mounted" {
+  set_args sh -c 'cat /proc/self/mountinfo'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [[ "$(mountinfo_of "$output" /proc)" == *" - proc "* ]]
+  [[ "$(mountinfo_of "$output" /dev/pts)" == *" - devpts "* ]]
+  [[ "$(mountinfo_of "$output" /dev/mqueue)" == *" - mqueue "* ]]
+  [[ "$(mountinfo_of "$output" /dev/shm)" == *" - tmpfs "* ]]
+  [[ "$(mountinfo_of "$output" /sys)" == *" ro,"* ]]
+  cg=$(mountinfo_of "$output" /sys/fs/cgroup)
+  [ -n "$cg" ]
+}
+
+@test "the cgroup mount shows the hierarchies read-only" {
+  set_args sh -c 'ls /sys/fs/cgroup; touch /sys/fs/cgroup/x 2>&1 || echo refused'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *refused* ]]
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    [[ "$output" == *cgroup.procs* ]]
+  else
+    for c in $(ls /sys/fs/cgroup); do
+      [[ "$output" == *"$c"* ]]
+    done
+  fi
+}
+
+@test "mount propagation options are applied" {
+  requires_root
+  update_config '.mounts += [{"destination": "/shared", "type": "tmpfs", "source": "tmpfs", "options": ["shared"]},
+                             {"destination": "/private", "type": "tmpfs", "source": "tmpfs", "options": ["private"]}]'
+  set_args cat /proc/self/mountinfo
+  run runf run t1
+  [[ "$(mountinfo_of "$output" /shared)" == *" shared:"* ]]
+  [[ "$(mountinfo_of "$output" /private)" != *" shared:"* ]]
+}
+
+@test "rootfsPropagation applies to the container's root" {
+  requires_root
+  update_config '.linux.rootfsPropagation = "rprivate"'
+  set_args sh -c 'awk "\$5 == \"/\"" /proc/self/mountinfo'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [[ "$output" != *shared:* ]]
+  [[ "$output" != *master:* ]]
+  update_config '.linux.rootfsPropagation = "rslave"'
+  run runf run t2
+  [ "$status" -eq 0 ]
+  [[ "$output" == *master:* ]] || [[ "$output" != *shared:* ]]
+}
+
+@test "the host sees none of the container's mounts" {
+  set_args sleep 100
+  update_config '.mounts += [{"destination": "/scratch", "type": "tmpfs", "source": "runf-scratch-test"}]'
+  runf_detached run -d t1
+  ! grep -q runf-scratch-test /proc/self/mountinfo
+  ! grep -q "$BUNDLE" /proc/self/mountinfo
+}
+
+@test "pivot_root leaves no trace of the host's root; --no-pivot works too" {
+  set_args cat /proc/self/mountinfo
+  run runf run t1
+  [ "$status" -eq 0 ]
+  # The root is the rootfs; the host's root file system is not mounted
+  # anywhere else (it would show with "/" as its root).
+  dev=$(echo "$output" | awk '$5 == "/" {print $3}')
+  [ -n "$dev" ]
+  [ "$(echo "$output" | awk -v d="$dev" '$3 == d && $4 == "/"' | wc -l)" -eq 0 ]
+  if is_root; then
+    run runf run --no-pivot t2
+    [ "$status" -eq 0 ]
+    [[ "$output" == *proc* ]]
+  fi
+}
+
+@test "/dev has the default devices and symlinks" {
+  set_args sh -c 'for d in null zero full random urandom tty; do stat -c "%n %t:%T %a" /dev/$d; done; for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "/dev/null 1:3 666" ]
+  [ "${lines[1]}" = "/dev/zero 1:5 666" ]
+  [ "${lines[2]}" = "/dev/full 1:7 666" ]
+  [ "${lines[3]}" = "/dev/random 1:8 666" ]
+  [ "${lines[4]}" = "/dev/urandom 1:9 666" ]
+  [ "${lines[5]}" = "/dev/tty 5:0 666" ]
+  [ "${lines[6]}" = /proc/self/fd ]
+  [ "${lines[7]}" = /proc/self/fd/0 ]
+  [ "${lines[8]}" = /proc/self/fd/1 ]
+  [ "${lines[9]}" = /proc/self/fd/2 ]
+  [ "${lines[10]}" = pts/ptmx ]
+}
+
+@test "linux.devices creates the listed devices with mode and owner" {
+  update_config '.linux.devices = [{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 432, "uid": 0, "gid": 0},
+                                   {"path": "/dev/sub/fifo", "type": "p", "fileMode": 384}]'
+  if ! is_root; then
+    # No mknod in a user namespace: the host's node is bound, so it must exist.
+    update_config '.linux.devices[0].path = "/dev/full"'
+  fi
+  set_args sh -c 'ls -l /dev/mynull /dev/full 2>/dev/null | head -2; stat -c "%F %a" /dev/sub/fifo; echo x >/dev/mynull 2>/dev/null || echo x >/dev/full 2>/dev/null; echo $?'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"fifo 600"* ]]
+  if is_root; then
+    [[ "${lines[0]}" == "crw-rw----"*"/dev/mynull" ]] || [[ "${lines[1]}" == "crw-rw----"*"/dev/mynull" ]]
+  fi
+}
+
+@test "maskedPaths hide files and directories, readonlyPaths are read-only" {
+  update_config '.linux.maskedPaths += ["/etc/passwd", "/root"] | .linux.readonlyPaths += ["/tmp"]
+                 | .root.readonly = false'
+  set_args sh -c 'wc -c </etc/passwd; ls /root | wc -l; cat /proc/kcore 2>/dev/null | wc -c; touch /tmp/x 2>&1 || echo tmp-ro; echo 1 >/proc/sys/kernel/domainname 2>&1 || echo sys-ro'
+  touch "$BUNDLE/rootfs/root/secret"
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = 0 ]
+  [ "${lines[2]}" = 0 ]
+  [[ "$output" == *tmp-ro* ]]
+  [[ "$output" == *sys-ro* ]]
+  [ -e "$BUNDLE/rootfs/etc/passwd" ]
+}
+
+@test "a symlink in the rootfs cannot make a mount land outside it" {
+  update_config '.root.readonly = false'
+  mkdir -p "$TEST_DIR/outside"
+  ln -s "$TEST_DIR/outside" "$BUNDLE/rootfs/escape"
+  ln -s ../../../../../../../../.. "$BUNDLE/rootfs/up"
+  update_config '.mounts += [{"destination": "/escape/mnt", "type": "tmpfs", "source": "tmpfs"},
+                             {"destination": "/up/tmp/evil", "type": "tmpfs", "source": "tmpfs"}]'
+  set_args true
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ ! -e "$TEST_DIR/outside/mnt" ]
+  [ ! -e /tmp/evil ]
+  # Both resolved inside the rootfs instead.
+  [ -d "$BUNDLE/rootfs$TEST_DIR/outside/mnt" ]
+  [ -d "$BUNDLE/rootfs/tmp/evil" ]
+}
+
+@test "a file bind mount creates its mount point as a file" {
+  echo content >"$TEST_DIR/onefile"
+  update_config '.root.readonly = false'
+  update_config --arg s "$TEST_DIR/onefile" '.mounts += [{"destination": "/new/dir/onefile", "type": "bind", "source": $s, "options": ["bind"]}]'
+  set_args cat /new/dir/onefile
+  run runf run t1
+  [ "$output" = content ]
+  [ -f "$BUNDLE/rootfs/new/dir/onefile" ]
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# config.json's process, hostname, domainname and sysctl, observed from
+# inside the container.
+
+load ../helpers
+
+setup() { setup_bundle; }
+teardown() { teardown_bundle; }
+
+@test "process.args and env reach the process, HOME is set from /etc/passwd" {
+  set_args sh -c 'echo "$0|$1|$FOO|$HOME|$PATH"' one two
+  update_config '.process.env += ["FOO=bar baz"]'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "$output" = "one|two|bar baz|/root|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ]
+}
+
+@test "process.cwd is the working directory and is made when missing" {
+  update_config '.root.readonly = false | .process.cwd = "/tmp/work/dir"'
+  set_args pwd
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "$output" = /tmp/work/dir ]
+}
+
+@test "process.user sets uid, gid, additional gids and umask" {
+  update_config '.process.user = {"uid": 1000, "gid": 1000, "additionalGids": [5, 65534], "umask": 63}'
+  set_args sh -c 'id -u; id -g; id -G; umask; echo $HOME'
+  if ! is_root; then
+    # Rootless: only the caller's own id is mapped; map a range as root does.
+    skip "needs several mapped ids"
+  fi
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1000 ]
+  [ "${lines[1]}" = 1000 ]
+  [ "${lines[2]}" = "1000 5 65534" ]
+  [ "${lines[3]}" = 0077 ]
+  [ "${lines[4]}" = /home/user ]
+}
+
+@test "the default umask is 0022" {
+  set_args sh -c umask
+  run runf run t1
+  [ "$output" = 0022 ]
+}
+
+@test "process.rlimits are applied" {
+  update_config '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}, {"type": "RLIMIT_CORE", "soft": 0, "hard": 0}]'
+  set_args sh -c 'ulimit -n; ulimit -Hn; ulimit -c'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 123 ]
+  [ "${lines[1]}" = 456 ]
+  [ "${lines[2]}" = 0 ]
+}
+
+cap_mask() { # names... -> hex mask as /proc/self/status shows it
+  local m=0 c
+  for c in "$@"; do
+    case $c in
+      CAP_CHOWN) m=$((m | 1 << 0)) ;;
+      CAP_KILL) m=$((m | 1 << 5)) ;;
+      CAP_NET_BIND_SERVICE) m=$((m | 1 << 10)) ;;
+      CAP_NET_RAW) m=$((m | 1 << 13)) ;;
+      CAP_SYS_ADMIN) m=$((m | 1 << 21)) ;;
+      CAP_AUDIT_WRITE) m=$((m | 1 << 29)) ;;
+    esac
+  done
+  printf '%016x' $m
+}
+
+@test "process.capabilities sets all five sets exactly" {
+  update_config '.process.capabilities = {
+      "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+      "effective": ["CAP_KILL"],
+      "permitted": ["CAP_KILL", "CAP_NET_RAW"],
+      "inheritable": ["CAP_NET_RAW"],
+      "ambient": ["CAP_NET_RAW"]}'
+  set_args sh -c 'grep ^Cap /proc/self/status'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  # What exec makes of them (as runc): with no_new_privs, root keeps the
+  # permitted set it had; the ambient set is kept.
+  [[ "$output" == *"CapInh:	$(cap_mask CAP_NET_RAW)"* ]]
+  [[ "$output" == *"CapBnd:	$(cap_mask CAP_CHOWN CAP_KILL CAP_NET_RAW)"* ]]
+  [[ "$output" == *"CapAmb:	$(cap_mask CAP_NET_RAW)"* ]]
+  [[ "$output" == *"CapPrm:	$(cap_mask CAP_KILL CAP_NET_RAW)"* ]]
+  [[ "$output" == *"CapEff:	$(cap_mask CAP_KILL CAP_NET_RAW)"* ]]
+}
+
+@test "capabilities of a non-root user survive the uid change" {
+  requires_root
+  update_config '.process.user = {"uid": 1000, "gid": 1000}
+    | .process.capabilities = {"bounding": ["CAP_NET_BIND_SERVICE"], "effective": ["CAP_NET_BIND_SERVICE"],
+        "permitted": ["CAP_NET_BIND_SERVICE"], "inheritable": ["CAP_NET_BIND_SERVICE"], "ambient": ["CAP_NET_BIND_SERVICE"]}'
+  set_args sh -c 'grep ^CapEff /proc/self/status; id -u'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "CapEff:	$(cap_mask CAP_NET_BIND_SERVICE)" ]
+  [ "${lines[1]}" = 1000 ]
+}
+
+@test "no capabilities section means no capabilities" {
+  update_config 'del(.process.capabilities)'
+  set_args sh -c 'grep -E "^Cap(Eff|Prm|Amb)" /proc/self/status'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapAmb:\t0000000000000000')" ]
+}
+
+@test "process.noNewPrivileges sets no_new_privs, and false leaves it off" {
+  set_args sh -c 'grep NoNewPrivs /proc/self/status'
+  run runf run t1
+  [ "$output" = "NoNewPrivs:	1" ]
+  update_config '.process.noNewPrivileges = false'
+  run runf run t2
+  [ "$output" = "NoNewPrivs:	0" ]
+}
+
+@test "process.oomScoreAdj is applied" {
+  update_config '.process.oomScoreAdj = 345'
+  set_args cat /proc/self/oom_score_adj
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "$output" = 345 ]
+}
+
+@test "hostname and domainname are set in the container's uts namespace" {
+  update_config '.hostname = "box" | .domainname = "example.test"'
+  set_args sh -c 'hostname; cat /proc/sys/kernel/domainname'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = box ]
+  [ "${lines[1]}" = example.test ]
+  [ "$(hostname)" != box ]
+}
+
+@test "linux.sysctl sets namespaced sysctls" {
+  if ! is_root; then
+    update_config '.linux.namespaces += [{"type": "network"}]'
+  fi
+  update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.shmmax": "123456789", "kernel.domainname": "sysctl.test"}'
+  set_args sh -c 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax /proc/sys/kernel/domainname'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf '1\n123456789\nsysctl.test')" ]
+}
+
+@test "a sysctl of a namespace the container does not own is refused" {
+  update_config '.linux.namespaces |= map(select(.type != "ipc")) | .linux.sysctl = {"kernel.shmmax": "1"}'
+  run runf run t1
+  assert_one_error_line "kernel.shmmax"
+}
+
+@test "a new session keyring unless --no-new-keyring" {
+  set_args cat /proc/self/stat
+  update_config '.process.args = ["sh", "-c", "cat /proc/keys 2>/dev/null | grep -c _ses || true"]'
+  update_config '.linux.maskedPaths -= ["/proc/keys"]'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "$output" -ge 1 ]
+}
