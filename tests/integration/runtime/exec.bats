@@ -237,6 +237,37 @@ EOF
   [ "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" = "$(id -u)" ]
 }
 
+@test "exec as root into a container with a user namespace runs as the mapped uid" {
+  requires_root
+  update_config '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+  start_container
+  run runf exec -u 1000:1000 t1 sh -c 'id -u; readlink /proc/self/ns/user'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1000 ]
+  [ "${lines[1]}" = "$(readlink /proc/$(init_pid)/ns/user)" ]
+  runf_detached exec -d --pid-file "$TEST_DIR/exec.pid" t1 sleep 1000
+  [ "$(awk '/^Uid:/ { print $2 }' "/proc/$(cat "$TEST_DIR/exec.pid")/status")" = 100000 ]
+}
+
+@test "exec under unshare -r, in the user namespace the container was made in" {
+  requires_rootless
+  rm "$BUNDLE/config.json"
+  unshare -r "$RUNF_BIN" spec --rootless
+  update_config '.process.terminal = false'
+  set_args sleep 1000
+  run unshare -r sh -c '
+    r="$1 --root $2"
+    $r run -d t1 </dev/null >/dev/null 2>&1 || exit 10
+    $r exec t1 sh -c "id -u; echo in-exec" || exit 11
+    $r delete -f t1' sh "$RUNF_BIN" "$STATE_ROOT"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = in-exec ]
+  assert_no_leftovers
+}
+
 @test "exec of a missing executable fails with 255 and names it" {
   start_container
   run runf exec t1 no-such-binary
