@@ -28,11 +28,14 @@ static const struct
   { "kill", runf_cmd_kill, "send a signal to the container's init" },
   { "delete", runf_cmd_delete, "delete a container and everything it holds" },
   { "list", runf_cmd_list, "list containers" },
+  { "exec", runf_cmd_exec, "run another process in a container" },
+  { "ps", runf_cmd_ps, "list the processes of a container" },
+  { "features", runf_cmd_features, "print the OCI features document as JSON" },
 };
 
 /* runc commands that runf does not do yet: they fail with a clear line. */
 static const char *const not_yet[] = {
-  "exec", "ps", "pause", "resume", "update", "events", "features", "checkpoint", "restore",
+  "pause", "resume", "update", "events", "checkpoint", "restore",
 };
 
 enum { G_ROOT = 1, G_LOG, G_LOG_FORMAT, G_DEBUG, G_ROOTLESS, G_SYSTEMD, G_CRIU, G_VERSION, G_HELP };

@@ -40,5 +40,8 @@ int runf_cmd_state (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_kill (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_delete (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_list (runf_global_t *g, int argc, char **argv, rf_error_t *err);
+int runf_cmd_exec (runf_global_t *g, int argc, char **argv, rf_error_t *err);
+int runf_cmd_ps (runf_global_t *g, int argc, char **argv, rf_error_t *err);
+int runf_cmd_features (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 
 #endif

@@ -88,10 +88,28 @@ test_bad_options (void **state)
   rf_error_free (&err);
 }
 
+/* What `runf features` lists: every name is an option runf applies, none
+   goes to the file system as data. */
+static void
+test_every_named_option_is_known (void **state)
+{
+  size_t i;
+  for (i = 0; rf_mount_option_name (i); i++)
+    {
+      rf_mount_t m;
+      char *opts[] = { (char *) rf_mount_option_name (i), NULL };
+      parse (&m, opts);
+      if (m.data != NULL)
+        fail_msg ("`%s` went to the data string", opts[0]);
+    }
+  assert_true (i > 50);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_every_named_option_is_known),
     cmocka_unit_test (test_flags_and_data),
     cmocka_unit_test (test_later_options_win),
     cmocka_unit_test (test_bind_and_propagation),

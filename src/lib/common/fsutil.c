@@ -235,3 +235,26 @@ rf_parse_uint64 (const char *s, unsigned long long max, unsigned long long *out)
   *out = v;
   return 0;
 }
+
+int
+rf_fd_above (int fd, int min, rf_error_t *err)
+{
+  int moved;
+  if (fd >= min)
+    return fd;
+  moved = fcntl (fd, F_DUPFD_CLOEXEC, min);
+  close (fd);
+  if (moved < 0)
+    return rf_error_sys (err, "dup");
+  return moved;
+}
+
+int
+rf_write_pid_file (const char *path, pid_t pid, rf_error_t *err)
+{
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  if (rf_write_file_atomic (path, buf, n, 0644, err) < 0)
+    return rf_error_wrap (err, "--pid-file");
+  return 0;
+}

@@ -30,5 +30,11 @@ ssize_t rf_read_all (int fd, void *buf, size_t len);
 /* The lines' numeric fields; a string parse with range checks. */
 int rf_parse_uint64 (const char *s, unsigned long long max,
                      unsigned long long *out);
+/* Move an internal fd to min or above (close-on-exec), so that the range
+   a caller passes into a container (--preserve-fds) can never hold it.
+   Returns the new fd; fd itself is closed either way. */
+int rf_fd_above (int fd, int min, rf_error_t *err);
+/* --pid-file: the pid in decimal, written atomically. */
+int rf_write_pid_file (const char *path, pid_t pid, rf_error_t *err);
 
 #endif

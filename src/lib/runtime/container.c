@@ -24,21 +24,6 @@
 #include "linux/terminal.h"
 #include "linux/userns.h"
 
-/* Move an internal fd above the range the caller passes into the container,
-   so that --preserve-fds can never hand it the sync socket. */
-static int
-fd_above (int fd, int min, rf_error_t *err)
-{
-  int moved;
-  if (fd >= min)
-    return fd;
-  moved = fcntl (fd, F_DUPFD_CLOEXEC, min);
-  close (fd);
-  if (moved < 0)
-    return rf_error_sys (err, "dup");
-  return moved;
-}
-
 static int
 resolve_rootfs (const rf_spec_t *spec, const char *bundle, char **out, rf_error_t *err)
 {
@@ -117,16 +102,6 @@ describe_death (pid_t pid)
         return xasprintf (" (exit status %d)", WEXITSTATUS (status));
     }
   return xstrdup ("");
-}
-
-static int
-write_pid_file (const char *path, pid_t pid, rf_error_t *err)
-{
-  char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (rf_write_file_atomic (path, buf, n, 0644, err) < 0)
-    return rf_error_wrap (err, "--pid-file");
-  return 0;
 }
 
 /* The parent's half of the setup protocol, until init says READY. */
@@ -253,7 +228,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       /* Opened read-write so the open does not block; init keeps it and
          blocks in read() until `start` writes a byte. */
       fifo_fd = open (fifo, O_RDWR | O_CLOEXEC);
-      if (fifo_fd < 0 || (fifo_fd = fd_above (fifo_fd, min_fd, err)) < 0)
+      if (fifo_fd < 0 || (fifo_fd = rf_fd_above (fifo_fd, min_fd, err)) < 0)
         {
           rf_error_sys (err, "open `%s`", fifo);
           goto fail;
@@ -264,8 +239,8 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       rf_error_sys (err, "socketpair");
       goto fail;
     }
-  if ((fds[0] = fd_above (fds[0], min_fd, err)) < 0
-      || (fds[1] = fd_above (fds[1], min_fd, err)) < 0)
+  if ((fds[0] = rf_fd_above (fds[0], min_fd, err)) < 0
+      || (fds[1] = rf_fd_above (fds[1], min_fd, err)) < 0)
     goto fail;
 
   for (size_t i = 0; i < spec->n_namespaces; i++)
@@ -409,7 +384,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
     if (r < 0)
       goto fail;
   }
-  if (opts->pid_file && write_pid_file (opts->pid_file, c->pid, err) < 0)
+  if (opts->pid_file && rf_write_pid_file (opts->pid_file, c->pid, err) < 0)
     goto fail;
   if (!opts->start_now)
     {
@@ -523,44 +498,87 @@ send_signal (const rf_state_t *st, int pidfd, int sig)
   return kill (st->pid, sig);
 }
 
-/* Every process of the container: its cgroup's, or where it has none,
-   those in its pid namespace (its own, so that is all of them). */
-static void
-signal_all (const rf_state_t *st, int sig)
+static int
+compare_pids (const void *a, const void *b)
 {
+  pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
+  return (x > y) - (x < y);
+}
+
+/* The container's processes, init included, sorted: its cgroup's; without
+   one, those in init's pid namespace when the container has one of its own
+   (then that is all of them), else those in its mount namespace (every
+   container has its own, and exec joins it; empty once init is gone). */
+static size_t
+find_pids (const rf_state_t *st, pid_t **out)
+{
+  const char *ns_name = st->own_pidns ? "pid" : "mnt";
   char path[64];
   struct stat init_ns, ns;
   DIR *proc;
   struct dirent *de;
+  size_t n = 0, cap = 0;
 
+  *out = NULL;
   if (st->cgroup.n)
     {
-      pid_t *pids = NULL;
-      size_t n = 0;
-      if (rf_cgroup_pids (&st->cgroup, &pids, &n, NULL) == 0)
-        for (size_t i = 0; i < n; i++)
-          kill (pids[i], sig);
-      free (pids);
-      return;
+      /* The cgroup holds them all, also those that outlived init. */
+      if (rf_cgroup_pids (&st->cgroup, out, &n, NULL) < 0)
+        return 0;
+      if (n > 1)
+        qsort (*out, n, sizeof (pid_t), compare_pids);
+      return n;
     }
-  if (!st->own_pidns)
-    return;
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int) st->pid);
+  if (!rf_state_alive_p (st))
+    return 0;
+  snprintf (path, sizeof path, "/proc/%d/ns/%s", (int) st->pid, ns_name);
   if (stat (path, &init_ns) < 0)
-    return;
+    return 0;
   proc = opendir ("/proc");
   if (proc == NULL)
-    return;
+    return 0;
   while ((de = readdir (proc)) != NULL)
     {
       int pid = atoi (de->d_name);
-      if (pid <= 0 || pid == st->pid)
+      if (pid <= 0)
         continue;
-      snprintf (path, sizeof path, "/proc/%d/ns/pid", pid);
-      if (stat (path, &ns) == 0 && ns.st_ino == init_ns.st_ino && ns.st_dev == init_ns.st_dev)
-        kill (pid, sig);
+      snprintf (path, sizeof path, "/proc/%d/ns/%s", pid, ns_name);
+      if (stat (path, &ns) < 0 || ns.st_ino != init_ns.st_ino || ns.st_dev != init_ns.st_dev)
+        continue;
+      if (n == cap)
+        {
+          cap = cap ? cap * 2 : 16;
+          *out = xrealloc (*out, cap * sizeof (pid_t));
+        }
+      (*out)[n++] = pid;
     }
   closedir (proc);
+  if (n > 1)
+    qsort (*out, n, sizeof (pid_t), compare_pids);
+  return n;
+}
+
+int
+rf_container_pids (const char *root, const char *id, pid_t **pids, size_t *n, rf_error_t *err)
+{
+  rf_state_t st;
+  if (rf_state_read (root, id, &st, err) < 0)
+    return -1;
+  *n = find_pids (&st, pids);
+  rf_state_clear (&st);
+  return 0;
+}
+
+/* Every process of the container but init, which the caller signals
+   through its pidfd. */
+static void
+signal_others (const rf_state_t *st, int sig)
+{
+  cleanup_free pid_t *pids = NULL;
+  size_t n = find_pids (st, &pids);
+  for (size_t i = 0; i < n; i++)
+    if (pids[i] != st->pid)
+      kill (pids[i], sig);
 }
 
 /* After init has died: kill what is left in the cgroup (processes that
@@ -602,7 +620,7 @@ rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error
       return rf_error_make (err, ESRCH, "container `%s` is not running", id);
     }
   if (all)
-    signal_all (&st, sig);
+    signal_others (&st, sig);
   r = send_signal (&st, pidfd, sig);
   if (r < 0)
     rf_error_sys (err, "kill container `%s`", id);
@@ -714,7 +732,7 @@ rf_container_delete (const char *root, const char *id, bool force, rf_error_t *e
       pidfd = open_init (&st);
       if (pidfd != -1)
         {
-          signal_all (&st, SIGKILL);
+          signal_others (&st, SIGKILL);
           send_signal (&st, pidfd, SIGKILL);
           /* A frozen task dies only once thawed. */
           if (status == RF_STATUS_PAUSED)

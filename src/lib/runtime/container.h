@@ -54,10 +54,18 @@ void rf_container_free (rf_container_t *c);
 
 /* The commands on an existing container, by id. */
 int rf_container_start (const char *root, const char *id, rf_error_t *err);
+/* all: every process of the container (those rf_container_pids finds),
+   not only its init. */
 int rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error_t *err);
 int rf_container_delete (const char *root, const char *id, bool force, rf_error_t *err);
 /* Remove the state of a stopped container (after `run`). */
 int rf_container_remove_state (const char *root, const char *id, rf_error_t *err);
+
+/* The host pids of the container's processes, sorted; none once it has
+   stopped.  *pids is the caller's to free.  Without cgroups this goes by
+   namespace; it is the one place to switch to the cgroup's member list. */
+int rf_container_pids (const char *root, const char *id, pid_t **pids, size_t *n,
+                       rf_error_t *err);
 
 /* The config.json the container was created with (kept in its state dir). */
 rf_spec_t *rf_container_load_spec (const char *root, const char *id, rf_error_t *err);

@@ -98,6 +98,12 @@ static const struct mount_option options[] = {
   { "rsymfollow", OPT_ATTR_CLEAR, MOUNT_ATTR_NOSYMFOLLOW },
 };
 
+const char *
+rf_mount_option_name (size_t i)
+{
+  return i < ARRAY_SIZE (options) ? options[i].name : NULL;
+}
+
 static const struct mount_option *
 find_option (const char *name)
 {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -39,6 +40,20 @@ rf_namespace_flag (const char *type)
       return namespace_types[i].flag;
   return 0;
 }
+
+const char *
+rf_namespace_type_name (size_t i)
+{
+  return i < ARRAY_SIZE (namespace_types) ? namespace_types[i].type : NULL;
+}
+
+/* The user namespace first, so that the others are entered with the
+   privileges it grants; mount last, since after it the paths of the others
+   may no longer resolve. */
+const int rf_namespace_join_order[RF_NAMESPACE_TYPES] = {
+  CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
+  CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS,
+};
 
 const char *
 rf_namespace_proc_name (int flag)
@@ -76,43 +91,64 @@ static const struct
 /* Sections that a later part of runf implements.  Until then, asking for one
    is an error naming the field: a container must never run with less
    confinement than its config asked for. */
+typedef struct
+{
+  const char *section;
+  const char *key;
+} unsupported_key_t;
+
+static const unsupported_key_t unsupported_keys[] = {
+  { NULL, "hooks" },
+  { "linux", "seccomp" },
+  { "linux", "intelRdt" },
+  { "linux", "personality" },
+  { "linux", "mountLabel" },
+};
+
+/* The same for a process, in config.json or in exec's process.json. */
+static const unsupported_key_t unsupported_process_keys[] = {
+  { "process", "apparmorProfile" },
+  { "process", "selinuxLabel" },
+  { "process", "ioPriority" },
+  { "process", "scheduler" },
+  { "process", "execCPUAffinity" },
+};
+
+static bool
+empty_value_p (json_t *v)
+{
+  return v == NULL || json_is_null (v)
+         || (json_is_object (v) && json_object_size (v) == 0)
+         || (json_is_array (v) && json_array_size (v) == 0)
+         || (json_is_string (v) && json_string_length (v) == 0);
+}
+
+/* obj is the object of `section` (the document itself for NULL). */
+static int
+refuse_keys (json_t *obj, const unsupported_key_t *keys, size_t n, bool in_section,
+             rf_error_t *err)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      json_t *holder = obj;
+      if (!in_section && keys[i].section)
+        holder = json_object_get (obj, keys[i].section);
+      if (!json_is_object (holder) || empty_value_p (json_object_get (holder, keys[i].key)))
+        continue;
+      return rf_error_make (err, ENOTSUP, "%s%s%s: not supported by this runf yet",
+                            keys[i].section ? keys[i].section : "",
+                            keys[i].section ? "." : "", keys[i].key);
+    }
+  return 0;
+}
+
 static int
 refuse_unsupported (json_t *doc, rf_error_t *err)
 {
-  static const struct
-  {
-    const char *section;
-    const char *key;
-  } unsupported[] = {
-    { NULL, "hooks" },
-    { "linux", "seccomp" },
-    { "linux", "intelRdt" },
-    { "linux", "personality" },
-    { "linux", "mountLabel" },
-    { "process", "apparmorProfile" },
-    { "process", "selinuxLabel" },
-    { "process", "ioPriority" },
-    { "process", "scheduler" },
-    { "process", "execCPUAffinity" },
-  };
-  for (size_t i = 0; i < ARRAY_SIZE (unsupported); i++)
-    {
-      json_t *obj = unsupported[i].section
-                        ? json_object_get (doc, unsupported[i].section)
-                        : doc;
-      json_t *v = json_is_object (obj) ? json_object_get (obj, unsupported[i].key) : NULL;
-      if (v == NULL || json_is_null (v))
-        continue;
-      if ((json_is_object (v) && json_object_size (v) == 0)
-          || (json_is_array (v) && json_array_size (v) == 0)
-          || (json_is_string (v) && json_string_length (v) == 0))
-        continue;
-      return rf_error_make (err, ENOTSUP, "%s%s%s: not supported by this runf yet",
-                            unsupported[i].section ? unsupported[i].section : "",
-                            unsupported[i].section ? "." : "",
-                            unsupported[i].key);
-    }
-  return 0;
+  if (refuse_keys (doc, unsupported_keys, ARRAY_SIZE (unsupported_keys), false, err) < 0)
+    return -1;
+  return refuse_keys (doc, unsupported_process_keys, ARRAY_SIZE (unsupported_process_keys),
+                      false, err);
 }
 
 static int
@@ -217,14 +253,12 @@ parse_rlimits (rf_process_t *p, json_t *proc, rf_error_t *err)
 }
 
 static int
-parse_process (rf_spec_t *spec, json_t *proc, rf_error_t *err)
+parse_process (rf_process_t *p, json_t *proc, rf_error_t *err)
 {
-  rf_process_t *p = &spec->process;
   json_t *caps = NULL, *console = NULL;
   const char *cwd = NULL;
   int64_t oom;
 
-  spec->has_process = true;
   if (rf_json_get_bool (proc, "process", "terminal", &p->terminal, err) < 0
       || rf_json_get_object (proc, "process", "consoleSize", &console, err) < 0)
     return -1;
@@ -288,6 +322,33 @@ parse_process (rf_spec_t *spec, json_t *proc, rf_error_t *err)
       p->oom_score_adj = (int) oom;
     }
   return 0;
+}
+
+int
+rf_process_parse (json_t *proc, rf_process_t *p, rf_error_t *err)
+{
+  memset (p, 0, sizeof *p);
+  if (!json_is_object (proc))
+    return rf_error_make (err, EINVAL, "process: expected an object");
+  if (refuse_keys (proc, unsupported_process_keys, ARRAY_SIZE (unsupported_process_keys),
+                   true, err) < 0
+      || parse_process (p, proc, err) < 0)
+    {
+      rf_process_free (p);
+      return -1;
+    }
+  return 0;
+}
+
+void
+rf_process_free (rf_process_t *p)
+{
+  free (p->additional_gids);
+  strv_free (p->args);
+  strv_free (p->env);
+  free (p->cwd);
+  free (p->rlimits);
+  memset (p, 0, sizeof *p);
 }
 
 static int
@@ -638,8 +699,12 @@ rf_spec_parse (json_t *doc, rf_error_t *err)
     goto fail;
   if (rf_json_get_object (doc, "", "process", &proc, err) < 0)
     goto fail;
-  if (proc && parse_process (spec, proc, err) < 0)
-    goto fail;
+  if (proc)
+    {
+      spec->has_process = true;
+      if (parse_process (&spec->process, proc, err) < 0)
+        goto fail;
+    }
   if (rf_json_get_object (doc, "", "linux", &linux_, err) < 0)
     goto fail;
   if (linux_ && parse_linux (spec, linux_, err) < 0)
@@ -692,11 +757,7 @@ rf_spec_free (rf_spec_t *spec)
       free (spec->mounts[i].data);
     }
   free (spec->mounts);
-  free (spec->process.additional_gids);
-  strv_free (spec->process.args);
-  strv_free (spec->process.env);
-  free (spec->process.cwd);
-  free (spec->process.rlimits);
+  rf_process_free (&spec->process);
   strv_free (spec->annotations);
   for (size_t i = 0; i < spec->n_namespaces; i++)
     {

@@ -127,6 +127,18 @@ const rf_namespace_t *rf_spec_namespace (const rf_spec_t *spec, int flag);
 /* CLONE_NEW* for "pid", "network", ... or 0. */
 int rf_namespace_flag (const char *type);
 const char *rf_namespace_proc_name (int flag); /* "net" for CLONE_NEWNET */
+/* The i-th namespace type runf knows ("pid", ...), NULL past the last. */
+const char *rf_namespace_type_name (size_t i);
+/* Every CLONE_NEW* flag, in the order a process must join them. */
+#define RF_NAMESPACE_TYPES 8
+extern const int rf_namespace_join_order[RF_NAMESPACE_TYPES];
+
+/* A process object (config.json's, or exec's process.json) into *p, which
+   the caller frees with rf_process_free, also after a failure. */
+int rf_process_parse (json_t *proc, rf_process_t *p, rf_error_t *err);
+void rf_process_free (rf_process_t *p);
+/* The names of the mount options runf understands, NULL past the last. */
+const char *rf_mount_option_name (size_t i);
 
 /* Parse one mount's options into m (flags, propagation, data). */
 int rf_mount_parse_options (rf_mount_t *m, char *const *options,

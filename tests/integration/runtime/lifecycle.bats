@@ -186,16 +186,21 @@ teardown() { teardown_bundle; }
 @test "a reused pid is never signalled" {
   set_args sleep 100
   runf_detached run -d t1
+  init=$(runf state t1 | jq -r .pid)
   # Point the state at another live process with a different start time.
   sleep 100 &
   other=$!
   state="$STATE_ROOT/t1/state.json"
+  cp "$state" "$state.real"
   jq --argjson p "$other" '.pid = $p' "$state" >"$state.new" && mv "$state.new" "$state"
   [ "$(runf state t1 | jq -r .status)" = stopped ]
   run runf kill t1 KILL
   [ "$status" -ne 0 ]
   kill -0 $other
   kill $other
+  # The real init again, for teardown's delete to kill it.
+  mv "$state.real" "$state"
+  [ "$(runf state t1 | jq -r .pid)" = "$init" ]
 }
 
 @test "--pid-file is written atomically with the init pid" {

@@ -62,6 +62,12 @@ rf_cap_from_name (const char *name)
   return -1;
 }
 
+int
+rf_cap_max_known (void)
+{
+  return (int) (sizeof cap_names / sizeof cap_names[0]) - 1;
+}
+
 const char *
 rf_cap_name (int cap)
 {

@@ -11,6 +11,8 @@
 /* The number of "CAP_CHOWN"-style names, or -1 when unknown. */
 int rf_cap_from_name (const char *name);
 const char *rf_cap_name (int cap);
+/* The highest capability runf knows by name (the kernel may know fewer). */
+int rf_cap_max_known (void);
 /* The highest capability the running kernel knows. */
 int rf_cap_last (void);
 

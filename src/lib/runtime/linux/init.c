@@ -22,7 +22,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -34,29 +33,17 @@
 #include "syscalls.h"
 #include "terminal.h"
 
-#ifndef KEYCTL_JOIN_SESSION_KEYRING
-#define KEYCTL_JOIN_SESSION_KEYRING 1
-#endif
-
-/* The order of joining: the user namespace first, so that the others are
-   entered with the privileges it grants; mount last, since after it the
-   paths of the others may no longer resolve. */
-static const int join_order[] = {
-  CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
-  CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS,
-};
-
 static int
 join_namespaces (const rf_spec_t *spec, rf_error_t *err)
 {
-  int fds[ARRAY_SIZE (join_order)];
+  int fds[RF_NAMESPACE_TYPES];
   int ret = 0;
 
   /* Open every path before entering any: after setns(mnt) or setns(user)
      the other paths may not be reachable any more. */
-  for (size_t i = 0; i < ARRAY_SIZE (join_order); i++)
+  for (size_t i = 0; i < RF_NAMESPACE_TYPES; i++)
     {
-      const rf_namespace_t *ns = rf_spec_namespace (spec, join_order[i]);
+      const rf_namespace_t *ns = rf_spec_namespace (spec, rf_namespace_join_order[i]);
       fds[i] = -1;
       if (ns == NULL || ns->path == NULL)
         continue;
@@ -67,17 +54,17 @@ join_namespaces (const rf_spec_t *spec, rf_error_t *err)
           break;
         }
     }
-  for (size_t i = 0; i < ARRAY_SIZE (join_order) && ret == 0; i++)
+  for (size_t i = 0; i < RF_NAMESPACE_TYPES && ret == 0; i++)
     {
       if (fds[i] < 0)
         continue;
-      if (setns (fds[i], join_order[i]) < 0)
+      if (setns (fds[i], rf_namespace_join_order[i]) < 0)
         {
-          const rf_namespace_t *ns = rf_spec_namespace (spec, join_order[i]);
+          const rf_namespace_t *ns = rf_spec_namespace (spec, rf_namespace_join_order[i]);
           ret = rf_error_sys (err, "linux.namespaces: join %s namespace `%s`", ns->type, ns->path);
         }
     }
-  for (size_t i = 0; i < ARRAY_SIZE (join_order); i++)
+  for (size_t i = 0; i < RF_NAMESPACE_TYPES; i++)
     if (fds[i] >= 0)
       close (fds[i]);
   return ret;
@@ -215,7 +202,7 @@ setup_terminal (rf_init_t *ctx, rf_error_t *err)
   int master;
   if (!ctx->spec->process.terminal)
     return 0;
-  master = rf_terminal_setup (&ctx->spec->process, err);
+  master = rf_terminal_setup (&ctx->spec->process, true, err);
   if (master < 0)
     return -1;
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_PTY, 0, master) < 0)
@@ -278,16 +265,8 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   umask (0);
   if (enter_cgroups (ctx, err) < 0 || enter_namespaces (ctx, err) < 0)
     return -1;
-  if (!ctx->no_new_keyring)
-    {
-      cleanup_free char *name = xasprintf ("_ses.%s", ctx->id);
-      /* A fresh session keyring keeps the host's keys out of the container;
-         where keyctl is filtered out (nested containers), there are none to
-         hide. */
-      if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0
-          && errno != ENOSYS && errno != EPERM && errno != EACCES)
-        return rf_error_sys (err, "join a new session keyring");
-    }
+  if (!ctx->no_new_keyring && rf_process_join_session_keyring (ctx->id, err) < 0)
+    return -1;
   if (set_names (spec, err) < 0)
     return -1;
   if (build_rootfs (ctx, err) < 0)

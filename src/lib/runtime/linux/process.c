@@ -10,12 +10,30 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "syscalls.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+int
+rf_process_join_session_keyring (const char *id, rf_error_t *err)
+{
+  cleanup_free char *name = xasprintf ("_ses.%s", id);
+  /* A fresh session keyring keeps the host's keys out of the container;
+     where keyctl is filtered out (nested containers), there are none to
+     hide. */
+  if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0
+      && errno != ENOSYS && errno != EPERM && errno != EACCES)
+    return rf_error_sys (err, "join a new session keyring");
+  return 0;
+}
 
 int
 rf_process_rlimits (const rf_process_t *p, rf_error_t *err)
@@ -142,7 +160,10 @@ rf_process_find_executable (const rf_process_t *p, rf_error_t *err)
         return steal_pointer (&candidate);
       last_errno = errno;
     }
-  return rf_error_make (err, last_errno, "exec `%s`: not found in $PATH (%s)", name, path), NULL;
+  /* Engines look for these words to exit 127, as with runc. */
+  return rf_error_make (err, last_errno == ENOENT ? 0 : last_errno,
+                        "exec `%s`: executable file not found in $PATH (%s)", name, path),
+         NULL;
 }
 
 /* HOME of uid from the container's /etc/passwd, as a login would set it. */

@@ -8,6 +8,8 @@
 #include "common/error.h"
 #include "runtime/spec.h"
 
+/* The session keyring `_ses.<id>`, so the host's keys stay outside. */
+int rf_process_join_session_keyring (const char *id, rf_error_t *err);
 int rf_process_rlimits (const rf_process_t *p, rf_error_t *err);
 int rf_process_oom_score_adj (const rf_process_t *p, rf_error_t *err);
 /* Groups, gid, uid and capabilities, in the order the kernel needs. */

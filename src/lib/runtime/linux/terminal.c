@@ -16,7 +16,7 @@
 #include "sync.h"
 
 int
-rf_terminal_setup (const rf_process_t *p, rf_error_t *err)
+rf_terminal_setup (const rf_process_t *p, bool bind_console, rf_error_t *err)
 {
   cleanup_close int master = -1;
   cleanup_close int slave = -1;
@@ -40,16 +40,18 @@ rf_terminal_setup (const rf_process_t *p, rf_error_t *err)
       if (ioctl (slave, TIOCSWINSZ, &ws) < 0)
         return rf_error_sys (err, "process.consoleSize");
     }
-  /* /dev/console is the container's terminal too. */
-  {
-    int f = open ("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (f >= 0)
-      {
-        close (f);
-        if (mount (name, "/dev/console", NULL, MS_BIND, NULL) < 0)
-          return rf_error_sys (err, "process.terminal: bind `%s` on /dev/console", name);
-      }
-  }
+  /* /dev/console is the terminal of the container's init; an exec'd
+     process has a terminal of its own and leaves it alone. */
+  if (bind_console)
+    {
+      int f = open ("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (f >= 0)
+        {
+          close (f);
+          if (mount (name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+            return rf_error_sys (err, "process.terminal: bind `%s` on /dev/console", name);
+        }
+    }
   if (setsid () < 0)
     return rf_error_sys (err, "setsid");
   if (ioctl (slave, TIOCSCTTY, 0) < 0)

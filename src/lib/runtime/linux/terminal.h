@@ -4,12 +4,15 @@
 #ifndef RF_TERMINAL_H
 #define RF_TERMINAL_H
 
+#include <stdbool.h>
+
 #include "common/error.h"
 #include "runtime/spec.h"
 
-/* In init, after the pivot: open a pty, make its slave the controlling
-   terminal and fds 0-2, bind it on /dev/console.  Returns the master. */
-int rf_terminal_setup (const rf_process_t *p, rf_error_t *err);
+/* Inside the container (after the pivot, or after joining its mount
+   namespace): open a pty, make its slave the controlling terminal and fds
+   0-2, and for init bind it on /dev/console.  Returns the master. */
+int rf_terminal_setup (const rf_process_t *p, bool bind_console, rf_error_t *err);
 /* In runf: hand the master to the engine listening on `path`. */
 int rf_console_socket_send (const char *path, int master, rf_error_t *err);
 /* In runf: copy between the caller's terminal and the master until the

@@ -1,0 +1,149 @@
+/* A process joining a container, in the order the kernel needs:
+ *
+ *   join the namespaces of the container's init: user first, mount last
+ *   fork once, with runf as the parent: the pid and time namespaces only
+ *   apply to children (the first child reports the pid and exits)
+ *   wait for runf's go-ahead, then: session keyring, terminal, oom score,
+ *   rlimits, cwd, groups/uid/gid, capabilities, no_new_privs, umask; exec
+ *
+ * Every failure travels back to runf over the sync socket as one message.
+ * Success is the socket's close-on-exec end closing. */
+#include "exec_init.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "process.h"
+#include "sync.h"
+#include "syscalls.h"
+#include "terminal.h"
+
+static int
+join_namespaces (rf_exec_init_t *ctx, rf_error_t *err)
+{
+  for (size_t i = 0; i < RF_NAMESPACE_TYPES; i++)
+    {
+      int flag = rf_namespace_join_order[i];
+      if (ctx->ns_fds[i] < 0)
+        continue;
+      if (setns (ctx->ns_fds[i], flag) < 0)
+        return rf_error_sys (err, "join the container's %s namespace", rf_namespace_proc_name (flag));
+      close (ctx->ns_fds[i]);
+      ctx->ns_fds[i] = -1;
+    }
+  return 0;
+}
+
+static int
+setup_terminal (rf_exec_init_t *ctx, rf_error_t *err)
+{
+  int master = rf_terminal_setup (ctx->process, false, err);
+  if (master < 0)
+    return -1;
+  if (rf_sync_send (ctx->sync_fd, RF_SYNC_PTY, 0, master) < 0)
+    {
+      close (master);
+      return rf_error_sys (err, "send the pty to runf");
+    }
+  close (master);
+  return 0;
+}
+
+static int
+enter_cwd (const rf_process_t *p, bool after_identity, rf_error_t *err)
+{
+  if (chdir (p->cwd) == 0)
+    return 0;
+  /* A cwd only the final user may enter is retried after the uid change. */
+  if (errno == EACCES && !after_identity)
+    return 1;
+  return rf_error_sys (err, "cwd `%s`", p->cwd);
+}
+
+/* In the process that will exec, inside every namespace of the container. */
+static int
+exec_run (rf_exec_init_t *ctx, rf_error_t *err)
+{
+  const rf_process_t *p = ctx->process;
+  cleanup_free char *exe = NULL;
+  rf_sync_msg_t msg;
+  char **envp;
+  int r;
+
+  /* runf may have work to do on this process first (it is where the
+     process would join the container's cgroup). */
+  if (rf_sync_expect (ctx->sync_fd, RF_SYNC_START, &msg, NULL, err) < 0)
+    return -1;
+  if (rf_process_join_session_keyring (ctx->id, err) < 0)
+    return -1;
+  if (p->terminal && setup_terminal (ctx, err) < 0)
+    return -1;
+  if (rf_process_oom_score_adj (p, err) < 0)
+    return -1;
+  if (rf_process_rlimits (p, err) < 0)
+    return -1;
+  r = enter_cwd (p, false, err);
+  if (r < 0)
+    return -1;
+  if (rf_process_identity (p, ctx->userns, err) < 0)
+    return -1;
+  if (r > 0 && enter_cwd (p, true, err) < 0)
+    return -1;
+  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return rf_error_sys (err, "noNewPrivileges");
+  umask (p->has_umask ? p->umask : 022);
+
+  exe = rf_process_find_executable (p, err);
+  if (exe == NULL)
+    return -1;
+  envp = rf_process_environ (p, 0);
+  if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
+    return -1;
+  execve (exe, p->args, envp);
+  return rf_error_sys (err, "exec `%s`", exe);
+}
+
+noreturn void
+rf_exec_init_main (rf_exec_init_t *ctx)
+{
+  rf_error_t err = NULL;
+  sigset_t none;
+  pid_t child;
+
+  /* runf blocks the signals it forwards; the process must get them. */
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  if (join_namespaces (ctx, &err) < 0)
+    goto fail;
+  /* CLONE_PARENT makes the process runf's own child, so runf can wait for
+     it without becoming a subreaper. */
+  child = rf_clone_legacy (CLONE_PARENT, NULL);
+  if (child < 0)
+    {
+      rf_error_sys (&err, "fork inside the container");
+      goto fail;
+    }
+  if (child > 0)
+    {
+      /* The pid as runf sees it: this process is still in runf's pid
+         namespace. */
+      if (rf_sync_send (ctx->sync_fd, RF_SYNC_CHILD_PID, child, -1) < 0)
+        _exit (127);
+      _exit (0);
+    }
+  exec_run (ctx, &err);
+
+fail:
+  if (rf_sync_send_error (ctx->sync_fd, err) < 0)
+    {
+      cleanup_free char *text = rf_error_text (err);
+      dprintf (STDERR_FILENO, "runf: %s\n", text);
+    }
+  _exit (127);
+}
