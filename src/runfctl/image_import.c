@@ -22,9 +22,10 @@ imported (void *ctx, const char *digest, char *const *names, bool existed)
       return;
     }
   if (names == NULL || names[0] == NULL)
-    printf ("%s %s (no name: give one with --name)\n", existed ? "present" : "imported", digest);
+    printf ("imported %s%s (no name: give one with --name)\n", digest,
+            existed ? " (already stored)" : "");
   for (size_t i = 0; names && names[i]; i++)
-    printf ("%s %s %s\n", existed ? "present" : "imported", names[i], digest);
+    printf ("imported %s %s%s\n", names[i], digest, existed ? " (already stored)" : "");
 }
 
 int

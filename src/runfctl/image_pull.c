@@ -19,7 +19,7 @@ parse_number (const char *flag, const char *s, unsigned long long max, long *out
 {
   unsigned long long v;
   if (rf_parse_uint64 (s, max, &v) < 0)
-    return rf_error_make (err, EINVAL, "image pull: %s `%.40s`: expected a number up to %llu", flag,
+    return rf_error_make (err, 0, "image pull: %s `%.40s`: expected a number up to %llu", flag,
                           s, max);
   *out = (long) v;
   return 0;
@@ -71,7 +71,7 @@ runfctl_image_pull (runfctl_t *g, int argc, char **argv, rf_error_t *err)
           opts.registry.tls_verify = false;
         else
           {
-            rf_error_make (err, EINVAL, "image pull: --tls-verify: expected true or false");
+            rf_error_make (err, 0, "image pull: --tls-verify: expected true or false");
             goto out;
           }
         break;

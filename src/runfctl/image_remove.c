@@ -16,7 +16,7 @@ runfctl_image_rm (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   while ((c = runfctl_getopt (g, argc, argv, "image rm", "", options, err)) != -1)
     return -1;
   if (optind >= argc)
-    return rf_error_make (err, EINVAL, "image rm: missing REF");
+    return rf_error_make (err, 0, "image rm: missing REF");
   if (runfctl_open_store (g, RF_STORE_WRITE, &s, err) < 0)
     return rf_error_wrap (err, "image rm");
   /* Every name is checked first, so a typo removes nothing. */

@@ -42,11 +42,11 @@ prepare_dir (const char *dir, const char *cmd, bool want_rootfs, bool *created, 
   else if (errno != EEXIST)
     return rf_error_sys (err, "%s: mkdir `%s`", cmd, dir);
   else if (stat (dir, &st) < 0 || !S_ISDIR (st.st_mode))
-    return rf_error_make (err, ENOTDIR, "%s: `%s` is not a directory", cmd, dir);
+    return rf_error_make (err, 0, "%s: `%s` is not a directory", cmd, dir);
   if (want_rootfs && lstat (rootfs, &st) == 0)
-    return rf_error_make (err, EEXIST, "%s: `%s` exists; remove it first", cmd, rootfs);
+    return rf_error_make (err, 0, "%s: `%s` exists; remove it first", cmd, rootfs);
   if (lstat (config, &st) == 0)
-    return rf_error_make (err, EEXIST, "%s: `%s` exists; remove it first", cmd, config);
+    return rf_error_make (err, 0, "%s: `%s` exists; remove it first", cmd, config);
   return 0;
 }
 

@@ -52,7 +52,7 @@ runfctl_dispatch (runfctl_t *g, const char *group, const runfctl_command_t *cmds
       for (size_t i = 0; i < n; i++)
         fprintf (out, "  %-44s %s\n", cmds[i].usage, cmds[i].summary);
       if (argc < 1)
-        return rf_error_make (err, EINVAL, "%s: missing command (see runfctl %s --help)", group,
+        return rf_error_make (err, 0, "%s: missing command (see runfctl %s --help)", group,
                               group);
       return 0;
     }
@@ -72,7 +72,7 @@ runfctl_dispatch (runfctl_t *g, const char *group, const runfctl_command_t *cmds
     for (char *p = shown; *p; p++)
       if ((unsigned char) *p < 0x20)
         *p = '?';
-    return rf_error_make (err, EINVAL, "%s: unknown command `%s` (see runfctl %s --help)", group,
+    return rf_error_make (err, 0, "%s: unknown command `%s` (see runfctl %s --help)", group,
                           shown, group);
   }
 }
@@ -98,14 +98,14 @@ runfctl_getopt (runfctl_t *g, int argc, char **argv, const char *cmd, const char
       if (c == ':')
         {
           const char *arg = argv[prev < argc ? prev : argc - 1];
-          return rf_error_make (err, EINVAL, "%s: %s needs a value", cmd, arg), '?';
+          return rf_error_make (err, 0, "%s: %s needs a value", cmd, arg), '?';
         }
       if (c == '?')
         {
           const char *arg = argv[optind - 1 < argc ? optind - 1 : argc - 1];
           if (optopt && !(arg[0] == '-' && arg[1] == '-'))
-            return rf_error_make (err, EINVAL, "%s: unknown option `-%c`", cmd, optopt), '?';
-          return rf_error_make (err, EINVAL, "%s: unknown option `%.60s`", cmd, arg), '?';
+            return rf_error_make (err, 0, "%s: unknown option `-%c`", cmd, optopt), '?';
+          return rf_error_make (err, 0, "%s: unknown option `%.60s`", cmd, arg), '?';
         }
       return c;
     }
@@ -116,9 +116,9 @@ runfctl_positional (int argc, char **argv, int n, const char *cmd, const char *n
                     rf_error_t *err)
 {
   if (argc - optind < n)
-    return rf_error_make (err, EINVAL, "%s: missing %s", cmd, names);
+    return rf_error_make (err, 0, "%s: missing %s", cmd, names);
   if (argc - optind > n)
-    return rf_error_make (err, EINVAL, "%s: unexpected argument `%.60s`", cmd, argv[optind + n]);
+    return rf_error_make (err, 0, "%s: unexpected argument `%.60s`", cmd, argv[optind + n]);
   return 0;
 }
 
@@ -155,10 +155,10 @@ main (int argc, char **argv)
       case 'v': printf ("runfctl version %s\n", RUNFCTL_VERSION); return 0;
       case 'h': usage (stdout); return 0;
       case ':':
-        rf_error_make (&err, EINVAL, "%s needs a value", argv[optind - 1]);
+        rf_error_make (&err, 0, "%s needs a value", argv[optind - 1]);
         goto fail;
       default:
-        rf_error_make (&err, EINVAL, "unknown option `%.60s` (see runfctl --help)", argv[optind - 1]);
+        rf_error_make (&err, 0, "unknown option `%.60s` (see runfctl --help)", argv[optind - 1]);
         goto fail;
       }
   if (optind >= argc)
@@ -182,7 +182,7 @@ main (int argc, char **argv)
       usage (stdout);
       return 0;
     }
-  rf_error_make (&err, EINVAL, "unknown command `%.60s` (see runfctl --help)", argv[optind]);
+  rf_error_make (&err, 0, "unknown command `%.60s` (see runfctl --help)", argv[optind]);
 
 fail:
   {

@@ -34,7 +34,7 @@ rf_challenge_parse (const char *header, rf_challenge_t *out, rf_error_t *err)
     p++;
   n = strcspn (p, " \t");
   if (n == 0)
-    return rf_error_make (err, EPROTO, "an empty WWW-Authenticate challenge");
+    return rf_error_make (err, 0, "an empty WWW-Authenticate challenge");
   out->scheme = xstrndup (p, n);
   p += n;
   for (;;)
@@ -88,7 +88,7 @@ rf_challenge_parse (const char *header, rf_challenge_t *out, rf_error_t *err)
                                  && strncmp (out->realm, "http://", 7) != 0))
         {
           rf_challenge_clear (out);
-          return rf_error_make (err, EPROTO, "the registry's Bearer challenge has no http(s) realm");
+          return rf_error_make (err, 0, "the registry's Bearer challenge has no http(s) realm");
         }
       return 0;
     }
@@ -97,12 +97,12 @@ rf_challenge_parse (const char *header, rf_challenge_t *out, rf_error_t *err)
   {
     cleanup_free char *shown = rf_printable (out->scheme, 40);
     rf_challenge_clear (out);
-    return rf_error_make (err, ENOTSUP, "the registry asks for `%s` authentication, which runfctl does not speak",
+    return rf_error_make (err, 0, "the registry asks for `%s` authentication, which runfctl does not speak",
                           shown);
   }
 bad:
   rf_challenge_clear (out);
-  return rf_error_make (err, EPROTO, "a malformed WWW-Authenticate challenge");
+  return rf_error_make (err, 0, "a malformed WWW-Authenticate challenge");
 }
 
 int
@@ -110,7 +110,7 @@ rf_creds_parse (const char *s, char **user, char **pass, rf_error_t *err)
 {
   const char *colon = strchr (s, ':');
   if (colon == NULL || colon == s)
-    return rf_error_make (err, EINVAL, "--creds: expected USER:PASSWORD");
+    return rf_error_make (err, 0, "--creds: expected USER:PASSWORD");
   *user = xstrndup (s, colon - s);
   *pass = xstrdup (colon + 1);
   return 0;

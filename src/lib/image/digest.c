@@ -110,9 +110,9 @@ rf_digest_check (const char *s, rf_error_t *err)
   if (colon && colon != s && strncmp (s, "sha256:", 7) != 0)
     {
       shown[colon - s < 80 ? colon - s : 80] = '\0';
-      return rf_error_make (err, ENOTSUP, "unsupported digest algorithm `%s`", shown);
+      return rf_error_make (err, 0, "unsupported digest algorithm `%s`", shown);
     }
-  return rf_error_make (err, EINVAL, "malformed digest `%s`", shown);
+  return rf_error_make (err, 0, "malformed digest `%s`", shown);
 }
 
 const char *

@@ -89,7 +89,7 @@ fail:
   {
     cleanup_free char *shown = rf_printable (path, 120);
     if (errno == ELOOP)
-      return rf_error_make (err, ELOOP, "open `%s`: goes through a symlink", shown);
+      return rf_error_make (err, 0, "open `%s`: goes through a symlink", shown);
     return rf_error_sys (err, "open `%s`", shown);
   }
 }
@@ -151,7 +151,7 @@ open_in_root_fallback (int root_fd, const char *path, rf_error_t *err)
             return rf_error_sys (err, "readlink `%s` in the image", path);
           target[n] = '\0';
           if (++links > 40)
-            return rf_error_make (err, ELOOP, "open `%s` in the image", path);
+            return rf_error_make (err, 0, "open `%s` in the image", path);
           next_todo = xasprintf ("%s/%s", target, rest);
           free (todo);
           todo = next_todo;
@@ -240,7 +240,7 @@ rf_rm_tree_at (int dirfd, const char *name, rf_error_t *err)
   /* A mount below a store directory must make the removal fail, never
      delete what the mount shows. */
   if (fstat (dirfd, &parent) == 0 && parent.st_dev != st.st_dev)
-    return rf_error_make (err, EBUSY, "remove `%s`: a mount point", name);
+    return rf_error_make (err, 0, "remove `%s`: a mount point", name);
   if ((st.st_mode & 0700) != 0700 && fchmodat (dirfd, name, (st.st_mode & 07777) | 0700, 0) < 0)
     return rf_error_sys (err, "chmod `%s`", name);
   fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -338,7 +338,7 @@ rf_read_fd (int fd, size_t max, char **out, size_t *len, rf_error_t *err)
         break;
       size += n;
       if (max && size > max)
-        return rf_error_make (err, EFBIG, "larger than %zu bytes", max);
+        return rf_error_make (err, 0, "larger than %zu bytes", max);
     }
   buf[size] = '\0';
   *len = size;

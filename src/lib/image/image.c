@@ -50,7 +50,7 @@ rf_image_resolve (rf_store_t *s, const char *ref, char digest[RF_DIGEST_MAX], rf
   if (rf_digest_valid_p (ref))
     {
       if (!rf_store_has_blob (s, ref))
-        return rf_error_make (err, ENOENT, "image `%s` is not in the store", shown);
+        return rf_error_make (err, 0, "image `%s` is not in the store", shown);
       snprintf (digest, RF_DIGEST_MAX, "%s", ref);
       return 0;
     }
@@ -62,11 +62,11 @@ rf_image_resolve (rf_store_t *s, const char *ref, char digest[RF_DIGEST_MAX], rf
         if (strncmp (d + 7, hex, strlen (hex)) != 0)
           continue;
         if (found && strcmp (found, d) != 0)
-          return rf_error_make (err, EINVAL, "`%s` names more than one image", shown);
+          return rf_error_make (err, 0, "`%s` names more than one image", shown);
         found = d;
       }
   if (found == NULL)
-    return rf_error_make (err, ENOENT, "image `%s` is not in the store", shown);
+    return rf_error_make (err, 0, "image `%s` is not in the store", shown);
   snprintf (digest, RF_DIGEST_MAX, "%s", found);
   return 0;
 }
@@ -301,7 +301,7 @@ rf_image_remove (rf_store_t *s, const char *ref, char ***removed, rf_error_t *er
   if (r.n == 0)
     {
       cleanup_free char *shown = rf_printable (ref, 120);
-      return rf_error_make (err, ENOENT, "image `%s` has no name to remove", shown);
+      return rf_error_make (err, 0, "image `%s` has no name to remove", shown);
     }
   *removed = r.removed;
   return 0;

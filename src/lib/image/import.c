@@ -101,14 +101,14 @@ layout_open (layout_t *l, const char *raw, rf_error_t *err)
     {
       int fd = openat (l->dir_fd, path, O_RDONLY | O_CLOEXEC);
       if (fd < 0)
-        return errno == ENOENT ? rf_error_make (err, ENOENT, "`%s` is missing", shown)
+        return errno == ENOENT ? rf_error_make (err, 0, "`%s` is missing", shown)
                                : rf_error_sys (err, "open `%s`", shown);
       return fd;
     }
   {
     member_t *m = find_member (l, path);
     if (m == NULL || (m->w == NULL && m->in_store == NULL))
-      return rf_error_make (err, ENOENT, "`%s` is missing from the archive", shown);
+      return rf_error_make (err, 0, "`%s` is missing from the archive", shown);
     if (m->w == NULL)
       return rf_store_open_blob (l->s, m->in_store, err);
     return rf_blob_writer_open (m->w, err);
@@ -173,7 +173,7 @@ layout_fetch (void *ctx, const rf_descriptor_t *d, const char *what, rf_blob_wri
     {
       cleanup_close int fd = openat (l->dir_fd, path, O_RDONLY | O_CLOEXEC);
       if (fd < 0)
-        return errno == ENOENT ? rf_error_make (err, ENOENT, "%s: blob %s is missing", what, d->digest)
+        return errno == ENOENT ? rf_error_make (err, 0, "%s: blob %s is missing", what, d->digest)
                                : rf_error_sys (err, "%s: open `%s`", what, path);
       w = rf_blob_writer_new (l->s, err);
       if (w == NULL)
@@ -193,13 +193,13 @@ layout_fetch (void *ctx, const rf_descriptor_t *d, const char *what, rf_blob_wri
       if (l->members[i].w && strcmp (rf_blob_writer_digest (l->members[i].w), d->digest) == 0)
         m = &l->members[i];
     if (m == NULL || m->w == NULL)
-      return rf_error_make (err, ENOENT, "%s: blob %s is missing", what, d->digest);
+      return rf_error_make (err, 0, "%s: blob %s is missing", what, d->digest);
     w = m->w;
     if (strcmp (rf_blob_writer_digest (w), d->digest) != 0)
-      return rf_error_make (err, EINVAL, "%s: blob %s: digest mismatch (the content is %s)", what,
+      return rf_error_make (err, 0, "%s: blob %s: digest mismatch (the content is %s)", what,
                             d->digest, rf_blob_writer_digest (w));
     if (rf_blob_writer_size (w) != d->size)
-      return rf_error_make (err, EINVAL, "%s: blob %s: %lld bytes where the manifest says %lld",
+      return rf_error_make (err, 0, "%s: blob %s: %lld bytes where the manifest says %lld",
                             what, d->digest, (long long) rf_blob_writer_size (w),
                             (long long) d->size);
     *out = w;
@@ -260,7 +260,7 @@ read_archive (layout_t *l, int fd, rf_error_t *err)
       if (raw == NULL || clean_name (raw, &m.path, err) < 0)
         {
           if (raw == NULL)
-            rf_error_make (err, EINVAL, "archive: a member has no name");
+            rf_error_make (err, 0, "archive: a member has no name");
           goto out;
         }
       if (archive_entry_hardlink (e))
@@ -415,7 +415,7 @@ read_verified (layout_t *l, const rf_descriptor_t *d, char **buf, size_t *len, r
     {
       free (*buf);
       *buf = NULL;
-      return rf_error_make (err, EINVAL, "blob %s: digest mismatch (the content is %s)", d->digest,
+      return rf_error_make (err, 0, "blob %s: digest mismatch (the content is %s)", d->digest,
                             got);
     }
   return 0;
@@ -450,7 +450,7 @@ import_oci (layout_t *l, rf_error_t *err)
       else
         {
           cleanup_free char *shown = rf_printable (d->media_type, 100);
-          rf_error_make (err, ENOTSUP, "OCI layout: index.json: manifests[%zu]: unknown media type `%s`",
+          rf_error_make (err, 0, "OCI layout: index.json: manifests[%zu]: unknown media type `%s`",
                          i, shown);
           goto out;
         }
@@ -486,15 +486,15 @@ import_oci (layout_t *l, rf_error_t *err)
       if (skipped)
         {
           cleanup_free char *want = rf_platform_string (l->opts->platform);
-          rf_error_make (err, ENOENT, "OCI layout: no manifest for platform %s", want);
+          rf_error_make (err, 0, "OCI layout: no manifest for platform %s", want);
         }
       else
-        rf_error_make (err, ENOENT, "OCI layout: index.json lists no image");
+        rf_error_make (err, 0, "OCI layout: index.json lists no image");
       goto out;
     }
   if (l->opts->name && n > 1)
     {
-      rf_error_make (err, EINVAL, "--name: the layout holds %zu images; name them in it instead", n);
+      rf_error_make (err, 0, "--name: the layout holds %zu images; name them in it instead", n);
       goto out;
     }
   for (size_t i = 0; i < n; i++)
@@ -546,7 +546,7 @@ describe (layout_t *l, const char *raw, const char *media_type, rf_descriptor_t 
     return -1;
   m = find_member (l, path);
   if (m == NULL || (m->w == NULL && m->in_store == NULL))
-    return rf_error_make (err, ENOENT, "`%s` is missing from the archive", shown);
+    return rf_error_make (err, 0, "`%s` is missing from the archive", shown);
   d->media_type = xstrdup (media_type ? media_type : sniff_layer (l, path));
   if (m->w)
     {
@@ -575,9 +575,9 @@ import_docker (layout_t *l, rf_error_t *err)
   if (doc == NULL)
     return -1;
   if (!json_is_array (doc) || json_array_size (doc) == 0)
-    return rf_error_make (err, EINVAL, "manifest.json: expected a non-empty array");
+    return rf_error_make (err, 0, "manifest.json: expected a non-empty array");
   if (l->opts->name && json_array_size (doc) > 1)
-    return rf_error_make (err, EINVAL, "--name: the archive holds %zu images; it names them itself",
+    return rf_error_make (err, 0, "--name: the archive holds %zu images; it names them itself",
                           json_array_size (doc));
   json_array_foreach (doc, i, item)
     {
@@ -595,13 +595,13 @@ import_docker (layout_t *l, rf_error_t *err)
 
       snprintf (where, sizeof where, "manifest.json[%zu]", i);
       if (!json_is_object (item))
-        return rf_error_make (err, EINVAL, "%s: expected an object", where);
+        return rf_error_make (err, 0, "%s: expected an object", where);
       if (rf_json_get_string (item, where, "Config", &config, err) < 0
           || rf_json_get_strv (item, where, "Layers", &layers, err) < 0
           || rf_json_get_strv (item, where, "RepoTags", &tags, err) < 0)
         return -1;
       if (config == NULL || layers == NULL)
-        return rf_error_make (err, EINVAL, "%s: Config and Layers are required", where);
+        return rf_error_make (err, 0, "%s: Config and Layers are required", where);
       n_layers = strv_len (layers);
       names = xzalloc ((strv_len (tags) + 2) * sizeof *names);
       if (l->opts->name)
@@ -716,7 +716,7 @@ rf_import (rf_store_t *s, const char *path, const rf_import_opts_t *opts, rf_err
   else if (layout_has (&l, "manifest.json"))
     ret = import_docker (&l, err);
   else
-    rf_error_make (err, EINVAL, "neither a docker save archive (manifest.json) "
+    rf_error_make (err, 0, "neither a docker save archive (manifest.json) "
                                 "nor an OCI layout (index.json)");
 
 out:

@@ -31,7 +31,7 @@ stage (ingest_t *in, size_t slot, const rf_descriptor_t *d, const char *what, rf
   if (rf_store_has_blob (in->s, d->digest))
     return 0;
   if (in->src == NULL || in->src->fetch == NULL)
-    return rf_error_make (err, ENOENT, "%s: blob %s is missing", what, d->digest);
+    return rf_error_make (err, 0, "%s: blob %s is missing", what, d->digest);
   if (in->src->fetch (in->src->ctx, d, what, &in->staged[slot], err) < 0)
     return -1;
   return 0;
@@ -130,7 +130,7 @@ rf_ingest_image (rf_store_t *s, const char *buf, size_t len, const rf_blob_sourc
     goto out;
   if (config.n_diff_ids != m.n_layers)
     {
-      rf_error_make (err, EINVAL, "the image config lists %zu layers (rootfs.diff_ids), the manifest %zu",
+      rf_error_make (err, 0, "the image config lists %zu layers (rootfs.diff_ids), the manifest %zu",
                      config.n_diff_ids, m.n_layers);
       goto out;
     }

@@ -98,7 +98,7 @@ one_entry (rf_layer_tree_t *tree, struct archive *a, struct archive_entry *e,
   rf_node_t *node;
 
   if (raw == NULL)
-    return rf_error_make (err, EINVAL, "an entry has no name");
+    return rf_error_make (err, 0, "an entry has no name");
   if (rf_tar_path_clean (raw, &path, err) < 0
       || rf_tar_whiteout (path, &wh, &target, err) < 0)
     return -1;
@@ -185,7 +185,7 @@ rf_layer_apply (rf_layer_tree_t *tree, int fd, const char *what, const char *dif
         }
       rf_sha256_final (hash, got);
       if (strcmp (got, diff_id) != 0)
-        return rf_error_make (err, EINVAL, "%s: uncompressed content is %s, the image config says %s",
+        return rf_error_make (err, 0, "%s: uncompressed content is %s, the image config says %s",
                               what, got, diff_id);
     }
   return 0;

@@ -169,7 +169,7 @@ refuse (rf_error_t *err, const char *entry, const char *what, size_t len, const 
   cleanup_free char *e = rf_printable (entry, 120);
   cleanup_free char *copy = xstrndup (what, len);
   cleanup_free char *w = rf_printable (copy, 120);
-  return rf_error_make (err, EINVAL, "entry `%s`: %s `%s`", e, why, w);
+  return rf_error_make (err, 0, "entry `%s`: %s `%s`", e, why, w);
 }
 
 /* The directory node for the first len bytes of path.  With `make`, missing
@@ -227,7 +227,7 @@ rf_layer_tree_enter (rf_layer_tree_t *t, const char *path, rf_node_type_t type,
     {
       /* The root itself ("./"): only a directory may stand there. */
       if (type != RF_NODE_DIR)
-        return rf_error_make (err, EINVAL, "entry `.`: the root must be a directory");
+        return rf_error_make (err, 0, "entry `.`: the root must be a directory");
       t->root->layer = t->layer;
       *action = RF_TREE_MERGE;
       *node = t->root;
@@ -262,13 +262,13 @@ rf_layer_tree_link_target (rf_layer_tree_t *t, const char *path, rf_error_t *err
   if (n == NULL)
     {
       cleanup_free char *shown = rf_printable (path, 120);
-      return rf_error_make (err, ENOENT, "hard link target `%s`: no such file in the layers so far",
+      return rf_error_make (err, 0, "hard link target `%s`: no such file in the layers so far",
                             shown);
     }
   if (n->type == RF_NODE_DIR)
     {
       cleanup_free char *shown = rf_printable (path, 120);
-      return rf_error_make (err, EPERM, "hard link target `%s`: a directory", shown);
+      return rf_error_make (err, 0, "hard link target `%s`: a directory", shown);
     }
   return 0;
 }

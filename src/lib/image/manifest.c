@@ -14,7 +14,7 @@ static int
 unknown_media_type (rf_error_t *err, const char *where, const char *mt)
 {
   cleanup_free char *shown = rf_printable (mt, 100);
-  return rf_error_make (err, ENOTSUP, "%s%sunknown media type `%s`", where ? where : "",
+  return rf_error_make (err, 0, "%s%sunknown media type `%s`", where ? where : "",
                         where ? ": " : "", shown);
 }
 
@@ -23,11 +23,11 @@ load (const char *what, const char *buf, size_t len, rf_error_t *err)
 {
   json_t *j;
   if (len > RF_CONFIG_MAX)
-    return rf_error_make (err, EFBIG, "%s: larger than %d bytes", what, RF_CONFIG_MAX), NULL;
+    return rf_error_make (err, 0, "%s: larger than %d bytes", what, RF_CONFIG_MAX), NULL;
   j = rf_json_load_buffer (what, buf, len, err);
   if (j && !json_is_object (j))
     {
-      rf_error_make (err, EINVAL, "%s: expected a JSON object, got %s", what,
+      rf_error_make (err, 0, "%s: expected a JSON object, got %s", what,
                      rf_json_type_name (j));
       json_decref (j);
       return NULL;
@@ -50,7 +50,7 @@ kind_of_media_type (const char *mt, rf_manifest_kind_t *kind, rf_error_t *err)
   else if (strcmp (mt, RF_MT_OCI_INDEX) == 0 || strcmp (mt, RF_MT_DOCKER_LIST) == 0)
     *kind = RF_KIND_INDEX;
   else if (schema1_p (mt))
-    return rf_error_make (err, ENOTSUP, "Docker schema 1 manifests are not supported "
+    return rf_error_make (err, 0, "Docker schema 1 manifests are not supported "
                                         "(push the image again with a current client)");
   else
     return unknown_media_type (err, "manifest", mt);
@@ -67,7 +67,7 @@ rf_manifest_kind (const char *buf, size_t len, const char *content_type,
 
   *kind = RF_KIND_UNKNOWN;
   if (len > RF_MANIFEST_MAX)
-    return rf_error_make (err, EFBIG, "manifest: larger than %d bytes", RF_MANIFEST_MAX);
+    return rf_error_make (err, 0, "manifest: larger than %d bytes", RF_MANIFEST_MAX);
   doc = load ("manifest", buf, len, err);
   if (doc == NULL)
     return -1;
@@ -92,7 +92,7 @@ rf_manifest_kind (const char *buf, size_t len, const char *content_type,
   else if (json_is_object (json_object_get (doc, "config")))
     *kind = RF_KIND_MANIFEST;
   else
-    return rf_error_make (err, EINVAL, "manifest: neither an image manifest nor an index");
+    return rf_error_make (err, 0, "manifest: neither an image manifest nor an index");
   return 0;
 }
 
@@ -125,7 +125,7 @@ parse_descriptor (json_t *j, const char *where, rf_descriptor_t *d, rf_error_t *
 
   memset (d, 0, sizeof *d);
   if (!json_is_object (j))
-    return rf_error_make (err, EINVAL, "%s: expected an object, got %s", where,
+    return rf_error_make (err, 0, "%s: expected an object, got %s", where,
                           rf_json_type_name (j));
   if (rf_json_get_string (j, where, "mediaType", &mt, err) < 0
       || rf_json_get_string (j, where, "digest", &digest, err) < 0
@@ -134,13 +134,13 @@ parse_descriptor (json_t *j, const char *where, rf_descriptor_t *d, rf_error_t *
       || rf_json_get_object (j, where, "annotations", &annotations, err) < 0)
     return -1;
   if (mt == NULL)
-    return rf_error_make (err, EINVAL, "%s.mediaType: missing", where);
+    return rf_error_make (err, 0, "%s.mediaType: missing", where);
   if (digest == NULL)
-    return rf_error_make (err, EINVAL, "%s.digest: missing", where);
+    return rf_error_make (err, 0, "%s.digest: missing", where);
   if (rf_digest_check (digest, err) < 0)
     return rf_error_wrap (err, "%s.digest", where);
   if (size < 0)
-    return rf_error_make (err, EINVAL, "%s.size: %s", where,
+    return rf_error_make (err, 0, "%s.size: %s", where,
                           json_object_get (j, "size") ? "must not be negative" : "missing");
   d->media_type = xstrdup (mt);
   d->digest = xstrdup (digest);
@@ -184,7 +184,7 @@ check_schema_version (json_t *doc, const char *what, rf_error_t *err)
   if (rf_json_get_int64 (doc, "", "schemaVersion", &version, err) < 0)
     return rf_error_wrap (err, "%s", what);
   if (version != 2)
-    return rf_error_make (err, ENOTSUP, "%s: schemaVersion %lld is not supported (expected 2)",
+    return rf_error_make (err, 0, "%s: schemaVersion %lld is not supported (expected 2)",
                           what, (long long) version);
   return 0;
 }
@@ -239,7 +239,7 @@ rf_manifest_parse (const char *buf, size_t len, rf_manifest_t *out, rf_error_t *
 
   memset (out, 0, sizeof *out);
   if (len > RF_MANIFEST_MAX)
-    return rf_error_make (err, EFBIG, "manifest: larger than %d bytes", RF_MANIFEST_MAX);
+    return rf_error_make (err, 0, "manifest: larger than %d bytes", RF_MANIFEST_MAX);
   doc = load ("manifest", buf, len, err);
   if (doc == NULL || check_schema_version (doc, "manifest", err) < 0)
     return -1;
@@ -252,12 +252,12 @@ rf_manifest_parse (const char *buf, size_t len, rf_manifest_t *out, rf_error_t *
       rf_manifest_kind_t kind;
       if (kind_of_media_type (mt, &kind, err) < 0)
         return -1;
-      return rf_error_make (err, EINVAL, "manifest: an index where an image manifest was expected");
+      return rf_error_make (err, 0, "manifest: an index where an image manifest was expected");
     }
   if (config == NULL)
-    return rf_error_make (err, EINVAL, "manifest: config: missing");
+    return rf_error_make (err, 0, "manifest: config: missing");
   if (layers == NULL)
-    return rf_error_make (err, EINVAL, "manifest: layers: missing");
+    return rf_error_make (err, 0, "manifest: layers: missing");
   m.media_type = xstrdup (mt ? mt : RF_MT_OCI_MANIFEST);
   if (parse_descriptor (config, "config", &m.config, err) < 0)
     goto fail;
@@ -314,7 +314,7 @@ rf_index_parse (const char *buf, size_t len, rf_index_t *out, rf_error_t *err)
 
   memset (out, 0, sizeof *out);
   if (len > RF_MANIFEST_MAX)
-    return rf_error_make (err, EFBIG, "index: larger than %d bytes", RF_MANIFEST_MAX);
+    return rf_error_make (err, 0, "index: larger than %d bytes", RF_MANIFEST_MAX);
   doc = load ("index", buf, len, err);
   if (doc == NULL || check_schema_version (doc, "index", err) < 0)
     return -1;
@@ -326,10 +326,10 @@ rf_index_parse (const char *buf, size_t len, rf_index_t *out, rf_error_t *err)
       rf_manifest_kind_t kind;
       if (kind_of_media_type (mt, &kind, err) < 0)
         return -1;
-      return rf_error_make (err, EINVAL, "index: an image manifest where an index was expected");
+      return rf_error_make (err, 0, "index: an image manifest where an index was expected");
     }
   if (manifests == NULL)
-    return rf_error_make (err, EINVAL, "index: manifests: missing");
+    return rf_error_make (err, 0, "index: manifests: missing");
   idx.media_type = xstrdup (mt ? mt : RF_MT_OCI_INDEX);
   idx.manifests = xzalloc ((json_array_size (manifests) + 1) * sizeof *idx.manifests);
   json_array_foreach (manifests, i, item)
@@ -395,11 +395,11 @@ rf_image_config_parse (const char *buf, size_t len, rf_image_config_t *out, rf_e
       || rf_json_get_object (doc, "", "rootfs", &rootfs, err) < 0)
     return rf_error_wrap (err, "image config");
   if (rootfs == NULL)
-    return rf_error_make (err, EINVAL, "image config: rootfs: missing");
+    return rf_error_make (err, 0, "image config: rootfs: missing");
   if (rf_json_get_string (rootfs, "rootfs", "type", &type, err) < 0)
     return rf_error_wrap (err, "image config");
   if (type == NULL || strcmp (type, "layers") != 0)
-    return rf_error_make (err, ENOTSUP, "image config: rootfs.type: expected `layers`");
+    return rf_error_make (err, 0, "image config: rootfs.type: expected `layers`");
   if (rf_json_get_strv (rootfs, "rootfs", "diff_ids", &c.diff_ids, err) < 0)
     return rf_error_wrap (err, "image config");
   c.n_diff_ids = strv_len (c.diff_ids);
@@ -475,7 +475,7 @@ rf_platform_parse (const char *s, rf_platform_t *out, rf_error_t *err)
 bad:
   {
     cleanup_free char *shown = rf_printable (s, 80);
-    return rf_error_make (err, EINVAL, "--platform `%s`: expected os/arch[/variant]", shown);
+    return rf_error_make (err, 0, "--platform `%s`: expected os/arch[/variant]", shown);
   }
 }
 
@@ -578,7 +578,7 @@ rf_index_select (const rf_index_t *idx, const rf_platform_t *want,
       have = joined;
     }
   wanted = rf_platform_string (want);
-  return rf_error_make (err, ENOENT, "no manifest for platform %s (the image has %s)", wanted,
+  return rf_error_make (err, 0, "no manifest for platform %s (the image has %s)", wanted,
                         *have ? have : "none with a platform");
 }
 

@@ -148,7 +148,7 @@ rf_user_resolve (const char *user, const char *passwd, const char *group, rf_exe
   if (grp)
     *grp++ = '\0';
   if (*copy == '\0' || (grp && *grp == '\0'))
-    return rf_error_make (err, EINVAL, "config.User `%s`: malformed", shown);
+    return rf_error_make (err, 0, "config.User `%s`: malformed", shown);
 
   if (rf_parse_uint64 (copy, MAX_ID, &id) == 0)
     {
@@ -164,7 +164,7 @@ rf_user_resolve (const char *user, const char *passwd, const char *group, rf_exe
     {
       pq.name = copy;
       if (each_line (passwd, 4, pw_match, &pq) == 0)
-        return rf_error_make (err, ENOENT, "config.User `%s`: no such user in the image's /etc/passwd",
+        return rf_error_make (err, 0, "config.User `%s`: no such user in the image's /etc/passwd",
                               shown);
     }
   out->uid = (uid_t) pq.uid;
@@ -183,7 +183,7 @@ rf_user_resolve (const char *user, const char *passwd, const char *group, rf_exe
             {
               free (pq.found_name);
               rf_exec_user_clear (out);
-              return rf_error_make (err, ENOENT,
+              return rf_error_make (err, 0,
                                     "config.User `%s`: no such group in the image's /etc/group", shown);
             }
           out->gid = (gid_t) gq.gid;

@@ -49,7 +49,7 @@ check_digest (const char *body, size_t len, const char *want, rf_error_t *err)
   char got[RF_DIGEST_MAX];
   rf_digest_buffer (body, len, got);
   if (strcmp (got, want) != 0)
-    return rf_error_make (err, EINVAL, "manifest %s: digest mismatch (the registry sent %s)", want,
+    return rf_error_make (err, 0, "manifest %s: digest mismatch (the registry sent %s)", want,
                           got);
   return 0;
 }
@@ -100,7 +100,7 @@ rf_pull (rf_store_t *s, const char *text, const rf_pull_opts_t *opts, char diges
         goto out;
       if (kind != RF_KIND_MANIFEST)
         {
-          rf_error_make (err, ENOTSUP, "manifest %s: an index inside an index", chosen);
+          rf_error_make (err, 0, "manifest %s: an index inside an index", chosen);
           goto out;
         }
     }

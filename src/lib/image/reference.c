@@ -125,7 +125,7 @@ static int
 bad (rf_error_t *err, const char *s, const char *why)
 {
   cleanup_free char *shown = rf_printable (s, 120);
-  return rf_error_make (err, EINVAL, "reference `%s`: %s", shown, why);
+  return rf_error_make (err, 0, "reference `%s`: %s", shown, why);
 }
 
 int

@@ -122,7 +122,7 @@ on_body (char *data, size_t size, size_t n, void *ctx)
     }
   if (s->len + len > s->max)
     {
-      rf_error_make (&s->err, EFBIG, "larger than %zu bytes", s->max);
+      rf_error_make (&s->err, 0, "larger than %zu bytes", s->max);
       return 0;
     }
   if (s->len + len + 1 > s->cap)

@@ -131,7 +131,7 @@ make_scratch (rf_store_t *s, rf_error_t *err)
       s->tmp_name = xstrdup (name);
       return 0;
     }
-  return rf_error_make (err, EEXIST, "make a scratch directory in `%s/tmp`", s->root);
+  return rf_error_make (err, 0, "make a scratch directory in `%s/tmp`", s->root);
 }
 
 int
@@ -266,11 +266,11 @@ rf_store_open_blob (rf_store_t *s, const char *digest, rf_error_t *err)
   if (rf_digest_check (digest, err) < 0)
     return -1;
   if (s->root_fd < 0)
-    return rf_error_make (err, ENOENT, "blob %s is not in the store", digest);
+    return rf_error_make (err, 0, "blob %s is not in the store", digest);
   rel = blob_rel (digest);
   fd = openat (s->root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    return errno == ENOENT ? rf_error_make (err, ENOENT, "blob %s is not in the store", digest)
+    return errno == ENOENT ? rf_error_make (err, 0, "blob %s is not in the store", digest)
                            : rf_error_sys (err, "open blob %s", digest);
   return fd;
 }
@@ -290,7 +290,7 @@ rf_store_read_blob (rf_store_t *s, const char *digest, size_t max, char **buf, s
     return rf_error_wrap (err, "blob %s", digest);
   rf_digest_buffer (data, n, got);
   if (strcmp (got, digest) != 0)
-    return rf_error_make (err, EIO, "blob %s in the store is corrupt (its content is %s)", digest,
+    return rf_error_make (err, 0, "blob %s in the store is corrupt (its content is %s)", digest,
                           got);
   *buf = steal_pointer (&data);
   *len = n;
@@ -351,10 +351,10 @@ rf_blob_writer_finish (rf_blob_writer_t *w, const char *expected, int64_t size, 
 {
   rf_sha256_final (w->hash, w->digest);
   if (size >= 0 && w->size != size)
-    return rf_error_make (err, EINVAL, "blob %s: %lld bytes where the manifest says %lld",
+    return rf_error_make (err, 0, "blob %s: %lld bytes where the manifest says %lld",
                           expected ? expected : w->digest, (long long) w->size, (long long) size);
   if (expected && strcmp (expected, w->digest) != 0)
-    return rf_error_make (err, EINVAL, "blob %s: digest mismatch (the content is %s)", expected,
+    return rf_error_make (err, 0, "blob %s: digest mismatch (the content is %s)", expected,
                           w->digest);
   /* Data before name: after a power cut a blob is whole or absent. */
   if (fdatasync (w->fd) < 0)
@@ -453,10 +453,10 @@ refs_load_at (rf_store_t *s, json_t **out, rf_error_t *err)
     return -1;
   refs = json_object_get (doc, "refs");
   if (!json_is_object (refs))
-    return rf_error_make (err, EINVAL, "%s: refs: expected an object", name);
+    return rf_error_make (err, 0, "%s: refs: expected an object", name);
   json_object_foreach (refs, key, value)
     if (!json_is_string (value) || !rf_digest_valid_p (json_string_value (value)))
-      return rf_error_make (err, EINVAL, "%s: refs: a name without a valid digest", name);
+      return rf_error_make (err, 0, "%s: refs: a name without a valid digest", name);
   *out = json_incref (refs);
   return 0;
 }

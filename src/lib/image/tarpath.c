@@ -15,7 +15,7 @@ static int
 refuse (rf_error_t *err, const char *raw, const char *why)
 {
   cleanup_free char *shown = rf_printable (raw, 120);
-  return rf_error_make (err, EINVAL, "entry `%s`: %s", shown, why);
+  return rf_error_make (err, 0, "entry `%s`: %s", shown, why);
 }
 
 int
