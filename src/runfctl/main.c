@@ -87,7 +87,6 @@ runfctl_getopt (runfctl_t *g, int argc, char **argv, const char *cmd, const char
   opterr = 0;
   for (;;)
     {
-      int prev = optind;
       c = getopt_long (argc, argv, spec, longopts, NULL);
       if (c == RUNFCTL_OPT_STORE)
         {
@@ -97,8 +96,10 @@ runfctl_getopt (runfctl_t *g, int argc, char **argv, const char *cmd, const char
         }
       if (c == ':')
         {
-          const char *arg = argv[prev < argc ? prev : argc - 1];
-          return rf_error_make (err, 0, "%s: %s needs a value", cmd, arg), '?';
+          const char *arg = argv[optind - 1 < argc ? optind - 1 : argc - 1];
+          if (optopt && !(arg[0] == '-' && arg[1] == '-'))
+            return rf_error_make (err, 0, "%s: -%c needs a value", cmd, optopt), '?';
+          return rf_error_make (err, 0, "%s: %.60s needs a value", cmd, arg), '?';
         }
       if (c == '?')
         {

@@ -56,6 +56,16 @@ all_blobs_p (rf_store_t *s, const rf_manifest_t *m)
   return 1;
 }
 
+/* Whether a blob starts like gzip or zstd data. */
+static bool
+compressed_p (int fd)
+{
+  unsigned char m[4] = { 0 };
+  if (pread (fd, m, sizeof m, 0) != (ssize_t) sizeof m)
+    return false;
+  return (m[0] == 0x1f && m[1] == 0x8b) || (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd);
+}
+
 static int
 verify_layers (ingest_t *in, const rf_manifest_t *m, const rf_image_config_t *config,
                rf_error_t *err)
@@ -67,10 +77,10 @@ verify_layers (ingest_t *in, const rf_manifest_t *m, const rf_image_config_t *co
     {
       cleanup_free char *what = rf_layer_what (i, m->layers[i].digest);
       cleanup_close int fd = open_blob (in, i + 1, m->layers[i].digest, err);
+      const char *diff_id = config->diff_ids[i];
       /* An uncompressed layer's digest is its diff_id: already checked. */
-      const char *diff_id = strcmp (m->layers[i].digest, config->diff_ids[i]) == 0
-                                ? NULL
-                                : config->diff_ids[i];
+      if (fd >= 0 && strcmp (m->layers[i].digest, diff_id) == 0 && !compressed_p (fd))
+        diff_id = NULL;
       if (fd < 0)
         ret = rf_error_wrap (err, "%s", what);
       else
