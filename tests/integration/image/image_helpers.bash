@@ -58,11 +58,14 @@ write_entries() {
   printf '%s\n' "$2" >"$1"
 }
 
-# Everything in the store that a command may change, one line each.
+# Everything in the store that a command may change, one line each: its
+# files (blobs, refs.json) and unpacked root filesystems.  Scratch space
+# and lock files are not content; an empty store is the same as none.
 store_snapshot() {
-  [ -d "$STORE" ] || { echo "no store"; return; }
-  (cd "$STORE" && find . \( -path ./tmp -o -path ./locks -o -path ./lock \) -prune -o -printf '%p %s\n' | sort
-   cat refs.json 2>/dev/null)
+  [ -d "$STORE" ] || return 0
+  (cd "$STORE" && find . \( -path ./tmp -o -path ./locks -o -path ./lock \) -prune \
+     -o \( -type f -o -path './rootfs/*' -prune \) -printf '%p %s\n' | sort)
+  if [ -f "$STORE/refs.json" ]; then cat "$STORE/refs.json"; fi
 }
 
 # Run a runfctl command that must fail: one line on stderr, "runfctl: "
