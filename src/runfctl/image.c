@@ -6,9 +6,10 @@
 
 static const runfctl_command_t image_commands[] = {
   { "pull", runfctl_image_pull,
-    "pull REF [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS] [--authfile F] [--tls-verify=false]",
+    "pull REF [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS] [--authfile F] [--tls-verify=false]"
+    " [--timeout S] [--retries N] [--verify] [-q]",
     "fetch an image from a registry" },
-  { "import", runfctl_image_import, "import FILE|DIR|- [--name NAME] [--platform P]",
+  { "import", runfctl_image_import, "import FILE|DIR|- [--name NAME] [--platform P] [--verify] [-q]",
     "add images from a docker save archive or an OCI layout" },
   { "ls", runfctl_image_ls, "ls [--json]", "list images: name, digest, size, created" },
   { "inspect", runfctl_image_inspect, "inspect REF", "an image's manifest and config as JSON" },

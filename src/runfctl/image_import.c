@@ -1,4 +1,4 @@
-/* runfctl image import FILE|DIR|- [--name NAME] [--platform P] [-q] */
+/* runfctl image import FILE|DIR|- [--name NAME] [--platform P] [--verify] [-q] */
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +35,7 @@ runfctl_image_import (runfctl_t *g, int argc, char **argv, rf_error_t *err)
     { "name", required_argument, NULL, 'n' },
     { "platform", required_argument, NULL, 'p' },
     { "quiet", no_argument, NULL, 'q' },
+    { "verify", no_argument, NULL, 'V' },
     RUNFCTL_COMMON_OPTIONS,
     { 0 },
   };
@@ -64,6 +65,7 @@ runfctl_image_import (runfctl_t *g, int argc, char **argv, rf_error_t *err)
           goto out;
         break;
       case 'q': ctx.quiet = true; break;
+      case 'V': opts.check_layers = true; break;
       default: goto out;
       }
   if (runfctl_positional (argc, argv, 1, "image import", "FILE (a docker save archive, an OCI layout, or - for stdin)", err) < 0)

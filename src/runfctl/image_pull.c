@@ -1,5 +1,5 @@
 /* runfctl image pull REF [--platform P] [--creds U:P] [--authfile F]
-   [--tls-verify=false] [--timeout S] [--retries N] [-q] */
+   [--tls-verify=false] [--timeout S] [--retries N] [--verify] [-q] */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 #include "image/pull.h"
 #include "runfctl.h"
 
-enum { O_PLATFORM = 1, O_CREDS, O_AUTHFILE, O_TLS_VERIFY, O_TIMEOUT, O_RETRIES, O_QUIET };
+enum { O_PLATFORM = 1, O_CREDS, O_AUTHFILE, O_TLS_VERIFY, O_TIMEOUT, O_RETRIES, O_VERIFY };
 
 static int
 parse_number (const char *flag, const char *s, unsigned long long max, long *out, rf_error_t *err)
@@ -36,6 +36,7 @@ runfctl_image_pull (runfctl_t *g, int argc, char **argv, rf_error_t *err)
     { "timeout", required_argument, NULL, O_TIMEOUT },
     { "retries", required_argument, NULL, O_RETRIES },
     { "quiet", no_argument, NULL, 'q' },
+    { "verify", no_argument, NULL, O_VERIFY },
     RUNFCTL_COMMON_OPTIONS,
     { 0 },
   };
@@ -86,6 +87,7 @@ runfctl_image_pull (runfctl_t *g, int argc, char **argv, rf_error_t *err)
         opts.registry.retries = (int) n;
         break;
       case 'q': quiet = true; break;
+      case O_VERIFY: opts.check_layers = true; break;
       default: goto out;
       }
   if (runfctl_positional (argc, argv, 1, "image pull", "REF", err) < 0)

@@ -112,7 +112,7 @@ unpack (const ent_t *const *layers, bool rootless, char **root, rf_error_t *err)
     {
       cleanup_free char *path = make_layer (layers[i], i % 2 == 1);
       int lfd = open (path, O_RDONLY);
-      ret = rf_unpacker_apply (u, lfd, "layer", err);
+      ret = rf_unpacker_apply (u, lfd, "layer", NULL, err);
       close (lfd);
     }
   if (ret == 0)

@@ -12,6 +12,7 @@
 #include "common/jsonutil.h"
 #include "fsops.h"
 #include "ingest.h"
+#include "layer.h"
 #include "reference.h"
 #include "text.h"
 
@@ -132,14 +133,22 @@ int
 rf_image_unpack (rf_store_t *s, const rf_image_t *img, int root_fd, bool rootless,
                  rf_unpack_stats_t *stats, rf_error_t *err)
 {
-  rf_unpacker_t *u = rf_unpacker_new (root_fd, rootless);
+  rf_unpacker_t *u;
   int ret = 0;
 
+  if (img->config.n_diff_ids != img->manifest.n_layers)
+    return rf_error_make (err, 0, "the image config lists %zu layers (rootfs.diff_ids), the manifest %zu",
+                          img->config.n_diff_ids, img->manifest.n_layers);
+  u = rf_unpacker_new (root_fd, rootless);
   for (size_t i = 0; i < img->manifest.n_layers && ret == 0; i++)
     {
-      cleanup_free char *what = rf_layer_what (i, img->manifest.layers[i].digest);
-      cleanup_close int fd = rf_store_open_blob (s, img->manifest.layers[i].digest, err);
-      ret = fd < 0 ? rf_error_wrap (err, "%s", what) : rf_unpacker_apply (u, fd, what, err);
+      const char *digest = img->manifest.layers[i].digest;
+      cleanup_free char *what = rf_layer_what (i, digest);
+      cleanup_close int fd = rf_store_open_blob (s, digest, err);
+      ret = fd < 0 ? rf_error_wrap (err, "%s", what)
+                   : rf_unpacker_apply (u, fd, what,
+                                        rf_layer_diff_id_to_check (fd, digest, img->config.diff_ids[i]),
+                                        err);
     }
   if (ret == 0)
     ret = rf_unpacker_finish (u, err);

@@ -367,7 +367,8 @@ import_one (layout_t *l, const char *manifest, size_t len, char **names, rf_erro
   rf_blob_source_t src = { .fetch = layout_fetch, .ctx = l };
   bool existed;
 
-  if (rf_ingest_image (l->s, manifest, len, &src, names, digest, &existed, err) < 0)
+  if (rf_ingest_image (l->s, manifest, len, &src, names, l->opts->check_layers, digest, &existed,
+                       err) < 0)
     {
       if (names && names[0])
         {

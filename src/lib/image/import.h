@@ -17,6 +17,7 @@ typedef struct
 {
   const char *name;               /* name the (single) image so */
   const rf_platform_t *platform;  /* for multi-platform layouts */
+  bool check_layers;              /* see ingest.h */
   void (*imported) (void *ctx, const char *digest, char *const *names, bool existed);
   void *ctx;
 } rf_import_opts_t;

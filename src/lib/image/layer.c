@@ -1,6 +1,7 @@
 #include "layer.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -64,6 +65,16 @@ open_compressed (struct archive *a, int fd, const char *what, rf_error_t *err)
   if (archive_read_open_fd (a, fd, READ_BLOCK) != ARCHIVE_OK)
     return archive_fail (a, what, err);
   return 0;
+}
+
+const char *
+rf_layer_diff_id_to_check (int fd, const char *digest, const char *diff_id)
+{
+  unsigned char m[4] = { 0 };
+  bool compressed = pread (fd, m, sizeof m, 0) == (ssize_t) sizeof m
+                    && ((m[0] == 0x1f && m[1] == 0x8b)
+                        || (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
+  return !compressed && strcmp (digest, diff_id) == 0 ? NULL : diff_id;
 }
 
 static int

@@ -26,4 +26,9 @@ typedef struct
 int rf_layer_apply (rf_layer_tree_t *tree, int fd, const char *what, const char *diff_id,
                     const rf_layer_sink_t *sink, rf_error_t *err);
 
+/* The diff_id a layer's uncompressed bytes must still be checked against:
+   NULL for an uncompressed layer whose blob digest is its diff_id (already
+   verified when it entered the store). */
+const char *rf_layer_diff_id_to_check (int fd, const char *digest, const char *diff_id);
+
 #endif

@@ -106,7 +106,7 @@ rf_pull (rf_store_t *s, const char *text, const rf_pull_opts_t *opts, char diges
     }
   {
     rf_blob_source_t src = { .fetch = fetch, .ctx = &p };
-    if (rf_ingest_image (s, body, len, &src, names, digest, &existed, err) < 0)
+    if (rf_ingest_image (s, body, len, &src, names, opts->check_layers, digest, &existed, err) < 0)
       goto out;
   }
   *name = steal_pointer (&names[0]);

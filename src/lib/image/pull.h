@@ -13,6 +13,7 @@ typedef struct
 {
   rf_registry_opts_t registry;
   const rf_platform_t *platform;
+  bool check_layers; /* see ingest.h */
 } rf_pull_opts_t;
 
 /* *name is the normalized name the image got; owned by the caller. */

@@ -363,11 +363,12 @@ sink_entry (void *ctx, struct archive *a, struct archive_entry *e, const char *p
 }
 
 int
-rf_unpacker_apply (rf_unpacker_t *u, int fd, const char *what, rf_error_t *err)
+rf_unpacker_apply (rf_unpacker_t *u, int fd, const char *what, const char *diff_id,
+                   rf_error_t *err)
 {
   rf_layer_sink_t sink = { .entry = sink_entry, .ctx = u };
   mode_t old = umask (0);
-  int r = rf_layer_apply (u->tree, fd, what, NULL, &sink, err);
+  int r = rf_layer_apply (u->tree, fd, what, diff_id, &sink, err);
   umask (old);
   return r;
 }

@@ -21,8 +21,10 @@ typedef struct
 /* Unpack into the empty directory root_fd.  rootless: leave every file
    owned by the caller and skip device nodes. */
 rf_unpacker_t *rf_unpacker_new (int root_fd, bool rootless);
-/* The next layer, read from fd (any compression). */
-int rf_unpacker_apply (rf_unpacker_t *u, int fd, const char *what, rf_error_t *err);
+/* The next layer, read from fd (any compression); with diff_id, its
+   uncompressed bytes must hash to it. */
+int rf_unpacker_apply (rf_unpacker_t *u, int fd, const char *what, const char *diff_id,
+                       rf_error_t *err);
 /* Directory modes and times, once every layer is in. */
 int rf_unpacker_finish (rf_unpacker_t *u, rf_error_t *err);
 const rf_unpack_stats_t *rf_unpacker_stats (rf_unpacker_t *u);

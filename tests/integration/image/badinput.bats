@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # Bad input: one line "runfctl: <what>: <why>" on stderr, a non-zero exit,
 # and the store exactly as it was (expect_failure checks all three).
+# Layers that are bad inside are refused when they are read: by import
+# --verify (and pull --verify), else by the unpack or bundle that reads
+# them (expect_bad_layers checks both).
 
 load image_helpers
 
@@ -18,6 +21,20 @@ layout_with() { # entries-json [more mkimage options]
   mkimage oci "$TEST_DIR/bad" --tag t --layer "$TEST_DIR/bad.json" "$@" >/dev/null
 }
 
+# A layer that is bad inside: refused by import --verify, and, when stored
+# without that, by unpack and bundle, which leave nothing behind.
+expect_bad_layers() { # layout want
+  local ref
+  ref=localhost/$(basename "$1"):t
+  expect_failure "$2" image import --verify "$1"
+  runfctl image import "$1" >/dev/null
+  expect_failure "$2" image unpack "$ref" "$TEST_DIR/out"
+  [ ! -e "$TEST_DIR/out" ]
+  expect_failure "$2" image bundle "$ref" "$TEST_DIR/out"
+  [ ! -e "$TEST_DIR/out" ]
+  [ -z "$(ls -A "$STORE/rootfs")" ]
+}
+
 layer_blob() { # layout: the path of its first layer's blob
   local m
   m=$(jq -r '.manifests[0].digest' "$1/index.json")
@@ -31,14 +48,14 @@ layer_blob() { # layout: the path of its first layer's blob
   gzip -c "$TEST_DIR/layer.tar" >"$TEST_DIR/corrupt.gz"
   printf 'garbage!garbage!' | dd of="$TEST_DIR/corrupt.gz" bs=1 seek=100 conv=notrunc 2>/dev/null
   mkimage oci "$TEST_DIR/c" --tag t --layer "raw:$TEST_DIR/corrupt.gz" >/dev/null
-  expect_failure "layer 1 (sha256:" image import "$TEST_DIR/c"
+  expect_bad_layers "$TEST_DIR/c" "layer 1 (sha256:"
 }
 
 @test "a truncated tar" {
   layout_with '[{"name": "f", "data": "'"$(head -c 3000 /dev/urandom | base64 -w0)"'"}]' --compress none
   head -c 2000 "$(layer_blob "$TEST_DIR/bad")" >"$TEST_DIR/short.tar"
   mkimage oci "$TEST_DIR/c" --tag t --compress none --layer "raw:$TEST_DIR/short.tar" >/dev/null
-  expect_failure "Truncated" image import "$TEST_DIR/c"
+  expect_bad_layers "$TEST_DIR/c" "Truncated"
 }
 
 @test "a blob whose digest does not match" {
@@ -56,7 +73,7 @@ layer_blob() { # layout: the path of its first layer's blob
   # uncompressed bytes do not hash to.
   gzip -c "$(layer_blob "$TEST_DIR/bad")" >"$TEST_DIR/l.tar.gz"
   mkimage oci "$TEST_DIR/d" --tag t --layer "raw:$TEST_DIR/l.tar.gz" --media-type application/vnd.oci.image.layer.v1.tar+gzip >/dev/null
-  expect_failure "the image config says" image import "$TEST_DIR/d"
+  expect_bad_layers "$TEST_DIR/d" "the image config says"
 }
 
 @test "a manifest naming a missing blob" {
@@ -82,23 +99,23 @@ layer_blob() { # layout: the path of its first layer's blob
 
 @test "a tar entry ../../etc/passwd" {
   layout_with '[{"name": "../../etc/passwd", "data": "root::0:0::/:/bin/sh"}]'
-  expect_failure "entry \`../../etc/passwd\`: \`..\` component" image import "$TEST_DIR/bad"
+  expect_bad_layers "$TEST_DIR/bad" "entry \`../../etc/passwd\`: \`..\` component"
 }
 
 @test "an absolute path" {
   layout_with '[{"name": "/etc/passwd", "data": "x"}]'
-  expect_failure "entry \`/etc/passwd\`: absolute path" image import "$TEST_DIR/bad"
+  expect_bad_layers "$TEST_DIR/bad" "entry \`/etc/passwd\`: absolute path"
 }
 
 @test "a symlink, then a file through it (one layer, and across layers)" {
   mkdir "$TEST_DIR/outside"
   layout_with '[{"name": "evil", "type": "symlink", "target": "'"$TEST_DIR/outside"'"},
                 {"name": "evil/owned", "data": "x"}]'
-  expect_failure "entry \`evil/owned\`: goes through the symlink \`evil\`" image import "$TEST_DIR/bad"
+  expect_bad_layers "$TEST_DIR/bad" "entry \`evil/owned\`: goes through the symlink \`evil\`"
   write_entries "$TEST_DIR/l1.json" '[{"name": "up", "type": "symlink", "target": "../../../../.."}]'
   write_entries "$TEST_DIR/l2.json" '[{"name": "up/tmp/owned", "data": "x"}]'
   mkimage oci "$TEST_DIR/two" --tag t --layer "$TEST_DIR/l1.json" --layer "$TEST_DIR/l2.json" >/dev/null
-  expect_failure "goes through the symlink \`up\`" image import "$TEST_DIR/two"
+  expect_bad_layers "$TEST_DIR/two" "goes through the symlink \`up\`"
   [ -z "$(ls -A "$TEST_DIR/outside")" ]
 }
 

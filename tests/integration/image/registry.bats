@@ -128,3 +128,14 @@ teardown() { teardown_image_test; }
   expect_failure "digest mismatch" image pull "$FAKE/x:v1"
   expect_failure "Couldn't connect to server" image pull --retries 0 "127.0.0.1:$(free_port)/x:v1"
 }
+
+@test "pull --verify refuses a layer that does not decompress; a plain pull leaves that to unpack" {
+  head -c 20000 /dev/urandom >"$TEST_DIR/noise"
+  gzip -c "$TEST_DIR/noise" | head -c 5000 >"$TEST_DIR/cut.gz"
+  mkimage oci "$TEST_DIR/bad" --tag v1 --layer "raw:$TEST_DIR/cut.gz" >/dev/null
+  start_fake_registry ok "$TEST_DIR/bad"
+  expect_failure "layer 1 (sha256:" image pull --verify "$FAKE/x:v1"
+  runfctl image pull "$FAKE/x:v1" >/dev/null
+  expect_failure "layer 1 (sha256:" image unpack "$FAKE/x:v1" "$TEST_DIR/out"
+  [ ! -e "$TEST_DIR/out" ]
+}
