@@ -83,6 +83,13 @@ teardown() { teardown_image_test; }
   [ "$(cat "$TEST_DIR/b/rootfs/arch")" = arm64 ]
   expect_failure "no manifest for platform linux/riscv64 (the image has linux/arm64/v8, linux/amd64)" \
     image pull --platform linux/riscv64 "$REGISTRY/m/app:1"
+  # The same as a Docker manifest list of Docker schema 2 manifests.
+  push "$TEST_DIR/multi:1" m/list:1 --all --format v2s2
+  runfctl image pull --platform linux/arm64/v8 "$REGISTRY/m/list:1" >/dev/null
+  run runfctl image inspect "$REGISTRY/m/list:1"
+  [ "$(echo "$output" | jq -r .mediaType)" = application/vnd.docker.distribution.manifest.v2+json ]
+  runfctl image unpack "$REGISTRY/m/list:1" "$TEST_DIR/c" >/dev/null
+  [ "$(cat "$TEST_DIR/c/rootfs/arch")" = arm64 ]
 }
 
 @test "404: an unknown tag or repository" {
