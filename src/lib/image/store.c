@@ -111,7 +111,11 @@ make_scratch (rf_store_t *s, rf_error_t *err)
             continue;
           return rf_error_sys (err, "mkdir `%s/%s`", s->root, rel);
         }
+      /* Until it is locked, another runfctl's sweep may take the new
+         directory for a stale one and remove it: then make another. */
       fd = openat (s->root_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT)
+        continue;
       if (fd < 0)
         return rf_error_sys (err, "open `%s/%s`", s->root, rel);
       if (flock (fd, LOCK_EX) < 0)
@@ -119,8 +123,6 @@ make_scratch (rf_store_t *s, rf_error_t *err)
           close (fd);
           return rf_error_sys (err, "lock `%s/%s`", s->root, rel);
         }
-      /* Another runfctl's sweep may have taken the new, still unlocked
-         directory for a stale one: then make another. */
       if (fstat (fd, &a) < 0 || fstatat (s->root_fd, rel, &b, AT_SYMLINK_NOFOLLOW) < 0
           || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
         {
