@@ -281,8 +281,9 @@ enter_cwd (const rf_process_t *p, bool after_identity, rf_error_t *err)
 }
 
 static int
-wait_for_start (rf_init_t *ctx, rf_error_t *err)
+wait_for_start (rf_init_t *ctx, int *start_fd, rf_error_t *err)
 {
+  *start_fd = -1;
   if (ctx->fifo_fd >= 0)
     {
       char c;
@@ -299,8 +300,34 @@ wait_for_start (rf_init_t *ctx, rf_error_t *err)
     }
   {
     rf_sync_msg_t msg;
-    return rf_sync_expect (ctx->sync_fd, RF_SYNC_START, &msg, NULL, err);
+    return rf_sync_expect (ctx->sync_fd, RF_SYNC_START, &msg, ctx->start_fd ? start_fd : NULL, err);
   }
+}
+
+/* The fd START brought: fd 3 for socket activation, and the process's
+   stdin and stdout in inetd style. */
+static int
+place_start_fd (rf_init_t *ctx, int fd, rf_error_t *err)
+{
+  if (!ctx->start_fd)
+    return 0;
+  if (fd < 0)
+    return rf_error_make (err, EPROTO, "start: no fd came with START");
+  if (dup2 (fd, 3) < 0
+      || (ctx->start_fd_stdio && (dup2 (fd, STDIN_FILENO) < 0 || dup2 (fd, STDOUT_FILENO) < 0)))
+    return rf_error_sys (err, "place the handed-over fd");
+  if (fd != 3)
+    close (fd);
+  return 0;
+}
+
+static int
+set_stdio (rf_init_t *ctx, rf_error_t *err)
+{
+  for (int i = 0; ctx->stdio && i < 3; i++)
+    if (ctx->stdio[i] >= 0 && dup2 (ctx->stdio[i], i) < 0)
+      return rf_error_sys (err, "stdio fd %d", i);
+  return 0;
 }
 
 static int
@@ -310,7 +337,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   const rf_process_t *p = &spec->process;
   cleanup_free char *exe = NULL;
   char **envp;
-  int r;
+  int r, start_fd;
 
   sigset_t none;
 
@@ -320,7 +347,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   /* Modes in config.json are exact; the process's umask comes last. */
   umask (0);
   ctx->lsm_fd = -1;
-  if (enter_cgroups (ctx, err) < 0
+  if (set_stdio (ctx, err) < 0 || enter_cgroups (ctx, err) < 0
       || rf_sched_affinity ("process.execCPUAffinity.initial", p->cpu_affinity_initial, err) < 0
       || enter_namespaces (ctx, err) < 0)
     return -1;
@@ -372,7 +399,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   exe = rf_process_find_executable (p, err);
   if (exe == NULL)
     return -1;
-  envp = rf_process_environ (p, ctx->listen_fds);
+  envp = rf_process_environ (p, ctx->start_fd ? 1 : ctx->listen_fds);
   if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
     return -1;
   if (p->no_new_privileges && spec->seccomp.notify && load_seccomp_notify (ctx, err) < 0)
@@ -380,7 +407,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
 
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)
     return rf_error_sys (err, "tell runf the container is ready");
-  if (wait_for_start (ctx, err) < 0)
+  if (wait_for_start (ctx, &start_fd, err) < 0 || place_start_fd (ctx, start_fd, err) < 0)
     return -1;
 
   if (spec->hooks.n[RF_HOOK_START_CONTAINER])
