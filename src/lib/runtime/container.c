@@ -478,9 +478,19 @@ rf_container_start_now (rf_container_t *c, rf_error_t *err)
 }
 
 int
-rf_container_start_fd (rf_container_t *c, int fd, rf_error_t *err)
+rf_container_start_fd (rf_container_t *c, int fd, char *const *env, rf_error_t *err)
 {
-  if (rf_sync_send (c->sync_fd, RF_SYNC_START, 0, fd) < 0)
+  char buf[sizeof ((rf_sync_msg_t *) 0)->text];
+  size_t len = 0;
+  for (size_t i = 0; env && env[i]; i++)
+    {
+      size_t l = strlen (env[i]) + 1;
+      if (len + l > sizeof buf)
+        return rf_error_make (err, E2BIG, "start container `%s`: the environment is too large", c->id);
+      memcpy (buf + len, env[i], l);
+      len += l;
+    }
+  if (rf_sync_send_data (c->sync_fd, RF_SYNC_START, 0, fd, buf, len) < 0)
     return rf_error_sys (err, "start container `%s`", c->id);
   return 0;
 }

@@ -60,8 +60,10 @@ int rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
 /* For start_now containers: exec the process and wait until it has. */
 int rf_container_start_now (rf_container_t *c, rf_error_t *err);
 /* For start_fd containers: hand fd over and let the process go, without
-   waiting; c->sync_fd then reads EOF once it has exec'd, or an error. */
-int rf_container_start_fd (rf_container_t *c, int fd, rf_error_t *err);
+   waiting; c->sync_fd then reads EOF once it has exec'd, or an error.
+   env (NULL-terminated "K=V", at most 2 KiB in all) is added to the
+   process's environment: what only the request knows. */
+int rf_container_start_fd (rf_container_t *c, int fd, char *const *env, rf_error_t *err);
 /* An initialised rf_create_opts_t (stdio inherited). */
 void rf_create_opts_init (rf_create_opts_t *opts);
 /* Kill what is left of a half-made container and remove its state. */

@@ -280,8 +280,40 @@ enter_cwd (const rf_process_t *p, bool after_identity, rf_error_t *err)
   return rf_error_sys (err, "process.cwd `%s`", p->cwd);
 }
 
+/* START's payload: "K=V\0K=V\0...", each replacing or joining envp. */
+static char **
+add_start_env (char **envp, const rf_sync_msg_t *msg)
+{
+  size_t n = strv_len (envp);
+  size_t len = msg->code > 0 && (size_t) msg->code <= sizeof msg->text ? (size_t) msg->code : 0;
+  for (size_t off = 0; off < len;)
+    {
+      const char *kv = msg->text + off;
+      size_t l = strnlen (kv, len - off), key;
+      const char *eq = memchr (kv, '=', l);
+      off += l + 1;
+      if (eq == NULL || eq == kv)
+        continue;
+      key = (size_t) (eq - kv) + 1;
+      for (size_t i = 0; i < n; i++)
+        if (strncmp (envp[i], kv, key) == 0)
+          {
+            envp[i] = xstrndup (kv, l);
+            kv = NULL;
+            break;
+          }
+      if (kv)
+        {
+          envp = xrealloc (envp, (n + 2) * sizeof (char *));
+          envp[n++] = xstrndup (kv, l);
+          envp[n] = NULL;
+        }
+    }
+  return envp;
+}
+
 static int
-wait_for_start (rf_init_t *ctx, int *start_fd, rf_error_t *err)
+wait_for_start (rf_init_t *ctx, int *start_fd, char ***envp, rf_error_t *err)
 {
   *start_fd = -1;
   if (ctx->fifo_fd >= 0)
@@ -300,7 +332,10 @@ wait_for_start (rf_init_t *ctx, int *start_fd, rf_error_t *err)
     }
   {
     rf_sync_msg_t msg;
-    return rf_sync_expect (ctx->sync_fd, RF_SYNC_START, &msg, ctx->start_fd ? start_fd : NULL, err);
+    if (rf_sync_expect (ctx->sync_fd, RF_SYNC_START, &msg, ctx->start_fd ? start_fd : NULL, err) < 0)
+      return -1;
+    *envp = add_start_env (*envp, &msg);
+    return 0;
   }
 }
 
@@ -407,7 +442,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
 
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)
     return rf_error_sys (err, "tell runf the container is ready");
-  if (wait_for_start (ctx, &start_fd, err) < 0 || place_start_fd (ctx, start_fd, err) < 0)
+  if (wait_for_start (ctx, &start_fd, &envp, err) < 0 || place_start_fd (ctx, start_fd, err) < 0)
     return -1;
 
   if (spec->hooks.n[RF_HOOK_START_CONTAINER])
