@@ -28,7 +28,7 @@ teardown() { teardown_bundle; }
   run "$RUNF_BIN" features
   [ "$status" -eq 0 ]
   echo "$output" | jq -e '.hooks == []'
-  echo "$output" | jq -e '.linux.cgroup | [.v1, .v2, .systemd, .systemdUser, .rdma] | all(. == false)'
+  echo "$output" | jq -e '.linux.cgroup | .v1 and .v2 and ([.systemd, .systemdUser, .rdma] | all(. == false))'
   echo "$output" | jq -e '.linux.seccomp.enabled == false'
   echo "$output" | jq -e '.linux.apparmor.enabled == false and .linux.selinux.enabled == false and .linux.intelRdt.enabled == false'
   echo "$output" | jq -e '.linux.mountExtensions.idmap.enabled == false'
