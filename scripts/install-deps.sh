@@ -10,6 +10,7 @@ libarchive-dev libcurl4-openssl-dev libssl-dev
 libcmocka-dev bats
 busybox-static uidmap iproute2 util-linux procps jq
 crun runc hyperfine
+skopeo umoci docker-registry apache2-utils zstd python3 curl clang
 "
 
 missing=""

@@ -85,9 +85,9 @@ runf_parse_create (runf_global_t *g, int argc, char **argv, bool run,
   if (id < 0)
     return -1;
   if (index >= argc)
-    return rf_error_make (err, EINVAL, "%s: missing container id", argv[0]);
+    return rf_error_make (err, 0, "%s: missing container id", argv[0]);
   if (index + 1 < argc)
-    return rf_error_make (err, EINVAL, "%s: unexpected argument `%s`", argv[0], argv[index + 1]);
+    return rf_error_make (err, 0, "%s: unexpected argument `%s`", argv[0], argv[index + 1]);
   a->opts.id = argv[index];
   if (rf_id_check (a->opts.id, err) < 0)
     return -1;
@@ -110,7 +110,7 @@ runf_parse_create (runf_global_t *g, int argc, char **argv, bool run,
   if (a->spec == NULL)
     return -1;
   if (a->spec->process.terminal && a->opts.console_socket == NULL && (!run || a->detach))
-    return rf_error_make (err, EINVAL,
+    return rf_error_make (err, 0,
                           "process.terminal: a detached container needs --console-socket");
   return 0;
 }

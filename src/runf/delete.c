@@ -25,9 +25,9 @@ runf_cmd_delete (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   if (id < 0)
     return -1;
   if (index >= argc)
-    return rf_error_make (err, EINVAL, "delete: missing container id");
+    return rf_error_make (err, 0, "delete: missing container id");
   if (index + 1 < argc)
-    return rf_error_make (err, EINVAL, "delete: unexpected argument `%s`", argv[index + 1]);
+    return rf_error_make (err, 0, "delete: unexpected argument `%s`", argv[index + 1]);
   if (rf_id_check (argv[index], err) < 0)
     return -1;
   {

@@ -103,11 +103,11 @@ parse_args (runf_global_t *g, int argc, char **argv, exec_args_t *a, rf_error_t 
         case O_CAP: append (&a->o.caps, value); break;
         case O_PROCESS_LABEL:
           if (*value)
-            return rf_error_make (err, ENOTSUP, "--process-label: SELinux is not supported by this runf");
+            return rf_error_make (err, 0, "--process-label: SELinux is not supported by this runf");
           break;
         case O_APPARMOR:
           if (*value)
-            return rf_error_make (err, ENOTSUP, "--apparmor: AppArmor is not supported by this runf");
+            return rf_error_make (err, 0, "--apparmor: AppArmor is not supported by this runf");
           break;
         case O_PRESERVE_FDS:
           if (runf_parse_int ("--preserve-fds", value, 0, 65536, &n, err) < 0)
@@ -120,7 +120,7 @@ parse_args (runf_global_t *g, int argc, char **argv, exec_args_t *a, rf_error_t 
   if (id < 0)
     return -1;
   if (index >= argc)
-    return rf_error_make (err, EINVAL, "exec: missing container id");
+    return rf_error_make (err, 0, "exec: missing container id");
   a->opts.id = argv[index];
   a->opts.state_root = g->root;
   a->o.args = argv + index + 1;
@@ -135,7 +135,7 @@ run_exec (exec_args_t *a, rf_process_t *process, rf_error_t *err)
   int ret;
 
   if (process->terminal && a->detach && a->opts.console_socket == NULL)
-    return rf_error_make (err, EINVAL, "a detached exec with a terminal needs --console-socket");
+    return rf_error_make (err, 0, "a detached exec with a terminal needs --console-socket");
   a->opts.process = process;
   if (!a->detach && (sfd = runf_signals_block (err)) < 0)
     return -1;

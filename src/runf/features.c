@@ -17,8 +17,10 @@
 
 #define OCI_VERSION_MIN "1.0.0"
 
-/* config.json's hooks: none yet (a config with hooks is refused). */
-static const char *const hooks[] = { NULL };
+/* config.json's hooks, all of them (hooks.c). */
+static const char *const hooks[] = {
+  "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+};
 
 /* Cgroups: v1 and v2 (and the hybrid of both) through cgroupfs.  No
    systemd manager (a "slice:prefix:name" cgroupsPath is laid out the way
@@ -32,9 +34,9 @@ static const struct
   { "systemdUser", false }, { "rdma", false },
 };
 
-/* Seccomp: not applied yet (linux.seccomp is refused).  The names are what
-   the libseccomp runf links knows, which is what runf will accept. */
-static const bool seccomp_enabled = false;
+/* Seccomp (seccomp.c): the names are what the libseccomp runf links knows,
+   which is what runf accepts. */
+static const bool seccomp_enabled = true;
 
 static const char *const seccomp_actions[] = {
   "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
@@ -69,15 +71,16 @@ static const char *const seccomp_archs[][2] = {
   { "SCMP_ARCH_RISCV64", "riscv64" },
 };
 
-/* Linux security modules and other confinement runf does not apply. */
+/* Linux security modules and Intel RDT: applied where the host has them
+   (spec_extra.c refuses them by name on a host that does not). */
 static const struct
 {
   const char *name;
   bool supported;
 } lsm_features[] = {
-  { "apparmor", false },
-  { "selinux", false },
-  { "intelRdt", false },
+  { "apparmor", true },
+  { "selinux", true },
+  { "intelRdt", true },
 };
 
 /* Mounts with uidMappings/gidMappings (idmapped mounts) are refused. */
@@ -124,7 +127,9 @@ seccomp_json (void)
   for (size_t i = 0; i < ARRAY_SIZE (seccomp_archs); i++)
     if (seccomp_arch_resolve_name (seccomp_archs[i][1]) != 0)
       json_array_append_new (archs, json_string (seccomp_archs[i][0]));
-  return json_pack ("{s:b, s:o, s:o, s:o}", "enabled", seccomp_enabled,
+  return json_pack ("{s:b, s:o, s:o, s:o, s:o, s:o}", "enabled", seccomp_enabled,
+                    "knownFlags", string_array (rf_seccomp_flags, 8),
+                    "supportedFlags", string_array (rf_seccomp_flags, 8),
                     "actions", string_array (seccomp_actions, ARRAY_SIZE (seccomp_actions)),
                     "operators", string_array (seccomp_operators, ARRAY_SIZE (seccomp_operators)),
                     "archs", archs);
@@ -162,7 +167,7 @@ runf_cmd_features (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   char libseccomp[32];
 
   if (argc > 1)
-    return rf_error_make (err, EINVAL, "features: unexpected argument `%s`", argv[1]);
+    return rf_error_make (err, 0, "features: unexpected argument `%s`", argv[1]);
   snprintf (libseccomp, sizeof libseccomp, "%u.%u.%u", v->major, v->minor, v->micro);
   doc = json_pack ("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s, s:s}}",
                    "ociVersionMin", OCI_VERSION_MIN, "ociVersionMax", RUNF_SPEC_VERSION,

@@ -24,14 +24,14 @@ runf_cmd_kill (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   if (id < 0)
     return -1;
   if (index >= argc)
-    return rf_error_make (err, EINVAL, "kill: missing container id");
+    return rf_error_make (err, 0, "kill: missing container id");
   if (index + 2 < argc)
-    return rf_error_make (err, EINVAL, "kill: unexpected argument `%s`", argv[index + 2]);
+    return rf_error_make (err, 0, "kill: unexpected argument `%s`", argv[index + 2]);
   if (index + 1 < argc)
     {
       sig = rf_signal_parse (argv[index + 1]);
       if (sig < 0)
-        return rf_error_make (err, EINVAL, "kill: unknown signal `%s`", argv[index + 1]);
+        return rf_error_make (err, 0, "kill: unknown signal `%s`", argv[index + 1]);
     }
   return rf_container_kill (g->root, argv[index], sig, all, err);
 }

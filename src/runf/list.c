@@ -110,9 +110,9 @@ runf_cmd_list (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   if (id < 0)
     return -1;
   if (index < argc)
-    return rf_error_make (err, EINVAL, "list: unexpected argument `%s`", argv[index]);
+    return rf_error_make (err, 0, "list: unexpected argument `%s`", argv[index]);
   if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
-    return rf_error_make (err, EINVAL, "list: --format `%s`: expected table or json", format);
+    return rf_error_make (err, 0, "list: --format `%s`: expected table or json", format);
 
   ids = list_ids (g->root, &n);
   if (quiet)

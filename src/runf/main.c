@@ -100,7 +100,7 @@ decide_rootless (const char *mode, bool *out, rf_error_t *err)
   else if (strcmp (mode, "false") == 0)
     *out = false;
   else
-    return rf_error_make (err, EINVAL, "--rootless `%s`: expected auto, true or false", mode);
+    return rf_error_make (err, 0, "--rootless `%s`: expected auto, true or false", mode);
   return 0;
 }
 
@@ -132,7 +132,7 @@ main (int argc, char **argv)
     char *why = NULL;
     if (rf_log_open (log_file, log_format, &why) < 0)
       {
-        rf_error_make (&err, EINVAL, "%s", why);
+        rf_error_make (&err, 0, "%s", why);
         free (why);
         goto fail;
       }
@@ -164,7 +164,7 @@ main (int argc, char **argv)
   for (size_t i = 0; i < ARRAY_SIZE (not_yet); i++)
     if (strcmp (argv[index], not_yet[i]) == 0)
       {
-        rf_error_make (&err, ENOTSUP, "`%s`: not implemented in this runf yet", argv[index]);
+        rf_error_make (&err, 0, "`%s`: not implemented in this runf yet", argv[index]);
         goto fail;
       }
   if (strcmp (argv[index], "help") == 0)
@@ -172,7 +172,7 @@ main (int argc, char **argv)
       usage (stdout);
       return 0;
     }
-  rf_error_make (&err, EINVAL, "unknown command `%s` (see runf --help)", argv[index]);
+  rf_error_make (&err, 0, "unknown command `%s` (see runf --help)", argv[index]);
 
 fail:
   {

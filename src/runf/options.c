@@ -42,7 +42,7 @@ runf_next_option (int argc, char **argv, int *index, const runf_option_t *opts,
           else if (*index < argc)
             *value = argv[(*index)++];
           else
-            return rf_error_make (err, EINVAL, "flag `%s` needs a value", arg);
+            return rf_error_make (err, 0, "flag `%s` needs a value", arg);
         }
       else if (eq)
         {
@@ -52,13 +52,13 @@ runf_next_option (int argc, char **argv, int *index, const runf_option_t *opts,
           else if (strcmp (eq + 1, "false") == 0)
             *value = "false";
           else
-            return rf_error_make (err, EINVAL, "flag `%s`: expected true or false", arg);
+            return rf_error_make (err, 0, "flag `%s`: expected true or false", arg);
         }
       else
         *value = "true";
       return o->id;
     }
-  return rf_error_make (err, EINVAL, "unknown flag `%s`", arg);
+  return rf_error_make (err, 0, "unknown flag `%s`", arg);
 }
 
 int
@@ -69,7 +69,7 @@ runf_parse_int (const char *flag, const char *s, int min, int max, int *out, rf_
   errno = 0;
   v = strtol (s, &end, 10);
   if (errno || *s == '\0' || *end || v < min || v > max)
-    return rf_error_make (err, EINVAL, "%s `%s`: expected a number in %d..%d", flag, s, min, max);
+    return rf_error_make (err, 0, "%s `%s`: expected a number in %d..%d", flag, s, min, max);
   *out = (int) v;
   return 0;
 }

@@ -137,7 +137,7 @@ print_table (char **ps_args, const pid_t *pids, size_t n, rf_error_t *err)
     return -1;
   line = strtok_r (text, "\n", &save);
   if (line == NULL || (index = pid_index (line)) < 0)
-    return rf_error_make (err, EINVAL, "ps: no PID column in its output (the options must keep it)");
+    return rf_error_make (err, 0, "ps: no PID column in its output (the options must keep it)");
   puts (line);
   while ((line = strtok_r (NULL, "\n", &save)) != NULL)
     {
@@ -165,9 +165,9 @@ runf_cmd_ps (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   if (id < 0)
     return -1;
   if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
-    return rf_error_make (err, EINVAL, "ps: --format `%s`: expected table or json", format);
+    return rf_error_make (err, 0, "ps: --format `%s`: expected table or json", format);
   if (index >= argc)
-    return rf_error_make (err, EINVAL, "ps: missing container id");
+    return rf_error_make (err, 0, "ps: missing container id");
   if (rf_container_pids (g->root, argv[index], &pids, &n, err) < 0)
     return -1;
   if (strcmp (format, "json") == 0)

@@ -35,7 +35,7 @@ runf_cmd_spec (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   if (id < 0)
     return -1;
   if (index < argc)
-    return rf_error_make (err, EINVAL, "spec: unexpected argument `%s`", argv[index]);
+    return rf_error_make (err, 0, "spec: unexpected argument `%s`", argv[index]);
 
   doc = rf_spec_default (rootless);
   text = json_dumps (doc, JSON_INDENT (2));

@@ -32,7 +32,7 @@ runf_cmd_state (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   rf_state_t st;
 
   if (argc != 2)
-    return rf_error_make (err, EINVAL, "state: expected exactly one container id");
+    return rf_error_make (err, 0, "state: expected exactly one container id");
   if (rf_state_read (g->root, argv[1], &st, err) < 0)
     return -1;
   doc = runf_state_json (g->root, &st);

@@ -255,7 +255,7 @@ test_process_parse_alone (void **state)
 
   json_object_set_new (doc, "apparmorProfile", json_string ("docker-default"));
   assert_int_equal (rf_process_parse (doc, &p, &err), -1);
-  expect_error_text (&err, "process.apparmorProfile: not supported");
+  expect_error_text (&err, "AppArmor is not enabled on this host");
   rf_process_free (&p);
 
   {

@@ -132,12 +132,49 @@ test_capabilities (void **state)
 }
 
 static void
-test_unsupported_sections_are_refused (void **state)
+test_bad_hooks_and_seccomp (void **state)
 {
-  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"hooks\": {\"prestart\": [{\"path\": \"/x\"}]}}",
-                "hooks: not supported");
-  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"}}}",
-                "linux.seccomp: not supported");
+  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"hooks\": {\"prestart\": [{\"path\": \"/nonexistent/hook\"}]}}",
+                "hooks.prestart[0].path `/nonexistent/hook`");
+  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"hooks\": {\"poststop\": [{\"path\": \"hook\"}]}}",
+                "must be an absolute path");
+  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"hooks\": {\"poststop\": [{\"path\": \"/bin/true\", \"timeout\": 0}]}}",
+                "hooks.poststop[0].timeout");
+  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"linux\": {\"seccomp\": {}}}",
+                "linux.seccomp.defaultAction: missing");
+  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_NOPE\"}}}",
+                "unknown action `SCMP_ACT_NOPE`");
+  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                "\"syscalls\": [{\"names\": [\"nosuchcall\"], \"action\": \"SCMP_ACT_ERRNO\"}]}}}",
+                "syscalls[0].names: unknown system call `nosuchcall`");
+  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                "\"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_WHAT\"}]}]}}}",
+                "unknown operator `SCMP_CMP_WHAT`");
+  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                "\"architectures\": [\"SCMP_ARCH_Z80\"]}}}",
+                "unknown architecture `SCMP_ARCH_Z80`");
+  expect_error ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+                "\"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}}}",
+                "listenerPath");
+}
+
+static void
+test_seccomp_compiles (void **state)
+{
+  rf_error_t err = NULL;
+  rf_spec_t *spec = parse ("{\"root\": {\"path\": \"r\"}, " MINIMAL_PROCESS ", \"linux\": {\"seccomp\": {"
+                           "\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_X86_64\"], "
+                           "\"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"], "
+                           "\"syscalls\": [{\"names\": [\"read\", \"write\", \"cachestat\"], \"action\": \"SCMP_ACT_ALLOW\"}, "
+                           "{\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": ["
+                           "{\"index\": 0, \"value\": 0, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 0, \"value\": 8, \"op\": \"SCMP_CMP_EQ\"}]}]}}}",
+                           &err);
+  assert_null (err);
+  assert_non_null (spec);
+  assert_true (spec->seccomp.n_insns > 4);
+  assert_int_equal (spec->seccomp.flags, 2);
+  assert_false (spec->seccomp.notify);
+  rf_spec_free (spec);
 }
 
 static void
@@ -192,7 +229,8 @@ main (void)
     cmocka_unit_test (test_required_fields),
     cmocka_unit_test (test_namespaces),
     cmocka_unit_test (test_capabilities),
-    cmocka_unit_test (test_unsupported_sections_are_refused),
+    cmocka_unit_test (test_bad_hooks_and_seccomp),
+    cmocka_unit_test (test_seccomp_compiles),
     cmocka_unit_test (test_empty_unsupported_sections_are_fine),
     cmocka_unit_test (test_rlimits_and_oom),
     cmocka_unit_test (test_devices_and_mappings),

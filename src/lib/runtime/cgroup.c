@@ -149,7 +149,7 @@ expand_slice (const char *slice, char **out, rf_error_t *err)
       || slice[0] == '-' || strstr (slice, "--") || slice[len - 7] == '-')
     {
       free (path);
-      return rf_error_make (err, EINVAL, "linux.cgroupsPath: `%s` is not a systemd slice name", slice);
+      return rf_error_make (err, 0, "linux.cgroupsPath: `%s` is not a systemd slice name", slice);
     }
   for (size_t i = 0; i <= len - 6; i++)
     if (i == len - 6 || slice[i] == '-')
@@ -172,7 +172,7 @@ rf_cgroup_path_for (const char *cgroups_path, const char *id, bool rootless, rf_
   if (strstr (cgroups_path, "/../") || strncmp (cgroups_path, "../", 3) == 0
       || (strlen (cgroups_path) >= 3 && strcmp (cgroups_path + strlen (cgroups_path) - 3, "/..") == 0)
       || strcmp (cgroups_path, "..") == 0)
-    return rf_error_make (err, EINVAL, "linux.cgroupsPath `%s`: must not contain `..`", cgroups_path), NULL;
+    return rf_error_make (err, 0, "linux.cgroupsPath `%s`: must not contain `..`", cgroups_path), NULL;
   c1 = strchr (cgroups_path, ':');
   c2 = c1 ? strchr (c1 + 1, ':') : NULL;
   if (cgroups_path[0] != '/' && c1 && c2 && !strchr (c2 + 1, ':'))
@@ -184,7 +184,7 @@ rf_cgroup_path_for (const char *cgroups_path, const char *id, bool rootless, rf_
       cleanup_free char *expanded = NULL;
       const char *name = c2 + 1;
       if (*name == '\0' || strchr (name, '/') || strchr (prefix, '/'))
-        return rf_error_make (err, EINVAL, "linux.cgroupsPath `%s`: not slice:prefix:name", cgroups_path), NULL;
+        return rf_error_make (err, 0, "linux.cgroupsPath `%s`: not slice:prefix:name", cgroups_path), NULL;
       if (expand_slice (*slice ? slice : rootless ? "user.slice" : "system.slice", &expanded, err) < 0)
         return NULL;
       if (strlen (name) > 6 && strcmp (name + strlen (name) - 6, ".slice") == 0)
@@ -206,7 +206,7 @@ rf_cgroup_write (const char *dir, const char *file, const char *value, const cha
   if (fd < 0)
     {
       if (errno == ENOENT)
-        return rf_error_make (err, ENOTSUP, "%s: this host has no `%s`", field, path);
+        return rf_error_make (err, 0, "%s: this host has no `%s`", field, path);
       return rf_error_sys (err, "%s: open `%s`", field, path);
     }
   if (write (fd, value, strlen (value)) < 0)
@@ -623,7 +623,7 @@ rf_cgroup_freeze (const rf_cgroup_t *cg, bool frozen, rf_error_t *err)
   struct timespec pause = { 0, 1000000 };
 
   if (d == NULL)
-    return rf_error_make (err, ENOTSUP, "%s: the container has no freezer cgroup",
+    return rf_error_make (err, 0, "%s: the container has no freezer cgroup",
                           frozen ? "pause" : "resume");
   if (v2 ? rf_cgroup_write (d->dir, "cgroup.freeze", frozen ? "1" : "0", "cgroup.freeze", err)
          : rf_cgroup_write (d->dir, "freezer.state", frozen ? "FROZEN" : "THAWED", "freezer.state", err))
@@ -652,7 +652,7 @@ rf_cgroup_pids (const rf_cgroup_t *cg, pid_t **pids, size_t *n, rf_error_t *err)
   *pids = NULL;
   *n = 0;
   if (cg->n == 0)
-    return rf_error_make (err, ENOTSUP, "the container has no cgroup");
+    return rf_error_make (err, 0, "the container has no cgroup");
   path = xasprintf ("%s/cgroup.procs", cg->dirs[0].dir);
   if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, err) < 0)
     return -1;
@@ -695,7 +695,7 @@ rf_cgroup_from_json (json_t *j, rf_cgroup_t *cg, rf_error_t *err)
           || rf_json_get_bool (item, "state.cgroup", "v2", &v2, err) < 0)
         return -1;
       if (dir == NULL || strncmp (dir, CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0 || strstr (dir, ".."))
-        return rf_error_make (err, EINVAL, "state.cgroup: `%s` is not below " CGROUP_ROOT,
+        return rf_error_make (err, 0, "state.cgroup: `%s` is not below " CGROUP_ROOT,
                               dir ? dir : "");
       cg->dirs[cg->n].dir = xstrdup (dir);
       cg->dirs[cg->n].controllers = xstrdup (ctl);

@@ -14,7 +14,7 @@ need (const rf_cgroup_t *cg, const char *controller, const char *field, rf_error
 {
   const rf_cgroup_dir_t *d = rf_cgroup_find (cg, controller);
   if (d == NULL)
-    rf_error_make (err, ENOTSUP, "%s: this host has no %s cgroup controller", field, controller);
+    rf_error_make (err, 0, "%s: this host has no %s cgroup controller", field, controller);
   return d;
 }
 
@@ -36,7 +36,7 @@ apply_memory (const rf_cgroup_t *cg, const rf_resources_t *r, rf_error_t *err)
   if ((d = need (cg, "memory", f, err)) == NULL)
     return -1;
   if (r->mem_swap != RF_UNSET && !rf_cgroup_has_file (d->dir, "memory.memsw.limit_in_bytes"))
-    return rf_error_make (err, ENOTSUP, "%s.swap: swap accounting is off on this host", f);
+    return rf_error_make (err, 0, "%s.swap: swap accounting is off on this host", f);
   if (r->mem_limit != RF_UNSET && r->mem_swap != RF_UNSET)
     {
       /* The kernel keeps limit <= memsw at every step: which goes first
@@ -262,7 +262,7 @@ apply_unified (const rf_cgroup_t *cg, const rf_resources_t *r, rf_error_t *err)
     if (cg->dirs[i].v2)
       v2 = &cg->dirs[i];
   if (v2 == NULL)
-    return rf_error_make (err, ENOTSUP, "linux.resources.unified: this host has no cgroup v2 hierarchy");
+    return rf_error_make (err, 0, "linux.resources.unified: this host has no cgroup v2 hierarchy");
   for (size_t i = 0; r->unified[i]; i += 2)
     {
       cleanup_free char *field = xasprintf ("linux.resources.unified.%s", r->unified[i]);

@@ -29,7 +29,7 @@ v2_dir (const rf_cgroup_t *cg)
 static int
 no_equivalent (const char *field, rf_error_t *err)
 {
-  return rf_error_make (err, ENOTSUP, "%s: cgroup v2 has no equivalent", field);
+  return rf_error_make (err, 0, "%s: cgroup v2 has no equivalent", field);
 }
 
 static int
@@ -52,7 +52,7 @@ apply_memory (const char *dir, const rf_resources_t *r, rf_error_t *err)
       if (r->mem_swap < 0)
         ret = rf_cgroup_write (dir, "memory.swap.max", "max", "linux.resources.memory.swap", err);
       else if (r->mem_limit <= 0)
-        return rf_error_make (err, EINVAL,
+        return rf_error_make (err, 0,
                               "linux.resources.memory.swap: on cgroup v2 a swap limit needs a memory limit");
       else
         ret = rf_cgroup_writef (dir, "memory.swap.max", "linux.resources.memory.swap", err, "%" PRId64,
@@ -140,7 +140,7 @@ v2_apply (const rf_cgroup_t *cg, const rf_resources_t *r, bool rootless, rf_erro
 {
   const char *dir = v2_dir (cg);
   if (dir == NULL)
-    return rf_error_make (err, ENOTSUP, "linux.resources: the container has no cgroup v2 directory");
+    return rf_error_make (err, 0, "linux.resources: the container has no cgroup v2 directory");
   if (apply_memory (dir, r, err) < 0 || apply_cpu (dir, r, err) < 0 || apply_io (dir, r, err) < 0)
     return -1;
   if (r->pids_limit != RF_UNSET

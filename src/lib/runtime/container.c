@@ -17,12 +17,17 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "linux/init.h"
+#include "linux/rdt.h"
 #include "linux/sync.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
 #include "linux/userns.h"
+
+static void run_poststart (const char *root, const rf_state_t *st);
+static void run_poststop (const char *root, const rf_state_t *st);
 
 static int
 resolve_rootfs (const rf_spec_t *spec, const char *bundle, char **out, rf_error_t *err)
@@ -48,14 +53,14 @@ static int
 check_spec (const rf_create_opts_t *opts, const rf_spec_t *spec, rf_error_t *err)
 {
   if (!spec->has_process)
-    return rf_error_make (err, EINVAL, "process: missing");
+    return rf_error_make (err, 0, "process: missing");
   if (rf_spec_namespace (spec, CLONE_NEWNS) == NULL)
-    return rf_error_make (err, EINVAL, "linux.namespaces: runf needs a mount namespace");
+    return rf_error_make (err, 0, "linux.namespaces: runf needs a mount namespace");
   if (spec->process.terminal && opts->console_socket == NULL && !opts->start_now)
-    return rf_error_make (err, EINVAL,
+    return rf_error_make (err, 0,
                           "process.terminal: a detached container needs --console-socket");
   if (opts->preserve_fds < 0 || opts->listen_fds < 0 || opts->listen_fds > opts->preserve_fds)
-    return rf_error_make (err, EINVAL, "--preserve-fds: must not be negative");
+    return rf_error_make (err, 0, "--preserve-fds: must not be negative");
   return 0;
 }
 
@@ -107,7 +112,8 @@ describe_death (pid_t pid)
 /* The parent's half of the setup protocol, until init says READY. */
 static int
 drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *spec,
-             pid_t stage_pid, int parent_fd, bool join_cgroup, rf_error_t *err)
+             const char *bundle, pid_t stage_pid, int parent_fd, bool join_cgroup,
+             rf_error_t *err)
 {
   for (;;)
     {
@@ -157,6 +163,30 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
           else
             c->pty_master = passfd;
           break;
+        case RF_SYNC_HOOKS:
+          {
+            /* Status "creating": init exists, the process does not yet. */
+            cleanup_free char *state = rf_hooks_state_json (c->id, "creating", c->pid, bundle,
+                                                            spec->annotations);
+            if (rf_hooks_run (&spec->hooks, RF_HOOK_PRESTART, state, err) < 0
+                || rf_hooks_run (&spec->hooks, RF_HOOK_CREATE_RUNTIME, state, err) < 0)
+              return -1;
+            if (rf_sync_send (parent_fd, RF_SYNC_HOOKS_DONE, c->pid, -1) < 0)
+              return rf_error_sys (err, "write to the container's init");
+          }
+          break;
+        case RF_SYNC_SECCOMP:
+          {
+            cleanup_free char *state = rf_hooks_state_json (c->id, "creating", c->pid, bundle,
+                                                            spec->annotations);
+            if (passfd < 0)
+              return rf_error_make (err, EPROTO, "the container's init sent no seccomp fd");
+            r = rf_seccomp_send_listener (&spec->seccomp, passfd, state, err);
+            close (passfd);
+            if (r < 0)
+              return -1;
+          }
+          break;
         case RF_SYNC_READY:
           return 0;
         case RF_SYNC_ERROR:
@@ -203,6 +233,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
     return rf_error_wrap (err, "state directory");
   c = xzalloc (sizeof *c);
   c->id = xstrdup (opts->id);
+  c->root = xstrdup (opts->state_root);
   c->state_dir = rf_state_dir (opts->state_root, opts->id);
   c->pidfd = c->sync_fd = c->pty_master = -1;
   if (mkdir (c->state_dir, 0700) < 0)
@@ -353,7 +384,8 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   for (size_t i = 0; i < n_task_fds; i++)
     close (task_fds[i]);
   n_task_fds = 0;
-  if (drive_setup (c, opts, spec, child, c->sync_fd, ctx.join_cgroup, err) < 0)
+  if (drive_setup (c, opts, spec, bundle, child, c->sync_fd, ctx.join_cgroup, err) < 0
+      || rf_rdt_apply (spec, opts->id, c->pid, &c->rdt_dir, err) < 0)
     {
       rf_error_wrap (err, "create container `%s`", opts->id);
       goto fail;
@@ -373,6 +405,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       .rootless = opts->rootless,
       .own_pidns = rf_spec_namespace (spec, CLONE_NEWPID) != NULL,
       .cgroup = c->cgroup,
+      .rdt_dir = c->rdt_dir,
     };
     /* exec, ps and update read the container's config from here: the
        bundle may change or go away while the container lives. */
@@ -422,6 +455,14 @@ rf_container_start_now (rf_container_t *c, rf_error_t *err)
     return rf_error_sys (err, "start container `%s`", c->id);
   if (r > 0 && msg.type == RF_SYNC_ERROR)
     return rf_error_make (err, msg.code, "start container `%s`: %s", c->id, msg.text);
+  {
+    rf_state_t st;
+    if (rf_state_read (c->root, c->id, &st, NULL) == 0)
+      {
+        run_poststart (c->root, &st);
+        rf_state_clear (&st);
+      }
+  }
   return 0;
 }
 
@@ -445,6 +486,7 @@ rf_container_abort (rf_container_t *c)
       rf_cgroup_destroy (&c->cgroup, &ignored);
       rf_error_free (&ignored);
     }
+  rf_rdt_remove (c->rdt_dir);
   if (c->state_dir)
     {
       rf_error_t ignored = NULL;
@@ -466,7 +508,9 @@ rf_container_free (rf_container_t *c)
   if (c->pty_master >= 0)
     close (c->pty_master);
   rf_cgroup_clear (&c->cgroup);
+  free (c->rdt_dir);
   free (c->id);
+  free (c->root);
   free (c->state_dir);
   free (c);
 }
@@ -631,6 +675,96 @@ rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error
   return r < 0 ? -1 : 0;
 }
 
+/* Whether the process behind pid runs another program than this one: init
+   runs runf's binary until it execs the container's process. */
+static bool
+exec_done_p (pid_t pid)
+{
+  char path[64];
+  struct stat self, other;
+  snprintf (path, sizeof path, "/proc/%d/exe", (int) pid);
+  if (stat ("/proc/self/exe", &self) < 0)
+    return true;
+  if (stat (path, &other) < 0)
+    /* Not ours to look at: the fifo's EOF-less wait is all there is. */
+    return errno != ENOENT && errno != ESRCH;
+  return self.st_dev != other.st_dev || self.st_ino != other.st_ino;
+}
+
+/* After the start byte: wait until init has exec'd the process, or read
+   why it could not (it writes "E<message>" back into the fifo). */
+static int
+wait_exec (const rf_state_t *st, int back, rf_error_t *err)
+{
+  cleanup_close int pidfd = rf_pidfd_open (st->pid);
+  for (;;)
+    {
+      struct pollfd p = { .fd = pidfd, .events = POLLIN };
+      bool dead;
+      if (exec_done_p (st->pid))
+        return 0;
+      dead = pidfd >= 0 ? poll (&p, 1, 1) > 0 : !rf_state_alive_p (st);
+      if (pidfd < 0)
+        usleep (1000);
+      if (dead)
+        {
+          char buf[2048];
+          ssize_t n = read (back, buf, sizeof buf - 1);
+          if (n > 0 && buf[0] == 'E')
+            {
+              buf[n] = '\0';
+              return rf_error_make (err, ECANCELED, "%s", buf + 1);
+            }
+          if (n > 0 && buf[0] == '0')
+            return rf_error_make (err, ESRCH, "its init died before it could start");
+          return 0; /* exec'd, and already done */
+        }
+    }
+}
+
+static char *
+hooks_state (const rf_state_t *st, const char *status)
+{
+  return rf_hooks_state_json (st->id, status, st->pid, st->bundle, st->annotations);
+}
+
+/* The hooks of the config in the state directory: only that section is
+   read, the rest (seccomp above all) is not compiled again. */
+static int
+load_hooks (const char *root, const char *id, rf_hooks_t *hooks)
+{
+  cleanup_free char *path = xasprintf ("%s/%s/config.json", root, id);
+  cleanup_json json_t *doc = rf_json_load_file (path, NULL);
+  memset (hooks, 0, sizeof *hooks);
+  if (doc == NULL)
+    return -1;
+  return rf_hooks_parse (json_object_get (doc, "hooks"), hooks, NULL);
+}
+
+static void
+run_poststart (const char *root, const rf_state_t *st)
+{
+  rf_hooks_t hooks;
+  if (load_hooks (root, st->id, &hooks) == 0 && hooks.n[RF_HOOK_POSTSTART])
+    {
+      cleanup_free char *state = hooks_state (st, "running");
+      rf_hooks_run_warn (&hooks, RF_HOOK_POSTSTART, state);
+    }
+  rf_hooks_clear (&hooks);
+}
+
+static void
+run_poststop (const char *root, const rf_state_t *st)
+{
+  rf_hooks_t hooks;
+  if (load_hooks (root, st->id, &hooks) == 0 && hooks.n[RF_HOOK_POSTSTOP])
+    {
+      cleanup_free char *state = hooks_state (st, "stopped");
+      rf_hooks_run_warn (&hooks, RF_HOOK_POSTSTOP, state);
+    }
+  rf_hooks_clear (&hooks);
+}
+
 int
 rf_container_start (const char *root, const char *id, rf_error_t *err)
 {
@@ -638,8 +772,10 @@ rf_container_start (const char *root, const char *id, rf_error_t *err)
   cleanup_free char *fifo = NULL;
   cleanup_close int lock = -1;
   cleanup_close int fd = -1;
+  cleanup_close int back = -1;
   rf_state_t st;
   rf_status_t status;
+  int r;
 
   if (rf_state_read (root, id, &st, err) < 0)
     return -1;
@@ -653,9 +789,9 @@ rf_container_start (const char *root, const char *id, rf_error_t *err)
   status = rf_state_status (root, &st);
   rf_state_clear (&st);
   if (status == RF_STATUS_STOPPED)
-    return rf_error_make (err, EINVAL, "cannot start container `%s`: it has stopped", id);
+    return rf_error_make (err, 0, "cannot start container `%s`: it has stopped", id);
   if (status != RF_STATUS_CREATED)
-    return rf_error_make (err, EINVAL, "cannot start container `%s`: it is already %s", id,
+    return rf_error_make (err, 0, "cannot start container `%s`: it is already %s", id,
                           rf_status_name (status));
   fifo = xasprintf ("%s/exec.fifo", dir);
   fd = open (fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -663,9 +799,24 @@ rf_container_start (const char *root, const char *id, rf_error_t *err)
     return errno == ENXIO
                ? rf_error_make (err, ESRCH, "cannot start container `%s`: its init is gone", id)
                : rf_error_sys (err, "open `%s`", fifo);
+  /* A reader of our own, for what init writes back if it fails. */
+  back = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (back < 0)
+    return rf_error_sys (err, "open `%s`", fifo);
+  if (rf_state_read (root, id, &st, err) < 0)
+    return -1;
   if (write (fd, "0", 1) != 1)
-    return rf_error_sys (err, "start container `%s`", id);
+    {
+      rf_state_clear (&st);
+      return rf_error_sys (err, "start container `%s`", id);
+    }
+  r = wait_exec (&st, back, err);
   unlink (fifo);
+  if (r == 0)
+    run_poststart (root, &st);
+  rf_state_clear (&st);
+  if (r < 0)
+    return rf_error_wrap (err, "start container `%s`", id);
   return 0;
 }
 
@@ -690,6 +841,9 @@ rf_container_remove_state (const char *root, const char *id, rf_error_t *err)
   if (rf_state_read (root, id, &st, NULL) == 0)
     {
       int r = destroy_cgroup (&st, err);
+      rf_rdt_remove (st.rdt_dir);
+      if (r == 0)
+        run_poststop (root, &st);
       rf_state_clear (&st);
       if (r < 0)
         return -1;
@@ -754,6 +908,8 @@ rf_container_delete (const char *root, const char *id, bool force, rf_error_t *e
       rf_state_clear (&st);
       return rf_error_wrap (err, "delete container `%s`", id);
     }
+  rf_rdt_remove (st.rdt_dir);
+  run_poststop (root, &st);
   rf_state_clear (&st);
   return rf_rm_rf (dir, err);
 }

@@ -32,6 +32,7 @@ typedef struct
 typedef struct
 {
   char *id;
+  char *root; /* the state root */
   char *state_dir;
   pid_t pid;      /* init, as this process sees it */
   int pidfd;      /* -1 where pidfds are missing */
@@ -39,6 +40,7 @@ typedef struct
   int pty_master; /* -1 unless a terminal was made and not sent away */
   bool child;     /* init is this process's child (waitpid works) */
   rf_cgroup_t cgroup;
+  char *rdt_dir; /* resctrl group runf made */
   bool new_userns; /* runf writes the id maps */
 } rf_container_t;
 

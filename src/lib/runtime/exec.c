@@ -48,7 +48,7 @@ rf_exec_parse_user (const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid,
   if (parse_id (uid_text, &u) < 0 || (colon && parse_id (colon + 1, &g) < 0))
     {
       cleanup_free char *shown = rf_json_quote (s);
-      return rf_error_make (err, EINVAL, "--user %s: expected UID or UID:GID, as numbers", shown);
+      return rf_error_make (err, 0, "--user %s: expected UID or UID:GID, as numbers", shown);
     }
   *uid = u;
   if (colon)
@@ -84,7 +84,7 @@ add_capability (rf_process_t *p, const char *name, rf_error_t *err)
   if (cap < 0)
     {
       cleanup_free char *shown = rf_json_quote (name);
-      return rf_error_make (err, EINVAL, "--cap %s: unknown capability", shown);
+      return rf_error_make (err, 0, "--cap %s: unknown capability", shown);
     }
   if (cap > rf_cap_last ())
     return 0; /* known to runf, not to this kernel: nothing to grant */
@@ -112,7 +112,7 @@ rf_exec_apply_overrides (rf_process_t *p, const rf_exec_overrides_t *o, rf_error
   size_t n;
 
   if (o->args == NULL || o->args[0] == NULL || o->args[0][0] == '\0')
-    return rf_error_make (err, EINVAL, "exec: missing the command to run");
+    return rf_error_make (err, 0, "exec: missing the command to run");
   strv_free (p->args);
   n = strv_len (o->args);
   p->args = xzalloc ((n + 1) * sizeof (char *));
@@ -122,7 +122,7 @@ rf_exec_apply_overrides (rf_process_t *p, const rf_exec_overrides_t *o, rf_error
   if (o->cwd && *o->cwd)
     {
       if (o->cwd[0] != '/')
-        return rf_error_make (err, EINVAL, "--cwd `%s`: must be an absolute path", o->cwd);
+        return rf_error_make (err, 0, "--cwd `%s`: must be an absolute path", o->cwd);
       free (p->cwd);
       p->cwd = xstrdup (o->cwd);
     }
@@ -134,7 +134,7 @@ rf_exec_apply_overrides (rf_process_t *p, const rf_exec_overrides_t *o, rf_error
       if (strchr (o->env[i], '=') == NULL || o->env[i][0] == '=')
         {
           cleanup_free char *shown = rf_json_quote (o->env[i]);
-          return rf_error_make (err, EINVAL, "--env %s: expected KEY=VALUE", shown);
+          return rf_error_make (err, 0, "--env %s: expected KEY=VALUE", shown);
         }
       rf_env_set (&p->env, o->env[i]);
     }
@@ -156,7 +156,7 @@ rf_exec_apply_overrides (rf_process_t *p, const rf_exec_overrides_t *o, rf_error
         if (parse_id (o->additional_gids[i], &p->additional_gids[p->n_additional_gids++]) < 0)
           {
             cleanup_free char *shown = rf_json_quote (o->additional_gids[i]);
-            return rf_error_make (err, EINVAL, "--additional-gids %s: expected a gid", shown);
+            return rf_error_make (err, 0, "--additional-gids %s: expected a gid", shown);
           }
     }
   return 0;
@@ -180,7 +180,7 @@ rf_exec_process_from_config (const char *root, const char *id, const rf_exec_ove
   if (!spec->has_process)
     {
       rf_spec_free (spec);
-      return rf_error_make (err, EINVAL, "the config of container `%s` has no process", id);
+      return rf_error_make (err, 0, "the config of container `%s` has no process", id);
     }
   *out = spec->process;
   memset (&spec->process, 0, sizeof spec->process);
@@ -355,12 +355,12 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
   for (size_t i = 0; i < RF_NAMESPACE_TYPES; i++)
     ctx.ns_fds[i] = -1;
   if (opts->preserve_fds < 0)
-    return rf_error_make (err, EINVAL, "--preserve-fds: must not be negative");
+    return rf_error_make (err, 0, "--preserve-fds: must not be negative");
   if (rf_state_read (opts->state_root, opts->id, &st, err) < 0)
     return -1;
   if (rf_state_status (opts->state_root, &st) == RF_STATUS_STOPPED)
     {
-      rf_error_make (err, EINVAL, "cannot exec in a stopped container");
+      rf_error_make (err, 0, "cannot exec in a stopped container");
       goto out;
     }
   if (open_namespaces (&st, ctx.ns_fds, min_fd, err) < 0)
@@ -369,7 +369,7 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
      alive after they were opened (its pid cannot be reused while it is). */
   if (!rf_state_alive_p (&st))
     {
-      rf_error_make (err, EINVAL, "cannot exec in a stopped container");
+      rf_error_make (err, 0, "cannot exec in a stopped container");
       goto out;
     }
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)

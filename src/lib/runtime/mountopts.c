@@ -132,7 +132,7 @@ rf_mount_parse_options (rf_mount_t *m, char *const *opts, const char *where,
         {
           size_t len = strlen (o);
           if (strcmp (o, "idmap") == 0 || strcmp (o, "ridmap") == 0)
-            return rf_error_make (err, ENOTSUP,
+            return rf_error_make (err, 0,
                                   "%s.options: `%s`: idmapped mounts are not supported by runf yet",
                                   where, o);
           if (strchr (o, ',') != NULL)

@@ -83,7 +83,7 @@ get_limit (json_t *obj, const char *where, const char *key, int64_t *out, rf_err
   if (r <= 0)
     return r;
   if (v < -1)
-    return rf_error_make (err, EINVAL, "%s.%s: %" PRId64 " is negative (only -1, unlimited, is allowed)",
+    return rf_error_make (err, 0, "%s.%s: %" PRId64 " is negative (only -1, unlimited, is allowed)",
                           where, key, v);
   *out = v;
   return 1;
@@ -108,7 +108,7 @@ parse_memory (json_t *res, rf_resources_t *r, rf_error_t *err)
     {
       /* runc's spec uses uint64 and some engines send -1 for "unset". */
       if (v > 100)
-        return rf_error_make (err, EINVAL, "%s.swappiness: %" PRId64 " is above 100", w, v);
+        return rf_error_make (err, 0, "%s.swappiness: %" PRId64 " is above 100", w, v);
       if (v >= 0)
         r->mem_swappiness = v;
     }
@@ -116,7 +116,7 @@ parse_memory (json_t *res, rf_resources_t *r, rf_error_t *err)
     return -1;
   r->has_disable_oom_killer = json_object_get (mem, "disableOOMKiller") != NULL;
   if (r->mem_limit > 0 && r->mem_swap > 0 && r->mem_swap < r->mem_limit)
-    return rf_error_make (err, EINVAL, "%s.swap: %" PRId64 " is below the limit %" PRId64
+    return rf_error_make (err, 0, "%s.swap: %" PRId64 " is below the limit %" PRId64
                           " (swap counts memory plus swap)", w, r->mem_swap, r->mem_limit);
   if (r->mem_limit == 0)
     r->mem_limit = RF_UNSET; /* 0 means "not set" in the spec's Go types */
@@ -143,15 +143,15 @@ parse_cpu (json_t *res, rf_resources_t *r, rf_error_t *err)
       || rf_json_get_int64 (cpu, w, "idle", &r->cpu_idle, err) < 0)
     return -1;
   if (r->cpu_period && (r->cpu_period < 1000 || r->cpu_period > 1000000))
-    return rf_error_make (err, EINVAL, "%s.period: %" PRIu64 " is outside 1000..1000000 microseconds",
+    return rf_error_make (err, 0, "%s.period: %" PRIu64 " is outside 1000..1000000 microseconds",
                           w, r->cpu_period);
   if (r->cpu_quota > 0 && r->cpu_quota < 1000)
-    return rf_error_make (err, EINVAL, "%s.quota: %" PRId64 " is below 1000 microseconds", w,
+    return rf_error_make (err, 0, "%s.quota: %" PRId64 " is below 1000 microseconds", w,
                           r->cpu_quota);
   if (r->cpu_quota == 0)
     r->cpu_quota = RF_UNSET;
   if (r->cpu_idle != RF_UNSET && r->cpu_idle != 0 && r->cpu_idle != 1)
-    return rf_error_make (err, EINVAL, "%s.idle: must be 0 or 1", w);
+    return rf_error_make (err, 0, "%s.idle: must be 0 or 1", w);
   s = NULL;
   if (rf_json_get_string (cpu, w, "cpus", &s, err) < 0)
     return -1;
@@ -162,10 +162,10 @@ parse_cpu (json_t *res, rf_resources_t *r, rf_error_t *err)
   r->mems = s && *s ? xstrdup (s) : NULL;
   for (const char *p = r->cpus; p && *p; p++)
     if (!strchr ("0123456789,-", *p))
-      return rf_error_make (err, EINVAL, "%s.cpus: `%s` is not a cpu list like 0-2,4", w, r->cpus);
+      return rf_error_make (err, 0, "%s.cpus: `%s` is not a cpu list like 0-2,4", w, r->cpus);
   for (const char *p = r->mems; p && *p; p++)
     if (!strchr ("0123456789,-", *p))
-      return rf_error_make (err, EINVAL, "%s.mems: `%s` is not a node list like 0-1", w, r->mems);
+      return rf_error_make (err, 0, "%s.mems: `%s` is not a node list like 0-1", w, r->mems);
   return 0;
 }
 
@@ -185,18 +185,18 @@ parse_blkio_devices (json_t *blk, const char *key, bool weights, rf_blkio_device
       rf_blkio_device_t *d = &(*out)[(*n)++];
       uint32_t v;
       if (!json_is_object (item))
-        return rf_error_make (err, EINVAL, "%s: expected an object", where);
+        return rf_error_make (err, 0, "%s: expected an object", where);
       if (!json_object_get (item, "major") || !json_object_get (item, "minor"))
-        return rf_error_make (err, EINVAL, "%s: needs major and minor", where);
+        return rf_error_make (err, 0, "%s: needs major and minor", where);
       if (rf_json_get_int64 (item, where, "major", &d->major, err) < 0
           || rf_json_get_int64 (item, where, "minor", &d->minor, err) < 0)
         return -1;
       if (d->major < 0 || d->minor < 0)
-        return rf_error_make (err, EINVAL, "%s: major and minor must not be negative", where);
+        return rf_error_make (err, 0, "%s: major and minor must not be negative", where);
       if (!weights)
         {
           if (!json_object_get (item, "rate"))
-            return rf_error_make (err, EINVAL, "%s.rate: missing", where);
+            return rf_error_make (err, 0, "%s.rate: missing", where);
           if (rf_json_get_uint64 (item, where, "rate", &d->rate, err) < 0)
             return -1;
           continue;
@@ -206,7 +206,7 @@ parse_blkio_devices (json_t *blk, const char *key, bool weights, rf_blkio_device
       if ((d->has_weight = json_object_get (item, "weight") != NULL))
         {
           if (v < 10 || v > 1000)
-            return rf_error_make (err, EINVAL, "%s.weight: %u is outside 10..1000", where, v);
+            return rf_error_make (err, 0, "%s.weight: %u is outside 10..1000", where, v);
           d->weight = v;
         }
       if (rf_json_get_uint32 (item, where, "leafWeight", &v, err) < 0)
@@ -235,7 +235,7 @@ parse_blkio (json_t *res, rf_resources_t *r, rf_error_t *err)
   if ((r->has_blkio_weight = json_object_get (blk, "weight") != NULL))
     {
       if (v < 10 || v > 1000)
-        return rf_error_make (err, EINVAL, "%s.weight: %u is outside 10..1000", w, v);
+        return rf_error_make (err, 0, "%s.weight: %u is outside 10..1000", w, v);
       r->blkio_weight = v;
     }
   if (rf_json_get_uint32 (blk, w, "leafWeight", &v, err) < 0)
@@ -265,7 +265,7 @@ parse_hugepages (json_t *res, rf_resources_t *r, rf_error_t *err)
       rf_hugepage_limit_t *h = &r->hugepages[r->n_hugepages++];
       const char *size = NULL;
       if (!json_is_object (item))
-        return rf_error_make (err, EINVAL, "%s: expected an object", where);
+        return rf_error_make (err, 0, "%s: expected an object", where);
       if (rf_json_get_string (item, where, "pageSize", &size, err) < 0
           || rf_json_get_uint64 (item, where, "limit", &h->limit, err) < 0)
         return -1;
@@ -273,7 +273,7 @@ parse_hugepages (json_t *res, rf_resources_t *r, rf_error_t *err)
           || (strcmp (size + strspn (size, "0123456789"), "KB") != 0
               && strcmp (size + strspn (size, "0123456789"), "MB") != 0
               && strcmp (size + strspn (size, "0123456789"), "GB") != 0))
-        return rf_error_make (err, EINVAL, "%s.pageSize: `%s` is not like 2MB or 1GB", where,
+        return rf_error_make (err, 0, "%s.pageSize: `%s` is not like 2MB or 1GB", where,
                               size ? size : "");
       h->page_size = xstrdup (size);
     }
@@ -303,12 +303,12 @@ parse_network (json_t *res, rf_resources_t *r, rf_error_t *err)
       const char *name = NULL;
       uint32_t prio = 0;
       if (!json_is_object (item))
-        return rf_error_make (err, EINVAL, "%s: expected an object", where);
+        return rf_error_make (err, 0, "%s: expected an object", where);
       if (rf_json_get_string (item, where, "name", &name, err) < 0
           || rf_json_get_uint32 (item, where, "priority", &prio, err) < 0)
         return -1;
       if (name == NULL || *name == '\0' || strpbrk (name, " \n/"))
-        return rf_error_make (err, EINVAL, "%s.name: not an interface name", where);
+        return rf_error_make (err, 0, "%s.name: not an interface name", where);
       r->net_priorities[k++] = xstrdup (name);
       r->net_priorities[k++] = xasprintf ("%u", prio);
     }
@@ -332,9 +332,9 @@ parse_devices (json_t *res, rf_resources_t *r, rf_error_t *err)
       const char *type = NULL, *access = NULL;
 
       if (!json_is_object (item))
-        return rf_error_make (err, EINVAL, "%s: expected an object", where);
+        return rf_error_make (err, 0, "%s: expected an object", where);
       if (!json_object_get (item, "allow"))
-        return rf_error_make (err, EINVAL, "%s.allow: missing", where);
+        return rf_error_make (err, 0, "%s.allow: missing", where);
       d->major = d->minor = -1;
       if (rf_json_get_bool (item, where, "allow", &d->allow, err) < 0
           || rf_json_get_string (item, where, "type", &type, err) < 0
@@ -345,15 +345,15 @@ parse_devices (json_t *res, rf_resources_t *r, rf_error_t *err)
       if (type == NULL || *type == '\0')
         type = "a";
       if (strlen (type) != 1 || !strchr ("acb", type[0]))
-        return rf_error_make (err, EINVAL, "%s.type: `%s` is not one of a, c, b", where, type);
+        return rf_error_make (err, 0, "%s.type: `%s` is not one of a, c, b", where, type);
       d->type = type[0];
       if (access == NULL || *access == '\0')
         access = "rwm";
       if (strlen (access) > 3 || strspn (access, "rwm") != strlen (access))
-        return rf_error_make (err, EINVAL, "%s.access: `%s` is not made of r, w, m", where, access);
+        return rf_error_make (err, 0, "%s.access: `%s` is not made of r, w, m", where, access);
       strcpy (d->access, access);
       if (d->major < -1 || d->minor < -1)
-        return rf_error_make (err, EINVAL, "%s: major and minor must be -1 (any) or more", where);
+        return rf_error_make (err, 0, "%s: major and minor must be -1 (any) or more", where);
     }
   return 0;
 }
@@ -367,7 +367,7 @@ rf_resources_parse (json_t *res, const char *where, rf_resources_t *r, rf_error_
   if (res == NULL || json_is_null (res))
     return 0;
   if (!json_is_object (res))
-    return rf_error_make (err, EINVAL, "%s: expected an object", where);
+    return rf_error_make (err, 0, "%s: expected an object", where);
   if (parse_memory (res, r, err) < 0 || parse_cpu (res, r, err) < 0)
     goto fail;
   if (rf_json_get_object (res, where, "pids", &pids, err) < 0)
@@ -376,7 +376,7 @@ rf_resources_parse (json_t *res, const char *where, rf_resources_t *r, rf_error_
     {
       if (!json_object_get (pids, "limit"))
         {
-          rf_error_make (err, EINVAL, "%s.pids.limit: missing", where);
+          rf_error_make (err, 0, "%s.pids.limit: missing", where);
           goto fail;
         }
       if (get_limit (pids, "linux.resources.pids", "limit", &r->pids_limit, err) < 0)
@@ -391,12 +391,12 @@ rf_resources_parse (json_t *res, const char *where, rf_resources_t *r, rf_error_
   for (size_t i = 0; r->unified && r->unified[i]; i += 2)
     if (strchr (r->unified[i], '/') || strstr (r->unified[i], "..") || !strchr (r->unified[i], '.'))
       {
-        rf_error_make (err, EINVAL, "%s.unified: `%s` is not a cgroup file name", where, r->unified[i]);
+        rf_error_make (err, 0, "%s.unified: `%s` is not a cgroup file name", where, r->unified[i]);
         goto fail;
       }
   if (json_object_get (res, "rdma") && json_object_size (json_object_get (res, "rdma")) > 0)
     {
-      rf_error_make (err, ENOTSUP, "%s.rdma: not supported by runf", where);
+      rf_error_make (err, 0, "%s.rdma: not supported by runf", where);
       goto fail;
     }
   return 0;

@@ -88,69 +88,6 @@ static const struct
   { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
 };
 
-/* Sections that a later part of runf implements.  Until then, asking for one
-   is an error naming the field: a container must never run with less
-   confinement than its config asked for. */
-typedef struct
-{
-  const char *section;
-  const char *key;
-} unsupported_key_t;
-
-static const unsupported_key_t unsupported_keys[] = {
-  { NULL, "hooks" },
-  { "linux", "seccomp" },
-  { "linux", "intelRdt" },
-  { "linux", "personality" },
-  { "linux", "mountLabel" },
-};
-
-/* The same for a process, in config.json or in exec's process.json. */
-static const unsupported_key_t unsupported_process_keys[] = {
-  { "process", "apparmorProfile" },
-  { "process", "selinuxLabel" },
-  { "process", "ioPriority" },
-  { "process", "scheduler" },
-  { "process", "execCPUAffinity" },
-};
-
-static bool
-empty_value_p (json_t *v)
-{
-  return v == NULL || json_is_null (v)
-         || (json_is_object (v) && json_object_size (v) == 0)
-         || (json_is_array (v) && json_array_size (v) == 0)
-         || (json_is_string (v) && json_string_length (v) == 0);
-}
-
-/* obj is the object of `section` (the document itself for NULL). */
-static int
-refuse_keys (json_t *obj, const unsupported_key_t *keys, size_t n, bool in_section,
-             rf_error_t *err)
-{
-  for (size_t i = 0; i < n; i++)
-    {
-      json_t *holder = obj;
-      if (!in_section && keys[i].section)
-        holder = json_object_get (obj, keys[i].section);
-      if (!json_is_object (holder) || empty_value_p (json_object_get (holder, keys[i].key)))
-        continue;
-      return rf_error_make (err, ENOTSUP, "%s%s%s: not supported by this runf yet",
-                            keys[i].section ? keys[i].section : "",
-                            keys[i].section ? "." : "", keys[i].key);
-    }
-  return 0;
-}
-
-static int
-refuse_unsupported (json_t *doc, rf_error_t *err)
-{
-  if (refuse_keys (doc, unsupported_keys, ARRAY_SIZE (unsupported_keys), false, err) < 0)
-    return -1;
-  return refuse_keys (doc, unsupported_process_keys, ARRAY_SIZE (unsupported_process_keys),
-                      false, err);
-}
-
 static int
 parse_caps_set (json_t *caps, const char *name, uint64_t *out, rf_error_t *err)
 {
@@ -163,7 +100,7 @@ parse_caps_set (json_t *caps, const char *name, uint64_t *out, rf_error_t *err)
     {
       int cap = rf_cap_from_name (names[i]);
       if (cap < 0)
-        return rf_error_make (err, EINVAL,
+        return rf_error_make (err, 0,
                               "process.capabilities.%s: unknown capability `%s`",
                               name, names[i]);
       if (cap > rf_cap_last ())
@@ -187,7 +124,7 @@ parse_user (rf_process_t *p, json_t *proc, rf_error_t *err)
       || rf_json_get_uint32 (user, "process.user", "gid", &p->gid, err) < 0)
     return -1;
   if (json_object_get (user, "username") != NULL)
-    return rf_error_make (err, ENOTSUP, "process.user.username: only numeric ids are used on Linux");
+    return rf_error_make (err, 0, "process.user.username: only numeric ids are used on Linux");
   if (rf_json_get_uint32 (user, "process.user", "umask", &p->umask, err) < 0)
     return -1;
   p->has_umask = json_object_get (user, "umask") != NULL;
@@ -200,7 +137,7 @@ parse_user (rf_process_t *p, json_t *proc, rf_error_t *err)
     {
       if (!json_is_integer (g) || json_integer_value (g) < 0
           || json_integer_value (g) > UINT32_MAX)
-        return rf_error_make (err, EINVAL,
+        return rf_error_make (err, 0,
                               "process.user.additionalGids[%zu]: expected a gid", i);
       p->additional_gids[p->n_additional_gids++] = json_integer_value (g);
     }
@@ -226,26 +163,26 @@ parse_rlimits (rf_process_t *p, json_t *proc, rf_error_t *err)
       size_t k;
 
       if (!json_is_object (item))
-        return rf_error_make (err, EINVAL, "%s: expected an object", where);
+        return rf_error_make (err, 0, "%s: expected an object", where);
       if (rf_json_get_string (item, where, "type", &type, err) < 0)
         return -1;
       if (type == NULL)
-        return rf_error_make (err, EINVAL, "%s.type: missing", where);
+        return rf_error_make (err, 0, "%s.type: missing", where);
       for (k = 0; k < ARRAY_SIZE (rlimit_types); k++)
         if (strcmp (rlimit_types[k].name, type) == 0)
           break;
       if (k == ARRAY_SIZE (rlimit_types))
-        return rf_error_make (err, EINVAL, "%s.type: unknown rlimit `%s`", where, type);
+        return rf_error_make (err, 0, "%s.type: unknown rlimit `%s`", where, type);
       for (size_t j = 0; j < p->n_rlimits; j++)
         if (p->rlimits[j].resource == rlimit_types[k].resource)
-          return rf_error_make (err, EINVAL, "%s.type: `%s` is given twice", where, type);
+          return rf_error_make (err, 0, "%s.type: `%s` is given twice", where, type);
       rl->resource = rlimit_types[k].resource;
       rl->name = rlimit_types[k].name;
       if (rf_json_get_uint64 (item, where, "soft", &rl->soft, err) < 0
           || rf_json_get_uint64 (item, where, "hard", &rl->hard, err) < 0)
         return -1;
       if (rl->soft > rl->hard)
-        return rf_error_make (err, EINVAL, "%s: soft limit %" PRIu64 " is above the hard limit %" PRIu64,
+        return rf_error_make (err, 0, "%s: soft limit %" PRIu64 " is above the hard limit %" PRIu64,
                               where, rl->soft, rl->hard);
       p->n_rlimits++;
     }
@@ -269,7 +206,7 @@ parse_process (rf_process_t *p, json_t *proc, rf_error_t *err)
           || rf_json_get_uint32 (console, "process.consoleSize", "width", &w, err) < 0)
         return -1;
       if (h > 65535 || w > 65535)
-        return rf_error_make (err, EINVAL, "process.consoleSize: larger than 65535");
+        return rf_error_make (err, 0, "process.consoleSize: larger than 65535");
       p->console_height = h;
       p->console_width = w;
     }
@@ -278,21 +215,21 @@ parse_process (rf_process_t *p, json_t *proc, rf_error_t *err)
   if (rf_json_get_strv (proc, "process", "args", &p->args, err) < 0)
     return -1;
   if (p->args == NULL || p->args[0] == NULL || p->args[0][0] == '\0')
-    return rf_error_make (err, EINVAL, "process.args: must not be empty");
+    return rf_error_make (err, 0, "process.args: must not be empty");
   if (json_object_get (proc, "commandLine") != NULL)
-    return rf_error_make (err, ENOTSUP, "process.commandLine: only used on Windows");
+    return rf_error_make (err, 0, "process.commandLine: only used on Windows");
   if (rf_json_get_strv (proc, "process", "env", &p->env, err) < 0)
     return -1;
   if (p->env == NULL)
     p->env = xzalloc (sizeof (char *));
   for (size_t i = 0; p->env[i]; i++)
     if (strchr (p->env[i], '=') == NULL || p->env[i][0] == '=')
-      return rf_error_make (err, EINVAL, "process.env[%zu]: `%s` is not KEY=VALUE",
+      return rf_error_make (err, 0, "process.env[%zu]: `%s` is not KEY=VALUE",
                             i, p->env[i]);
   if (rf_json_get_string (proc, "process", "cwd", &cwd, err) < 0)
     return -1;
   if (cwd == NULL || cwd[0] != '/')
-    return rf_error_make (err, EINVAL, "process.cwd: `%s` must be an absolute path",
+    return rf_error_make (err, 0, "process.cwd: `%s` must be an absolute path",
                           cwd ? cwd : "");
   p->cwd = xstrdup (cwd);
 
@@ -317,7 +254,7 @@ parse_process (rf_process_t *p, json_t *proc, rf_error_t *err)
   if (json_object_get (proc, "oomScoreAdj"))
     {
       if (oom < -1000 || oom > 1000)
-        return rf_error_make (err, EINVAL, "process.oomScoreAdj: %" PRId64 " is outside -1000..1000", oom);
+        return rf_error_make (err, 0, "process.oomScoreAdj: %" PRId64 " is outside -1000..1000", oom);
       p->has_oom_score_adj = true;
       p->oom_score_adj = (int) oom;
     }
@@ -329,10 +266,8 @@ rf_process_parse (json_t *proc, rf_process_t *p, rf_error_t *err)
 {
   memset (p, 0, sizeof *p);
   if (!json_is_object (proc))
-    return rf_error_make (err, EINVAL, "process: expected an object");
-  if (refuse_keys (proc, unsupported_process_keys, ARRAY_SIZE (unsupported_process_keys),
-                   true, err) < 0
-      || parse_process (p, proc, err) < 0)
+    return rf_error_make (err, 0, "process: expected an object");
+  if (parse_process (p, proc, err) < 0 || rf_process_parse_extra (proc, p, err) < 0)
     {
       rf_process_free (p);
       return -1;
@@ -348,6 +283,10 @@ rf_process_free (rf_process_t *p)
   strv_free (p->env);
   free (p->cwd);
   free (p->rlimits);
+  free (p->apparmor_profile);
+  free (p->selinux_label);
+  free (p->cpu_affinity_initial);
+  free (p->cpu_affinity_final);
   memset (p, 0, sizeof *p);
 }
 
@@ -370,16 +309,16 @@ parse_mounts (rf_spec_t *spec, json_t *doc, rf_error_t *err)
       const char *dest = NULL, *type = NULL, *source = NULL;
 
       if (!json_is_object (item))
-        return rf_error_make (err, EINVAL, "%s: expected an object", where);
+        return rf_error_make (err, 0, "%s: expected an object", where);
       if (rf_json_get_string (item, where, "destination", &dest, err) < 0
           || rf_json_get_string (item, where, "type", &type, err) < 0
           || rf_json_get_string (item, where, "source", &source, err) < 0
           || rf_json_get_strv (item, where, "options", &options, err) < 0)
         return -1;
       if (dest == NULL || *dest == '\0')
-        return rf_error_make (err, EINVAL, "%s.destination: missing", where);
+        return rf_error_make (err, 0, "%s.destination: missing", where);
       if (json_object_get (item, "uidMappings") || json_object_get (item, "gidMappings"))
-        return rf_error_make (err, ENOTSUP, "%s.uidMappings: idmapped mounts are not supported by runf yet",
+        return rf_error_make (err, 0, "%s.uidMappings: idmapped mounts are not supported by runf yet",
                               where);
       /* runc treats a relative destination as relative to "/". */
       m->destination = dest[0] == '/' ? xstrdup (dest) : xasprintf ("/%s", dest);
@@ -390,9 +329,9 @@ parse_mounts (rf_spec_t *spec, json_t *doc, rf_error_t *err)
       if (strcmp (m->type, "bind") == 0)
         m->bind = true;
       if (m->bind && (source == NULL || *source == '\0'))
-        return rf_error_make (err, EINVAL, "%s.source: a bind mount needs a source", where);
+        return rf_error_make (err, 0, "%s.source: a bind mount needs a source", where);
       if (!m->bind && type == NULL)
-        return rf_error_make (err, EINVAL, "%s.type: missing (and not a bind mount)", where);
+        return rf_error_make (err, 0, "%s.type: missing (and not a bind mount)", where);
     }
   return 0;
 }
@@ -414,19 +353,19 @@ parse_idmaps (json_t *linux_, const char *key, rf_idmap_t **out, size_t *n,
       cleanup_free char *where = xasprintf ("linux.%s[%zu]", key, i);
       rf_idmap_t *m = &(*out)[(*n)++];
       if (!json_is_object (item))
-        return rf_error_make (err, EINVAL, "%s: expected an object", where);
+        return rf_error_make (err, 0, "%s: expected an object", where);
       if (!json_object_get (item, "containerID") || !json_object_get (item, "hostID")
           || !json_object_get (item, "size"))
-        return rf_error_make (err, EINVAL, "%s: needs containerID, hostID and size", where);
+        return rf_error_make (err, 0, "%s: needs containerID, hostID and size", where);
       if (rf_json_get_uint32 (item, where, "containerID", &m->container_id, err) < 0
           || rf_json_get_uint32 (item, where, "hostID", &m->host_id, err) < 0
           || rf_json_get_uint32 (item, where, "size", &m->size, err) < 0)
         return -1;
       if (m->size == 0)
-        return rf_error_make (err, EINVAL, "%s.size: must not be 0", where);
+        return rf_error_make (err, 0, "%s.size: must not be 0", where);
       if ((uint64_t) m->container_id + m->size > UINT32_MAX
           || (uint64_t) m->host_id + m->size > UINT32_MAX)
-        return rf_error_make (err, EINVAL, "%s: the range overflows 32-bit ids", where);
+        return rf_error_make (err, 0, "%s: the range overflows 32-bit ids", where);
     }
   return 0;
 }
@@ -450,19 +389,19 @@ parse_namespaces (rf_spec_t *spec, json_t *linux_, rf_error_t *err)
       int flag;
 
       if (!json_is_object (item))
-        return rf_error_make (err, EINVAL, "%s: expected an object", where);
+        return rf_error_make (err, 0, "%s: expected an object", where);
       if (rf_json_get_string (item, where, "type", &type, err) < 0
           || rf_json_get_string (item, where, "path", &path, err) < 0)
         return -1;
       if (type == NULL)
-        return rf_error_make (err, EINVAL, "%s.type: missing", where);
+        return rf_error_make (err, 0, "%s.type: missing", where);
       flag = rf_namespace_flag (type);
       if (flag == 0)
-        return rf_error_make (err, EINVAL, "%s.type: unknown namespace `%s`", where, type);
+        return rf_error_make (err, 0, "%s.type: unknown namespace `%s`", where, type);
       if (rf_spec_namespace (spec, flag))
-        return rf_error_make (err, EINVAL, "%s.type: namespace `%s` is given twice", where, type);
+        return rf_error_make (err, 0, "%s.type: namespace `%s` is given twice", where, type);
       if (path && *path && path[0] != '/')
-        return rf_error_make (err, EINVAL, "%s.path: `%s` must be an absolute path", where, path);
+        return rf_error_make (err, 0, "%s.path: `%s` must be an absolute path", where, path);
       ns = &spec->namespaces[spec->n_namespaces++];
       ns->type = xstrdup (type);
       ns->flag = flag;
@@ -489,7 +428,7 @@ parse_devices (rf_spec_t *spec, json_t *linux_, rf_error_t *err)
       const char *path = NULL, *type = NULL;
 
       if (!json_is_object (item))
-        return rf_error_make (err, EINVAL, "%s: expected an object", where);
+        return rf_error_make (err, 0, "%s: expected an object", where);
       if (rf_json_get_string (item, where, "path", &path, err) < 0
           || rf_json_get_string (item, where, "type", &type, err) < 0
           || rf_json_get_int64 (item, where, "major", &d->major, err) < 0
@@ -499,9 +438,9 @@ parse_devices (rf_spec_t *spec, json_t *linux_, rf_error_t *err)
           || rf_json_get_uint32 (item, where, "gid", &d->gid, err) < 0)
         return -1;
       if (path == NULL || path[0] != '/')
-        return rf_error_make (err, EINVAL, "%s.path: must be an absolute path", where);
+        return rf_error_make (err, 0, "%s.path: must be an absolute path", where);
       if (type == NULL || strlen (type) != 1 || strchr ("cbup", type[0]) == NULL)
-        return rf_error_make (err, EINVAL, "%s.type: `%s` is not one of c, b, u, p",
+        return rf_error_make (err, 0, "%s.type: `%s` is not one of c, b, u, p",
                               where, type ? type : "");
       d->path = xstrdup (path);
       d->type = type[0];
@@ -510,9 +449,9 @@ parse_devices (rf_spec_t *spec, json_t *linux_, rf_error_t *err)
       d->has_gid = json_object_get (item, "gid") != NULL;
       if (d->type != 'p'
           && (!json_object_get (item, "major") || !json_object_get (item, "minor")))
-        return rf_error_make (err, EINVAL, "%s: a `%c` device needs major and minor", where, d->type);
+        return rf_error_make (err, 0, "%s: a `%c` device needs major and minor", where, d->type);
       if (d->major < 0 || d->minor < 0 || d->major > 0xfff || d->minor > 0xfffff)
-        return rf_error_make (err, EINVAL, "%s: major/minor out of range", where);
+        return rf_error_make (err, 0, "%s: major/minor out of range", where);
     }
   return 0;
 }
@@ -536,7 +475,7 @@ parse_propagation (const char *value, unsigned long *out, rf_error_t *err)
         *out = modes[i].flags;
         return 0;
       }
-  return rf_error_make (err, EINVAL, "linux.rootfsPropagation: unknown mode `%s`", value);
+  return rf_error_make (err, 0, "linux.rootfsPropagation: unknown mode `%s`", value);
 }
 
 static int
@@ -563,7 +502,7 @@ parse_time_offsets (rf_spec_t *spec, json_t *linux_, rf_error_t *err)
           || rf_json_get_uint32 (clock, "linux.timeOffsets.monotonic", "nanosecs", &spec->monotonic_nsecs, err) < 0))
     return -1;
   if (spec->boottime_nsecs >= 1000000000 || spec->monotonic_nsecs >= 1000000000)
-    return rf_error_make (err, EINVAL, "linux.timeOffsets: nanosecs must be below 1000000000");
+    return rf_error_make (err, 0, "linux.timeOffsets: nanosecs must be below 1000000000");
   return 0;
 }
 
@@ -580,7 +519,7 @@ check_sysctl (const rf_spec_t *spec, const char *key, rf_error_t *err)
   const char *what = NULL;
 
   if (*key == '\0' || strchr (key, '/') || strstr (key, ".."))
-    return rf_error_make (err, EINVAL, "linux.sysctl: `%s` is not a sysctl name", key);
+    return rf_error_make (err, 0, "linux.sysctl: `%s` is not a sysctl name", key);
   for (size_t i = 0; i < ARRAY_SIZE (ipc_keys); i++)
     if (strcmp (key, ipc_keys[i]) == 0)
       need = CLONE_NEWIPC;
@@ -633,17 +572,17 @@ parse_linux (rf_spec_t *spec, json_t *linux_, rf_error_t *err)
 
   userns = rf_spec_namespace (spec, CLONE_NEWUSER);
   if ((spec->n_uid_mappings || spec->n_gid_mappings) && (userns == NULL || userns->path))
-    return rf_error_make (err, EINVAL,
+    return rf_error_make (err, 0,
                           "linux.uidMappings: id mappings need a new user namespace in linux.namespaces");
   if (userns && userns->path == NULL
       && (spec->n_uid_mappings == 0 || spec->n_gid_mappings == 0))
-    return rf_error_make (err, EINVAL,
+    return rf_error_make (err, 0,
                           "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
   if (spec->has_time_offsets)
     {
       const rf_namespace_t *timens = rf_spec_namespace (spec, CLONE_NEWTIME);
       if (timens == NULL || timens->path)
-        return rf_error_make (err, EINVAL, "linux.timeOffsets: needs a new time namespace");
+        return rf_error_make (err, 0, "linux.timeOffsets: needs a new time namespace");
     }
   return 0;
 }
@@ -658,11 +597,9 @@ rf_spec_parse (json_t *doc, rf_error_t *err)
   spec->raw = json_incref (doc);
   if (!json_is_object (doc))
     {
-      rf_error_make (err, EINVAL, "config.json: expected an object at the top level");
+      rf_error_make (err, 0, "config.json: expected an object at the top level");
       goto fail;
     }
-  if (refuse_unsupported (doc, err) < 0)
-    goto fail;
   if (rf_json_get_string (doc, "", "ociVersion", &s, err) < 0)
     goto fail;
   spec->oci_version = xstrdup (s ? s : "");
@@ -671,7 +608,7 @@ rf_spec_parse (json_t *doc, rf_error_t *err)
     goto fail;
   if (root == NULL)
     {
-      rf_error_make (err, EINVAL, "root: missing");
+      rf_error_make (err, 0, "root: missing");
       goto fail;
     }
   s = NULL;
@@ -680,7 +617,7 @@ rf_spec_parse (json_t *doc, rf_error_t *err)
     goto fail;
   if (s == NULL || *s == '\0')
     {
-      rf_error_make (err, EINVAL, "root.path: missing");
+      rf_error_make (err, 0, "root.path: missing");
       goto fail;
     }
   spec->root_path = xstrdup (s);
@@ -702,7 +639,8 @@ rf_spec_parse (json_t *doc, rf_error_t *err)
   if (proc)
     {
       spec->has_process = true;
-      if (parse_process (&spec->process, proc, err) < 0)
+      if (parse_process (&spec->process, proc, err) < 0
+          || rf_process_parse_extra (proc, &spec->process, err) < 0)
         goto fail;
     }
   if (rf_json_get_object (doc, "", "linux", &linux_, err) < 0)
@@ -715,11 +653,13 @@ rf_spec_parse (json_t *doc, rf_error_t *err)
       const rf_namespace_t *uts = rf_spec_namespace (spec, CLONE_NEWUTS);
       if (uts == NULL)
         {
-          rf_error_make (err, EINVAL, "%s: needs a uts namespace in linux.namespaces",
+          rf_error_make (err, 0, "%s: needs a uts namespace in linux.namespaces",
                          spec->hostname && *spec->hostname ? "hostname" : "domainname");
           goto fail;
         }
     }
+  if (rf_spec_parse_extra (doc, spec, err) < 0)
+    goto fail;
   return spec;
 
 fail:
@@ -773,6 +713,7 @@ rf_spec_free (rf_spec_t *spec)
   strv_free (spec->sysctl);
   strv_free (spec->masked_paths);
   strv_free (spec->readonly_paths);
+  rf_spec_free_extra (spec);
   if (spec->raw)
     json_decref (spec->raw);
   free (spec);

@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "hooks.h"
+#include "seccomp.h"
 
 typedef struct
 {
@@ -86,6 +88,15 @@ typedef struct
   bool no_new_privileges;
   bool has_oom_score_adj;
   int oom_score_adj;
+  char *apparmor_profile;
+  char *selinux_label;
+  bool has_io_priority;
+  int io_class, io_priority;
+  bool has_scheduler;
+  uint32_t sched_policy, sched_priority;
+  int32_t sched_nice;
+  uint64_t sched_flags, sched_runtime, sched_deadline, sched_period;
+  char *cpu_affinity_initial, *cpu_affinity_final; /* cpu lists like 0-2,5 */
 } rf_process_t;
 
 typedef struct
@@ -115,8 +126,22 @@ typedef struct
   int64_t boottime_secs, monotonic_secs;
   uint32_t boottime_nsecs, monotonic_nsecs;
 
+  bool has_personality;
+  unsigned long personality;
+  char *mount_label;
+  bool has_intel_rdt;
+  char *rdt_clos_id, *rdt_l3_schema, *rdt_mem_bw_schema;
+  rf_hooks_t hooks;
+  rf_seccomp_t seccomp;
+
   json_t *raw; /* the parsed document, kept for the sections later code reads */
 } rf_spec_t;
+
+/* spec_extra.c: the security and scheduling sections, host support checked
+   (a host without AppArmor, SELinux or resctrl refuses them by name). */
+int rf_process_parse_extra (json_t *proc, rf_process_t *p, rf_error_t *err);
+int rf_spec_parse_extra (json_t *doc, rf_spec_t *spec, rf_error_t *err);
+void rf_spec_free_extra (rf_spec_t *spec);
 
 rf_spec_t *rf_spec_load_file (const char *path, rf_error_t *err);
 rf_spec_t *rf_spec_parse (json_t *doc, rf_error_t *err);

@@ -39,12 +39,12 @@ int
 rf_id_check (const char *id, rf_error_t *err)
 {
   if (id == NULL || *id == '\0')
-    return rf_error_make (err, EINVAL, "container id: missing");
+    return rf_error_make (err, 0, "container id: missing");
   if (!rf_id_valid_p (id))
     {
       /* The id is the user's input: shown escaped, so the error stays one line. */
       cleanup_free char *shown = rf_json_quote (id);
-      return rf_error_make (err, EINVAL,
+      return rf_error_make (err, 0,
                             "container id %s: invalid (use letters, digits, _ + - . only)", shown);
     }
   return 0;
@@ -90,16 +90,16 @@ rf_state_write (const char *dir, const rf_state_t *st, rf_error_t *err)
 
   for (size_t i = 0; st->annotations && st->annotations[i]; i += 2)
     json_object_set_new (ann, st->annotations[i], json_string (st->annotations[i + 1]));
-  doc = json_pack ("{s:s, s:i, s:I, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:b, s:o}",
+  doc = json_pack ("{s:s, s:i, s:I, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:b, s:o, s:s?}",
                    "id", st->id, "pid", (int) st->pid,
                    "start_time", (json_int_t) st->start_time,
                    "mnt_ns", (json_int_t) st->mnt_ns,
                    "bundle", st->bundle, "rootfs", st->rootfs,
                    "created", st->created, "owner", (int) st->owner,
                    "annotations", ann, "rootless", st->rootless,
-                   "own_pidns", st->own_pidns, "cgroup", rf_cgroup_to_json (&st->cgroup));
+                   "own_pidns", st->own_pidns, "cgroup", rf_cgroup_to_json (&st->cgroup), "rdt_dir", st->rdt_dir);
   if (doc == NULL)
-    return rf_error_make (err, EINVAL, "state of `%s`: not valid UTF-8", st->id);
+    return rf_error_make (err, 0, "state of `%s`: not valid UTF-8", st->id);
   text = json_dumps (doc, JSON_COMPACT);
   return rf_write_file_atomic (path, text, strlen (text), 0600, err);
 }
@@ -151,6 +151,9 @@ rf_state_read (const char *root, const char *id, rf_state_t *st, rf_error_t *err
   st->owner = (uid_t) v;
   rf_json_get_bool (doc, "state", "rootless", &st->rootless, NULL);
   rf_json_get_bool (doc, "state", "own_pidns", &st->own_pidns, NULL);
+  s = NULL;
+  rf_json_get_string (doc, "state", "rdt_dir", &s, NULL);
+  st->rdt_dir = s ? xstrdup (s) : NULL;
   if (rf_json_get_strmap (doc, "state", "annotations", &st->annotations, err) < 0
       || rf_cgroup_from_json (json_object_get (doc, "cgroup"), &st->cgroup, err) < 0)
     return -1;
@@ -166,6 +169,7 @@ rf_state_clear (rf_state_t *st)
   free (st->created);
   strv_free (st->annotations);
   rf_cgroup_clear (&st->cgroup);
+  free (st->rdt_dir);
   memset (st, 0, sizeof *st);
 }
 

@@ -32,6 +32,7 @@ typedef struct
   bool rootless;
   bool own_pidns; /* the container has its own pid namespace */
   rf_cgroup_t cgroup; /* empty when the container has none */
+  char *rdt_dir;      /* the resctrl group runf made, or NULL */
 } rf_state_t;
 
 /* A container id: letters, digits, and _ + - . ; not "." or "..". */

@@ -76,14 +76,31 @@ expect_create_error() {
   expect_create_error "rootfsPropagation"
 }
 
-@test "hooks are refused until runf supports them, naming the field" {
-  update_config '.hooks = {"prestart": [{"path": "/bin/true"}]}'
-  expect_create_error "hooks: not supported"
+@test "a hook binary that is missing is named" {
+  update_config '.hooks = {"prestart": [{"path": "/nonexistent/hook"}]}'
+  expect_create_error "hooks.prestart[0].path \`/nonexistent/hook\`"
 }
 
-@test "seccomp is refused until runf supports it, naming the field" {
-  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW"}'
-  expect_create_error "linux.seccomp: not supported"
+@test "an unknown system call or action in the seccomp profile is named" {
+  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["nosuchcall"], "action": "SCMP_ACT_ERRNO"}]}'
+  expect_create_error "unknown system call \`nosuchcall\`"
+  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_BOGUS"}'
+  expect_create_error "unknown action \`SCMP_ACT_BOGUS\`"
+}
+
+@test "security features the host lacks are refused by name" {
+  [ -e /sys/fs/selinux/enforce ] && skip "SELinux is enabled here"
+  update_config '.process.selinuxLabel = "system_u:system_r:container_t:s0"'
+  expect_create_error "process.selinuxLabel"
+  update_config 'del(.process.selinuxLabel) | .linux.mountLabel = "system_u:object_r:container_file_t:s0"'
+  expect_create_error "linux.mountLabel"
+  update_config 'del(.linux.mountLabel) | .linux.intelRdt = {"l3CacheSchema": "L3:0=f"}'
+  [ -e /sys/fs/resctrl/schemata ] || expect_create_error "linux.intelRdt"
+  update_config 'del(.linux.intelRdt)'
+  if ! grep -qs Y /sys/module/apparmor/parameters/enabled; then
+    update_config '.process.apparmorProfile = "runf-test"'
+    expect_create_error "process.apparmorProfile"
+  fi
 }
 
 @test "bad cgroup values are refused, naming the field" {

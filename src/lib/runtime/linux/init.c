@@ -31,6 +31,7 @@
 #include "process.h"
 #include "sync.h"
 #include "syscalls.h"
+#include "procattr.h"
 #include "terminal.h"
 
 static int
@@ -174,6 +175,55 @@ set_names (const rf_spec_t *spec, rf_error_t *err)
   return 0;
 }
 
+static bool
+any_hooks (const rf_hooks_t *h, int from, int to)
+{
+  for (int k = from; k <= to; k++)
+    if (h->n[k])
+      return true;
+  return false;
+}
+
+/* The root file system is mounted, not yet pivoted to: runf runs prestart
+   and createRuntime on the host, then init runs createContainer here, in
+   the container's namespaces. */
+static int
+run_create_hooks (rf_init_t *ctx, rf_error_t *err)
+{
+  const rf_spec_t *spec = ctx->spec;
+  cleanup_free char *state = NULL;
+  rf_sync_msg_t msg;
+
+  if (!any_hooks (&spec->hooks, RF_HOOK_PRESTART, RF_HOOK_START_CONTAINER))
+    return 0;
+  if (rf_sync_send (ctx->sync_fd, RF_SYNC_HOOKS, 0, -1) < 0)
+    return rf_error_sys (err, "ask runf to run the hooks");
+  if (rf_sync_expect (ctx->sync_fd, RF_SYNC_HOOKS_DONE, &msg, NULL, err) < 0)
+    return -1;
+  ctx->host_pid = msg.pid;
+  if (spec->hooks.n[RF_HOOK_CREATE_CONTAINER] == 0)
+    return 0;
+  state = rf_hooks_state_json (ctx->id, "created", ctx->host_pid, ctx->bundle, spec->annotations);
+  return rf_hooks_run (&spec->hooks, RF_HOOK_CREATE_CONTAINER, state, err);
+}
+
+/* With a notify action the filter goes in before READY: its fd must reach
+   the listener while runf is still there to send it. */
+static int
+load_seccomp_notify (rf_init_t *ctx, rf_error_t *err)
+{
+  int fd;
+  if (rf_seccomp_load (&ctx->spec->seccomp, &fd, err) < 0)
+    return -1;
+  if (rf_sync_send (ctx->sync_fd, RF_SYNC_SECCOMP, 0, fd) < 0)
+    {
+      close (fd);
+      return rf_error_sys (err, "send the seccomp notify fd to runf");
+    }
+  close (fd);
+  return 0;
+}
+
 static int
 build_rootfs (rf_init_t *ctx, rf_error_t *err)
 {
@@ -188,6 +238,11 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
   if (rf_mounts_apply (spec, ctx->bundle, root_fd, ctx->userns, err) < 0)
     return -1;
   if (rf_devices_setup (spec, root_fd, ctx->userns, err) < 0)
+    return -1;
+  if (run_create_hooks (ctx, err) < 0)
+    return -1;
+  ctx->lsm_fd = rf_lsm_open_exec_attr (&spec->process, err);
+  if (ctx->lsm_fd < 0 && err && *err)
     return -1;
   if (rf_mounts_pivot (ctx->rootfs, ctx->no_pivot, err) < 0)
     return -1;
@@ -237,8 +292,9 @@ wait_for_start (rf_init_t *ctx, rf_error_t *err)
       while (n < 0 && errno == EINTR);
       if (n != 1)
         return rf_error_sys (err, "wait for start on exec.fifo");
-      close (ctx->fifo_fd);
-      ctx->fifo_fd = -1;
+      /* Kept open until the exec closes it: a failure from here on is
+         written back into it for `runf start` to report. */
+      ctx->started = true;
       return 0;
     }
   {
@@ -263,7 +319,10 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   sigprocmask (SIG_SETMASK, &none, NULL);
   /* Modes in config.json are exact; the process's umask comes last. */
   umask (0);
-  if (enter_cgroups (ctx, err) < 0 || enter_namespaces (ctx, err) < 0)
+  ctx->lsm_fd = -1;
+  if (enter_cgroups (ctx, err) < 0
+      || rf_sched_affinity ("process.execCPUAffinity.initial", p->cpu_affinity_initial, err) < 0
+      || enter_namespaces (ctx, err) < 0)
     return -1;
   if (!ctx->no_new_keyring && rf_process_join_session_keyring (ctx->id, err) < 0)
     return -1;
@@ -289,9 +348,19 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     return -1;
   if (rf_process_rlimits (p, err) < 0)
     return -1;
+  if (rf_sched_apply (p, err) < 0)
+    return -1;
   r = enter_cwd (p, false, err);
   if (r < 0)
     return -1;
+  /* Without no_new_privs only a privileged process may install a filter:
+     it goes in while init still has its capabilities, as with runc. */
+  if (!p->no_new_privileges && spec->seccomp.n_insns)
+    {
+      if (spec->seccomp.notify ? load_seccomp_notify (ctx, err) < 0
+                               : rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
+        return -1;
+    }
   if (rf_process_identity (p, ctx->userns, err) < 0)
     return -1;
   if (r > 0 && enter_cwd (p, true, err) < 0)
@@ -306,10 +375,27 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   envp = rf_process_environ (p, ctx->listen_fds);
   if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
     return -1;
+  if (p->no_new_privileges && spec->seccomp.notify && load_seccomp_notify (ctx, err) < 0)
+    return -1;
 
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)
     return rf_error_sys (err, "tell runf the container is ready");
   if (wait_for_start (ctx, err) < 0)
+    return -1;
+
+  if (spec->hooks.n[RF_HOOK_START_CONTAINER])
+    {
+      cleanup_free char *state = rf_hooks_state_json (ctx->id, "created", ctx->host_pid, ctx->bundle,
+                                                      spec->annotations);
+      if (rf_hooks_run (&spec->hooks, RF_HOOK_START_CONTAINER, state, err) < 0)
+        return -1;
+    }
+  if (rf_sched_personality (spec, err) < 0
+      || rf_lsm_set_exec_label (ctx->lsm_fd, p, err) < 0
+      || rf_sched_affinity ("process.execCPUAffinity.final", p->cpu_affinity_final, err) < 0)
+    return -1;
+  /* The filter last: nothing of runf's own runs under it but execve. */
+  if (p->no_new_privileges && !spec->seccomp.notify && rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
     return -1;
 
   execve (exe, p->args, envp);
@@ -323,8 +409,16 @@ rf_init_main (rf_init_t *ctx)
 
   init_run (ctx, &err);
   /* Only failures get here.  After `runf create` has returned, nobody
-     reads the sync socket: the container's stderr is where engines look. */
-  if (rf_sync_send_error (ctx->sync_fd, err) < 0)
+     reads the sync socket: `runf start` reads the fifo, and the
+     container's stderr is where engines look. */
+  if (ctx->started)
+    {
+      cleanup_free char *text = rf_error_text (err);
+      cleanup_free char *line = xasprintf ("E%s", text);
+      if (write (ctx->fifo_fd, line, strlen (line)) < 0)
+        dprintf (STDERR_FILENO, "runf: %s\n", text);
+    }
+  else if (rf_sync_send_error (ctx->sync_fd, err) < 0)
     {
       cleanup_free char *text = rf_error_text (err);
       dprintf (STDERR_FILENO, "runf: %s\n", text);

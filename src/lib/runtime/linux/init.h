@@ -29,6 +29,9 @@ typedef struct
   size_t n_cgroup_task_fds;
   bool join_cgroup;      /* runf moves init into its v2 cgroup during SETUP */
   bool late_cgroupns;    /* unshare the cgroup namespace after that */
+  pid_t host_pid;        /* init's pid on the host, for hooks (from runf) */
+  int lsm_fd;            /* attr/exec of the LSM, opened before pivot_root */
+  bool started;          /* start's byte was read from fifo_fd */
 } rf_init_t;
 
 noreturn void rf_init_main (rf_init_t *ctx);

@@ -306,7 +306,16 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
   else
     {
       unsigned long flags = m->flags & ~MS_REMOUNT;
-      if (mount (m->source, target, m->type, flags, m->data) < 0)
+      cleanup_free char *labeled = NULL;
+      const char *data = m->data;
+      /* linux.mountLabel: the SELinux context of what the container
+         mounts fresh (the file systems that take a context= option). */
+      if (spec->mount_label
+          && (strcmp (m->type, "tmpfs") == 0 || strcmp (m->type, "devpts") == 0
+              || strcmp (m->type, "mqueue") == 0))
+        data = labeled = m->data ? xasprintf ("%s,context=\"%s\"", m->data, spec->mount_label)
+                                 : xasprintf ("context=\"%s\"", spec->mount_label);
+      if (mount (m->source, target, m->type, flags, data) < 0)
         {
           int saved = errno;
           /* A rootless container may not mount a fresh proc, sysfs or

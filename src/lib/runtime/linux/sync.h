@@ -17,6 +17,9 @@ typedef enum
   RF_SYNC_READY,     /* child: set up, waiting to exec */
   RF_SYNC_START,     /* parent: exec the process now */
   RF_SYNC_ERROR,     /* child: failed; `code` is errno, `text` says what */
+  RF_SYNC_HOOKS,     /* child: mounts made; run prestart and createRuntime */
+  RF_SYNC_HOOKS_DONE, /* parent: done; `pid` is init's pid on the host */
+  RF_SYNC_SECCOMP,   /* child: the seccomp notify fd, for the listener */
 } rf_sync_type_t;
 
 typedef struct
