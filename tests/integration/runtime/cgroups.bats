@@ -188,10 +188,14 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   if [ -d /sys/fs/cgroup/freezer ]; then
     [ "$(cat "$(cgroup_dir freezer)/freezer.state")" = FROZEN ]
   fi
+  # exec would freeze on joining the cgroup: refused, as runc does.
+  run runf exec "$CID" true
+  assert_one_error_line "paused"
   run runf resume "$CID"
   [ "$status" -eq 0 ]
   [ "$(runf state "$CID" | jq -r .status)" = running ]
   wait_for sh -c "[ \$(cat '$BUNDLE/rootfs/tmp/c') -gt $a ]"
+  runf exec "$CID" true
 }
 
 @test "pause and resume in the wrong state: one line each" {
