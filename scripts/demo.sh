@@ -1,25 +1,59 @@
-#!/bin/sh
-# The demo: a busybox bundle made locally, run with `runf run`.
+#!/bin/bash
+# The main job: runfd started, the hello function deployed from a locally
+# built image (what `docker save hello` gives), called at its own address
+# and through the gateway, its cold start measured; then everything stops.
 set -eu
 build=$(cd "$1" && pwd)
-runf=$build/bin/runf
 dir=$(mktemp -d /tmp/runf-demo.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+# The functions run as ids of their own user namespace: they must be able
+# to reach the store's rootfs below this directory.
+chmod 755 "$dir"
+pid=""
+cleanup() {
+  status=$?
+  if [ $status -ne 0 ] && [ -f "$dir/runfd.log" ]; then
+    echo "runfd's log:" >&2
+    tail -20 "$dir/runfd.log" >&2
+  fi
+  if [ -n "$pid" ]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
 
-cp -a "$build/fixtures/rootfs" "$dir/rootfs"
-cd "$dir"
-"$runf" spec
-jq '.process.terminal = false
-    | .process.args = ["sh", "-c", "echo \"Hello from a runf container: hostname $(hostname), pid $$, uid $(id -u), root read-only: $(touch /x 2>/dev/null && echo no || echo yes)\""]' \
-  config.json >config.new && mv config.new config.json
+image=$build/examples/hello.tar
+[ -f "$image" ] || image=$build/fixtures/fn-image.tar
+net=$((RANDOM % 200 + 20))
+export RUNFD_API=unix:$dir/state/run/api.sock
+runfctl=$build/bin/runfctl
 
-echo "\$ runf run demo-$$"
-"$runf" --root "$dir/state" run "demo-$$"
+echo "\$ runfd &"
+"$build/bin/runfd" --state "$dir/state" --store "$dir/store" --gateway "127.0.0.1:18$net" \
+  --addr-range "127.77.$net.0/24" >"$dir/runfd.log" 2>&1 &
+pid=$!
+for i in $(seq 100); do [ -S "$dir/state/run/api.sock" ] && break; sleep 0.05; done
 
-jq '.process.args = ["true"]' config.json >config.new && mv config.new config.json
-start=$(date +%s%N)
-for i in 1 2 3 4 5 6 7 8 9 10; do
-  "$runf" --root "$dir/state" run "bench-$i"
-done
-end=$(date +%s%N)
-echo "10 containers run one after the other: $(( (end - start) / 10000000 )).$(( (end - start) / 100000 % 100 )) ms each"
+echo "\$ runfctl fn deploy hello - < $(basename "$image")"
+"$runfctl" fn deploy hello - <"$image"
+ip=$("$runfctl" fn ip hello)
+
+echo "\$ curl http://\$(runfctl fn ip hello)/          # http://$ip/"
+t0=$(date +%s%N)
+curl -fsS "http://$ip/"
+t1=$(date +%s%N)
+echo "\$ curl http://127.0.0.1:18$net/function/hello/   # the shared gateway"
+curl -fsS "http://127.0.0.1:18$net/function/hello/"
+
+# With the pool warm: each request still gets a fresh container.
+for i in $(seq 50); do
+  s=$(date +%s%N)
+  curl -fsS -o /dev/null "http://$ip/"
+  e=$(date +%s%N)
+  echo $(( (e - s) / 1000 ))
+done | sort -n >"$dir/lat"
+echo
+echo "first request (no container ready, created for it): $(( (t1 - t0) / 1000 )) us, curl included"
+echo "next 50 requests, each in a fresh container: median $(sed -n 25p "$dir/lat") us, max $(tail -1 "$dir/lat") us, curl included"
+"$runfctl" fn ls

@@ -74,8 +74,12 @@ else
 fi
 
 # --- summary ----------------------------------------------------------------
+# A failure is listed with the diagnostic lines bats printed under it
+# (at most 15), so the summary alone says why.
 cat "$logs"/*.tap | awk '
-  /^not ok/ { failed++; names = names "\n  " $0; next }
+  /^not ok/ { failed++; names = names "\n  " $0; diag = 0; infail = 1; next }
+  infail && /^# / { if (diag++ < 15) names = names "\n      " $0; next }
+  { infail = 0 }
   /^ok / && /# (skip|SKIP)/ { skipped++; next }
   /^ok / { passed++ }
   END {

@@ -156,6 +156,32 @@ on_signal (rfd_watch_t *w, uint32_t events)
     }
 }
 
+/* As root, instances run as host ids of their own user namespace: every
+   directory on the way to the store's rootfs and to run/fn/ must be
+   searchable by others, or every request fails later with EACCES.  Say so
+   once, at startup, naming the directory.  The path's missing tail is
+   created later with modes that allow it. */
+static int
+check_reachable (const char *what, const char *path, rf_error_t *err)
+{
+  cleanup_free char *p = xstrdup (path);
+  struct stat st;
+
+  while (*p)
+    {
+      if (stat (p, &st) == 0 && S_ISDIR (st.st_mode) && !(st.st_mode & S_IXOTH))
+        return rf_error_make (err, 0, "%s `%s`: `%s` is mode %04o: the functions' own ids cannot reach below it (it needs o+x)",
+                         what, path, p, (unsigned) (st.st_mode & 07777));
+      char *slash = strrchr (p, '/');
+      if (slash == NULL)
+        break;
+      *(slash == p ? slash + 1 : slash) = '\0';
+      if (strcmp (p, "/") == 0)
+        break;
+    }
+  return 0;
+}
+
 static char *
 beside_self (const char *name)
 {
@@ -290,6 +316,10 @@ main (int argc, char **argv)
      searchable, not listable; what is private in them is mode 0600. */
   chmod (rfd_config.state_dir, 0711);
   chmod (rfd_config.run_dir, 0711);
+  if (!rfd_config.rootless
+      && (check_reachable ("--store", rfd_config.store, &err) < 0
+          || check_reachable ("--state", rfd_config.run_dir, &err) < 0))
+    goto fail;
   {
     /* One daemon per state directory. */
     cleanup_free char *lock = xasprintf ("%s/lock", rfd_config.state_dir);
