@@ -431,7 +431,7 @@ rf_cgroup_apply (const rf_cgroup_t *cg, const rf_resources_t *res, bool rootless
 
 int
 rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool rootless,
-                  bool minimal, rf_error_t *err)
+                  bool minimal, const char *path_override, rf_error_t *err)
 {
   cleanup_free char *path = NULL;
   rf_hierarchy_t *h;
@@ -445,7 +445,7 @@ rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool r
   if (rf_json_get_string (linux_, "linux", "cgroupsPath", &cgroups_path, err) < 0
       || rf_resources_parse (json_object_get (linux_, "resources"), "linux.resources", &res, err) < 0)
     return -1;
-  path = rf_cgroup_path_for (cgroups_path, id, rootless, err);
+  path = rf_cgroup_path_for (path_override ? path_override : cgroups_path, id, rootless, err);
   if (path == NULL)
     {
       rf_resources_clear (&res);

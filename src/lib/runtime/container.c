@@ -299,6 +299,8 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   ctx.stdio = opts->stdio;
   ctx.start_fd = opts->start_fd;
   ctx.start_fd_stdio = opts->start_fd_stdio;
+  ctx.die_with_parent = opts->die_with_parent;
+  ctx.parent = getpid ();
   ctx.no_pivot = opts->no_pivot;
   ctx.no_new_keyring = opts->no_new_keyring;
   ctx.userns = rf_spec_namespace (spec, CLONE_NEWUSER) != NULL || rf_userns_nested_p ();
@@ -322,7 +324,8 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
 
   /* The cgroup exists, with its limits, before the init does: nothing the
      container runs is ever outside it. */
-  if (rf_cgroup_create (&c->cgroup, spec, opts->id, opts->rootless, opts->cgroup_minimal, err) < 0)
+  if (rf_cgroup_create (&c->cgroup, spec, opts->id, opts->rootless, opts->cgroup_minimal,
+                        opts->cgroup_path, err) < 0)
     goto fail;
   {
     const rf_namespace_t *userns = rf_spec_namespace (spec, CLONE_NEWUSER);

@@ -33,9 +33,12 @@ typedef struct
      and 1 with start_fd_stdio), announced as LISTEN_FDS=1. */
   bool no_state;
   bool cgroup_minimal;
+  const char *cgroup_path; /* instead of linux.cgroupsPath */
   int stdio[3];
   bool start_fd;
   bool start_fd_stdio;
+  /* The process is killed when its parent (runfd's spawner) dies. */
+  bool die_with_parent;
 } rf_create_opts_t;
 
 typedef struct

@@ -376,9 +376,13 @@ init_run (rf_init_t *ctx, rf_error_t *err)
 
   sigset_t none;
 
-  /* runf blocks the signals it forwards; the container must get them. */
+  /* runf blocks the signals it forwards, and its caller (runfd) may ignore
+     some: the container gets every signal with its default action. */
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
   /* Modes in config.json are exact; the process's umask comes last. */
   umask (0);
   ctx->lsm_fd = -1;
@@ -456,6 +460,18 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       || rf_lsm_set_exec_label (ctx->lsm_fd, p, err) < 0
       || rf_sched_affinity ("process.execCPUAffinity.final", p->cpu_affinity_final, err) < 0)
     return -1;
+  /* Set after the change of credentials, which clears it.  The parent may
+     have died just before (seen only without a pid namespace: inside one
+     the parent reads as 0). */
+  if (ctx->die_with_parent)
+    {
+      pid_t pp;
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        return rf_error_sys (err, "PR_SET_PDEATHSIG");
+      pp = getppid ();
+      if (pp != 0 && pp != ctx->parent)
+        return rf_error_make (err, ESRCH, "the container's creator is gone");
+    }
   /* The filter last: nothing of runf's own runs under it but execve. */
   if (p->no_new_privileges && !spec->seccomp.notify && rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
     return -1;

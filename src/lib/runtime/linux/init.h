@@ -22,6 +22,8 @@ typedef struct
   const int *stdio;   /* fds to become 0, 1, 2 (-1: keep), or NULL */
   bool start_fd;      /* START brings an fd: it becomes 3 (LISTEN_FDS=1) */
   bool start_fd_stdio; /* ... and 0 and 1 too */
+  bool die_with_parent; /* PR_SET_PDEATHSIG just before exec */
+  pid_t parent;
   bool no_pivot;
   bool no_new_keyring;
   bool clone_namespaces; /* the namespaces were made by clone3 itself */
