@@ -31,7 +31,9 @@ setup_example() {
 teardown_example() {
   # timeout(1) leads its own process group: sockserve and runf go with it
   # (the container itself goes with runf delete, in teardown_bundle).
-  [ -n "${HANDLER_PID:-}" ] && kill -KILL -- "-$HANDLER_PID" 2>/dev/null
+  [ -n "${HANDLER_PID:-}" ] && kill -KILL -- "-$HANDLER_PID" 2>/dev/null || true
+  # A rootless unpack keeps the image's read-only directories.
+  [ -n "${TEST_DIR:-}" ] && chmod -R u+rwX "$TEST_DIR" 2>/dev/null || true
   teardown_bundle
 }
 

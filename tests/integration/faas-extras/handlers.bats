@@ -140,5 +140,4 @@ teardown() {
   [ "$(body_of)" = "$(printf 'Hello from image!\nGET / (inetd)')" ]
   wait_handler
   [ "$HANDLER_STATUS" = 0 ]
-  chmod -R u+rwX "$TEST_DIR" 2>/dev/null || true
 }
