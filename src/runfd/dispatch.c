@@ -477,8 +477,7 @@ rfd_pool_adjust (rfd_function_t *fn)
 {
   int want;
 
-  if (fn->pool_timer.fn == NULL)
-    rfd_timer_init (&fn->pool_timer, on_pool_timer, fn);
+  fn->pool_timer.fn = on_pool_timer;
   if (!rfd_timer_armed_p (&fn->pool_timer) && !fn->removing)
     rfd_timer_arm (&fn->pool_timer, RFD_S);
   if (fn->removing || rfd_config.draining)

@@ -22,6 +22,7 @@
 #include "image/image.h"
 #include "image/store.h"
 #include "runfd.h"
+#include "runtime/linux/mounts.h"
 #include "runtime/spec.h"
 
 extern const char rfd_default_seccomp[];
@@ -371,8 +372,33 @@ function_config (rfd_function_t *fn, json_t *config, rf_error_t *err)
 /* Resolve the image, unpack its shared rootfs once, and make the function's
    config.  Run in a forked worker for API deploys (unpacking may take
    seconds), in process at startup. */
+/* The instances' mount points, made once in the shared rootfs: an image
+   need not have /proc, /dev or /tmp, and the instances (unprivileged, on
+   a read-only root) could not make them. */
+static int
+make_mount_points (int root_fd, rfd_mode_t mode, rf_error_t *err)
+{
+  static const char *const dirs[] = { "/proc", "/dev", "/tmp" };
+  for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
+    {
+      int fd = rf_root_mkpath (root_fd, dirs[i], true, err);
+      if (fd < 0)
+        return rf_error_wrap (err, "make the mount point `%s`", dirs[i]);
+      close (fd);
+    }
+  if (mode == RFD_MODE_CONTROL || mode == RFD_MODE_STDIO)
+    {
+      const char *file = mode == RFD_MODE_CONTROL ? "/control.sock" : "/.runf/shim";
+      int fd = rf_root_mkpath (root_fd, file, false, err);
+      if (fd < 0)
+        return rf_error_wrap (err, "make the mount point `%s`", file);
+      close (fd);
+    }
+  return 0;
+}
+
 int
-rfd_function_prepare (const char *image, bool rootless, char **digest, json_t **config,
+rfd_function_prepare (const char *image, rfd_mode_t mode, bool rootless, char **digest, json_t **config,
                       rf_error_t *err)
 {
   cleanup_store rf_store_t *store = NULL;
@@ -393,6 +419,11 @@ rfd_function_prepare (const char *image, bool rootless, char **digest, json_t **
       return rf_error_wrap (err, "image `%s`", image);
     }
   root_fd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0 || make_mount_points (root_fd, mode, err) < 0)
+    {
+      rf_image_clear (&img);
+      return root_fd < 0 ? rf_error_sys (err, "open `%s`", rootfs) : rf_error_wrap (err, "image `%s`", image);
+    }
   bopts.root_path = rootfs;
   *config = rf_bundle_config (&img, root_fd, &bopts, err);
   rf_image_clear (&img);
@@ -511,6 +542,7 @@ function_new (void)
   rfd_function_t *fn = xzalloc (sizeof *fn);
   fn->id = next_function_id++;
   fn->listen_w.fd = fn->control_w.fd = fn->log_fd = -1;
+  rfd_timer_init (&fn->pool_timer, NULL, fn);
   return fn;
 }
 
@@ -745,7 +777,7 @@ rfd_function_deploy (json_t *req, bool replace, rfd_deploy_done done, void *ctx,
       json_t *config = NULL, *out;
       char *text;
       close (pipefd[0]);
-      if (rfd_function_prepare (fn->image, rfd_config.rootless, &digest, &config, &werr) == 0)
+      if (rfd_function_prepare (fn->image, fn->mode, rfd_config.rootless, &digest, &config, &werr) == 0)
         out = json_pack ("{s:s, s:o}", "digest", digest, "config", config);
       else
         {
@@ -828,7 +860,7 @@ rfd_functions_load (rf_error_t *err)
           || rfd_function_prepare (json_string_value (json_object_get (rec, "digest"))
                                        ? json_string_value (json_object_get (rec, "digest"))
                                        : fn->image,
-                                   rfd_config.rootless, &digest, &config, &ferr) < 0)
+                                   fn->mode, rfd_config.rootless, &digest, &config, &ferr) < 0)
         goto bad;
       fn->deploy = json_incref (json_object_get (rec, "deploy"));
       fn->digest = digest;

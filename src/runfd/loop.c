@@ -139,6 +139,8 @@ rfd_timer_cancel (rfd_timer_t *t)
   size_t i = t->slot;
   if (i == SIZE_MAX)
     return;
+  if (i >= heap_len || heap[i] != t)
+    abort (); /* a timer used without rfd_timer_init */
   heap_len--;
   if (i != heap_len)
     {

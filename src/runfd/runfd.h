@@ -140,8 +140,8 @@ rfd_function_t *rfd_function_find (const char *name);
    done() is called with the outcome (err owned by the callee). */
 typedef void (*rfd_deploy_done) (void *ctx, rf_error_t err, rfd_function_t *fn);
 int rfd_function_deploy (json_t *req, bool replace, rfd_deploy_done done, void *ctx, rf_error_t *err);
-int rfd_function_prepare (const char *image, bool rootless, char **digest, json_t **config,
-                          rf_error_t *err);
+int rfd_function_prepare (const char *image, rfd_mode_t mode, bool rootless, char **digest,
+                          json_t **config, rf_error_t *err);
 int rfd_control_listen (rfd_function_t *fn, rf_error_t *err);
 int rfd_function_remove (const char *name, rf_error_t *err);
 json_t *rfd_function_json (const rfd_function_t *fn);

@@ -551,6 +551,7 @@ rfd_spawner_create (rfd_function_t *fn)
   inst->id = next_instance++;
   inst->requested = rfd_now ();
   inst->sync_w.fd = inst->pidfd = inst->client_fd = -1;
+  rfd_timer_init (&inst->timeout, NULL, inst);
   m.inst = inst->id;
   p->inst = inst;
   p->next = pending;
