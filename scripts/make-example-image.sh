@@ -38,10 +38,6 @@ control)
 stdio)
   cp "$top/examples/stdio/handler.sh" "$rootfs/handler.sh"
   chmod 755 "$rootfs/handler.sh"
-  # The daemon bind-mounts its shim here; the image's rootfs is shared
-  # read-only, so the mount point comes with the image.
-  mkdir -p "$rootfs/.runf"
-  : >"$rootfs/.runf/shim"
   entrypoint='["/handler.sh"]'
   mode=stdio
   ;;
