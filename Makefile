@@ -83,11 +83,11 @@ deps:
 unit: $(UNIT_BINS) $(UNIT_SANBINS)
 
 check: deps
-	$(MAKE) all unit fixtures
+	$(MAKE) all unit fixtures examples
 	@scripts/run-tests.sh $(BUILD)
 
 demo: deps
-	$(MAKE) all fixtures
+	$(MAKE) all fixtures examples
 	@scripts/demo.sh $(BUILD)
 
 bench: deps
@@ -96,6 +96,9 @@ bench: deps
 
 install: all
 	install -D -m 0755 $(BUILD)/bin/runf $(DESTDIR)$(PREFIX)/bin/runf
+	install -D -m 0755 $(BUILD)/bin/runfctl $(DESTDIR)$(PREFIX)/bin/runfctl
+	install -D -m 0755 $(BUILD)/bin/runfd $(DESTDIR)$(PREFIX)/bin/runfd
+	install -D -m 0755 $(BUILD)/bin/runf-shim $(DESTDIR)$(PREFIX)/lib/runf/runf-shim
 
 clean:
 	rm -rf $(BUILD)
@@ -181,3 +184,44 @@ $(BUILD)/obj/$(SECCOMP_GEN:.c=.o): $(SECCOMP_GEN)
 $(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS) $(IMAGE_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(RUNTIME_LIBS_DYN) $(IMAGE_LIBS) -lm
+
+# --- functions: the stdio shim, the example handlers, the naive baseline ----
+# The shim and the examples run inside containers whose images have no libc
+# of their own, so they are linked statically.
+SHIM_OBJS = $(call obj,src/shim/shim.c src/lib/common/http.c)
+STATIC_CFLAGS = -std=gnu11 $(WARNINGS) -O2 -static
+EXAMPLE_BINS = $(BUILD)/examples/bin/hello $(BUILD)/examples/bin/control-handler
+EXAMPLE_IMAGES = $(addprefix $(BUILD)/examples/,hello.tar control.tar stdio.tar)
+BENCH_BINS = $(BUILD)/bench/loadgen $(BUILD)/bench/naive_faas
+
+.PHONY: examples bench-faas-naive
+all: $(BUILD)/bin/runf-shim
+
+$(BUILD)/bin/runf-shim: $(SHIM_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -static -o $@ $^
+
+$(BUILD)/examples/bin/hello: examples/hello/hello.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STATIC_CFLAGS) -pthread -o $@ $<
+
+$(BUILD)/examples/bin/control-handler: examples/control/handler.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STATIC_CFLAGS) -o $@ $<
+
+# One image per example, each a `docker save` archive (and its rootfs).
+$(BUILD)/examples/%.tar: $(EXAMPLE_BINS) examples/stdio/handler.sh scripts/make-example-image.sh \
+                         tests/integration/image/mkimage.py
+	scripts/make-example-image.sh $(BUILD) $*
+
+examples: $(EXAMPLE_IMAGES)
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARNINGS) -O2 -o $@ $<
+
+bench-faas-naive: deps
+	$(MAKE) examples $(BENCH_BINS)
+	@bench/faas-naive.sh $(BUILD)
+
+bench: bench-faas-naive

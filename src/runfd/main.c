@@ -42,7 +42,8 @@ usage (FILE *out)
            "  --port N               the functions' port (default 80 as root, 8080 rootless)\n"
            "  --store DIR            the image store (runfctl image's)\n"
            "  --uid-range BASE:SIZE  host ids for the instances' users (root only; default 1000000000:65536)\n"
-           "  --shim PATH            the stdio-mode shim (default: runf-shim beside runfd)\n"
+           "  --shim PATH            the stdio-mode shim (default: runf-shim beside runfd,\n"
+           "                         else ../lib/runf/runf-shim)\n"
            "  --request-timeout S    seconds a client has to send its request line (default 10)\n"
            "  --debug  --log FILE\n");
 }
@@ -298,7 +299,15 @@ main (int argc, char **argv)
   if (rfd_config.store == NULL)
     rfd_config.store = rf_store_default_root (rfd_config.rootless);
   if (rfd_config.shim_path == NULL)
-    rfd_config.shim_path = beside_self ("runf-shim");
+    {
+      /* Beside runfd in the build tree; in ../lib/runf once installed. */
+      rfd_config.shim_path = beside_self ("runf-shim");
+      if (access (rfd_config.shim_path, X_OK) < 0)
+        {
+          free (rfd_config.shim_path);
+          rfd_config.shim_path = beside_self ("../lib/runf/runf-shim");
+        }
+    }
   if (rfd_config.uid_size == 0)
     {
       rfd_config.uid_base = rfd_config.gid_base = 1000000000;

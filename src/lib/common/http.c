@@ -70,6 +70,13 @@ value_has_token (const rf_http_header_t *h, const char *token)
   return false;
 }
 
+/* The whole value is the one token (case-insensitive), whitespace aside. */
+static bool
+value_is_token (const rf_http_header_t *h, const char *token)
+{
+  return h->value_len == strlen (token) && strncasecmp (h->value, token, h->value_len) == 0;
+}
+
 long
 rf_http_parse_head (const char *buf, size_t len, size_t max, rf_http_request_t *req)
 {
@@ -135,7 +142,10 @@ rf_http_parse_head (const char *buf, size_t len, size_t max, rf_http_request_t *
         }
       else if (name_is (h, "Transfer-Encoding"))
         {
-          if (!value_has_token (h, "chunked"))
+          /* Only "chunked", once: any other coding, or chunked not last,
+             leaves the body without an end this parser agrees on with
+             whoever else reads the stream. */
+          if (req->chunked || !value_is_token (h, "chunked"))
             return RF_HTTP_BAD;
           req->chunked = true;
         }
@@ -207,7 +217,8 @@ rf_http_format_response (char *buf, size_t size, int status, const char *content
     return n;
   if ((size_t) n + body_len < size)
     {
-      memcpy (buf + n, body, body_len);
+      if (body_len)
+        memcpy (buf + n, body, body_len);
       buf[n + body_len] = '\0';
     }
   return n + (int) body_len;
@@ -224,7 +235,43 @@ rf_http_path_has_prefix (const char *target, size_t len, const char *prefix)
   return path_len == pl || target[pl] == '/';
 }
 
-enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER, CH_TRAILER_LF, CH_DONE };
+/* Decoder states.  The zero state is the start of a chunk-size line, so a
+   zeroed rf_http_chunked_t is ready to use. */
+enum
+{
+  CH_SIZE_START,   /* a chunk size's first digit */
+  CH_SIZE,         /* more digits */
+  CH_EXT,          /* chunk extensions, up to the line end */
+  CH_SIZE_LF,      /* LF after the size line's CR */
+  CH_DATA,
+  CH_DATA_CR,      /* the CRLF after the data */
+  CH_DATA_LF,
+  CH_TRAILER,      /* the start of a trailer line, or the empty line */
+  CH_TRAILER_CR,   /* LF after the empty line's CR */
+  CH_TRAILER_LINE, /* inside a trailer field, skipped */
+  CH_TRAILER_LINE_LF,
+  CH_DONE
+};
+
+static int
+hex_value (char ch)
+{
+  if (ch >= '0' && ch <= '9')
+    return ch - '0';
+  if ((ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))
+    return (ch | 0x20) - 'a' + 10;
+  return -1;
+}
+
+/* Extensions and trailers are skipped, not kept, but still bounded: a
+   sender that never ends them gets an error, not an endless read. */
+static bool
+meta_byte_ok (rf_http_chunked_t *c, char ch)
+{
+  if (((unsigned char) ch < ' ' && ch != '\t') || ch == 0x7f)
+    return false;
+  return ++c->meta_len <= RF_HTTP_CHUNK_META_MAX;
+}
 
 long
 rf_http_chunked_decode (rf_http_chunked_t *c, char *buf, size_t len, size_t *consumed)
@@ -234,35 +281,46 @@ rf_http_chunked_decode (rf_http_chunked_t *c, char *buf, size_t len, size_t *con
   while (in < len && c->state != CH_DONE)
     {
       char ch = buf[in];
+      int digit;
+
       switch (c->state)
         {
+        case CH_SIZE_START:
+          /* A size line without a size is not the last chunk: an error. */
+          if ((digit = hex_value (ch)) < 0)
+            return RF_HTTP_BAD;
+          c->left = (uint64_t) digit;
+          c->meta_len = 0;
+          c->state = CH_SIZE;
+          break;
         case CH_SIZE:
-          if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))
+          if ((digit = hex_value (ch)) >= 0)
             {
               if (c->left >> 60)
                 return RF_HTTP_BAD;
-              c->left = c->left * 16 + (uint64_t) (ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10);
-              in++;
+              c->left = c->left * 16 + (uint64_t) digit;
             }
           else if (ch == ';' || ch == ' ' || ch == '\t')
-            c->state = CH_EXT, in++;
+            c->state = CH_EXT;
           else if (ch == '\r')
-            c->state = CH_SIZE_LF, in++;
+            c->state = CH_SIZE_LF;
           else if (ch == '\n')
-            c->state = c->left ? CH_DATA : CH_TRAILER, in++;
+            c->state = c->left ? CH_DATA : CH_TRAILER;
           else
             return RF_HTTP_BAD;
           break;
         case CH_EXT:
-          if (ch == '\n')
+          if (ch == '\r')
+            c->state = CH_SIZE_LF;
+          else if (ch == '\n')
             c->state = c->left ? CH_DATA : CH_TRAILER;
-          in++;
+          else if (!meta_byte_ok (c, ch))
+            return RF_HTTP_BAD;
           break;
         case CH_SIZE_LF:
           if (ch != '\n')
             return RF_HTTP_BAD;
           c->state = c->left ? CH_DATA : CH_TRAILER;
-          in++;
           break;
         case CH_DATA:
           {
@@ -274,38 +332,52 @@ rf_http_chunked_decode (rf_http_chunked_t *c, char *buf, size_t len, size_t *con
             if (c->left == 0)
               c->state = CH_DATA_CR;
           }
-          break;
+          continue;
         case CH_DATA_CR:
           if (ch == '\r')
-            c->state = CH_DATA_LF, in++;
+            c->state = CH_DATA_LF;
           else if (ch == '\n')
-            c->state = CH_SIZE, in++;
+            c->state = CH_SIZE_START;
           else
             return RF_HTTP_BAD;
           break;
         case CH_DATA_LF:
           if (ch != '\n')
             return RF_HTTP_BAD;
-          c->state = CH_SIZE;
-          in++;
+          c->state = CH_SIZE_START;
           break;
         case CH_TRAILER:
-          /* Trailer fields are skipped, up to the empty line. */
           if (ch == '\r')
-            in++;
+            c->state = CH_TRAILER_CR;
           else if (ch == '\n')
-            c->state = CH_DONE, in++;
+            c->state = CH_DONE;
+          else if (!meta_byte_ok (c, ch))
+            return RF_HTTP_BAD;
           else
-            c->state = CH_TRAILER_LF, in++;
+            c->state = CH_TRAILER_LINE;
           break;
-        case CH_TRAILER_LF:
-          if (ch == '\n')
+        case CH_TRAILER_CR:
+          if (ch != '\n')
+            return RF_HTTP_BAD;
+          c->state = CH_DONE;
+          break;
+        case CH_TRAILER_LINE:
+          if (ch == '\r')
+            c->state = CH_TRAILER_LINE_LF;
+          else if (ch == '\n')
             c->state = CH_TRAILER;
-          in++;
+          else if (!meta_byte_ok (c, ch))
+            return RF_HTTP_BAD;
+          break;
+        case CH_TRAILER_LINE_LF:
+          if (ch != '\n')
+            return RF_HTTP_BAD;
+          c->state = CH_TRAILER;
           break;
         default:
-          break;
+          return RF_HTTP_BAD;
         }
+      in++;
     }
   c->done = c->state == CH_DONE;
   *consumed = in;

@@ -56,12 +56,17 @@ int rf_http_format_response (char *buf, size_t size, int status, const char *con
 bool rf_http_path_has_prefix (const char *target, size_t len, const char *prefix);
 
 /* Chunked transfer coding, decoded in place as data arrives: feed bytes,
-   get how many decoded body bytes were written at the start of buf. */
+   get how many decoded body bytes were written at the start of buf, or
+   RF_HTTP_BAD.  *consumed is how much input was used: all of it, unless
+   the body ended (done), when the rest belongs to whatever follows.
+   Start from a zeroed struct. */
+#define RF_HTTP_CHUNK_META_MAX 8192 /* bytes of one size line's extensions; of all trailers */
 typedef struct
 {
   int state;
   uint64_t left;
   bool done;
+  uint32_t meta_len;
 } rf_http_chunked_t;
 long rf_http_chunked_decode (rf_http_chunked_t *c, char *buf, size_t len, size_t *consumed);
 
