@@ -712,7 +712,7 @@ wait_exec (const rf_state_t *st, int back, rf_error_t *err)
           if (n > 0 && buf[0] == 'E')
             {
               buf[n] = '\0';
-              return rf_error_make (err, ECANCELED, "%s", buf + 1);
+              return rf_error_make (err, 0, "%s", buf + 1);
             }
           if (n > 0 && buf[0] == '0')
             return rf_error_make (err, ESRCH, "its init died before it could start");
