@@ -37,8 +37,10 @@ setup_file() {
 }
 EOF
   # dockerd makes /run/docker/plugins and /etc/docker/key.json whatever
-  # it is told; the shims' sockets go to /run/containerd/s.
-  engine_note_fixed_paths /run/docker /run/docker/plugins /etc/docker/key.json /run/containerd \
+  # it is told, its containerd makes /opt/containerd, and the shims'
+  # sockets go to /run/containerd/s.
+  engine_note_fixed_paths /run/docker /run/docker/plugins /etc/docker/key.json /opt/containerd \
+    /run/containerd \
     /run/containerd/s /sys/fs/cgroup/*/"$DOCKER_CGROUP_PARENT" /sys/fs/cgroup/"$DOCKER_CGROUP_PARENT"
   engine_start_daemon dockerd dockerd --config-file "$ENGINE_DIR/daemon.json" \
     --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" --pidfile "$ENGINE_DIR/docker.pid.file" \
