@@ -159,3 +159,25 @@ bench-image: deps
 	@bench/image.sh $(BUILD)
 
 bench: bench-image
+
+# --- runfd: the function daemon ----------------------------------------------
+# It links the runtime library (for its spawner) and the image library (for
+# deploys); the default seccomp profile of function instances is compiled in
+# from share/runf/seccomp-functions.json.
+RUNFD_SRCS = $(wildcard src/runfd/*.c)
+SECCOMP_GEN = $(BUILD)/gen/seccomp_functions.c
+
+all: $(BUILD)/bin/runfd
+
+$(SECCOMP_GEN): share/runf/seccomp-functions.json
+	@mkdir -p $(dir $@)
+	{ printf 'const char rfd_default_seccomp[] =\n'; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/  "/; s/$$/\\n"/' $<; printf ';\n'; } >$@
+
+$(BUILD)/obj/$(SECCOMP_GEN:.c=.o): $(SECCOMP_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -c -o $@ $<
+
+$(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS) $(IMAGE_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(RUNTIME_LIBS_DYN) $(IMAGE_LIBS) -lm

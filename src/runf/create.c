@@ -51,6 +51,7 @@ runf_create_args_clear (runf_create_args_t *a)
   rf_spec_free (a->spec);
   free (a->config_path);
   memset (a, 0, sizeof *a);
+  rf_create_opts_init (&a->opts);
 }
 
 int
@@ -61,6 +62,7 @@ runf_parse_create (runf_global_t *g, int argc, char **argv, bool run,
   int index = 1, id, n;
 
   memset (a, 0, sizeof *a);
+  rf_create_opts_init (&a->opts);
   while ((id = runf_next_option (argc, argv, &index, run ? run_options : create_options,
                                  &value, err)) > 0)
     {

@@ -13,6 +13,7 @@
 
 static const runfctl_command_t commands[] = {
   { "image", runfctl_cmd_image, "image COMMAND ...", "pull, import, list, unpack and remove images" },
+  { "fn", runfctl_cmd_fn, "fn COMMAND ...", "deploy, list, call and remove functions (through runfd)" },
 };
 
 static void

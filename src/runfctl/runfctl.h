@@ -50,6 +50,7 @@ void runfctl_note (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)))
 int runfctl_parse_platform (const char *s, void *platform, rf_error_t *err);
 
 int runfctl_cmd_image (runfctl_t *g, int argc, char **argv, rf_error_t *err);
+int runfctl_cmd_fn (runfctl_t *g, int argc, char **argv, rf_error_t *err);
 int runfctl_image_pull (runfctl_t *g, int argc, char **argv, rf_error_t *err);
 int runfctl_image_import (runfctl_t *g, int argc, char **argv, rf_error_t *err);
 int runfctl_image_ls (runfctl_t *g, int argc, char **argv, rf_error_t *err);

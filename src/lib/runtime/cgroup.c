@@ -333,6 +333,37 @@ make_dir (const char *mountpoint, const char *rel, bool v2, bool cpuset, rf_erro
   return 0;
 }
 
+static bool
+has_controller (const rf_hierarchy_t *h, const char *name)
+{
+  rf_cgroup_dir_t d = { .controllers = h->controllers };
+  rf_cgroup_t one = { .dirs = &d, .n = 1 };
+  return !h->v2 && rf_cgroup_find (&one, name) != NULL;
+}
+
+/* Whether a hierarchy has a controller the resources set. */
+static bool
+hierarchy_needed (const rf_hierarchy_t *h, const rf_resources_t *r)
+{
+  if (h->v2)
+    return rf_cgroup_unified_p () ? rf_resources_any_p (r) : (r->n_hugepages || r->unified);
+  return (has_controller (h, "memory")
+          && (r->mem_limit != RF_UNSET || r->mem_reservation != RF_UNSET || r->mem_swap != RF_UNSET
+              || r->mem_swappiness != RF_UNSET || r->has_disable_oom_killer))
+         || (has_controller (h, "cpu")
+             && (r->cpu_shares || r->cpu_quota != RF_UNSET || r->cpu_period || r->cpu_burst != RF_UNSET
+                 || r->cpu_rt_runtime != RF_UNSET || r->cpu_rt_period || r->cpu_idle != RF_UNSET))
+         || (has_controller (h, "cpuset") && (r->cpus || r->mems))
+         || (has_controller (h, "pids") && r->pids_limit != RF_UNSET)
+         || (has_controller (h, "blkio")
+             && (r->has_blkio_weight || r->n_weight_devices || r->n_throttle[0] || r->n_throttle[1]
+                 || r->n_throttle[2] || r->n_throttle[3]))
+         || (has_controller (h, "hugetlb") && r->n_hugepages)
+         || (has_controller (h, "net_cls") && r->has_net_class_id)
+         || (has_controller (h, "net_prio") && r->net_priorities)
+         || (has_controller (h, "devices") && r->n_devices);
+}
+
 void
 rf_cgroup_clear (rf_cgroup_t *cg)
 {
@@ -402,7 +433,7 @@ rf_cgroup_apply (const rf_cgroup_t *cg, const rf_resources_t *res, bool rootless
 
 int
 rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool rootless,
-                  rf_error_t *err)
+                  bool minimal, const char *path_override, rf_error_t *err)
 {
   cleanup_free char *path = NULL;
   rf_hierarchy_t *h;
@@ -416,7 +447,7 @@ rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool r
   if (rf_json_get_string (linux_, "linux", "cgroupsPath", &cgroups_path, err) < 0
       || rf_resources_parse (json_object_get (linux_, "resources"), "linux.resources", &res, err) < 0)
     return -1;
-  path = rf_cgroup_path_for (cgroups_path, id, rootless, err);
+  path = rf_cgroup_path_for (path_override ? path_override : cgroups_path, id, rootless, err);
   if (path == NULL)
     {
       rf_resources_clear (&res);
@@ -427,6 +458,8 @@ rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool r
   for (size_t i = 0; i < nh && ret == 0; i++)
     {
       cleanup_free char *rel = NULL;
+      if (minimal && !hierarchy_needed (&h[i], &res))
+        continue;
       if (path[0] == '+')
         {
           cleanup_free char *own = rf_cgroup_own_path (h[i].controllers);

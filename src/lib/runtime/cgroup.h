@@ -51,9 +51,11 @@ char *rf_cgroup_path_for (const char *cgroups_path, const char *id, bool rootles
 
 /* Make the container's cgroup and apply its resources.  Rootless without a
    writable place: *cg stays empty and a warning is printed when resources
-   were asked for. */
+   were asked for.  minimal: only the hierarchies whose controllers the
+   resources use (none at all without resources), for short-lived
+   instances where each directory costs a mkdir and an rmdir. */
 int rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool rootless,
-                      rf_error_t *err);
+                      bool minimal, const char *path_override, rf_error_t *err);
 /* The v2 directory as an fd for clone3's CLONE_INTO_CGROUP, or -1. */
 int rf_cgroup_open_into (const rf_cgroup_t *cg);
 /* The `tasks` files of the v1 directories, opened for writing (fds at or

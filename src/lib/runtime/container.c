@@ -61,6 +61,8 @@ check_spec (const rf_create_opts_t *opts, const rf_spec_t *spec, rf_error_t *err
                           "process.terminal: a detached container needs --console-socket");
   if (opts->preserve_fds < 0 || opts->listen_fds < 0 || opts->listen_fds > opts->preserve_fds)
     return rf_error_make (err, 0, "--preserve-fds: must not be negative");
+  if ((opts->no_state || opts->start_fd) && !opts->start_now)
+    return rf_error_make (err, 0, "containers without state or with a start fd are started by their creator");
   return 0;
 }
 
@@ -229,14 +231,18 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   if (resolve_rootfs (spec, bundle, &rootfs, err) < 0)
     return -1;
 
-  if (rf_mkdir_p (opts->state_root, 0700, err) < 0)
-    return rf_error_wrap (err, "state directory");
   c = xzalloc (sizeof *c);
   c->id = xstrdup (opts->id);
-  c->root = xstrdup (opts->state_root);
-  c->state_dir = rf_state_dir (opts->state_root, opts->id);
+  c->root = xstrdup (opts->state_root ? opts->state_root : "");
   c->pidfd = c->sync_fd = c->pty_master = -1;
-  if (mkdir (c->state_dir, 0700) < 0)
+  if (opts->no_state)
+    ;
+  else if (rf_mkdir_p (opts->state_root, 0700, err) < 0)
+    {
+      rf_container_free (c);
+      return rf_error_wrap (err, "state directory");
+    }
+  else if (c->state_dir = rf_state_dir (opts->state_root, opts->id), mkdir (c->state_dir, 0700) < 0)
     {
       int saved = errno;
       free (c->state_dir);
@@ -290,6 +296,11 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   ctx.fifo_fd = fifo_fd;
   ctx.preserve_fds = opts->preserve_fds;
   ctx.listen_fds = opts->listen_fds;
+  ctx.stdio = opts->stdio;
+  ctx.start_fd = opts->start_fd;
+  ctx.start_fd_stdio = opts->start_fd_stdio;
+  ctx.die_with_parent = opts->die_with_parent;
+  ctx.parent = getpid ();
   ctx.no_pivot = opts->no_pivot;
   ctx.no_new_keyring = opts->no_new_keyring;
   ctx.userns = rf_spec_namespace (spec, CLONE_NEWUSER) != NULL || rf_userns_nested_p ();
@@ -313,7 +324,8 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
 
   /* The cgroup exists, with its limits, before the init does: nothing the
      container runs is ever outside it. */
-  if (rf_cgroup_create (&c->cgroup, spec, opts->id, opts->rootless, err) < 0)
+  if (rf_cgroup_create (&c->cgroup, spec, opts->id, opts->rootless, opts->cgroup_minimal,
+                        opts->cgroup_path, err) < 0)
     goto fail;
   {
     const rf_namespace_t *userns = rf_spec_namespace (spec, CLONE_NEWUSER);
@@ -391,6 +403,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       goto fail;
     }
 
+  if (!opts->no_state)
   {
     rf_state_t st = {
       .id = (char *) opts->id,
@@ -455,6 +468,7 @@ rf_container_start_now (rf_container_t *c, rf_error_t *err)
     return rf_error_sys (err, "start container `%s`", c->id);
   if (r > 0 && msg.type == RF_SYNC_ERROR)
     return rf_error_make (err, msg.code, "start container `%s`: %s", c->id, msg.text);
+  if (c->state_dir)
   {
     rf_state_t st;
     if (rf_state_read (c->root, c->id, &st, NULL) == 0)
@@ -464,6 +478,31 @@ rf_container_start_now (rf_container_t *c, rf_error_t *err)
       }
   }
   return 0;
+}
+
+int
+rf_container_start_fd (rf_container_t *c, int fd, char *const *env, rf_error_t *err)
+{
+  char buf[sizeof ((rf_sync_msg_t *) 0)->text];
+  size_t len = 0;
+  for (size_t i = 0; env && env[i]; i++)
+    {
+      size_t l = strlen (env[i]) + 1;
+      if (len + l > sizeof buf)
+        return rf_error_make (err, E2BIG, "start container `%s`: the environment is too large", c->id);
+      memcpy (buf + len, env[i], l);
+      len += l;
+    }
+  if (rf_sync_send_data (c->sync_fd, RF_SYNC_START, 0, fd, buf, len) < 0)
+    return rf_error_sys (err, "start container `%s`", c->id);
+  return 0;
+}
+
+void
+rf_create_opts_init (rf_create_opts_t *opts)
+{
+  memset (opts, 0, sizeof *opts);
+  opts->stdio[0] = opts->stdio[1] = opts->stdio[2] = -1;
 }
 
 void

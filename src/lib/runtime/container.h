@@ -27,6 +27,18 @@ typedef struct
   /* Started by the creator over the sync socket (`run`, runfd): no
      exec.fifo, and the caller must call rf_container_start_now. */
   bool start_now;
+  /* For runfd's instances (start_now only): no state directory at all,
+     cgroups only where limits need them, stdio from these fds (-1: as
+     runf's), and one fd handed over with START that becomes fd 3 (and 0
+     and 1 with start_fd_stdio), announced as LISTEN_FDS=1. */
+  bool no_state;
+  bool cgroup_minimal;
+  const char *cgroup_path; /* instead of linux.cgroupsPath */
+  int stdio[3];
+  bool start_fd;
+  bool start_fd_stdio;
+  /* The process is killed when its parent (runfd's spawner) dies. */
+  bool die_with_parent;
 } rf_create_opts_t;
 
 typedef struct
@@ -50,6 +62,13 @@ int rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
                          rf_container_t **out, rf_error_t *err);
 /* For start_now containers: exec the process and wait until it has. */
 int rf_container_start_now (rf_container_t *c, rf_error_t *err);
+/* For start_fd containers: hand fd over and let the process go, without
+   waiting; c->sync_fd then reads EOF once it has exec'd, or an error.
+   env (NULL-terminated "K=V", at most 2 KiB in all) is added to the
+   process's environment: what only the request knows. */
+int rf_container_start_fd (rf_container_t *c, int fd, char *const *env, rf_error_t *err);
+/* An initialised rf_create_opts_t (stdio inherited). */
+void rf_create_opts_init (rf_create_opts_t *opts);
 /* Kill what is left of a half-made container and remove its state. */
 void rf_container_abort (rf_container_t *c);
 void rf_container_free (rf_container_t *c);

@@ -109,8 +109,8 @@ parse_args (json_t *rule, const char *where, struct scmp_arg_cmp *cmps, size_t *
     return -1;
   if (args == NULL)
     return 0;
-  if (json_array_size (args) > 6)
-    return rf_error_make (err, 0, "%s.args: at most 6 conditions", where);
+  if (json_array_size (args) > 16)
+    return rf_error_make (err, 0, "%s.args: at most 16 conditions", where);
   json_array_foreach (args, i, a)
     {
       cleanup_free char *aw = xasprintf ("%s.args[%zu]", where, i);
@@ -132,6 +132,8 @@ parse_args (json_t *rule, const char *where, struct scmp_arg_cmp *cmps, size_t *
         return rf_error_make (err, 0, "%s.op: unknown operator `%s`", aw, op ? op : "");
       if (seen[index])
         *same_index = true;
+      if (!*same_index && i >= 6)
+        return rf_error_make (err, 0, "%s: at most 6 conditions on different arguments", aw);
       seen[index] = true;
       cmps[(*n)++] = (struct scmp_arg_cmp){ .arg = index, .op = cmp, .datum_a = value, .datum_b = value2 };
     }
@@ -176,7 +178,7 @@ add_syscalls (scmp_filter_ctx ctx, json_t *obj, const char *where, uint32_t defa
     {
       cleanup_free char *rw = xasprintf ("%s.syscalls[%zu]", where, i);
       cleanup_strv char **names = NULL;
-      struct scmp_arg_cmp cmps[6];
+      struct scmp_arg_cmp cmps[16];
       const char *action_name = NULL;
       uint32_t errno_ret = 0, action;
       size_t n_cmps;

@@ -280,9 +280,42 @@ enter_cwd (const rf_process_t *p, bool after_identity, rf_error_t *err)
   return rf_error_sys (err, "process.cwd `%s`", p->cwd);
 }
 
-static int
-wait_for_start (rf_init_t *ctx, rf_error_t *err)
+/* START's payload: "K=V\0K=V\0...", each replacing or joining envp. */
+static char **
+add_start_env (char **envp, const rf_sync_msg_t *msg)
 {
+  size_t n = strv_len (envp);
+  size_t len = msg->code > 0 && (size_t) msg->code <= sizeof msg->text ? (size_t) msg->code : 0;
+  for (size_t off = 0; off < len;)
+    {
+      const char *kv = msg->text + off;
+      size_t l = strnlen (kv, len - off), key;
+      const char *eq = memchr (kv, '=', l);
+      off += l + 1;
+      if (eq == NULL || eq == kv)
+        continue;
+      key = (size_t) (eq - kv) + 1;
+      for (size_t i = 0; i < n; i++)
+        if (strncmp (envp[i], kv, key) == 0)
+          {
+            envp[i] = xstrndup (kv, l);
+            kv = NULL;
+            break;
+          }
+      if (kv)
+        {
+          envp = xrealloc (envp, (n + 2) * sizeof (char *));
+          envp[n++] = xstrndup (kv, l);
+          envp[n] = NULL;
+        }
+    }
+  return envp;
+}
+
+static int
+wait_for_start (rf_init_t *ctx, int *start_fd, char ***envp, rf_error_t *err)
+{
+  *start_fd = -1;
   if (ctx->fifo_fd >= 0)
     {
       char c;
@@ -299,8 +332,37 @@ wait_for_start (rf_init_t *ctx, rf_error_t *err)
     }
   {
     rf_sync_msg_t msg;
-    return rf_sync_expect (ctx->sync_fd, RF_SYNC_START, &msg, NULL, err);
+    if (rf_sync_expect (ctx->sync_fd, RF_SYNC_START, &msg, ctx->start_fd ? start_fd : NULL, err) < 0)
+      return -1;
+    *envp = add_start_env (*envp, &msg);
+    return 0;
   }
+}
+
+/* The fd START brought: fd 3 for socket activation, and the process's
+   stdin and stdout in inetd style. */
+static int
+place_start_fd (rf_init_t *ctx, int fd, rf_error_t *err)
+{
+  if (!ctx->start_fd)
+    return 0;
+  if (fd < 0)
+    return rf_error_make (err, EPROTO, "start: no fd came with START");
+  if (dup2 (fd, 3) < 0
+      || (ctx->start_fd_stdio && (dup2 (fd, STDIN_FILENO) < 0 || dup2 (fd, STDOUT_FILENO) < 0)))
+    return rf_error_sys (err, "place the handed-over fd");
+  if (fd != 3)
+    close (fd);
+  return 0;
+}
+
+static int
+set_stdio (rf_init_t *ctx, rf_error_t *err)
+{
+  for (int i = 0; ctx->stdio && i < 3; i++)
+    if (ctx->stdio[i] >= 0 && dup2 (ctx->stdio[i], i) < 0)
+      return rf_error_sys (err, "stdio fd %d", i);
+  return 0;
 }
 
 static int
@@ -310,17 +372,21 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   const rf_process_t *p = &spec->process;
   cleanup_free char *exe = NULL;
   char **envp;
-  int r;
+  int r, start_fd;
 
   sigset_t none;
 
-  /* runf blocks the signals it forwards; the container must get them. */
+  /* runf blocks the signals it forwards, and its caller (runfd) may ignore
+     some: the container gets every signal with its default action. */
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
   /* Modes in config.json are exact; the process's umask comes last. */
   umask (0);
   ctx->lsm_fd = -1;
-  if (enter_cgroups (ctx, err) < 0
+  if (set_stdio (ctx, err) < 0 || enter_cgroups (ctx, err) < 0
       || rf_sched_affinity ("process.execCPUAffinity.initial", p->cpu_affinity_initial, err) < 0
       || enter_namespaces (ctx, err) < 0)
     return -1;
@@ -372,7 +438,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   exe = rf_process_find_executable (p, err);
   if (exe == NULL)
     return -1;
-  envp = rf_process_environ (p, ctx->listen_fds);
+  envp = rf_process_environ (p, ctx->start_fd ? 1 : ctx->listen_fds);
   if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
     return -1;
   if (p->no_new_privileges && spec->seccomp.notify && load_seccomp_notify (ctx, err) < 0)
@@ -380,7 +446,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
 
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)
     return rf_error_sys (err, "tell runf the container is ready");
-  if (wait_for_start (ctx, err) < 0)
+  if (wait_for_start (ctx, &start_fd, &envp, err) < 0 || place_start_fd (ctx, start_fd, err) < 0)
     return -1;
 
   if (spec->hooks.n[RF_HOOK_START_CONTAINER])
@@ -394,6 +460,18 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       || rf_lsm_set_exec_label (ctx->lsm_fd, p, err) < 0
       || rf_sched_affinity ("process.execCPUAffinity.final", p->cpu_affinity_final, err) < 0)
     return -1;
+  /* Set after the change of credentials, which clears it.  The parent may
+     have died just before (seen only without a pid namespace: inside one
+     the parent reads as 0). */
+  if (ctx->die_with_parent)
+    {
+      pid_t pp;
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        return rf_error_sys (err, "PR_SET_PDEATHSIG");
+      pp = getppid ();
+      if (pp != 0 && pp != ctx->parent)
+        return rf_error_make (err, ESRCH, "the container's creator is gone");
+    }
   /* The filter last: nothing of runf's own runs under it but execve. */
   if (p->no_new_privileges && !spec->seccomp.notify && rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
     return -1;

@@ -19,6 +19,11 @@ typedef struct
   int fifo_fd;        /* exec.fifo, opened read-write; -1: start over sync_fd */
   int preserve_fds;   /* fds 3 .. 3+preserve_fds-1 stay open across exec */
   int listen_fds;     /* of those, the first listen_fds are LISTEN_FDS */
+  const int *stdio;   /* fds to become 0, 1, 2 (-1: keep), or NULL */
+  bool start_fd;      /* START brings an fd: it becomes 3 (LISTEN_FDS=1) */
+  bool start_fd_stdio; /* ... and 0 and 1 too */
+  bool die_with_parent; /* PR_SET_PDEATHSIG just before exec */
+  pid_t parent;
   bool no_pivot;
   bool no_new_keyring;
   bool clone_namespaces; /* the namespaces were made by clone3 itself */

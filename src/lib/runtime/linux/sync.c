@@ -50,6 +50,23 @@ rf_sync_send (int fd, rf_sync_type_t type, int pid, int passfd)
 }
 
 int
+rf_sync_send_data (int fd, rf_sync_type_t type, int pid, int passfd, const char *data, size_t len)
+{
+  rf_sync_msg_t msg;
+  if (len > sizeof msg.text)
+    {
+      errno = E2BIG;
+      return -1;
+    }
+  memset (&msg, 0, offsetof (rf_sync_msg_t, text));
+  msg.type = type;
+  msg.pid = pid;
+  memcpy (msg.text, data, len);
+  msg.code = (int32_t) len;
+  return send_msg (fd, &msg, offsetof (rf_sync_msg_t, text) + len, passfd);
+}
+
+int
 rf_sync_send_error (int fd, const rf_error_t error)
 {
   rf_sync_msg_t msg;

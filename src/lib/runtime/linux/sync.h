@@ -4,6 +4,7 @@
 #ifndef RF_SYNC_H
 #define RF_SYNC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -31,6 +32,9 @@ typedef struct
 } rf_sync_msg_t;
 
 int rf_sync_send (int fd, rf_sync_type_t type, int pid, int passfd);
+/* With a payload of len bytes (at most sizeof text) in `text`. */
+int rf_sync_send_data (int fd, rf_sync_type_t type, int pid, int passfd, const char *data,
+                       size_t len);
 int rf_sync_send_error (int fd, const rf_error_t error);
 /* 1 with a message, 0 at EOF, -1 on error.  *passfd gets a received fd. */
 int rf_sync_recv (int fd, rf_sync_msg_t *msg, int *passfd);

@@ -1,0 +1,582 @@
+/* runfctl fn: functions, through runfd's admin API.
+ *
+ *   deploy NAME IMAGE|FILE|-  [options]    update NAME IMAGE|FILE|- [options]
+ *   ls   describe NAME   ip NAME   invoke NAME [-d DATA]   logs NAME [-f]
+ *   scale NAME N   rm NAME
+ *
+ * The API is a unix socket (/run/runfd/api.sock, rootless
+ * $XDG_RUNTIME_DIR/runfd/api.sock), or --api tcp:127.0.0.1:PORT with the
+ * token of --token-file. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/jsonutil.h"
+#include "runfctl.h"
+
+static char *api_spec;
+static char *token;
+
+typedef struct
+{
+  char *buf;
+  size_t len;
+  FILE *stream; /* print as it comes (logs, invoke) */
+} body_t;
+
+static size_t
+on_data (char *ptr, size_t size, size_t n, void *ctx)
+{
+  body_t *b = ctx;
+  if (b->stream)
+    {
+      fwrite (ptr, size, n, b->stream);
+      fflush (b->stream);
+      return size * n;
+    }
+  b->buf = xrealloc (b->buf, b->len + size * n + 1);
+  memcpy (b->buf + b->len, ptr, size * n);
+  b->len += size * n;
+  b->buf[b->len] = '\0';
+  return size * n;
+}
+
+static const char *
+default_api (void)
+{
+  static char buf[512];
+  const char *env = getenv ("RUNFD_API"), *run = getenv ("XDG_RUNTIME_DIR");
+  if (env && *env)
+    return env;
+  if (geteuid () == 0)
+    return "unix:/run/runfd/api.sock";
+  snprintf (buf, sizeof buf, "unix:%s/runfd/api.sock", run && *run ? run : "/tmp");
+  return buf;
+}
+
+/* One API request; *status gets the HTTP status, *out the body (unless it
+   was streamed).  Upload: the body comes from that file (or stdin, "-"). */
+static int
+api_call (const char *method, const char *path, const char *json_body, const char *upload, body_t *out,
+          long *status, rf_error_t *err)
+{
+  const char *spec = api_spec ? api_spec : default_api ();
+  cleanup_free char *url = NULL;
+  cleanup_free char *auth = NULL;
+  struct curl_slist *headers = NULL;
+  CURL *curl = curl_easy_init ();
+  FILE *in = NULL;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  CURLcode rc;
+
+  if (curl == NULL)
+    return rf_error_make (err, ENOMEM, "curl_easy_init");
+  if (strncmp (spec, "unix:", 5) == 0)
+    {
+      url = xasprintf ("http://localhost%s", path);
+      curl_easy_setopt (curl, CURLOPT_UNIX_SOCKET_PATH, spec + 5);
+    }
+  else if (strncmp (spec, "tcp:", 4) == 0)
+    url = xasprintf ("http://%s%s", spec + 4, path);
+  else
+    {
+      curl_easy_cleanup (curl);
+      return rf_error_make (err, 0, "--api `%s`: expected unix:PATH or tcp:HOST:PORT", spec);
+    }
+  if (token)
+    {
+      auth = xasprintf ("Authorization: Bearer %s", token);
+      headers = curl_slist_append (headers, auth);
+    }
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  if (json_body)
+    {
+      headers = curl_slist_append (headers, "Content-Type: application/json");
+      curl_easy_setopt (curl, CURLOPT_POSTFIELDS, json_body);
+    }
+  else if (upload)
+    {
+      in = strcmp (upload, "-") == 0 ? stdin : fopen (upload, "re");
+      if (in == NULL)
+        {
+          curl_slist_free_all (headers);
+          curl_easy_cleanup (curl);
+          return rf_error_sys (err, "open `%s`", upload);
+        }
+      headers = curl_slist_append (headers, "Content-Type: application/x-tar");
+      curl_easy_setopt (curl, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt (curl, CURLOPT_READDATA, in);
+      if (in != stdin)
+        {
+          struct stat st;
+          if (fstat (fileno (in), &st) == 0)
+            curl_easy_setopt (curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t) st.st_size);
+        }
+    }
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  rc = curl_easy_perform (curl);
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, status);
+  curl_slist_free_all (headers);
+  curl_easy_cleanup (curl);
+  if (in && in != stdin)
+    fclose (in);
+  if (rc != CURLE_OK)
+    return rf_error_make (err, 0, "runfd at `%s`: %s (is runfd running?)", spec, *errbuf ? errbuf : curl_easy_strerror (rc));
+  return 0;
+}
+
+/* A JSON answer, or the API's error as this command's. */
+static json_t *
+api_json (const char *cmd, const char *method, const char *path, const char *body, const char *upload,
+          rf_error_t *err)
+{
+  body_t out = { 0 };
+  long status = 0;
+  json_t *doc;
+  if (api_call (method, path, body, upload, &out, &status, err) < 0)
+    {
+      free (out.buf);
+      return rf_error_wrap (err, "%s", cmd), NULL;
+    }
+  doc = out.buf ? json_loads (out.buf, 0, NULL) : NULL;
+  if (status < 200 || status >= 300)
+    {
+      const char *why = json_string_value (json_object_get (doc, "error"));
+      rf_error_make (err, 0, "%s: %s", cmd, why ? why : out.buf ? out.buf : "no answer");
+      free (out.buf);
+      if (doc)
+        json_decref (doc);
+      return NULL;
+    }
+  free (out.buf);
+  if (doc == NULL)
+    return rf_error_make (err, 0, "%s: runfd's answer is not JSON", cmd), NULL;
+  return doc;
+}
+
+enum
+{
+  O_MODE = 0x100, O_ENV, O_MEMORY, O_CPUS, O_PIDS, O_TIMEOUT, O_CONCURRENCY, O_QUEUE, O_MIN, O_MAX,
+  O_IDLE, O_READ_ONLY, O_CMD, O_CAP, O_API, O_TOKEN, OPT_DATA, O_FOLLOW, OPT_TAIL, O_METHOD, OPT_PATH,
+};
+
+static const struct option deploy_options[] = {
+  { "mode", required_argument, NULL, O_MODE },
+  { "env", required_argument, NULL, O_ENV },
+  { "memory", required_argument, NULL, O_MEMORY },
+  { "cpus", required_argument, NULL, O_CPUS },
+  { "pids", required_argument, NULL, O_PIDS },
+  { "timeout", required_argument, NULL, O_TIMEOUT },
+  { "concurrency", required_argument, NULL, O_CONCURRENCY },
+  { "queue", required_argument, NULL, O_QUEUE },
+  { "min", required_argument, NULL, O_MIN },
+  { "max", required_argument, NULL, O_MAX },
+  { "idle", required_argument, NULL, O_IDLE },
+  { "read-only", optional_argument, NULL, O_READ_ONLY },
+  { "cmd", required_argument, NULL, O_CMD },
+  { "cap", required_argument, NULL, O_CAP },
+  { "api", required_argument, NULL, O_API },
+  { "token-file", required_argument, NULL, O_TOKEN },
+  RUNFCTL_COMMON_OPTIONS,
+  { 0 },
+};
+
+static int
+parse_int (const char *cmd, const char *flag, const char *s, json_int_t *out, rf_error_t *err)
+{
+  char *end;
+  long long v = strtoll (s, &end, 10);
+  if (*s == '\0' || *end || v < 0)
+    return rf_error_make (err, 0, "%s: --%s `%s`: expected a whole number", cmd, flag, s);
+  *out = v;
+  return 0;
+}
+
+static int
+global_option (int c, rf_error_t *err)
+{
+  if (c == O_API)
+    {
+      free (api_spec);
+      api_spec = xstrdup (optarg);
+      return 1;
+    }
+  if (c == O_TOKEN)
+    {
+      char *text = NULL;
+      if (rf_read_file_at (AT_FDCWD, optarg, 4096, &text, NULL, err) < 0)
+        return rf_error_wrap (err, "--token-file");
+      text[strcspn (text, "\n")] = '\0';
+      free (token);
+      token = text;
+      return 1;
+    }
+  return 0;
+}
+
+/* An image given as a file or "-" is uploaded first; its digest is what
+   the function runs. */
+static char *
+image_for (const char *cmd, const char *name, const char *image, rf_error_t *err)
+{
+  struct stat st;
+  cleanup_json json_t *res = NULL;
+  cleanup_free char *path = NULL;
+  const char *digest;
+  if (strcmp (image, "-") != 0 && (stat (image, &st) < 0 || S_ISDIR (st.st_mode)))
+    return xstrdup (image);
+  path = xasprintf ("/system/images?name=localhost/%s:latest", name);
+  res = api_json (cmd, "POST", path, NULL, image, err);
+  if (res == NULL)
+    return NULL;
+  digest = json_string_value (json_object_get (json_array_get (json_object_get (res, "images"), 0), "digest"));
+  if (digest == NULL)
+    return rf_error_make (err, 0, "%s: the archive held no image", cmd), NULL;
+  if (json_array_size (json_object_get (res, "images")) > 1)
+    return rf_error_make (err, 0, "%s: the archive holds several images; import it and deploy one by name", cmd),
+           NULL;
+  return xstrdup (digest);
+}
+
+static int
+deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
+{
+  const char *cmd = update ? "fn update" : "fn deploy";
+  cleanup_json json_t *req = json_object ();
+  cleanup_json json_t *res = NULL;
+  json_t *env = json_object (), *limits = json_object (), *cmdv = NULL, *caps = NULL;
+  cleanup_free char *image = NULL;
+  cleanup_free char *text = NULL;
+  int c;
+
+  json_object_set_new (req, "envVars", env);
+  json_object_set_new (req, "limits", limits);
+  while ((c = runfctl_getopt (g, argc, argv, cmd, "e:", deploy_options, err)) != -1)
+    {
+      json_int_t n;
+      switch (c)
+        {
+        case '?': return -1;
+        case O_MODE: json_object_set_new (req, "mode", json_string (optarg)); break;
+        case 'e':
+        case O_ENV:
+          {
+            const char *eq = strchr (optarg, '=');
+            cleanup_free char *k = NULL;
+            if (eq == NULL || eq == optarg)
+              return rf_error_make (err, 0, "%s: --env `%s`: expected K=V", cmd, optarg);
+            k = xstrndup (optarg, (size_t) (eq - optarg));
+            json_object_set_new (env, k, json_string (eq + 1));
+          }
+          break;
+        case O_MEMORY: json_object_set_new (limits, "memory", json_string (optarg)); break;
+        case O_CPUS: json_object_set_new (limits, "cpu", json_string (optarg)); break;
+        case O_TIMEOUT: json_object_set_new (req, "timeout", json_string (optarg)); break;
+        case O_IDLE: json_object_set_new (req, "idle", json_string (optarg)); break;
+        case O_READ_ONLY:
+          json_object_set_new (req, "readOnly", json_boolean (optarg == NULL || strcmp (optarg, "false") != 0));
+          break;
+        case O_CMD:
+          if (cmdv == NULL)
+            json_object_set_new (req, "cmd", cmdv = json_array ());
+          json_array_append_new (cmdv, json_string (optarg));
+          break;
+        case O_CAP:
+          if (caps == NULL)
+            json_object_set_new (req, "capabilities", caps = json_array ());
+          json_array_append_new (caps, json_string (optarg));
+          break;
+        case O_PIDS:
+        case O_CONCURRENCY:
+        case O_QUEUE:
+        case O_MIN:
+        case O_MAX:
+          {
+            const char *key = c == O_PIDS ? "pids" : c == O_CONCURRENCY ? "concurrency" : c == O_QUEUE ? "queue"
+                              : c == O_MIN ? "min" : "max";
+            if (parse_int (cmd, key, optarg, &n, err) < 0)
+              return -1;
+            json_object_set_new (req, key, json_integer (n));
+          }
+          break;
+        default:
+          if (global_option (c, err) < 0)
+            return -1;
+          break;
+        }
+    }
+  if (runfctl_positional (argc, argv, 2, cmd, "NAME and IMAGE (a reference, an archive, or - for stdin)", err) < 0)
+    return -1;
+  json_object_set_new (req, "service", json_string (argv[optind]));
+  image = image_for (cmd, argv[optind], argv[optind + 1], err);
+  if (image == NULL)
+    return -1;
+  json_object_set_new (req, "image", json_string (image));
+  text = json_dumps (req, JSON_COMPACT);
+  res = api_json (cmd, update ? "PUT" : "POST", "/system/functions", text, NULL, err);
+  if (res == NULL)
+    return -1;
+  {
+    json_int_t port = json_integer_value (json_object_get (res, "port"));
+    const char *addr = json_string_value (json_object_get (res, "address"));
+    if (port == 80)
+      printf ("%s: http://%s/\n", argv[optind], addr);
+    else
+      printf ("%s: http://%s:%lld/\n", argv[optind], addr, (long long) port);
+  }
+  return 0;
+}
+
+static int
+fn_deploy (runfctl_t *g, int argc, char **argv, rf_error_t *err)
+{
+  return deploy (g, argc, argv, false, err);
+}
+
+static int
+fn_update (runfctl_t *g, int argc, char **argv, rf_error_t *err)
+{
+  return deploy (g, argc, argv, true, err);
+}
+
+static const struct option plain_options[] = {
+  { "api", required_argument, NULL, O_API },
+  { "token-file", required_argument, NULL, O_TOKEN },
+  { "data", required_argument, NULL, OPT_DATA },
+  { "follow", no_argument, NULL, O_FOLLOW },
+  { "tail", required_argument, NULL, OPT_TAIL },
+  { "method", required_argument, NULL, O_METHOD },
+  { "path", required_argument, NULL, OPT_PATH },
+  RUNFCTL_COMMON_OPTIONS,
+  { 0 },
+};
+
+/* Options every other command takes; returns the positional count check. */
+static int
+plain_args (runfctl_t *g, int argc, char **argv, const char *cmd, int n, const char *names, rf_error_t *err)
+{
+  int c;
+  while ((c = runfctl_getopt (g, argc, argv, cmd, "", plain_options, err)) != -1)
+    {
+      if (c == '?' || global_option (c, err) < 0)
+        return -1;
+      if (c == OPT_DATA || c == O_FOLLOW || c == OPT_TAIL || c == O_METHOD || c == OPT_PATH)
+        return rf_error_make (err, 0, "%s: unknown option `%s`", cmd, argv[optind - 1]);
+    }
+  return runfctl_positional (argc, argv, n, cmd, names, err);
+}
+
+static int
+fn_ls (runfctl_t *g, int argc, char **argv, rf_error_t *err)
+{
+  cleanup_json json_t *list = NULL;
+  json_t *fn;
+  size_t i;
+  if (plain_args (g, argc, argv, "fn ls", 0, "", err) < 0)
+    return -1;
+  list = api_json ("fn ls", "GET", "/system/functions", NULL, NULL, err);
+  if (list == NULL)
+    return -1;
+  printf ("%-20s %-15s %-21s %6s %8s %12s  %s\n", "NAME", "MODE", "ADDRESS", "READY", "RUNNING", "INVOCATIONS",
+          "IMAGE");
+  json_array_foreach (list, i, fn)
+    {
+      char addr[64];
+      snprintf (addr, sizeof addr, "%s:%lld", json_string_value (json_object_get (fn, "address")),
+                (long long) json_integer_value (json_object_get (fn, "port")));
+      printf ("%-20s %-15s %-21s %6lld %8lld %12lld  %s\n", json_string_value (json_object_get (fn, "name")),
+              json_string_value (json_object_get (fn, "mode")), addr,
+              (long long) json_integer_value (json_object_get (fn, "ready")),
+              (long long) json_integer_value (json_object_get (fn, "running")),
+              (long long) json_integer_value (json_object_get (fn, "invocationCount")),
+              json_string_value (json_object_get (fn, "image")));
+    }
+  return 0;
+}
+
+static json_t *
+describe (const char *cmd, const char *name, rf_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("/system/function/%s", name);
+  if (strpbrk (name, "/?#% "))
+    return rf_error_make (err, 0, "%s: `%s` is not a function name", cmd, name), NULL;
+  return api_json (cmd, "GET", path, NULL, NULL, err);
+}
+
+static int
+fn_describe (runfctl_t *g, int argc, char **argv, rf_error_t *err)
+{
+  cleanup_json json_t *fn = NULL;
+  cleanup_free char *text = NULL;
+  if (plain_args (g, argc, argv, "fn describe", 1, "NAME", err) < 0)
+    return -1;
+  fn = describe ("fn describe", argv[optind], err);
+  if (fn == NULL)
+    return -1;
+  text = json_dumps (fn, JSON_INDENT (2));
+  puts (text);
+  return 0;
+}
+
+static int
+fn_ip (runfctl_t *g, int argc, char **argv, rf_error_t *err)
+{
+  cleanup_json json_t *fn = NULL;
+  json_int_t port;
+  if (plain_args (g, argc, argv, "fn ip", 1, "NAME", err) < 0)
+    return -1;
+  fn = describe ("fn ip", argv[optind], err);
+  if (fn == NULL)
+    return -1;
+  port = json_integer_value (json_object_get (fn, "port"));
+  /* As curl http://$(runfctl fn ip NAME)/ wants it. */
+  if (port == 80)
+    printf ("%s\n", json_string_value (json_object_get (fn, "address")));
+  else
+    printf ("%s:%lld\n", json_string_value (json_object_get (fn, "address")), (long long) port);
+  return 0;
+}
+
+static int
+fn_rm (runfctl_t *g, int argc, char **argv, rf_error_t *err)
+{
+  cleanup_json json_t *req = NULL;
+  cleanup_json json_t *res = NULL;
+  cleanup_free char *text = NULL;
+  if (plain_args (g, argc, argv, "fn rm", 1, "NAME", err) < 0)
+    return -1;
+  req = json_pack ("{s:s}", "functionName", argv[optind]);
+  text = json_dumps (req, JSON_COMPACT);
+  res = api_json ("fn rm", "DELETE", "/system/functions", text, NULL, err);
+  return res ? 0 : -1;
+}
+
+static int
+fn_scale (runfctl_t *g, int argc, char **argv, rf_error_t *err)
+{
+  cleanup_json json_t *req = NULL;
+  cleanup_json json_t *res = NULL;
+  cleanup_free char *text = NULL;
+  cleanup_free char *path = NULL;
+  json_int_t n;
+  if (plain_args (g, argc, argv, "fn scale", 2, "NAME and a number of instances", err) < 0
+      || parse_int ("fn scale", "replicas", argv[optind + 1], &n, err) < 0)
+    return -1;
+  req = json_pack ("{s:I}", "replicas", n);
+  text = json_dumps (req, JSON_COMPACT);
+  path = xasprintf ("/system/scale-function/%s", argv[optind]);
+  res = api_json ("fn scale", "POST", path, text, NULL, err);
+  return res ? 0 : -1;
+}
+
+static int
+fn_logs (runfctl_t *g, int argc, char **argv, rf_error_t *err)
+{
+  bool follow = false;
+  const char *tail = NULL;
+  body_t out = { .stream = stdout };
+  cleanup_free char *path = NULL;
+  long status = 0;
+  int c;
+  while ((c = runfctl_getopt (g, argc, argv, "fn logs", "f", plain_options, err)) != -1)
+    {
+      if (c == '?' || global_option (c, err) < 0)
+        return -1;
+      if (c == 'f' || c == O_FOLLOW)
+        follow = true;
+      else if (c == OPT_TAIL)
+        tail = optarg;
+    }
+  if (runfctl_positional (argc, argv, 1, "fn logs", "NAME", err) < 0)
+    return -1;
+  path = xasprintf ("/system/logs?name=%s%s%s%s", argv[optind], follow ? "&follow=1" : "", tail ? "&tail=" : "",
+                    tail ? tail : "");
+  if (api_call ("GET", path, NULL, NULL, &out, &status, err) < 0)
+    return rf_error_wrap (err, "fn logs");
+  if (status != 200)
+    return rf_error_make (err, 0, "fn logs: `%s`: no such function", argv[optind]);
+  return 0;
+}
+
+static int
+fn_invoke (runfctl_t *g, int argc, char **argv, rf_error_t *err)
+{
+  const char *data = NULL, *method = NULL, *path = "/";
+  cleanup_json json_t *fn = NULL;
+  cleanup_free char *url = NULL;
+  body_t out = { .stream = stdout };
+  CURL *curl;
+  CURLcode rc;
+  long status = 0;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  int c;
+
+  while ((c = runfctl_getopt (g, argc, argv, "fn invoke", "d:X:", plain_options, err)) != -1)
+    {
+      if (c == '?' || global_option (c, err) < 0)
+        return -1;
+      if (c == 'd' || c == OPT_DATA)
+        data = optarg;
+      else if (c == 'X' || c == O_METHOD)
+        method = optarg;
+      else if (c == OPT_PATH)
+        path = optarg;
+    }
+  if (runfctl_positional (argc, argv, 1, "fn invoke", "NAME", err) < 0)
+    return -1;
+  fn = describe ("fn invoke", argv[optind], err);
+  if (fn == NULL)
+    return -1;
+  url = xasprintf ("http://%s:%lld%s%s", json_string_value (json_object_get (fn, "address")),
+                   (long long) json_integer_value (json_object_get (fn, "port")), path[0] == '/' ? "" : "/", path);
+  curl = curl_easy_init ();
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, &out);
+  curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
+  if (data)
+    curl_easy_setopt (curl, CURLOPT_POSTFIELDS, data);
+  if (method)
+    curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
+  rc = curl_easy_perform (curl);
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup (curl);
+  if (rc != CURLE_OK)
+    return rf_error_make (err, 0, "fn invoke: %s: %s", url, *errbuf ? errbuf : curl_easy_strerror (rc));
+  if (status >= 400)
+    return rf_error_make (err, 0, "fn invoke: %s answered %ld", url, status);
+  return 0;
+}
+
+static const runfctl_command_t fn_commands[] = {
+  { "deploy", fn_deploy, "deploy NAME IMAGE|FILE|- [--mode M] [--env K=V] ...", "deploy an image as a function" },
+  { "update", fn_update, "update NAME IMAGE|FILE|- [options]", "replace a function, requests in flight finish" },
+  { "ls", fn_ls, "ls", "list functions" },
+  { "describe", fn_describe, "describe NAME", "a function's settings and counts, as JSON" },
+  { "ip", fn_ip, "ip NAME", "the function's address (curl http://$(runfctl fn ip NAME)/)" },
+  { "invoke", fn_invoke, "invoke NAME [-d DATA] [-X METHOD] [--path P]", "call a function, print its answer" },
+  { "logs", fn_logs, "logs NAME [-f] [--tail N]", "a function's log" },
+  { "scale", fn_scale, "scale NAME N", "keep N instances (warm) or N ready (pools)" },
+  { "rm", fn_rm, "rm NAME", "remove a function" },
+};
+
+int
+runfctl_cmd_fn (runfctl_t *g, int argc, char **argv, rf_error_t *err)
+{
+  return runfctl_dispatch (g, "fn", fn_commands, ARRAY_SIZE (fn_commands), argc, argv, err);
+}

@@ -1,0 +1,708 @@
+/* The admin API: HTTP/1.1 + JSON, OpenFaaS's provider paths where they fit.
+ *
+ *   GET  /healthz                      GET /metrics
+ *   GET  /system/functions             POST|PUT /system/functions  (deploy, update)
+ *   DELETE /system/functions           {"functionName": NAME}
+ *   GET  /system/function/NAME         POST /system/scale-function/NAME {"replicas": N}
+ *   POST /system/images[?name=REF]     the body is an image archive (docker save, OCI)
+ *   GET  /system/logs?name=NAME[&follow=1][&tail=N]
+ *   *    /function/NAME/...            the function itself, as through the gateway
+ *
+ * On a unix socket (mode 0600) by default; on TCP only with the bearer
+ * token of <state>/api.token. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/http.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "image/import.h"
+#include "image/store.h"
+#include "runfd.h"
+
+#define HEAD_MAX 16384
+#define JSON_BODY_MAX (1 << 20)
+
+static rfd_watch_t api_w = { .fd = -1 };
+static bool api_tcp;
+static char *api_token;
+
+typedef struct api_req
+{
+  rfd_watch_t w;
+  char *buf;
+  size_t len, cap;
+  long head_len;
+  rf_http_request_t req;
+  bool chunked;
+  rf_http_chunked_t ch;
+  uint64_t body_left; /* Content-Length still to come */
+  bool upload;        /* the body goes to a file */
+  int upload_fd;
+  char *upload_path;
+  uint64_t upload_size;
+  /* logs */
+  int log_fd;
+  ino_t log_ino;
+  rfd_timer_t follow;
+  /* an import or a deploy under way */
+  rfd_watch_t job;
+  pid_t job_pid;
+  char *job_out;
+  size_t job_len;
+  bool busy;
+} api_req_t;
+
+static void api_read (rfd_watch_t *w, uint32_t events);
+
+static void
+req_free_cb (void *p)
+{
+  api_req_t *r = p;
+  free (r->buf);
+  free (r->upload_path);
+  free (r->job_out);
+  free (r);
+}
+
+static void
+req_free (api_req_t *r)
+{
+  rfd_timer_cancel (&r->follow);
+  rfd_watch_close (&r->w);
+  rfd_watch_close (&r->job);
+  if (r->upload_fd >= 0)
+    close (r->upload_fd);
+  if (r->upload_path)
+    unlink (r->upload_path);
+  if (r->log_fd >= 0)
+    close (r->log_fd);
+  if (r->job_pid > 0)
+    {
+      kill (r->job_pid, SIGKILL);
+      waitpid (r->job_pid, NULL, 0);
+    }
+  rfd_defer_free (r, req_free_cb);
+}
+
+static void
+reply (api_req_t *r, int status, const char *type, const char *body)
+{
+  size_t blen = strlen (body);
+  cleanup_free char *head = xasprintf ("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                                       "Connection: close\r\n\r\n",
+                                       status, rf_http_reason (status), type, blen);
+  /* Small answers: a blocking write on a nonblocking socket may stop
+     short only for a reader that does not read; it loses the rest. */
+  fcntl (r->w.fd, F_SETFL, 0);
+  {
+    struct timeval tv = { 2, 0 };
+    setsockopt (r->w.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  if (rf_write_all (r->w.fd, head, strlen (head)) >= 0)
+    rf_write_all (r->w.fd, body, blen);
+  req_free (r);
+}
+
+static void
+reply_json (api_req_t *r, int status, json_t *doc)
+{
+  cleanup_free char *text = json_dumps (doc, JSON_INDENT (2));
+  json_decref (doc);
+  reply (r, status, "application/json", text);
+}
+
+static void
+reply_error (api_req_t *r, int status, const char *msg)
+{
+  reply_json (r, status, json_pack ("{s:s}", "error", msg));
+}
+
+static void
+reply_rf_error (api_req_t *r, rf_error_t err)
+{
+  cleanup_free char *text = rf_error_text (err);
+  int status = err && err->code == ENOENT ? 404 : err && err->code == EEXIST ? 409 : 400;
+  rf_error_free (&err);
+  reply_error (r, status, text);
+}
+
+static bool
+method_is (const api_req_t *r, const char *m)
+{
+  return r->req.method_len == strlen (m) && memcmp (r->req.method, m, r->req.method_len) == 0;
+}
+
+/* The path and one query parameter of the target. */
+static bool
+path_is (const api_req_t *r, const char *path)
+{
+  size_t n = strcspn (r->req.target, "? ");
+  if (n > r->req.target_len)
+    n = r->req.target_len;
+  return n == strlen (path) && memcmp (r->req.target, path, n) == 0;
+}
+
+static char *
+query_param (const api_req_t *r, const char *key)
+{
+  const char *q = memchr (r->req.target, '?', r->req.target_len);
+  const char *end = r->req.target + r->req.target_len;
+  size_t kl = strlen (key);
+  while (q && q < end)
+    {
+      const char *amp;
+      q++;
+      amp = memchr (q, '&', (size_t) (end - q));
+      if ((size_t) ((amp ? amp : end) - q) > kl && memcmp (q, key, kl) == 0 && q[kl] == '=')
+        return xstrndup (q + kl + 1, (size_t) ((amp ? amp : end) - q - kl - 1));
+      q = amp;
+    }
+  return NULL;
+}
+
+static json_t *
+body_json (api_req_t *r)
+{
+  return json_loadb (r->buf + r->head_len, r->len - (size_t) r->head_len, 0, NULL);
+}
+
+/* --- deploy ----------------------------------------------------------------- */
+
+static void
+deploy_done (void *ctx, rf_error_t err, rfd_function_t *fn)
+{
+  api_req_t *r = ctx;
+  r->busy = false;
+  if (err)
+    reply_rf_error (r, err);
+  else
+    reply_json (r, 200, rfd_function_json (fn));
+}
+
+static void
+handle_deploy (api_req_t *r, bool replace)
+{
+  cleanup_json json_t *doc = body_json (r);
+  rf_error_t err = NULL;
+  if (doc == NULL)
+    {
+      reply_error (r, 400, "the request body is not JSON");
+      return;
+    }
+  r->busy = true;
+  if (rfd_function_deploy (doc, replace, deploy_done, r, &err) < 0)
+    {
+      r->busy = false;
+      reply_rf_error (r, err);
+    }
+}
+
+/* --- image upload ----------------------------------------------------------- */
+
+static void
+on_import_done (rfd_watch_t *w, uint32_t events)
+{
+  api_req_t *r = w->data;
+  char buf[4096];
+  ssize_t n = read (w->fd, buf, sizeof buf);
+  int status;
+  cleanup_json json_t *res = NULL;
+
+  if (n > 0)
+    {
+      r->job_out = xrealloc (r->job_out, r->job_len + (size_t) n + 1);
+      memcpy (r->job_out + r->job_len, buf, (size_t) n);
+      r->job_len += (size_t) n;
+      return;
+    }
+  if (n < 0 && errno == EINTR)
+    return;
+  rfd_watch_close (w);
+  waitpid (r->job_pid, &status, 0);
+  r->job_pid = 0;
+  res = r->job_len ? json_loadb (r->job_out, r->job_len, 0, NULL) : NULL;
+  if (res == NULL)
+    reply_error (r, 500, "the import worker died");
+  else if (json_object_get (res, "error"))
+    reply_error (r, 400, json_string_value (json_object_get (res, "error")));
+  else
+    reply_json (r, 200, json_incref (res));
+}
+
+static void
+imported (void *ctx, const char *digest, char *const *names, bool existed)
+{
+  json_t *list = ctx;
+  json_t *n = json_array ();
+  for (size_t i = 0; names && names[i]; i++)
+    json_array_append_new (n, json_string (names[i]));
+  json_array_append_new (list, json_pack ("{s:s, s:o, s:b}", "digest", digest, "names", n, "existed", existed));
+}
+
+static void
+start_import (api_req_t *r)
+{
+  int pipefd[2];
+  cleanup_free char *name = query_param (r, "name");
+
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    {
+      reply_error (r, 500, "pipe failed");
+      return;
+    }
+  r->job_pid = fork ();
+  if (r->job_pid < 0)
+    {
+      close (pipefd[0]);
+      close (pipefd[1]);
+      reply_error (r, 500, "fork failed");
+      return;
+    }
+  if (r->job_pid == 0)
+    {
+      /* The worker: the library imports while the loop goes on. */
+      rf_store_t *store = NULL;
+      rf_error_t err = NULL;
+      json_t *images = json_array (), *out;
+      rf_import_opts_t opts = { .name = name, .imported = imported, .ctx = images };
+      char *text;
+      close (pipefd[0]);
+      if (rf_store_open (rfd_config.store, RF_STORE_WRITE, rfd_config.rootless, &store, &err) < 0
+          || rf_import (store, r->upload_path, &opts, &err) < 0)
+        {
+          char *why = rf_error_text (err);
+          out = json_pack ("{s:s}", "error", why);
+        }
+      else
+        out = json_pack ("{s:o}", "images", images);
+      text = json_dumps (out, JSON_COMPACT);
+      rf_write_all (pipefd[1], text, strlen (text));
+      _exit (0);
+    }
+  close (pipefd[1]);
+  r->job.fd = pipefd[0];
+  r->job.fn = on_import_done;
+  r->job.data = r;
+  rfd_watch_add (&r->job, EPOLLIN);
+}
+
+/* --- logs ------------------------------------------------------------------- */
+
+static void
+follow_logs (rfd_timer_t *t)
+{
+  api_req_t *r = t->data;
+  char buf[65536];
+  ssize_t n;
+  rfd_function_t *fn;
+  cleanup_free char *name = query_param (r, "name");
+  struct stat st;
+
+  while ((n = read (r->log_fd, buf, sizeof buf)) > 0)
+    if (send (r->w.fd, buf, (size_t) n, MSG_NOSIGNAL) < 0)
+      {
+        req_free (r);
+        return;
+      }
+  /* Rotated: carry on in the new file. */
+  fn = name ? rfd_function_find (name) : NULL;
+  if (fn && stat (fn->log_path, &st) == 0 && st.st_ino != r->log_ino)
+    {
+      close (r->log_fd);
+      r->log_fd = open (fn->log_path, O_RDONLY | O_CLOEXEC);
+      r->log_ino = st.st_ino;
+    }
+  {
+    char probe;
+    if (recv (r->w.fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+      {
+        req_free (r);
+        return;
+      }
+  }
+  rfd_timer_arm (&r->follow, 200 * RFD_MS);
+}
+
+static void
+handle_logs (api_req_t *r)
+{
+  cleanup_free char *name = query_param (r, "name");
+  cleanup_free char *follow = query_param (r, "follow");
+  cleanup_free char *tail = query_param (r, "tail");
+  rfd_function_t *fn = name ? rfd_function_find (name) : NULL;
+  const char *head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
+  struct stat st;
+
+  if (fn == NULL)
+    {
+      reply_error (r, 404, "no such function");
+      return;
+    }
+  r->log_fd = open (fn->log_path, O_RDONLY | O_CLOEXEC);
+  if (r->log_fd < 0 || fstat (r->log_fd, &st) < 0)
+    {
+      reply_error (r, 500, "the log cannot be read");
+      return;
+    }
+  r->log_ino = st.st_ino;
+  if (tail)
+    {
+      /* The last N lines: read back from the end. */
+      long want = atol (tail), lines = 0;
+      off_t pos = st.st_size;
+      char c;
+      while (pos > 0 && lines <= want)
+        {
+          pos--;
+          if (pread (r->log_fd, &c, 1, pos) == 1 && c == '\n' && pos != st.st_size - 1)
+            lines++;
+        }
+      lseek (r->log_fd, lines > want ? pos + 1 : 0, SEEK_SET);
+    }
+  fcntl (r->w.fd, F_SETFL, 0);
+  if (rf_write_all (r->w.fd, head, strlen (head)) < 0)
+    {
+      req_free (r);
+      return;
+    }
+  rfd_watch_del (&r->w);
+  rfd_timer_init (&r->follow, follow_logs, r);
+  if (follow && strcmp (follow, "0") != 0 && strcmp (follow, "false") != 0)
+    follow_logs (&r->follow);
+  else
+    {
+      char buf[65536];
+      ssize_t n;
+      while ((n = read (r->log_fd, buf, sizeof buf)) > 0)
+        if (rf_write_all (r->w.fd, buf, (size_t) n) < 0)
+          break;
+      req_free (r);
+    }
+}
+
+/* --- routing ---------------------------------------------------------------- */
+
+static void
+handle (api_req_t *r)
+{
+  rfd_watch_del (&r->w);
+  if (path_is (r, "/healthz"))
+    reply (r, 200, "text/plain", "OK\n");
+  else if (path_is (r, "/metrics") && method_is (r, "GET"))
+    {
+      cleanup_free char *text = rfd_metrics_text ();
+      reply (r, 200, "text/plain; version=0.0.4", text);
+    }
+  else if (path_is (r, "/system/functions"))
+    {
+      if (method_is (r, "GET"))
+        {
+          json_t *list = json_array ();
+          for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+            if (!fn->removing)
+              json_array_append_new (list, rfd_function_json (fn));
+          reply_json (r, 200, list);
+        }
+      else if (method_is (r, "POST") || method_is (r, "PUT"))
+        handle_deploy (r, method_is (r, "PUT"));
+      else if (method_is (r, "DELETE"))
+        {
+          cleanup_json json_t *doc = body_json (r);
+          const char *name = json_string_value (json_object_get (doc, "functionName"));
+          rf_error_t err = NULL;
+          if (name == NULL)
+            reply_error (r, 400, "functionName: missing");
+          else if (rfd_function_remove (name, &err) < 0)
+            reply_rf_error (r, err);
+          else
+            reply_json (r, 200, json_pack ("{s:s}", "removed", name));
+        }
+      else
+        reply_error (r, 405, "GET, POST, PUT or DELETE");
+    }
+  else if (r->req.target_len > 17 && memcmp (r->req.target, "/system/function/", 17) == 0)
+    {
+      cleanup_free char *name = xstrndup (r->req.target + 17, strcspn (r->req.target + 17, "?/ "));
+      rfd_function_t *fn = rfd_function_find (name);
+      if (fn == NULL)
+        reply_error (r, 404, "no such function");
+      else
+        reply_json (r, 200, rfd_function_json (fn));
+    }
+  else if (r->req.target_len > 23 && memcmp (r->req.target, "/system/scale-function/", 23) == 0
+           && method_is (r, "POST"))
+    {
+      cleanup_free char *name = xstrndup (r->req.target + 23, strcspn (r->req.target + 23, "?/ "));
+      cleanup_json json_t *doc = body_json (r);
+      json_t *n = json_object_get (doc, "replicas");
+      rfd_function_t *fn = rfd_function_find (name);
+      if (fn == NULL)
+        reply_error (r, 404, "no such function");
+      else if (!json_is_integer (n) || json_integer_value (n) < 0 || json_integer_value (n) > 1000)
+        reply_error (r, 400, "replicas: expected a whole number in 0..1000");
+      else
+        {
+          fn->min = (int) json_integer_value (n);
+          if (fn->max < fn->min)
+            fn->max = fn->min;
+          rfd_pool_adjust (fn);
+          reply_json (r, 200, rfd_function_json (fn));
+        }
+    }
+  else if (path_is (r, "/system/images") && method_is (r, "POST"))
+    start_import (r);
+  else if (path_is (r, "/system/logs") && method_is (r, "GET"))
+    handle_logs (r);
+  else
+    reply_error (r, 404, "no such path");
+}
+
+/* Read the head, then the body (to memory, or for an upload to a file). */
+static void
+api_read (rfd_watch_t *w, uint32_t events)
+{
+  api_req_t *r = w->data;
+
+  for (;;)
+    {
+      ssize_t n;
+      if (r->len == r->cap)
+        {
+          r->cap = r->cap ? r->cap * 2 : 16384;
+          r->buf = xrealloc (r->buf, r->cap + 1);
+        }
+      n = recv (w->fd, r->buf + r->len, r->cap - r->len, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return;
+      if (n <= 0)
+        {
+          req_free (r);
+          return;
+        }
+      if (r->head_len == 0)
+        {
+          long h = rf_http_parse_head (r->buf, r->len + (size_t) n, HEAD_MAX, &r->req);
+          r->len += (size_t) n;
+          if (h == RF_HTTP_INCOMPLETE)
+            continue;
+          if (h < 0)
+            {
+              reply_error (r, -h, "malformed request");
+              return;
+            }
+          r->head_len = h;
+          if (api_tcp)
+            {
+              size_t al = 0;
+              const char *auth = rf_http_header (&r->req, "Authorization", &al);
+              if (auth == NULL || al != 7 + strlen (api_token) || memcmp (auth, "Bearer ", 7) != 0
+                  || memcmp (auth + 7, api_token, al - 7) != 0)
+                {
+                  reply_error (r, 401, "a bearer token is needed (see api.token in runfd's state directory)");
+                  return;
+                }
+            }
+          r->chunked = r->req.chunked;
+          r->upload = path_is (r, "/system/images");
+          r->body_left = r->req.content_length > 0 ? (uint64_t) r->req.content_length : 0;
+          if (!r->upload && r->req.content_length > JSON_BODY_MAX)
+            {
+              reply_error (r, 413, "the body is too large");
+              return;
+            }
+          if (r->upload)
+            {
+              r->upload_path = xasprintf ("%s/upload-%d-%p", rfd_config.run_dir, (int) getpid (), (void *) r);
+              r->upload_fd = open (r->upload_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+              if (r->upload_fd < 0)
+                {
+                  reply_error (r, 500, "cannot store the upload");
+                  return;
+                }
+            }
+          /* What came with the head is body already. */
+          n = (ssize_t) (r->len - (size_t) r->head_len);
+          r->len = (size_t) r->head_len;
+        }
+      else
+        r->buf[r->len + (size_t) n] = '\0';
+      /* Body bytes at r->buf + r->len, n of them. */
+      if (r->chunked)
+        {
+          size_t consumed;
+          long out = rf_http_chunked_decode (&r->ch, r->buf + r->len, (size_t) n, &consumed);
+          if (out < 0)
+            {
+              reply_error (r, 400, "malformed chunked body");
+              return;
+            }
+          n = out;
+        }
+      else
+        {
+          if ((uint64_t) n > r->body_left)
+            n = (ssize_t) r->body_left;
+          r->body_left -= (uint64_t) n;
+        }
+      if (r->upload)
+        {
+          if (n > 0 && rf_write_all (r->upload_fd, r->buf + r->len, (size_t) n) < 0)
+            {
+              reply_error (r, 500, "cannot store the upload");
+              return;
+            }
+          r->upload_size += (uint64_t) n;
+        }
+      else
+        {
+          r->len += (size_t) n;
+          if (r->len > JSON_BODY_MAX + (size_t) r->head_len)
+            {
+              reply_error (r, 413, "the body is too large");
+              return;
+            }
+        }
+      if (r->chunked ? r->ch.done : r->body_left == 0)
+        {
+          if (r->upload)
+            {
+              close (r->upload_fd);
+              r->upload_fd = -1;
+            }
+          r->buf[r->len] = '\0';
+          handle (r);
+          return;
+        }
+    }
+}
+
+/* A connection on the API socket whose path is the API's own (not
+   /function/...): read and serve it. */
+void
+rfd_api_accept_conn (rfd_conn_t *c)
+{
+  api_req_t *r = xzalloc (sizeof *r);
+  r->w.fd = c->w.fd;
+  r->w.fn = api_read;
+  r->w.data = r;
+  r->upload_fd = r->log_fd = -1;
+  r->job.fd = -1;
+  rfd_timer_init (&r->follow, follow_logs, r);
+  c->w.fd = -1;
+  rfd_conn_free (c);
+  if (rfd_watch_add (&r->w, EPOLLIN | EPOLLRDHUP) < 0)
+    req_free (r);
+  else
+    api_read (&r->w, EPOLLIN);
+}
+
+static void
+on_api_accept (rfd_watch_t *w, uint32_t events)
+{
+  for (;;)
+    {
+      int fd = accept4 (w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      rfd_conn_t *c;
+      if (fd < 0)
+        return;
+      c = xzalloc (sizeof *c);
+      c->w.fd = fd;
+      c->kind = RFD_CONN_API;
+      c->accepted = rfd_now ();
+      rfd_conn_wait_request (c);
+    }
+}
+
+static int
+load_token (rf_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/api.token", rfd_config.state_dir);
+  char *text = NULL;
+  if (rf_read_file_at (AT_FDCWD, path, 4096, &text, NULL, NULL) == 0 && strlen (text) >= 32)
+    {
+      text[strcspn (text, "\n")] = '\0';
+      api_token = text;
+      return 0;
+    }
+  free (text);
+  {
+    /* The first start makes one: 32 random bytes as hex. */
+    unsigned char raw[32];
+    char hex[65];
+    int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || rf_read_all (fd, raw, sizeof raw) != sizeof raw)
+      {
+        if (fd >= 0)
+          close (fd);
+        return rf_error_sys (err, "read /dev/urandom");
+      }
+    close (fd);
+    for (int i = 0; i < 32; i++)
+      snprintf (hex + 2 * i, 3, "%02x", raw[i]);
+    if (rf_write_file_atomic (path, hex, 64, 0600, err) < 0)
+      return -1;
+    api_token = xstrdup (hex);
+  }
+  return 0;
+}
+
+int
+rfd_api_start (const char *spec, rf_error_t *err)
+{
+  int fd;
+  if (strncmp (spec, "unix:", 5) == 0)
+    {
+      struct sockaddr_un sa = { .sun_family = AF_UNIX };
+      const char *path = spec + 5;
+      if (strlen (path) >= sizeof sa.sun_path)
+        return rf_error_make (err, ENAMETOOLONG, "--api `%s`: path too long", spec);
+      strcpy (sa.sun_path, path);
+      fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0)
+        return rf_error_sys (err, "--api: socket");
+      unlink (path);
+      if (bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0 || chmod (path, 0600) < 0 || listen (fd, 128) < 0)
+        {
+          close (fd);
+          return rf_error_sys (err, "--api: listen on `%s`", path);
+        }
+    }
+  else if (strncmp (spec, "tcp:", 4) == 0)
+    {
+      cleanup_free char *host = xstrdup (spec + 4);
+      char *colon = strrchr (host, ':');
+      struct in_addr addr;
+      int port;
+      if (colon == NULL || (port = atoi (colon + 1)) <= 0 || port > 65535)
+        return rf_error_make (err, 0, "--api `%s`: expected tcp:ADDR:PORT", spec);
+      *colon = '\0';
+      if (inet_pton (AF_INET, host, &addr) != 1 || (ntohl (addr.s_addr) >> 24) != 127)
+        return rf_error_make (err, 0, "--api `%s`: only a loopback address (127.0.0.0/8)", spec);
+      if (load_token (err) < 0)
+        return -1;
+      fd = rfd_listen_tcp (addr, port, err);
+      if (fd < 0)
+        return rf_error_wrap (err, "--api");
+      api_tcp = true;
+    }
+  else
+    return rf_error_make (err, 0, "--api `%s`: expected unix:PATH or tcp:127.0.0.1:PORT", spec);
+  api_w.fd = fd;
+  api_w.fn = on_api_accept;
+  return rfd_watch_add (&api_w, EPOLLIN);
+}

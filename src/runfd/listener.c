@@ -1,0 +1,321 @@
+/* Where connections come in: each function's own address, the shared
+ * gateway, and each control-socket function's /control.sock.  A
+ * connection is routed on its request line, read with MSG_PEEK so the
+ * handler gets the request whole; slow or silent clients and overlong
+ * lines are cut off here, before they can hold a container. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "runfd.h"
+
+static rfd_watch_t gateway_w = { .fd = -1 };
+
+int
+rfd_listen_tcp (struct in_addr addr, int port, rf_error_t *err)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port), .sin_addr = addr };
+  int one = 1;
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return rf_error_sys (err, "socket");
+  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen (fd, 4096) < 0)
+    {
+      rf_error_sys (err, "listen on %s:%d", inet_ntoa (addr), port);
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+static void
+conn_free (void *p)
+{
+  free (p);
+}
+
+void
+rfd_conn_free (rfd_conn_t *c)
+{
+  rfd_timer_cancel (&c->deadline);
+  rfd_watch_close (&c->w);
+  rfd_defer_free (c, conn_free);
+}
+
+void
+rfd_conn_fail (rfd_conn_t *c, int status, const char *body)
+{
+  char buf[1024];
+  int n = rf_http_format_response (buf, sizeof buf, status, "text/plain", body, strlen (body));
+  if (n > 0 && (size_t) n < sizeof buf)
+    {
+      ssize_t ignored = send (c->w.fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+      (void) ignored;
+    }
+  if (c->fn)
+    {
+      int k = status == 400 || status == 414 || status == 431 ? RFD_REQ_400
+              : status == 404 ? RFD_REQ_404 : status == 429 ? RFD_REQ_429
+              : status == 504 ? RFD_REQ_504 : RFD_REQ_502;
+      c->fn->requests[k]++;
+    }
+  rfd_conn_free (c);
+}
+
+static void
+on_deadline (rfd_timer_t *t)
+{
+  rfd_conn_t *c = t->data;
+  rfd_conn_fail (c, 408, "the request did not come in time\n");
+}
+
+/* Route on the target of the request line: the gateway by the path's
+   /function/<name> prefix, a function's own address to it. */
+void
+rfd_conn_route (rfd_conn_t *c, const char *target, size_t target_len)
+{
+  if (c->kind == RFD_CONN_FUNCTION)
+    {
+      rfd_dispatch (c->fn, c);
+      return;
+    }
+  if (target_len > 10 && memcmp (target, "/function/", 10) == 0)
+    {
+      char name[64];
+      size_t n = strcspn (target + 10, "/?");
+      rfd_function_t *fn;
+      if (n == 0 || n >= sizeof name || 10 + n > target_len)
+        {
+          rfd_conn_fail (c, 404, "no such function\n");
+          return;
+        }
+      memcpy (name, target + 10, n);
+      name[n] = '\0';
+      fn = rfd_function_find (name);
+      if (fn == NULL)
+        {
+          rfd_conn_fail (c, 404, "no such function\n");
+          return;
+        }
+      c->fn = fn;
+      c->via_gateway = true;
+      rfd_dispatch (fn, c);
+      return;
+    }
+  if (c->kind == RFD_CONN_API)
+    {
+      rfd_api_accept_conn (c);
+      return;
+    }
+  rfd_conn_fail (c, 404, "the gateway serves /function/<name>/...\n");
+}
+
+static void
+on_conn_readable (rfd_watch_t *w, uint32_t events)
+{
+  rfd_conn_t *c = w->data;
+  char buf[8193];
+  rf_http_request_t req;
+  size_t max = rfd_config.request_line_max;
+  ssize_t n;
+  long r;
+
+  if (max >= sizeof buf)
+    max = sizeof buf - 1;
+  n = recv (w->fd, buf, max + 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0)
+    {
+      rfd_conn_free (c);
+      return;
+    }
+  r = rf_http_parse_request_line (buf, (size_t) n, max, &req);
+  if (r == RF_HTTP_INCOMPLETE)
+    {
+      if (events & (EPOLLRDHUP | EPOLLHUP))
+        rfd_conn_free (c);
+      return; /* edge-triggered: the next bytes wake us */
+    }
+  if (r < 0)
+    {
+      rfd_conn_fail (c, r == RF_HTTP_URI_LONG ? 414 : 400,
+                     r == RF_HTTP_URI_LONG ? "request line too long\n" : "malformed request line\n");
+      return;
+    }
+  rfd_timer_cancel (&c->deadline);
+  rfd_watch_del (&c->w);
+  rfd_conn_route (c, req.target, req.target_len);
+}
+
+void
+rfd_conn_wait_request (rfd_conn_t *c)
+{
+  c->w.fn = on_conn_readable;
+  c->w.data = c;
+  rfd_timer_init (&c->deadline, on_deadline, c);
+  rfd_timer_arm (&c->deadline, rfd_config.request_line_timeout);
+  if (rfd_watch_add (&c->w, EPOLLIN | EPOLLET | EPOLLRDHUP) < 0)
+    rfd_conn_free (c);
+}
+
+static rfd_conn_t *
+conn_new (int fd, rfd_conn_kind_t kind, rfd_function_t *fn)
+{
+  rfd_conn_t *c = xzalloc (sizeof *c);
+  c->w.fd = fd;
+  c->kind = kind;
+  c->fn = fn;
+  c->accepted = rfd_now ();
+  rfd_timer_init (&c->deadline, on_deadline, c);
+  return c;
+}
+
+static void
+accept_all (rfd_watch_t *w, rfd_conn_kind_t kind, rfd_function_t *fn)
+{
+  for (;;)
+    {
+      int fd = accept4 (w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0)
+        {
+          if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+          if (errno == EMFILE || errno == ENFILE)
+            rf_log (RF_LOG_WARN, "accept: %s", strerror (errno));
+          return;
+        }
+      rfd_conn_wait_request (conn_new (fd, kind, fn));
+    }
+}
+
+static void
+on_function_accept (rfd_watch_t *w, uint32_t events)
+{
+  rfd_function_t *fn = w->data;
+  if (fn->mode == RFD_MODE_WARM)
+    {
+      /* Warm instances accept by themselves; runfd only notices the
+         listener when none runs, to start one. */
+      rfd_warm_watch (fn);
+      return;
+    }
+  accept_all (w, RFD_CONN_FUNCTION, fn);
+}
+
+void
+rfd_function_listen (rfd_function_t *fn, int fd)
+{
+  fn->listen_w.fd = fd;
+  fn->listen_w.fn = on_function_accept;
+  fn->listen_w.data = fn;
+  rfd_watch_add (&fn->listen_w, EPOLLIN);
+}
+
+static void
+on_gateway_accept (rfd_watch_t *w, uint32_t events)
+{
+  accept_all (w, RFD_CONN_GATEWAY, NULL);
+}
+
+int
+rfd_gateway_start (const char *spec, rf_error_t *err)
+{
+  cleanup_free char *host = xstrdup (spec);
+  char *colon = strrchr (host, ':');
+  struct in_addr addr;
+  int port, fd;
+
+  if (colon == NULL || (port = atoi (colon + 1)) <= 0 || port > 65535)
+    return rf_error_make (err, 0, "--gateway `%s`: expected ADDR:PORT", spec);
+  *colon = '\0';
+  if (inet_pton (AF_INET, host, &addr) != 1)
+    return rf_error_make (err, 0, "--gateway `%s`: not an IPv4 address", spec);
+  fd = rfd_listen_tcp (addr, port, err);
+  if (fd < 0)
+    return rf_error_wrap (err, "--gateway");
+  gateway_w.fd = fd;
+  gateway_w.fn = on_gateway_accept;
+  return rfd_watch_add (&gateway_w, EPOLLIN);
+}
+
+/* --- control-socket mode -------------------------------------------------- */
+
+/* A handler connected to /control.sock: it is the instance whose pid the
+   kernel vouches for; it gets that instance's client socket. */
+static void
+on_control_accept (rfd_watch_t *w, uint32_t events)
+{
+  rfd_function_t *fn = w->data;
+  for (;;)
+    {
+      struct ucred cred;
+      socklen_t len = sizeof cred;
+      int fd = accept4 (w->fd, NULL, NULL, SOCK_CLOEXEC);
+      if (fd < 0)
+        return;
+      if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+        for (rfd_instance_t *i = fn->running; i; i = i->next)
+          if (i->pid == cred.pid && i->client_fd >= 0)
+            {
+              struct iovec iov = { (void *) "fd", 2 };
+              union
+              {
+                char buf[CMSG_SPACE (sizeof (int))];
+                struct cmsghdr align;
+              } control;
+              struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                                   .msg_controllen = sizeof control.buf };
+              struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
+              cm->cmsg_level = SOL_SOCKET;
+              cm->cmsg_type = SCM_RIGHTS;
+              cm->cmsg_len = CMSG_LEN (sizeof (int));
+              memcpy (CMSG_DATA (cm), &i->client_fd, sizeof (int));
+              if (sendmsg (fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                rf_log (RF_LOG_WARN, "function %s: hand the socket over /control.sock: %s", fn->name,
+                        strerror (errno));
+              break;
+            }
+      close (fd);
+    }
+}
+
+int
+rfd_control_listen (rfd_function_t *fn, rf_error_t *err)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  cleanup_free char *path = xasprintf ("%s/control.sock", fn->dir);
+  int fd;
+
+  if (strlen (path) >= sizeof sa.sun_path)
+    return rf_error_make (err, ENAMETOOLONG, "`%s`: path too long for a socket", path);
+  strcpy (sa.sun_path, path);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return rf_error_sys (err, "socket");
+  unlink (path);
+  if (bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen (fd, 1024) < 0)
+    {
+      close (fd);
+      return rf_error_sys (err, "listen on `%s`", path);
+    }
+  /* The handler runs as an unprivileged id of the host. */
+  chmod (path, 0666);
+  fn->control_w.fd = fd;
+  fn->control_w.fn = on_control_accept;
+  fn->control_w.data = fn;
+  rfd_watch_add (&fn->control_w, EPOLLIN);
+  return 0;
+}

@@ -1,0 +1,329 @@
+/* runfd: the function daemon (see runfd.h for the architecture). */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "image/store.h"
+#include "runfd.h"
+#include "runtime/cgroup.h"
+#include "runtime/linux/userns.h"
+
+rfd_config_t rfd_config;
+
+static rfd_watch_t signal_w = { .fd = -1 };
+static rfd_timer_t drain_timer;
+
+static void
+usage (FILE *out)
+{
+  fprintf (out,
+           "usage: runfd [options]\n\n"
+           "The runf function daemon: deploy images as functions, every request in a fresh container.\n\n"
+           "  --state DIR            persistent state (functions, logs, api.token); its run/ holds sockets\n"
+           "                         default /var/lib/runfd and /run/runfd as root,\n"
+           "                         $XDG_DATA_HOME/runfd and $XDG_RUNTIME_DIR/runfd rootless\n"
+           "  --api unix:PATH|tcp:127.0.0.1:PORT   the admin API (default unix:<run>/api.sock)\n"
+           "  --gateway ADDR:PORT    the shared gateway, /function/NAME/... (default 127.0.0.1:8080; none)\n"
+           "  --addr-range CIDR      the functions' addresses (default 127.77.0.0/16)\n"
+           "  --port N               the functions' port (default 80 as root, 8080 rootless)\n"
+           "  --store DIR            the image store (runfctl image's)\n"
+           "  --uid-range BASE:SIZE  host ids for the instances' users (root only; default 1000000000:65536)\n"
+           "  --shim PATH            the stdio-mode shim (default: runf-shim beside runfd)\n"
+           "  --debug  --log FILE\n");
+}
+
+static int
+parse_cidr (const char *s, struct in_addr *base, uint32_t *size, rf_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (s);
+  char *slash = strchr (copy, '/');
+  int bits;
+  if (slash == NULL || (bits = atoi (slash + 1)) < 8 || bits > 30)
+    return rf_error_make (err, 0, "--addr-range `%s`: expected A.B.C.D/N with N in 8..30", s);
+  *slash = '\0';
+  if (inet_pton (AF_INET, copy, base) != 1 || (ntohl (base->s_addr) >> 24) != 127)
+    return rf_error_make (err, 0, "--addr-range `%s`: must be inside 127.0.0.0/8 (loopback)", s);
+  base->s_addr = htonl (ntohl (base->s_addr) & ~((1u << (32 - bits)) - 1));
+  *size = 1u << (32 - bits);
+  return 0;
+}
+
+/* What a crash may have left: the runtime directory's functions and
+   uploads, and instance cgroups (processes died with the spawner). */
+static void
+sweep (void)
+{
+  rf_error_t err = NULL;
+  cleanup_free char *fn_dir = xasprintf ("%s/fn", rfd_config.run_dir);
+  size_t nh;
+  rf_hierarchy_t *h = rf_cgroup_hierarchies (&nh);
+  DIR *d;
+  struct dirent *de;
+
+  rf_rm_rf (fn_dir, &err);
+  rf_error_free (&err);
+  if ((d = opendir (rfd_config.run_dir)) != NULL)
+    {
+      while ((de = readdir (d)) != NULL)
+        if (strncmp (de->d_name, "upload-", 7) == 0)
+          unlinkat (dirfd (d), de->d_name, 0);
+      closedir (d);
+    }
+  for (size_t i = 0; i < nh; i++)
+    {
+      cleanup_free char *parent = xasprintf ("%s/runfd", h[i].mountpoint);
+      DIR *cd = opendir (parent);
+      if (cd == NULL)
+        continue;
+      while ((de = readdir (cd)) != NULL)
+        {
+          cleanup_free char *dir = NULL;
+          cleanup_free char *procs = NULL;
+          char *text = NULL;
+          if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+            continue;
+          dir = xasprintf ("%s/%s", parent, de->d_name);
+          procs = xasprintf ("%s/cgroup.procs", dir);
+          if (rf_read_file_at (AT_FDCWD, procs, 0, &text, NULL, NULL) == 0)
+            {
+              char *save = NULL;
+              for (char *t = strtok_r (text, "\n", &save); t; t = strtok_r (NULL, "\n", &save))
+                kill (atoi (t), SIGKILL);
+              free (text);
+            }
+          for (int tries = 0; rmdir (dir) < 0 && errno == EBUSY && tries < 1000; tries++)
+            usleep (1000);
+        }
+      closedir (cd);
+    }
+  rf_cgroup_hierarchies_free (h, nh);
+}
+
+static void
+finish_drain (rfd_timer_t *t)
+{
+  bool busy = false;
+  for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    if (fn->n_running && fn->mode != RFD_MODE_WARM)
+      busy = true;
+  if (busy && rfd_now () < drain_timer.when + 30 * RFD_S)
+    {
+      rfd_timer_arm (t, 50 * RFD_MS);
+      return;
+    }
+  rfd_loop_stop ();
+}
+
+/* SIGTERM: take no more connections, let requests in flight finish (up to
+   their timeouts, 30 s at most), then stop everything. */
+static void
+on_signal (rfd_watch_t *w, uint32_t events)
+{
+  struct signalfd_siginfo si;
+  while (read (w->fd, &si, sizeof si) == sizeof si)
+    {
+      if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT)
+        continue;
+      if (rfd_config.draining)
+        {
+          rfd_loop_stop ();
+          return;
+        }
+      rf_log (RF_LOG_INFO, "draining: no new connections, waiting for requests in flight");
+      rfd_config.draining = true;
+      for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+        {
+          rfd_watch_del (&fn->listen_w);
+          rfd_pool_drain (fn);
+        }
+      rfd_timer_init (&drain_timer, finish_drain, NULL);
+      finish_drain (&drain_timer);
+    }
+}
+
+static char *
+beside_self (const char *name)
+{
+  char self[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+  char *slash;
+  if (n <= 0)
+    return xstrdup (name);
+  self[n] = '\0';
+  slash = strrchr (self, '/');
+  if (slash)
+    *slash = '\0';
+  return xasprintf ("%s/%s", self, name);
+}
+
+int
+main (int argc, char **argv)
+{
+  rf_error_t err = NULL;
+  const char *api = NULL, *gateway = "127.0.0.1:8080", *range = "127.77.0.0/16", *state = NULL;
+  const char *log_file = NULL;
+  char *why = NULL;
+  int port = 0, lock_fd;
+  sigset_t mask;
+
+  rf_log_init ("runfd");
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define ARG(name) (strcmp (a, name) == 0 && v && (i++, 1))
+      if (ARG ("--state"))
+        state = v;
+      else if (ARG ("--api"))
+        api = v;
+      else if (ARG ("--gateway"))
+        gateway = v;
+      else if (ARG ("--addr-range"))
+        range = v;
+      else if (ARG ("--port"))
+        port = atoi (v);
+      else if (ARG ("--store"))
+        rfd_config.store = xstrdup (v);
+      else if (ARG ("--shim"))
+        rfd_config.shim_path = xstrdup (v);
+      else if (ARG ("--log"))
+        log_file = v;
+      else if (ARG ("--uid-range"))
+        {
+          unsigned base, size;
+          if (sscanf (v, "%u:%u", &base, &size) != 2 || size == 0)
+            {
+              rf_error_make (&err, 0, "--uid-range `%s`: expected BASE:SIZE", v);
+              goto fail;
+            }
+          rfd_config.uid_base = rfd_config.gid_base = base;
+          rfd_config.uid_size = rfd_config.gid_size = size;
+        }
+      else if (strcmp (a, "--debug") == 0)
+        rf_log_set_debug (true);
+      else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
+        {
+          usage (stdout);
+          return 0;
+        }
+      else
+        {
+          rf_error_make (&err, 0, "unknown argument `%s` (see runfd --help)", a);
+          goto fail;
+        }
+#undef ARG
+    }
+  if (rf_log_open (log_file, "text", &why) < 0)
+    {
+      rf_error_make (&err, 0, "%s", why);
+      goto fail;
+    }
+
+  rfd_config.rootless = geteuid () != 0 || rf_userns_nested_p ();
+  if (state)
+    {
+      rfd_config.state_dir = realpath (state, NULL);
+      if (rfd_config.state_dir == NULL && rf_mkdir_p (state, 0700, &err) == 0)
+        rfd_config.state_dir = realpath (state, NULL);
+      if (rfd_config.state_dir == NULL)
+        {
+          rf_error_sys (&err, "--state `%s`", state);
+          goto fail;
+        }
+      rfd_config.run_dir = xasprintf ("%s/run", rfd_config.state_dir);
+    }
+  else if (!rfd_config.rootless)
+    {
+      rfd_config.state_dir = xstrdup ("/var/lib/runfd");
+      rfd_config.run_dir = xstrdup ("/run/runfd");
+    }
+  else
+    {
+      const char *xdg = getenv ("XDG_DATA_HOME"), *home = getenv ("HOME"), *run = getenv ("XDG_RUNTIME_DIR");
+      rfd_config.state_dir = xdg && *xdg ? xasprintf ("%s/runfd", xdg) : xasprintf ("%s/.local/share/runfd", home ? home : "/tmp");
+      rfd_config.run_dir = run && *run ? xasprintf ("%s/runfd", run) : xasprintf ("/tmp/runfd-%d", (int) geteuid ());
+    }
+  if (rfd_config.store == NULL)
+    rfd_config.store = rf_store_default_root (rfd_config.rootless);
+  if (rfd_config.shim_path == NULL)
+    rfd_config.shim_path = beside_self ("runf-shim");
+  if (rfd_config.uid_size == 0)
+    {
+      rfd_config.uid_base = rfd_config.gid_base = 1000000000;
+      rfd_config.uid_size = rfd_config.gid_size = 65536;
+    }
+  rfd_config.function_port = port ? port : rfd_config.rootless ? 8080 : 80;
+  rfd_config.request_line_timeout = 10 * RFD_S;
+  rfd_config.request_line_max = 8192;
+  if (parse_cidr (range, &rfd_config.range_base, &rfd_config.range_size, &err) < 0)
+    goto fail;
+  if (rf_mkdir_p (rfd_config.state_dir, 0700, &err) < 0 || rf_mkdir_p (rfd_config.run_dir, 0700, &err) < 0)
+    goto fail;
+  {
+    /* One daemon per state directory. */
+    cleanup_free char *lock = xasprintf ("%s/lock", rfd_config.state_dir);
+    lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0 || flock (lock_fd, LOCK_EX | LOCK_NB) < 0)
+      {
+        rf_error_sys (&err, "`%s`: another runfd uses this state directory", lock);
+        goto fail;
+      }
+  }
+  sweep ();
+
+  signal (SIGPIPE, SIG_IGN);
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGTERM);
+  sigaddset (&mask, SIGINT);
+  sigprocmask (SIG_BLOCK, &mask, NULL);
+  if (rfd_loop_init (&err) < 0 || rfd_spawner_start (&err) < 0)
+    goto fail;
+  signal_w.fd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  signal_w.fn = on_signal;
+  rfd_watch_add (&signal_w, EPOLLIN);
+
+  if (rfd_functions_load (&err) < 0)
+    goto fail;
+  if (strcmp (gateway, "none") != 0 && rfd_gateway_start (gateway, &err) < 0)
+    goto fail;
+  {
+    cleanup_free char *def = xasprintf ("unix:%s/api.sock", rfd_config.run_dir);
+    if (rfd_api_start (api ? api : def, &err) < 0)
+      goto fail;
+    rf_log (RF_LOG_INFO, "ready: api %s, gateway %s, functions on %s port %d%s", api ? api : def, gateway, range,
+            rfd_config.function_port, rfd_config.rootless ? " (rootless)" : "");
+  }
+  rfd_loop_run ();
+  for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    rfd_pool_drain (fn);
+  rfd_spawner_stop ();
+  {
+    cleanup_free char *fn_dir = xasprintf ("%s/fn", rfd_config.run_dir);
+    rf_rm_rf (fn_dir, NULL);
+  }
+  rf_log (RF_LOG_INFO, "stopped");
+  return 0;
+
+fail:
+  {
+    cleanup_free char *text = rf_error_text (err);
+    rf_log (RF_LOG_ERROR, "%s", text);
+  }
+  rf_error_free (&err);
+  rfd_spawner_stop ();
+  return 1;
+}

@@ -1,0 +1,244 @@
+/* runfd: the function daemon.  One single-threaded event loop (this
+ * process) owns every socket: the functions' own addresses, the shared
+ * gateway, the admin API.  Containers are made by the spawner, a
+ * single-threaded child process that alone calls into the runtime library
+ * (it forks; this process never does while it serves).  The spawner keeps
+ * per-function pools of created containers ready; a request takes one and
+ * hands it the client's socket with the START message: what is left on
+ * the request path is a sendmsg and the handler's execve. */
+#ifndef RUNFD_H
+#define RUNFD_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "common/error.h"
+
+/* --- the event loop (loop.c) --------------------------------------------- */
+
+typedef struct rfd_watch rfd_watch_t;
+typedef void (*rfd_watch_fn) (rfd_watch_t *w, uint32_t events);
+struct rfd_watch
+{
+  int fd;
+  rfd_watch_fn fn;
+  void *data;
+};
+
+typedef struct rfd_timer rfd_timer_t;
+typedef void (*rfd_timer_fn) (rfd_timer_t *t);
+struct rfd_timer
+{
+  uint64_t when; /* monotonic ns */
+  rfd_timer_fn fn;
+  void *data;
+  size_t slot; /* in the heap; SIZE_MAX when not armed */
+};
+
+int rfd_loop_init (rf_error_t *err);
+int rfd_watch_add (rfd_watch_t *w, uint32_t events);
+int rfd_watch_mod (rfd_watch_t *w, uint32_t events);
+void rfd_watch_del (rfd_watch_t *w);
+/* Remove from the loop, close, and mark dead (fd -1). */
+void rfd_watch_close (rfd_watch_t *w);
+/* Free p with fn once the current batch of events is done. */
+void rfd_defer_free (void *p, void (*fn) (void *));
+void rfd_timer_init (rfd_timer_t *t, rfd_timer_fn fn, void *data);
+void rfd_timer_arm (rfd_timer_t *t, uint64_t delay_ns);
+void rfd_timer_cancel (rfd_timer_t *t);
+bool rfd_timer_armed_p (const rfd_timer_t *t);
+/* Run until rfd_loop_stop; returns 0 then. */
+int rfd_loop_run (void);
+void rfd_loop_stop (void);
+uint64_t rfd_now (void);
+
+#define RFD_MS (1000000ULL)
+#define RFD_S (1000000000ULL)
+
+/* --- functions (function.c) ----------------------------------------------- */
+
+typedef enum
+{
+  RFD_MODE_INETD,
+  RFD_MODE_CONTROL,
+  RFD_MODE_WARM,
+  RFD_MODE_STDIO,
+} rfd_mode_t;
+
+typedef struct rfd_conn rfd_conn_t;
+typedef struct rfd_instance rfd_instance_t;
+typedef struct rfd_function rfd_function_t;
+
+/* The histograms of /metrics: seconds, cumulative buckets. */
+#define RFD_BUCKETS 12
+typedef struct
+{
+  uint64_t counts[RFD_BUCKETS + 1];
+  double sum;
+  uint64_t n;
+} rfd_histogram_t;
+
+struct rfd_function
+{
+  rfd_function_t *next;
+  uint32_t id; /* the spawner's name for it */
+  char *name;
+  char *image;  /* as deployed */
+  char *digest; /* of the image's manifest */
+  rfd_mode_t mode;
+  json_t *deploy; /* the deploy request as stored */
+  char **env;
+  char **cmd;
+  int64_t memory; /* bytes; 0: none */
+  double cpus;    /* 0: none */
+  int64_t pids;   /* 0: none */
+  uint64_t timeout_ns;
+  int concurrency; /* instances at once; 0: no limit */
+  int queue_max;
+  int min, max;     /* warm mode */
+  uint64_t idle_ns; /* warm mode */
+  bool read_only;
+  char **caps;
+
+  struct in_addr addr;
+  int port;
+  rfd_watch_t listen_w;
+  char *dir; /* its runtime directory: config.json, control.sock */
+  int log_fd;
+  char *log_path;
+  rfd_watch_t control_w; /* control-socket mode */
+
+  bool removing; /* gone once its last instance is */
+  rfd_instance_t *ready; /* created, waiting for a request */
+  int n_ready, n_creating, n_running;
+  int n_dying; /* killed out of the pool, not yet reaped */
+  rfd_instance_t *running;
+  rfd_conn_t *queue_head, *queue_tail;
+  int n_queued;
+  int target; /* how many to keep ready */
+  double rate; /* requests/s, smoothed */
+  uint64_t last_request;
+  rfd_timer_t pool_timer;
+
+  /* metrics */
+  uint64_t requests[6]; /* 2xx (handed over), 400, 404, 429, 502, 504 */
+  uint64_t cold_starts;
+  rfd_histogram_t cold_hist, latency_hist;
+};
+
+enum { RFD_REQ_OK, RFD_REQ_400, RFD_REQ_404, RFD_REQ_429, RFD_REQ_502, RFD_REQ_504 };
+
+extern rfd_function_t *rfd_functions;
+rfd_function_t *rfd_function_find (const char *name);
+
+/* Deploy (or replace) from an API request object: checked at once (errors
+   name the field), then the image is prepared by a worker process and
+   done() is called with the outcome (err owned by the callee). */
+typedef void (*rfd_deploy_done) (void *ctx, rf_error_t err, rfd_function_t *fn);
+int rfd_function_deploy (json_t *req, bool replace, rfd_deploy_done done, void *ctx, rf_error_t *err);
+int rfd_function_prepare (const char *image, rfd_mode_t mode, bool rootless, char **digest,
+                          json_t **config, rf_error_t *err);
+int rfd_control_listen (rfd_function_t *fn, rf_error_t *err);
+int rfd_function_remove (const char *name, rf_error_t *err);
+json_t *rfd_function_json (const rfd_function_t *fn);
+int rfd_functions_load (rf_error_t *err);
+void rfd_function_release (rfd_function_t *fn);
+const char *rfd_mode_name (rfd_mode_t mode);
+
+/* --- connections and dispatch (listener.c, dispatch.c) ------------------- */
+
+typedef enum { RFD_CONN_FUNCTION, RFD_CONN_GATEWAY, RFD_CONN_API } rfd_conn_kind_t;
+
+struct rfd_conn
+{
+  rfd_watch_t w;
+  rfd_conn_kind_t kind;
+  rfd_function_t *fn;
+  bool via_gateway;
+  uint64_t accepted;
+  rfd_timer_t deadline;
+  rfd_conn_t *next; /* in a function's queue */
+};
+
+int rfd_listen_tcp (struct in_addr addr, int port, rf_error_t *err);
+int rfd_gateway_start (const char *spec, rf_error_t *err);
+void rfd_function_listen (rfd_function_t *fn, int fd);
+/* A connection whose request line is in: route it. */
+void rfd_conn_route (rfd_conn_t *c, const char *target, size_t target_len);
+void rfd_conn_wait_request (rfd_conn_t *c);
+/* Answer with a short error response and close. */
+void rfd_conn_fail (rfd_conn_t *c, int status, const char *body);
+void rfd_conn_free (rfd_conn_t *c);
+
+void rfd_dispatch (rfd_function_t *fn, rfd_conn_t *c);
+void rfd_pool_adjust (rfd_function_t *fn);
+void rfd_pool_drain (rfd_function_t *fn);
+void rfd_warm_watch (rfd_function_t *fn);
+
+/* --- instances and the spawner (spawner.c) -------------------------------- */
+
+struct rfd_instance
+{
+  rfd_instance_t *next;
+  rfd_function_t *fn;
+  uint64_t id;
+  pid_t pid;
+  rfd_watch_t sync_w;  /* the sync socket: START goes out, EOF or error come back */
+  int pidfd;
+  int client_fd;       /* a dup of the handed-over socket, for 502/504 */
+  bool via_gateway;
+  uint64_t requested, created, started;
+  rfd_timer_t timeout;
+  bool timed_out, exec_failed, exited;
+  uint64_t cpu_ticks; /* warm mode: activity */
+  uint64_t busy_at;
+};
+
+int rfd_spawner_start (rf_error_t *err);
+void rfd_spawner_stop (void);
+/* Tell the spawner about fn (its config and log); again after a change. */
+int rfd_spawner_define (rfd_function_t *fn, rf_error_t *err);
+void rfd_spawner_forget (rfd_function_t *fn);
+/* Ask for one more created instance of fn; rfd_instance_ready or
+   rfd_instance_failed follows. */
+void rfd_spawner_create (rfd_function_t *fn);
+void rfd_instance_ready (rfd_instance_t *inst);
+void rfd_instance_failed (rfd_function_t *fn, const char *why);
+void rfd_instance_exited (rfd_instance_t *inst, int status);
+void rfd_instance_kill (rfd_instance_t *inst, int sig);
+void rfd_instance_free (rfd_instance_t *inst);
+
+/* --- admin API (api.c), metrics (metrics.c) ------------------------------- */
+
+int rfd_api_start (const char *spec, rf_error_t *err);
+void rfd_api_accept_conn (rfd_conn_t *c);
+void rfd_histogram_add (rfd_histogram_t *h, double seconds);
+char *rfd_metrics_text (void);
+
+/* --- the daemon's configuration (main.c) ---------------------------------- */
+
+typedef struct
+{
+  char *state_dir; /* persistent: functions/ */
+  char *run_dir;   /* runtime: fn/<name>/, spawner state */
+  char *store;     /* image store */
+  bool rootless;
+  struct in_addr range_base;
+  uint32_t range_size;
+  int function_port;
+  uint32_t uid_base, uid_size; /* host ids the instances' root maps to */
+  uint32_t gid_base, gid_size;
+  char *shim_path;
+  char *runtime_self; /* path of runfd, for workers */
+  uint64_t request_line_timeout;
+  size_t request_line_max;
+  bool draining;
+} rfd_config_t;
+
+extern rfd_config_t rfd_config;
+
+#endif
