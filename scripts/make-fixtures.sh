@@ -22,6 +22,17 @@ for h in "$helpers"/*; do
   [ -f "$h" ] && cp "$h" "$rootfs/usr/bin/"
 done
 chmod 1777 "$rootfs/tmp"
+
+# runfd's test function: fn_handler alone, as a docker-save archive.
+fnroot=$out/fn-rootfs
+rm -rf "$fnroot" "$out/fn-layout" "$out/fn-image.tar"
+mkdir -p "$fnroot"
+cp "$helpers/fn_handler" "$fnroot/handler"
+mkimage=$(dirname "$0")/../tests/integration/image/mkimage.py
+/usr/bin/python3 "$mkimage" oci "$out/fn-layout" --tag fn --layer "$fnroot" \
+  --config '{"Cmd": ["/handler"], "Env": ["PATH=/"]}' >/dev/null
+/usr/bin/python3 "$mkimage" docker-save "$out/fn-image.tar" "$out/fn-layout:fn=fn-test:latest"
+rm -rf "$out/fn-layout" "$fnroot"
 cat > "$rootfs/etc/passwd" <<'PW'
 root:x:0:0:root:/root:/bin/sh
 user:x:1000:1000:user:/home/user:/bin/sh

@@ -52,7 +52,7 @@ chmod -R a+rX "$stage"
 run_bats() { # label user
   local label=$1 log="$logs/integration-$1.tap"
   shift
-  timeout -k 10 "$suite_timeout" "$@" bats --tap -r "$stage/tests/integration" >"$log" 2>&1
+  timeout -k 10 "$suite_timeout" "$build/helpers/reaper" "$@" bats --tap -r "$stage/tests/integration" >"$log" 2>&1
   rc=$?
   sed "s/^/[$label] /" "$log"
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then

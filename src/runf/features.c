@@ -22,13 +22,15 @@ static const char *const hooks[] = {
   "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
 
-/* Cgroup managers: none yet (linux.resources and cgroupsPath are refused). */
+/* Cgroups: v1 and v2 (and the hybrid of both) through cgroupfs.  No
+   systemd manager (a "slice:prefix:name" cgroupsPath is laid out the way
+   systemd would, but made directly), and no rdma controller. */
 static const struct
 {
   const char *name;
   bool supported;
 } cgroup_features[] = {
-  { "v1", false },      { "v2", false },   { "systemd", false },
+  { "v1", true },      { "v2", true },   { "systemd", false },
   { "systemdUser", false }, { "rdma", false },
 };
 

@@ -30,12 +30,16 @@ static const struct
   { "list", runf_cmd_list, "list containers" },
   { "exec", runf_cmd_exec, "run another process in a container" },
   { "ps", runf_cmd_ps, "list the processes of a container" },
+  { "pause", runf_cmd_pause, "freeze every process of a container" },
+  { "resume", runf_cmd_resume, "thaw a paused container" },
+  { "update", runf_cmd_update, "change the resource limits of a container" },
+  { "events", runf_cmd_events, "print a container's stats and OOM events as JSON" },
   { "features", runf_cmd_features, "print the OCI features document as JSON" },
 };
 
 /* runc commands that runf does not do yet: they fail with a clear line. */
 static const char *const not_yet[] = {
-  "pause", "resume", "update", "events", "checkpoint", "restore",
+  "checkpoint", "restore",
 };
 
 enum { G_ROOT = 1, G_LOG, G_LOG_FORMAT, G_DEBUG, G_ROOTLESS, G_SYSTEMD, G_CRIU, G_VERSION, G_HELP };

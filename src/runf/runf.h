@@ -43,5 +43,9 @@ int runf_cmd_list (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_exec (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_ps (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_features (runf_global_t *g, int argc, char **argv, rf_error_t *err);
+int runf_cmd_pause (runf_global_t *g, int argc, char **argv, rf_error_t *err);
+int runf_cmd_resume (runf_global_t *g, int argc, char **argv, rf_error_t *err);
+int runf_cmd_update (runf_global_t *g, int argc, char **argv, rf_error_t *err);
+int runf_cmd_events (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 
 #endif

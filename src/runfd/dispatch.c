@@ -431,9 +431,13 @@ warm_scale (rfd_function_t *fn)
           i->cpu_ticks = t;
           i->busy_at = now;
         }
-      else if (now - i->busy_at > fn->idle_ns && fn->n_running > fn->min)
+      else if (i->term_at && now - i->term_at > 5 * RFD_S)
+        /* As pid 1 of its namespace a handler without a SIGTERM handler
+           does not even see the signal. */
+        rfd_instance_kill (i, SIGKILL);
+      else if (!i->term_at && now - i->busy_at > fn->idle_ns && fn->n_running > fn->min)
         {
-          i->busy_at = now; /* once: it gets SIGTERM, then time to go */
+          i->term_at = now;
           rfd_instance_kill (i, SIGTERM);
           break;
         }

@@ -588,6 +588,10 @@ function_install (rfd_function_t *fn, json_t *config, rfd_function_t *old, rf_er
   fn->dir = xasprintf ("%s/fn/%s.%u", rfd_config.run_dir, fn->name, fn->id);
   if (rf_mkdir_p (fn->dir, 0755, err) < 0)
     return -1;
+  {
+    cleanup_free char *parent = xasprintf ("%s/fn", rfd_config.run_dir);
+    chmod (parent, 0711);
+  }
   chmod (fn->dir, 0755);
   if (fn->mode == RFD_MODE_CONTROL && rfd_control_listen (fn, err) < 0)
     return -1;
@@ -628,6 +632,12 @@ function_install (rfd_function_t *fn, json_t *config, rfd_function_t *old, rf_er
         return -1;
       fn->listen_w.fd = fd;
     }
+  {
+    /* Warm handlers accept on the listening socket themselves and expect
+       accept() to wait; runfd only polls it. */
+    int flags = fcntl (fn->listen_w.fd, F_GETFL);
+    fcntl (fn->listen_w.fd, F_SETFL, fn->mode == RFD_MODE_WARM ? flags & ~O_NONBLOCK : flags | O_NONBLOCK);
+  }
   if (persist (fn, err) < 0)
     return -1;
   fn->next = rfd_functions;

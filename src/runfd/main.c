@@ -43,6 +43,7 @@ usage (FILE *out)
            "  --store DIR            the image store (runfctl image's)\n"
            "  --uid-range BASE:SIZE  host ids for the instances' users (root only; default 1000000000:65536)\n"
            "  --shim PATH            the stdio-mode shim (default: runf-shim beside runfd)\n"
+           "  --request-timeout S    seconds a client has to send its request line (default 10)\n"
            "  --debug  --log FILE\n");
 }
 
@@ -178,6 +179,7 @@ main (int argc, char **argv)
   const char *log_file = NULL;
   char *why = NULL;
   int port = 0, lock_fd;
+  uint64_t request_timeout = 10 * RFD_S;
   sigset_t mask;
 
   rf_log_init ("runfd");
@@ -202,6 +204,16 @@ main (int argc, char **argv)
         rfd_config.shim_path = xstrdup (v);
       else if (ARG ("--log"))
         log_file = v;
+      else if (ARG ("--request-timeout"))
+        {
+          double s = atof (v);
+          if (!(s > 0 && s <= 3600))
+            {
+              rf_error_make (&err, 0, "--request-timeout `%s`: expected seconds, more than 0", v);
+              goto fail;
+            }
+          request_timeout = (uint64_t) (s * RFD_S);
+        }
       else if (ARG ("--uid-range"))
         {
           unsigned base, size;
@@ -267,12 +279,17 @@ main (int argc, char **argv)
       rfd_config.uid_size = rfd_config.gid_size = 65536;
     }
   rfd_config.function_port = port ? port : rfd_config.rootless ? 8080 : 80;
-  rfd_config.request_line_timeout = 10 * RFD_S;
+  rfd_config.request_line_timeout = request_timeout;
   rfd_config.request_line_max = 8192;
   if (parse_cidr (range, &rfd_config.range_base, &rfd_config.range_size, &err) < 0)
     goto fail;
   if (rf_mkdir_p (rfd_config.state_dir, 0700, &err) < 0 || rf_mkdir_p (rfd_config.run_dir, 0700, &err) < 0)
     goto fail;
+  /* Instances run as unprivileged host ids and must reach the files bound
+     into them (control.sock below run/fn/): the directories on the way are
+     searchable, not listable; what is private in them is mode 0600. */
+  chmod (rfd_config.state_dir, 0711);
+  chmod (rfd_config.run_dir, 0711);
   {
     /* One daemon per state directory. */
     cleanup_free char *lock = xasprintf ("%s/lock", rfd_config.state_dir);

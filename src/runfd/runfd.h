@@ -196,6 +196,7 @@ struct rfd_instance
   bool timed_out, exec_failed, exited;
   uint64_t cpu_ticks; /* warm mode: activity */
   uint64_t busy_at;
+  uint64_t term_at; /* warm: asked to stop */
 };
 
 int rfd_spawner_start (rf_error_t *err);

@@ -64,6 +64,12 @@ setup_bundle() {
     (cd "$BUNDLE" && "$RUNF_BIN" spec --rootless)
   fi
   update_config '.process.terminal = false'
+  # A cgroup per test: the default, /runf/<id>, is the same for every state
+  # root, and runf refuses a cgroup that another container is using, so
+  # test suites running at the same time (t1 in each) would collide.
+  if is_root; then
+    update_config --arg p "/runf-tests/${TEST_DIR##*/}" '.linux.cgroupsPath = $p'
+  fi
   # runc's default bundle is the current directory.
   cd "$BUNDLE"
 }

@@ -364,6 +364,21 @@ hierarchy_needed (const rf_hierarchy_t *h, const rf_resources_t *r)
          || (has_controller (h, "devices") && r->n_devices);
 }
 
+/* A cgroup that already holds processes belongs to something else (another
+   container with the same id under another --root, say): sharing it would
+   let that one's limits, pause and delete reach this container and the
+   other way round.  runc refuses it too. */
+static int
+check_unused (const char *mountpoint, const char *rel, rf_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s%s%s/cgroup.procs", mountpoint, rel[0] == '/' ? "" : "/", rel);
+  cleanup_free char *text = NULL;
+  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0 || text[0] == '\0')
+    return 0;
+  *strrchr (path, '/') = '\0';
+  return rf_error_make (err, EBUSY, "cgroup `%s` is already in use by other processes", path);
+}
+
 void
 rf_cgroup_clear (rf_cgroup_t *cg)
 {
@@ -469,6 +484,8 @@ rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool r
         rel = xstrdup (path);
       ret = make_dir (h[i].mountpoint, rel, h[i].v2, strstr (h[i].controllers, "cpuset") != NULL, err);
       if (ret == 0)
+        ret = check_unused (h[i].mountpoint, rel, err);
+      if (ret == 0)
         {
           cg->dirs[cg->n].dir = xasprintf ("%s%s%s", h[i].mountpoint, rel[0] == '/' ? "" : "/", rel);
           cg->dirs[cg->n].controllers = xstrdup (h[i].controllers);
@@ -566,6 +583,15 @@ rf_cgroup_enter (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err)
     if (rf_cgroup_write (cg->dirs[i].dir, "cgroup.procs", buf, "cgroup", err) < 0)
       return -1;
   return 0;
+}
+
+bool
+rf_cgroup_kill (const rf_cgroup_t *cg)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->dirs[i].v2 && rf_cgroup_write (cg->dirs[i].dir, "cgroup.kill", "1", "cgroup.kill", NULL) == 0)
+      return true;
+  return false;
 }
 
 int

@@ -66,13 +66,39 @@ int rf_cgroup_enter (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err);
 int rf_cgroup_enter_v2 (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err);
 int rf_cgroup_apply (const rf_cgroup_t *cg, const rf_resources_t *res, bool rootless,
                      rf_error_t *err);
+/* SIGKILL every process of the cgroup at once through v2's cgroup.kill
+   (Linux 5.14+; on hybrid hosts the v2 directory holds them all too), also
+   those forking meanwhile.  false where there is none. */
+bool rf_cgroup_kill (const rf_cgroup_t *cg);
 /* Remove the directories, waiting for the kernel to let go of them. */
 int rf_cgroup_destroy (const rf_cgroup_t *cg, rf_error_t *err);
 int rf_cgroup_freeze (const rf_cgroup_t *cg, bool frozen, rf_error_t *err);
 bool rf_cgroup_frozen_p (const rf_cgroup_t *cg);
 int rf_cgroup_pids (const rf_cgroup_t *cg, pid_t **pids, size_t *n, rf_error_t *err);
-/* runc's stats object (cpu, memory, pids, blkio, hugetlb). */
+/* runc's stats object (cpu, cpuset, memory, pids, blkio, hugetlb). */
 json_t *rf_cgroup_stats (const rf_cgroup_t *cg, rf_error_t *err);
+/* Compact JSON of a document holding stats: numbers above INT64_MAX (an
+   unlimited v2 limit is UINT64_MAX in runc's output) come out as numbers.
+   Owned by the caller. */
+char *rf_cgroup_json_dumps (const json_t *doc);
+
+/* OOM notifications of the container's memory cgroup (cgroup_oom.c).  fd
+   is -1 when the container has no memory controller; poll it for input,
+   then call rf_oom_watch_read. */
+typedef struct
+{
+  int fd;
+  bool v2;
+  char *dir;
+  unsigned long long oom_kills; /* v2: the last oom_kill count seen */
+} rf_oom_watch_t;
+
+/* Start watching; call rf_oom_watch_close whatever it returns. */
+int rf_cgroup_oom_watch (const rf_cgroup_t *cg, rf_oom_watch_t *w, rf_error_t *err);
+/* 1 when an OOM happened since the last call, 0 when not, -1 when the
+   cgroup is gone. */
+int rf_oom_watch_read (rf_oom_watch_t *w);
+void rf_oom_watch_close (rf_oom_watch_t *w);
 /* The directory of a controller ("memory"), or NULL. */
 const rf_cgroup_dir_t *rf_cgroup_find (const rf_cgroup_t *cg, const char *controller);
 

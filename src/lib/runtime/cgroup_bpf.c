@@ -109,12 +109,22 @@ rf_cgroup_bpf_devices (const char *dir, const rf_device_rule_t *rules, size_t n,
   attr.insns = (uint64_t) (uintptr_t) prog;
   attr.insn_cnt = (uint32_t) len;
   attr.license = (uint64_t) (uintptr_t) "GPL";
-  attr.log_buf = (uint64_t) (uintptr_t) log;
-  attr.log_size = sizeof log;
-  attr.log_level = 1;
   prog_fd = bpf_call (BPF_PROG_LOAD, &attr);
   if (prog_fd < 0)
-    return rf_error_sys (err, "linux.resources.devices: load the device program (%.200s)", log);
+    {
+      /* Again with the verifier's log, to say why.  (Not the first time:
+         a log that does not fit in the buffer fails the load, ENOSPC.) */
+      int saved = errno;
+      attr.log_buf = (uint64_t) (uintptr_t) log;
+      attr.log_size = sizeof log;
+      attr.log_level = 1;
+      prog_fd = bpf_call (BPF_PROG_LOAD, &attr);
+      if (prog_fd < 0)
+        {
+          errno = saved;
+          return rf_error_sys (err, "linux.resources.devices: load the device program (%.200s)", log);
+        }
+    }
 
   cg_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cg_fd < 0)

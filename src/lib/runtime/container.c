@@ -671,6 +671,7 @@ destroy_cgroup (const rf_state_t *st, rf_error_t *err)
 {
   if (st->cgroup.n == 0)
     return 0;
+  rf_cgroup_kill (&st->cgroup);
   for (int i = 0; i < 100; i++)
     {
       pid_t *pids = NULL;

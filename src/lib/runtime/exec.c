@@ -358,10 +358,18 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
     return rf_error_make (err, 0, "--preserve-fds: must not be negative");
   if (rf_state_read (opts->state_root, opts->id, &st, err) < 0)
     return -1;
-  if (rf_state_status (opts->state_root, &st) == RF_STATUS_STOPPED)
+  switch (rf_state_status (opts->state_root, &st))
     {
+    case RF_STATUS_STOPPED:
       rf_error_make (err, 0, "cannot exec in a stopped container");
       goto out;
+    case RF_STATUS_PAUSED:
+      /* The process would freeze on joining the cgroup, and exec wait for
+         it forever (runc refuses too). */
+      rf_error_make (err, 0, "cannot exec in a paused container (resume it first)");
+      goto out;
+    default:
+      break;
     }
   if (open_namespaces (&st, ctx.ns_fds, min_fd, err) < 0)
     goto out;

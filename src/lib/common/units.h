@@ -1,0 +1,19 @@
+/* Human-sized numbers on the command line, read the way runc's Go code
+ * reads them: byte sizes as docker's units.RAMInBytes ("64m", "1.5g",
+ * "512KiB"), durations as Go's time.ParseDuration ("500ms", "1m30s"). */
+#ifndef RF_UNITS_H
+#define RF_UNITS_H
+
+#include <stdint.h>
+
+/* A size in bytes: a decimal number, an optional space, an optional unit
+   k, m, g, t, p (any case, powers of 1024) optionally followed by "i" and
+   "b".  0 on success, -1 (errno EINVAL or ERANGE) otherwise. */
+int rf_parse_ram_bytes (const char *s, int64_t *out);
+
+/* A duration in nanoseconds: "0", or an optionally signed sequence of
+   decimal numbers each with a unit (ns, us, µs, ms, s, m, h).  0 on
+   success, -1 (errno EINVAL or ERANGE) otherwise. */
+int rf_parse_duration_ns (const char *s, int64_t *out);
+
+#endif

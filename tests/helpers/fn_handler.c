@@ -1,0 +1,177 @@
+#define _GNU_SOURCE
+/* The function handler of runfd's tests, one static binary for every
+ * socket mode (RUNF_MODE): inetd (the socket is fd 3), control-socket (ask
+ * /control.sock for it), warm (fd 3 listens: accept until SIGTERM).  What
+ * it does depends on the request's path:
+ *   /            "hello <function>"
+ *   /sleep/N     answer after N seconds
+ *   /crash       exit 1 without answering
+ *   /alloc/N     touch N MiB, then answer
+ *   /env         the environment
+ *   /log         write a line to stderr (the function's log), then answer
+ *   /echo        the request body back */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void
+respond (int fd, const char *body, size_t len)
+{
+  char head[256];
+  int n = snprintf (head, sizeof head,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                    len);
+  if (write (fd, head, (size_t) n) < 0 || write (fd, body, len) < 0)
+    perror ("write");
+}
+
+static void
+serve (int fd)
+{
+  char req[65536], out[65536];
+  size_t n = 0;
+  char *end = NULL, *path, *sp;
+  long clen = 0;
+
+  while (n < sizeof req - 1)
+    {
+      ssize_t r = read (fd, req + n, sizeof req - 1 - n);
+      if (r <= 0)
+        break;
+      n += (size_t) r;
+      req[n] = '\0';
+      if ((end = strstr (req, "\r\n\r\n")) != NULL)
+        {
+          char *cl = strcasestr (req, "\r\nContent-Length:");
+          clen = cl ? atol (cl + 17) : 0;
+          if (n >= (size_t) (end + 4 - req) + (size_t) clen)
+            break;
+        }
+    }
+  if (end == NULL)
+    return;
+  path = strchr (req, ' ');
+  if (path == NULL)
+    return;
+  path++;
+  sp = strchr (path, ' ');
+  if (sp)
+    *sp = '\0';
+  {
+    /* Through the gateway the path starts with /function/<name>. */
+    const char *prefix = getenv ("RUNF_PATH_PREFIX");
+    if (prefix && strncmp (path, prefix, strlen (prefix)) == 0)
+      path += strlen (prefix);
+  }
+  if (strncmp (path, "/sleep/", 7) == 0)
+    {
+      sleep ((unsigned) atoi (path + 7));
+      respond (fd, "slept\n", 6);
+    }
+  else if (strcmp (path, "/crash") == 0)
+    exit (1);
+  else if (strncmp (path, "/alloc/", 7) == 0)
+    {
+      size_t mb = (size_t) atol (path + 7);
+      char *p = malloc (mb << 20);
+      if (p)
+        for (size_t i = 0; i < (mb << 20); i += 4096)
+          p[i] = 1;
+      respond (fd, "allocated\n", 10);
+    }
+  else if (strcmp (path, "/env") == 0)
+    {
+      size_t len = 0;
+      for (char **e = environ; *e && len < sizeof out - 512; e++)
+        len += (size_t) snprintf (out + len, sizeof out - len, "%s\n", *e);
+      respond (fd, out, len);
+    }
+  else if (strcmp (path, "/log") == 0)
+    {
+      fprintf (stderr, "fn_handler: a line for the log\n");
+      respond (fd, "logged\n", 7);
+    }
+  else if (strcmp (path, "/echo") == 0)
+    respond (fd, end + 4, (size_t) clen);
+  else
+    {
+      const char *f = getenv ("RUNF_FUNCTION");
+      int len = snprintf (out, sizeof out, "hello %s\n", f ? f : "?");
+      respond (fd, out, (size_t) len);
+    }
+}
+
+static int
+from_control_socket (void)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/control.sock" };
+  char buf[16];
+  union
+  {
+    char b[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { buf, sizeof buf };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.b,
+                       .msg_controllen = sizeof control.b };
+  int s = socket (AF_UNIX, SOCK_STREAM, 0), fd = -1;
+  if (s < 0 || connect (s, (struct sockaddr *) &sa, sizeof sa) < 0 || recvmsg (s, &mh, 0) < 0)
+    {
+      perror ("fn_handler: /control.sock");
+      exit (2);
+    }
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm))
+    if (cm->cmsg_type == SCM_RIGHTS)
+      memcpy (&fd, CMSG_DATA (cm), sizeof fd);
+  close (s);
+  return fd;
+}
+
+static void
+on_term (int sig)
+{
+  (void) sig;
+  _exit (0);
+}
+
+int
+main (void)
+{
+  const char *mode = getenv ("RUNF_MODE");
+  if (mode && strcmp (mode, "warm") == 0)
+    {
+      signal (SIGCHLD, SIG_IGN);
+      signal (SIGTERM, on_term);
+      for (;;)
+        {
+          int c = accept (3, NULL, NULL);
+          if (c < 0)
+            {
+              if (errno == EINTR)
+                continue;
+              return 0;
+            }
+          if (fork () == 0)
+            {
+              serve (c);
+              _exit (0);
+            }
+          close (c);
+        }
+    }
+  if (mode && strcmp (mode, "control-socket") == 0)
+    {
+      int fd = from_control_socket ();
+      serve (fd);
+      return 0;
+    }
+  serve (3);
+  return 0;
+}

@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+# runfd + runfctl fn: deploy, call, limits, failures, recovery.
+
+load faas_helpers
+
+setup_file() { faas_setup_file; }
+teardown_file() { faas_teardown_file; }
+
+setup() {
+  TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/runfd-case.XXXXXX")
+}
+teardown() {
+  for pid in $(jobs -p); do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$TEST_DIR"
+}
+
+@test "deploy from stdin; the function answers at its own address and through the gateway" {
+  run runfctl fn deploy hello - <"$FN_IMAGE"
+  [ "$status" -eq 0 ]
+  [[ "$output" == "hello: http://127.77.$FAAS_NET."* ]]
+  run curl -sS "$(fn_url hello)/"
+  [ "$status" -eq 0 ]
+  [ "$output" = "hello hello" ]
+  run curl -sS "http://$GATEWAY/function/hello/env"
+  [[ "$output" == *"RUNF_PATH_PREFIX=/function/hello"* ]]
+  [[ "$output" == *"RUNF_FUNCTION=hello"* ]]
+  [[ "$output" == *"LISTEN_FDS=1"* ]]
+  run curl -sS "$(fn_url hello)/env"
+  [[ "$output" != *RUNF_PATH_PREFIX* ]]
+  run runfctl fn ls
+  [[ "$output" == *"hello "*inetd*"127.77.$FAAS_NET."* ]]
+  run runfctl fn describe hello
+  [ "$(echo "$output" | jq -r .mode)" = inetd ]
+  run runfctl fn invoke hello
+  [ "$output" = "hello hello" ]
+}
+
+@test "every request runs in a fresh container: its own pid 1, nothing kept" {
+  runfctl fn deploy fresh - <"$FN_IMAGE"
+  url=$(fn_url fresh)
+  a=$(curl -sS "$url/env" | grep -c .)
+  for i in 1 2 3 4 5; do
+    out=$(curl -sS -d x "$url/echo")
+    [ "$out" = x ]
+  done
+  run curl -sS "$url/env"
+  [ "$(echo "$output" | grep -c LISTEN_PID=1)" -eq 1 ]
+}
+
+@test "control-socket mode: the handler gets the socket over /control.sock" {
+  runfctl fn deploy ctl --mode control-socket - <"$FN_IMAGE"
+  run curl -sS "$(fn_url ctl)/"
+  [ "$output" = "hello ctl" ]
+  run curl -sS "http://$GATEWAY/function/ctl/env"
+  [[ "$output" == *"RUNF_MODE=control-socket"* ]]
+}
+
+@test "warm mode: instances accept on the listening socket; the gateway reaches them too" {
+  runfctl fn deploy warm --mode warm --min 0 --max 2 --idle 2s - <"$FN_IMAGE"
+  run curl -sS --max-time 5 "$(fn_url warm)/"
+  [ "$output" = "hello warm" ]
+  run curl -sS --max-time 5 "http://$GATEWAY/function/warm/"
+  [ "$output" = "hello warm" ]
+  [ "$(runfctl fn describe warm | jq .running)" -ge 1 ]
+  # Idle, it scales to zero.
+  for i in $(seq 1 40); do
+    [ "$(runfctl fn describe warm | jq .running)" -eq 0 ] && break
+    sleep 0.25
+  done
+  [ "$(runfctl fn describe warm | jq .running)" -eq 0 ]
+  run curl -sS --max-time 5 "$(fn_url warm)/"
+  [ "$output" = "hello warm" ]
+}
+
+@test "stdio mode: a command behind the shim" {
+  [ -x "$TOP/build/bin/runf-shim" ] || skip "the stdio shim is not built"
+  runfctl fn deploy stdio --mode stdio --cmd /handler - <"$FN_IMAGE"
+  run curl -sS --max-time 5 "$(fn_url stdio)/"
+  [ "$status" -eq 0 ]
+}
+
+@test "a handler that crashes gives the client 502" {
+  runfctl fn deploy crash - <"$FN_IMAGE"
+  run curl -sS -o /dev/null -w '%{http_code}' "$(fn_url crash)/crash"
+  [ "$output" = 502 ]
+}
+
+@test "--timeout kills the container and the client gets 504" {
+  runfctl fn deploy slow --timeout 1s - <"$FN_IMAGE"
+  start=$(date +%s)
+  run curl -sS -o /dev/null -w '%{http_code}' "$(fn_url slow)/sleep/10"
+  [ "$output" = 504 ]
+  [ $(( $(date +%s) - start )) -lt 5 ]
+}
+
+@test "a memory limit kills an instance that allocates past it" {
+  is_root || skip "no cgroups for a rootless daemon here"
+  runfctl fn deploy mem --memory 16m - <"$FN_IMAGE"
+  run curl -sS -o /dev/null -w '%{http_code}' "$(fn_url mem)/alloc/8"
+  [ "$output" = 200 ]
+  run curl -sS -o /dev/null -w '%{http_code}' "$(fn_url mem)/alloc/64"
+  [ "$output" = 502 ]
+}
+
+@test "over --concurrency the excess waits in a bounded queue, then gets 429" {
+  runfctl fn deploy busy --concurrency 1 --queue 1 --timeout 10s - <"$FN_IMAGE"
+  url=$(fn_url busy)
+  curl -sS -o "$TEST_DIR/a" -w '%{http_code}' "$url/sleep/2" >"$TEST_DIR/a.code" &
+  wait_for sh -c "[ \"\$(\"$RUNFCTL_BIN\" fn describe busy | jq .running)\" -eq 1 ]"
+  curl -sS -o "$TEST_DIR/b" -w '%{http_code}' "$url/" >"$TEST_DIR/b.code" &
+  wait_for sh -c "[ \"\$(\"$RUNFCTL_BIN\" fn describe busy | jq .queued)\" -eq 1 ]"
+  run curl -sS -o /dev/null -w '%{http_code}' "$url/"
+  [ "$output" = 429 ]
+  wait
+  [ "$(cat "$TEST_DIR/a.code")" = 200 ]
+  [ "$(cat "$TEST_DIR/b.code")" = 200 ]
+}
+
+@test "redeploy replaces a function without dropping the request in flight" {
+  runfctl fn deploy redo - <"$FN_IMAGE"
+  url=$(fn_url redo)
+  curl -sS -w '%{http_code}' -o "$TEST_DIR/slow" "$url/sleep/2" >"$TEST_DIR/slow.code" &
+  wait_for sh -c "[ \"\$(\"$RUNFCTL_BIN\" fn describe redo | jq .running)\" -eq 1 ]"
+  run runfctl fn update redo --env WHO=new - <"$FN_IMAGE"
+  [ "$status" -eq 0 ]
+  [ "$(fn_url redo)" = "$url" ]
+  run curl -sS "$url/env"
+  [[ "$output" == *WHO=new* ]]
+  wait
+  [ "$(cat "$TEST_DIR/slow.code")" = 200 ]
+}
+
+@test "rm lets requests in flight finish, then the function is gone" {
+  runfctl fn deploy gone - <"$FN_IMAGE"
+  url=$(fn_url gone)
+  curl -sS -w '%{http_code}' -o /dev/null "$url/sleep/1" >"$TEST_DIR/code" &
+  wait_for sh -c "[ \"\$(\"$RUNFCTL_BIN\" fn describe gone | jq .running)\" -eq 1 ]"
+  run runfctl fn rm gone
+  [ "$status" -eq 0 ]
+  wait
+  [ "$(cat "$TEST_DIR/code")" = 200 ]
+  run runfctl fn describe gone
+  [ "$status" -ne 0 ]
+  run curl -sS -o /dev/null -w '%{http_code}' "http://$GATEWAY/function/gone/"
+  [ "$output" = 404 ]
+}
+
+@test "the function's stderr goes to its log" {
+  runfctl fn deploy logger - <"$FN_IMAGE"
+  curl -sS "$(fn_url logger)/log" >/dev/null
+  wait_for sh -c "\"$RUNFCTL_BIN\" fn logs logger | grep -q 'a line for the log'"
+  run runfctl fn logs logger --tail 1
+  [[ "$output" == *"a line for the log"* ]]
+}
+
+@test "/metrics counts requests by function and outcome" {
+  runfctl fn deploy counted - <"$FN_IMAGE"
+  curl -sS "$(fn_url counted)/" >/dev/null
+  curl -sS -o /dev/null "$(fn_url counted)/crash"
+  run curl -sS --unix-socket "$FAAS_DIR/st/run/api.sock" http://localhost/metrics
+  [[ "$output" == *'runfd_requests_total{function="counted",code="200"} 2'* ]]
+  [[ "$output" == *'runfd_requests_total{function="counted",code="502"} 1'* ]]
+  [[ "$output" == *'runfd_start_seconds_count{function="counted"}'* ]]
+}
+
+@test "hostile clients: silence and endless request lines are cut off" {
+  runfctl fn deploy guarded - <"$FN_IMAGE"
+  ip=$(runfctl fn ip guarded)
+  host=${ip%:*}
+  # Silent: closed after the request timeout (2 s here), with 408.
+  start=$(date +%s)
+  run timeout 10 bash -c "exec 3<>/dev/tcp/$host/$FN_PORT; cat <&3"
+  [[ "$output" == *408* ]]
+  [ $(( $(date +%s) - start )) -lt 6 ]
+  # A request line longer than 8 KiB: 414, no container.
+  long=$(head -c 10000 /dev/zero | tr '\0' a)
+  run curl -sS -o /dev/null -w '%{http_code}' "http://$ip/$long"
+  [ "$output" = 414 ]
+  run curl -sS -o /dev/null -w '%{http_code}' "http://$GATEWAY/nowhere"
+  [ "$output" = 404 ]
+}
+
+@test "bad deploys are refused with one line each" {
+  run runfctl fn deploy Bad_Name - <"$FN_IMAGE"
+  [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ] && [[ "$output" == *"service"* ]]
+  run runfctl fn deploy ok1 docker.io/library/nosuchimage:latest
+  [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ] && [[ "$output" == *nosuchimage* ]]
+  head -c 1000 "$FN_IMAGE" >"$TEST_DIR/broken.tar"
+  run runfctl fn deploy ok2 "$TEST_DIR/broken.tar"
+  [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+  run runfctl fn deploy ok3 --memory 1k - <"$FN_IMAGE"
+  [ "$status" -ne 0 ] && [[ "$output" == *limits.memory* ]]
+  run runfctl fn deploy ok4 --timeout soon - <"$FN_IMAGE"
+  [ "$status" -ne 0 ] && [[ "$output" == *timeout* ]]
+  run runfctl fn deploy ok5 --mode sideways - <"$FN_IMAGE"
+  [ "$status" -ne 0 ] && [[ "$output" == *mode* ]]
+  runfctl fn deploy twice - <"$FN_IMAGE"
+  run runfctl fn deploy twice - <"$FN_IMAGE"
+  [ "$status" -ne 0 ] && [[ "$output" == *"already exists"* ]]
+  run runfctl fn ls
+  [[ "$output" != *ok1* && "$output" != *ok2* && "$output" != *ok3* ]]
+}
+
+@test "deployed functions survive a restart of the daemon" {
+  runfctl fn deploy survivor - <"$FN_IMAGE"
+  url=$(fn_url survivor)
+  stop_runfd
+  start_runfd
+  run curl -sS "$url/"
+  [ "$output" = "hello survivor" ]
+}
+
+@test "after 2000 requests the daemon's fds and memory are stable and nothing is left over" {
+  runfctl fn deploy soak - <"$FN_IMAGE"
+  url=$(fn_url soak)
+  pid=$(cat "$FAAS_DIR/runfd.pid")
+  for i in $(seq 1 100); do curl -sS -o /dev/null "$url/"; done
+  fds1=$(ls /proc/$pid/fd | wc -l)
+  rss1=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+  seq 1 2000 | xargs -P 4 -I{} curl -sS -o /dev/null -w '%{http_code}\n' "$url/" >"$TEST_DIR/codes"
+  [ "$(grep -c '^200$' "$TEST_DIR/codes")" -eq 2000 ]
+  wait_for sh -c "[ \"\$(\"$RUNFCTL_BIN\" fn describe soak | jq .running)\" -eq 0 ]"
+  fds2=$(ls /proc/$pid/fd | wc -l)
+  rss2=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+  echo "fds $fds1 -> $fds2, rss $rss1 -> $rss2 KiB"
+  [ $((fds2 - fds1)) -le 4 ]
+  [ "$rss2" -le $((rss1 + 4096)) ]
+  # Only the pools' waiting instances (and the spawner) remain: none of the
+  # finished ones.
+  alive=$(curl -sS --unix-socket "$FAAS_DIR/st/run/api.sock" http://localhost/system/functions |
+    jq 'map(.ready + .running) | add')
+  n=0
+  for p in /proc/[0-9]*; do
+    [ "$(cat $p/comm 2>/dev/null)" = runfd-spawner ] && n=$((n + 1))
+  done
+  echo "processes $n, instances $alive"
+  [ "$n" -le $((alive + 1)) ]
+  if is_root; then
+    cg=$(ls /sys/fs/cgroup/memory/runfd 2>/dev/null | grep -c '^soak-' || true)
+    [ "$cg" -eq 0 ]
+  fi
+}

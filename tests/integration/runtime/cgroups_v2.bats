@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# cgroup v2 alone.  On a pure v2 host these run as they are; on a hybrid
+# host every runf call runs in a private mount namespace where the v2
+# hierarchy is mounted on /sys/fs/cgroup, so runf sees a unified layout.
+# The v1 hierarchies stay busy there, so that v2 hierarchy has only the
+# controllers no v1 mount holds (hugetlb on the development machines) and
+# the core features: placement, cgroup.freeze, cgroup.kill, device
+# programs, hugetlb limits.
+
+load ../helpers
+
+setup() {
+  requires_root
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    V2_ROOT=/sys/fs/cgroup
+    V2_UNSHARE=
+  elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+    V2_ROOT=/sys/fs/cgroup/unified
+    V2_UNSHARE=1
+  else
+    skip "no cgroup v2 hierarchy on this host"
+  fi
+  setup_bundle
+  update_config '.root.readonly = false | del(.linux.cgroupsPath)'
+  # runf's default place, /runf/<id>, with ids no other suite uses.
+  CID="cg2-$$-$BATS_TEST_NUMBER"
+  HUGEPAGES_BEFORE=
+}
+
+teardown() {
+  teardown_bundle
+  if [ -n "${HUGEPAGES_BEFORE:-}" ]; then
+    echo "$HUGEPAGES_BEFORE" >/proc/sys/vm/nr_hugepages
+  fi
+}
+
+# Every runf call (teardown's too) sees the v2 hierarchy on /sys/fs/cgroup.
+runf() {
+  if [ -n "$V2_UNSHARE" ]; then
+    unshare -m sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh \
+      "$RUNF_BIN" --root "$STATE_ROOT" "$@"
+  else
+    "$RUNF_BIN" --root "$STATE_ROOT" "$@"
+  fi
+}
+
+v2_has() {
+  grep -qw "$1" "$V2_ROOT/cgroup.controllers"
+}
+
+init_pid() { runf state "$CID" | jq -r .pid; }
+
+@test "v2: init starts in the container's cgroup (clone3 with CLONE_INTO_CGROUP)" {
+  set_args sleep 1000
+  runf_detached run -d "$CID"
+  pid=$(init_pid)
+  grep -qx "0::/runf/$CID" "/proc/$pid/cgroup"
+  grep -qx "$pid" "$V2_ROOT/runf/$CID/cgroup.procs"
+  # No v1 directory was made: runf saw a v2-only host.
+  for d in /sys/fs/cgroup/*/; do
+    [ "$d" = "$V2_ROOT/" ] || [ ! -e "$d/runf/$CID" ]
+  done
+}
+
+@test "v2: the clone that makes init names the cgroup (no migration after)" {
+  command -v strace >/dev/null || skip "needs strace"
+  set_args true
+  if [ -n "$V2_UNSHARE" ]; then
+    run strace -f -e trace=clone3 -o "$TEST_DIR/trace" unshare -m sh -c \
+      'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh "$RUNF_BIN" --root "$STATE_ROOT" run "$CID"
+  else
+    run strace -f -e trace=clone3 -o "$TEST_DIR/trace" "$RUNF_BIN" --root "$STATE_ROOT" run "$CID"
+  fi
+  [ "$status" -eq 0 ]
+  grep -q 'CLONE_INTO_CGROUP' "$TEST_DIR/trace"
+}
+
+@test "v2: pause and resume through cgroup.freeze" {
+  set_args sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/c; sleep 0.05; done'
+  runf_detached run -d "$CID"
+  wait_for test -s "$BUNDLE/rootfs/tmp/c"
+  runf pause "$CID"
+  [ "$(runf state "$CID" | jq -r .status)" = paused ]
+  [ "$(cat "$V2_ROOT/runf/$CID/cgroup.freeze")" = 1 ]
+  grep -qx 'frozen 1' "$V2_ROOT/runf/$CID/cgroup.events"
+  a=$(cat "$BUNDLE/rootfs/tmp/c")
+  sleep 0.5
+  [ "$(cat "$BUNDLE/rootfs/tmp/c")" = "$a" ]
+  runf resume "$CID"
+  [ "$(cat "$V2_ROOT/runf/$CID/cgroup.freeze")" = 0 ]
+  [ "$(runf state "$CID" | jq -r .status)" = running ]
+  wait_for sh -c "[ \$(cat '$BUNDLE/rootfs/tmp/c') -gt $a ]"
+}
+
+@test "v2: delete --force of a paused container ends every process (cgroup.kill) and removes the cgroup" {
+  set_args sh -c 'sleep 1000 & sleep 1000 & sleep 1000'
+  runf_detached run -d "$CID"
+  wait_for sh -c "[ \$(wc -l <'$V2_ROOT/runf/$CID/cgroup.procs') -ge 3 ]"
+  pids=$(cat "$V2_ROOT/runf/$CID/cgroup.procs")
+  runf pause "$CID"
+  runf delete -f "$CID"
+  for p in $pids; do
+    [ ! -e "/proc/$p" ] || grep -q '^State:.*Z' "/proc/$p/status" || { echo "$p lives on"; false; }
+  done
+  [ ! -e "$V2_ROOT/runf/$CID" ]
+}
+
+@test "v2: the device program denies writes to /dev/null while reads still work" {
+  update_config '.linux.resources = {"devices": [{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}]}'
+  set_args sh -c 'cat /dev/null && echo read-ok; echo x >/dev/null && echo write-ok || echo write-denied; echo x >/dev/zero && echo zero-ok'
+  run runf run "$CID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *read-ok* ]]
+  [[ "$output" == *write-denied* ]]
+  [[ "$output" != *write-ok* ]]
+  [[ "$output" == *zero-ok* ]]
+}
+
+@test "v2: devices not in the default list stay closed" {
+  # /dev/loop-control (c 10:237) opens for root on the host; it is not in
+  # runc's default list, so the container (which sees it through a bind
+  # mount of /dev) may not open it.
+  [ -c /dev/loop-control ] && (: </dev/loop-control) 2>/dev/null || skip "no /dev/loop-control to open here"
+  update_config '.mounts += [{"destination": "/hostdev", "type": "bind", "source": "/dev", "options": ["rbind"]}]'
+  set_args sh -c '(: </hostdev/loop-control) 2>/dev/null && echo loop-open || echo loop-denied; head -c 1 /hostdev/zero >/dev/null && echo zero-open'
+  run runf run "$CID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *loop-denied* ]]
+  [[ "$output" == *zero-open* ]]
+}
+
+@test "v2: a hugetlb limit is written to hugetlb.2MB.max and enforced" {
+  v2_has hugetlb || skip "the v2 hierarchy has no hugetlb controller"
+  [ -e "$V2_ROOT/hugetlb.2MB.current" ] || [ -e /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "no 2MB huge pages"
+  update_config '.linux.resources = {"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]}'
+  set_args sh -c 'alloc --huge 2; alloc --huge 4; echo "status $?"; sleep 1000'
+  # Enough free huge pages that only the limit can refuse the second.
+  HUGEPAGES_BEFORE=$(cat /proc/sys/vm/nr_hugepages)
+  echo $((HUGEPAGES_BEFORE + 4)) >/proc/sys/vm/nr_hugepages
+  [ "$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)" -ge 2 ] || skip "could not reserve huge pages"
+  runf_detached run -d "$CID"
+  [ "$(cat "$V2_ROOT/runf/$CID/hugetlb.2MB.max")" = 2097152 ]
+  wait_for grep -q status "$TEST_DIR/detached.out"
+  cat "$TEST_DIR/detached.out"
+  grep -q "allocated 2 MB" "$TEST_DIR/detached.out"
+  [ "$(grep -c "allocated 4 MB" "$TEST_DIR/detached.out")" = 0 ]
+  grep -q "status 135" "$TEST_DIR/detached.out" # SIGBUS
+  run runf events --stats "$CID"
+  echo "$output" | jq -e '.data.hugetlb["2MB"].failcnt >= 1'
+  # update changes it in place.
+  echo '{"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]}' >"$TEST_DIR/res.json"
+  runf update -r "$TEST_DIR/res.json" "$CID"
+  [ "$(cat "$V2_ROOT/runf/$CID/hugetlb.2MB.max")" = 4194304 ]
+}
+
+@test "v2: a cgroup namespace shows the container its own cgroup as /" {
+  update_config '.linux.namespaces += [{"type": "cgroup"}]'
+  set_args cat /proc/self/cgroup
+  run runf run "$CID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"0::/"* ]]
+  for line in "${lines[@]}"; do
+    [[ "$line" == *":/" ]] || { echo "not the root: $line"; false; }
+  done
+}
+
+@test "v2: events --stats reads cpu.stat and the v2 files" {
+  set_args sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; sleep 1000'
+  runf_detached run -d "$CID"
+  sleep 0.3
+  run runf events --stats "$CID"
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e --arg id "$CID" '.type == "stats" and .id == $id'
+  echo "$output" | jq -e '.data.cpu.usage.total > 0 and .data.cpu.usage.user + .data.cpu.usage.kernel > 0'
+  echo "$output" | jq -e '.data.memory.usage | has("limit") and has("failcnt")'
+  if v2_has hugetlb; then
+    echo "$output" | jq -e '.data.hugetlb | has("2MB")'
+  fi
+}
+
+@test "v2: limits the v2 hierarchy has no controller for fail in one line, naming the field" {
+  v2_has memory && skip "this v2 hierarchy has the memory controller"
+  update_config '.linux.resources = {"memory": {"limit": 67108864}}'
+  run runf run "$CID"
+  assert_one_error_line "linux.resources.memory.limit"
+  assert_no_leftovers
+  [ ! -e "$V2_ROOT/runf/$CID" ]
+  update_config 'del(.linux.resources)'
+  set_args sleep 1000
+  runf_detached run -d "$CID"
+  run runf update --memory 64m "$CID"
+  assert_one_error_line "linux.resources.memory.limit"
+  jq -e '.linux.resources.memory == null' "$STATE_ROOT/$CID/config.json"
+}
