@@ -698,6 +698,15 @@ rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error
   if (rf_state_read (root, id, &st, err) < 0)
     return -1;
   pidfd = open_init (&st);
+  if (pidfd == -1 && all)
+    {
+      /* As runc: --all also reaches what outlived init in the cgroup.
+         containerd's shim asks for it once init of a container without a
+         pid namespace of its own has exited, to end its other processes. */
+      signal_others (&st, sig);
+      rf_state_clear (&st);
+      return 0;
+    }
   if (pidfd == -1)
     {
       rf_state_clear (&st);

@@ -75,3 +75,23 @@ teardown() { teardown_bundle; }
   [ "$status" -eq 255 ]
   [[ "$output" == *"permission denied"* ]]
 }
+
+@test "kill --all after init has exited reaches what is left in the cgroup (containerd's shim, --pid host)" {
+  update_config '.root.readonly = false | .linux.namespaces |= map(select(.type != "pid"))'
+  set_args sh -c 'sleep 1000 & echo $! >/tmp/child; exit 0'
+  runf_detached run -d t1
+  wait_for test -s "$BUNDLE/rootfs/tmp/child"
+  wait_for sh -c "\"$RUNF_BIN\" --root \"$STATE_ROOT\" state t1 | jq -e '.status == \"stopped\"'"
+  run runf kill --all t1 KILL
+  [ "$status" -eq 0 ]
+  child=$(cat "$BUNDLE/rootfs/tmp/child")
+  if is_root; then
+    # Without a pid namespace the child outlived init in the cgroup, and
+    # --all ended it.  (Rootless, there is no cgroup to find it in.)
+    wait_for sh -c "! kill -0 $child"
+  else
+    kill -9 "$child" 2>/dev/null || true
+  fi
+  run runf kill t1 KILL
+  assert_one_error_line "not running"
+}
