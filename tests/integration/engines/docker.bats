@@ -169,3 +169,16 @@ teardown() {
   run d ps -aq
   [ -z "$output" ]
 }
+
+@test "docker: --pid host: stop ends the processes init leaves behind" {
+  d run -d --network none --pid host --name h1 "$ENGINE_IMAGE" \
+    sh -c 'trap "" TERM; sleep 1000 & echo ready; wait' >/dev/null
+  engine_wait 10 d_logs_have h1 ready
+  SECONDS=0
+  d stop -t 1 h1
+  # containerd's shim ends them with `runf kill --all` once init is gone;
+  # a refusal there cost docker two more seconds.
+  [ "$SECONDS" -lt 3 ]
+  [ "$(d inspect -f '{{.State.ExitCode}}' h1)" = 137 ]
+  ! grep -q "failed to kill init's children" "$ENGINE_DIR/dockerd.log"
+}
