@@ -717,6 +717,10 @@ rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error
   r = send_signal (&st, pidfd, sig);
   if (r < 0)
     rf_error_sys (err, "kill container `%s`", id);
+  /* A frozen task dies only once thawed: as runc, SIGKILL to a paused
+     container thaws it (podman kill waits for the exit otherwise). */
+  if (r == 0 && sig == SIGKILL && st.cgroup.n && rf_cgroup_frozen_p (&st.cgroup))
+    rf_cgroup_freeze (&st.cgroup, false, NULL);
   if (pidfd >= 0)
     close (pidfd);
   rf_state_clear (&st);

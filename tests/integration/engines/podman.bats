@@ -158,6 +158,13 @@ teardown() {
   pm_status_is p1 running
   run pm exec p1 echo alive
   [ "$output" = alive ]
+  # runf kill KILL thaws a paused container, or podman waits for it in vain.
+  pm pause p1
+  SECONDS=0
+  pm kill p1
+  [ "$SECONDS" -lt 10 ]
+  pm_status_is p1 exited
+  [ "$(pm inspect -f '{{.State.ExitCode}}' p1)" = 137 ]
 }
 
 @test "podman: stop sends SIGTERM, then SIGKILL after the timeout" {

@@ -95,3 +95,14 @@ teardown() { teardown_bundle; }
   run runf kill t1 KILL
   assert_one_error_line "not running"
 }
+
+@test "kill KILL of a paused container thaws it, so it dies (podman kill)" {
+  requires_root
+  set_args sleep 1000
+  runf_detached run -d t1
+  runf pause t1
+  [ "$(runf state t1 | jq -r .status)" = paused ]
+  runf kill t1 KILL
+  wait_for sh -c "\"$RUNF_BIN\" --root \"$STATE_ROOT\" state t1 | jq -e '.status == \"stopped\"'"
+  runf delete t1
+}
