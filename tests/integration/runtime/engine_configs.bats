@@ -27,13 +27,16 @@ teardown() { teardown_bundle; }
   update_config '.mounts += [{"destination": "/data", "type": "tmpfs", "source": "tmpfs",
                                "options": ["rw", "nosuid", "nodev", "tmpcopyup"]},
                               {"destination": "/ro", "type": "tmpfs", "source": "tmpfs",
-                               "options": ["ro", "tmpcopyup"]}]'
+                               "options": ["ro", "tmpcopyup"]},
+                              {"destination": "/new", "type": "tmpfs", "source": "tmpfs",
+                               "options": ["mode=0700", "tmpcopyup"]}]'
   mkdir -p "$BUNDLE/rootfs/ro"
   echo there >"$BUNDLE/rootfs/ro/f"
   set_args sh -c 'cat /data/link; stat -c "%a %n" /data /data/sub /data/sub/file;
                   echo new >/data/sub/file && cat /data/sub/file;
                   cat /ro/f; touch /ro/x 2>/dev/null || echo ro-refused;
-                  grep " /data " /proc/self/mountinfo | grep -c tmpfs'
+                  grep " /data " /proc/self/mountinfo | grep -c tmpfs;
+                  stat -c %a /new'
   run runf run t1
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = kept ]
@@ -44,6 +47,8 @@ teardown() { teardown_bundle; }
   [ "${lines[5]}" = there ]
   [ "${lines[6]}" = ro-refused ]
   [ "${lines[7]}" = 1 ]
+  # A directory made for the mount keeps the mode the options give.
+  [ "${lines[8]}" = 700 ]
   # The copy was written, not the rootfs under it.
   [ "$(cat "$BUNDLE/rootfs/data/sub/file")" = kept ]
 }

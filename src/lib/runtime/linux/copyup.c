@@ -125,13 +125,15 @@ copy_entry (int from, int to, const char *name, int depth, rf_error_t *err)
 }
 
 int
-rf_copy_tree (int from, int to, rf_error_t *err)
+rf_copy_tree (int from, int to, bool with_root, rf_error_t *err)
 {
   struct stat st;
   if (fstat (from, &st) < 0)
     return rf_error_sys (err, "stat the directory to copy");
   if (copy_dir (from, to, 0, err) < 0)
     return -1;
+  if (!with_root)
+    return 0;
   if (fchmod (to, st.st_mode & 07777) < 0)
     return rf_error_sys (err, "chmod the copy");
   if (fchown (to, st.st_uid, st.st_gid) < 0 && errno != EPERM && errno != EINVAL)

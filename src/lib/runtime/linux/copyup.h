@@ -4,11 +4,14 @@
 #ifndef RF_COPYUP_H
 #define RF_COPYUP_H
 
+#include <stdbool.h>
+
 #include "common/error.h"
 
 /* Copy the tree below the directory `from` into the directory `to`:
    directories, regular files, symlinks, fifos and device nodes, with their
-   modes, owners and times; `to` itself takes from's mode and owner. */
-int rf_copy_tree (int from, int to, rf_error_t *err);
+   modes, owners and times; with_root: `to` itself takes from's mode and
+   owner (runc does so where the directory was there before the mount). */
+int rf_copy_tree (int from, int to, bool with_root, rf_error_t *err);
 
 #endif

@@ -279,7 +279,7 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
   cleanup_close int top_fd = -1;
   cleanup_close int copy_from = -1;
   char target[PROC_FD_PATH_MAX], top[PROC_FD_PATH_MAX];
-  bool is_dir = true;
+  bool is_dir = true, copyup_existed = false;
 
   if (m->bind)
     {
@@ -289,6 +289,13 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
       if (stat (source, &st) < 0)
         return rf_error_sys (err, "mount `%s`: source `%s`", m->destination, source);
       is_dir = S_ISDIR (st.st_mode);
+    }
+  if (m->copyup)
+    {
+      int fd = rf_root_open (root_fd, m->destination, O_PATH, NULL);
+      copyup_existed = fd >= 0;
+      if (fd >= 0)
+        close (fd);
     }
   target_fd = rf_root_mkpath (root_fd, m->destination, is_dir, err);
   if (target_fd < 0)
@@ -360,7 +367,7 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
   if (copy_from >= 0)
     {
       cleanup_close int copy_to = rf_root_open (root_fd, m->destination, O_RDONLY | O_DIRECTORY, err);
-      if (copy_to < 0 || rf_copy_tree (copy_from, copy_to, err) < 0)
+      if (copy_to < 0 || rf_copy_tree (copy_from, copy_to, copyup_existed, err) < 0)
         return rf_error_wrap (err, "tmpcopyup `%s`", m->destination);
       if ((m->flags & MS_RDONLY)
           && mount (NULL, top, NULL, MS_REMOUNT | (m->flags & ~MS_REMOUNT), m->data) < 0)
