@@ -11,6 +11,7 @@ libcmocka-dev bats
 busybox-static uidmap iproute2 util-linux procps jq
 crun runc hyperfine
 skopeo umoci docker-registry apache2-utils zstd python3 curl clang
+podman conmon catatonit fuse-overlayfs slirp4netns containerd docker.io
 "
 
 missing=""

@@ -416,6 +416,10 @@ rf_cgroup_device_rules (const rf_spec_t *spec, const rf_resources_t *res, size_t
   rf_device_rule_t *rules = xzalloc (total * sizeof *rules);
 
   rules[k++] = (rf_device_rule_t){ .type = 'a', .major = -1, .minor = -1, .allow = false, .access = "rwm" };
+  /* The config's rules come before the defaults, as in runc: engines start
+     theirs with "deny all", which must not take away /dev/null. */
+  for (size_t i = 0; i < res->n_devices; i++)
+    rules[k++] = res->devices[i];
   for (size_t i = 0; i < ARRAY_SIZE (defaults); i++)
     rules[k++] = defaults[i];
   for (size_t i = 0; i < spec->n_devices; i++)
@@ -426,8 +430,6 @@ rf_cgroup_device_rules (const rf_spec_t *spec, const rf_resources_t *res, size_t
       rules[k++] = (rf_device_rule_t){ .type = d->type == 'u' ? 'c' : d->type, .major = d->major,
                                        .minor = d->minor, .allow = true, .access = "rwm" };
     }
-  for (size_t i = 0; i < res->n_devices; i++)
-    rules[k++] = res->devices[i];
   *n = k;
   return rules;
 }

@@ -698,6 +698,15 @@ rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error
   if (rf_state_read (root, id, &st, err) < 0)
     return -1;
   pidfd = open_init (&st);
+  if (pidfd == -1 && all)
+    {
+      /* As runc: --all also reaches what outlived init in the cgroup.
+         containerd's shim asks for it once init of a container without a
+         pid namespace of its own has exited, to end its other processes. */
+      signal_others (&st, sig);
+      rf_state_clear (&st);
+      return 0;
+    }
   if (pidfd == -1)
     {
       rf_state_clear (&st);
@@ -708,6 +717,10 @@ rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error
   r = send_signal (&st, pidfd, sig);
   if (r < 0)
     rf_error_sys (err, "kill container `%s`", id);
+  /* A frozen task dies only once thawed: as runc, SIGKILL to a paused
+     container thaws it (podman kill waits for the exit otherwise). */
+  if (r == 0 && sig == SIGKILL && st.cgroup.n && rf_cgroup_frozen_p (&st.cgroup))
+    rf_cgroup_freeze (&st.cgroup, false, NULL);
   if (pidfd >= 0)
     close (pidfd);
   rf_state_clear (&st);
@@ -752,7 +765,7 @@ wait_exec (const rf_state_t *st, int back, rf_error_t *err)
           if (n > 0 && buf[0] == 'E')
             {
               buf[n] = '\0';
-              return rf_error_make (err, ECANCELED, "%s", buf + 1);
+              return rf_error_make (err, 0, "%s", buf + 1);
             }
           if (n > 0 && buf[0] == '0')
             return rf_error_make (err, ESRCH, "its init died before it could start");

@@ -23,6 +23,7 @@ enum
   OPT_ATTR,
   OPT_ATTR_CLEAR,
   OPT_ATTR_ATIME,
+  OPT_COPYUP,
   OPT_IGNORE
 };
 
@@ -75,6 +76,8 @@ static const struct mount_option options[] = {
   { "suid", OPT_CLEAR, MS_NOSUID },
   { "sync", OPT_FLAG, MS_SYNCHRONOUS },
   { "symfollow", OPT_CLEAR, MS_NOSYMFOLLOW },
+  /* runc's extension: a tmpfs gets a copy of the directory it covers. */
+  { "tmpcopyup", OPT_COPYUP, 0 },
   /* Recursive variants (runtime-spec 1.1), applied with mount_setattr. */
   { "rro", OPT_ATTR, MOUNT_ATTR_RDONLY },
   { "rrw", OPT_ATTR_CLEAR, MOUNT_ATTR_RDONLY },
@@ -174,6 +177,9 @@ rf_mount_parse_options (rf_mount_t *m, char *const *opts, const char *where,
         case OPT_ATTR_CLEAR:
           m->attr_clr |= opt->value;
           m->attr_set &= ~opt->value;
+          break;
+        case OPT_COPYUP:
+          m->copyup = true;
           break;
         case OPT_ATTR_ATIME:
           m->attr_clr |= MOUNT_ATTR__ATIME;

@@ -232,7 +232,8 @@ parse_blkio (json_t *res, rf_resources_t *r, rf_error_t *err)
     return err && *err ? -1 : 0;
   if (rf_json_get_uint32 (blk, w, "weight", &v, err) < 0)
     return -1;
-  if ((r->has_blkio_weight = json_object_get (blk, "weight") != NULL))
+  /* 0 is "not set" in the spec's Go types (docker sends it), as in runc. */
+  if ((r->has_blkio_weight = json_object_get (blk, "weight") != NULL && v != 0))
     {
       if (v < 10 || v > 1000)
         return rf_error_make (err, 0, "%s.weight: %u is outside 10..1000", w, v);
@@ -240,7 +241,7 @@ parse_blkio (json_t *res, rf_resources_t *r, rf_error_t *err)
     }
   if (rf_json_get_uint32 (blk, w, "leafWeight", &v, err) < 0)
     return -1;
-  if ((r->has_blkio_leaf_weight = json_object_get (blk, "leafWeight") != NULL))
+  if ((r->has_blkio_leaf_weight = json_object_get (blk, "leafWeight") != NULL && v != 0))
     r->blkio_leaf_weight = v;
   if (parse_blkio_devices (blk, "weightDevice", true, &r->weight_devices, &r->n_weight_devices, err) < 0)
     return -1;

@@ -41,6 +41,7 @@ typedef struct
   uint64_t attr_clr;
   bool bind;
   bool recursive; /* rbind */
+  bool copyup;    /* tmpcopyup: a tmpfs starts with what it covers */
   char *data;     /* the options the file system parses, comma-joined */
 } rf_mount_t;
 

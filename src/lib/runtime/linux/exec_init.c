@@ -106,7 +106,7 @@ exec_run (rf_exec_init_t *ctx, rf_error_t *err)
   if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
     return -1;
   execve (exe, p->args, envp);
-  return rf_error_sys (err, "exec `%s`", exe);
+  return rf_process_exec_error (err, exe, errno);
 }
 
 noreturn void

@@ -477,7 +477,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     return -1;
 
   execve (exe, p->args, envp);
-  return rf_error_sys (err, "exec `%s`", exe);
+  return rf_process_exec_error (err, exe, errno);
 }
 
 noreturn void

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroupfs.h"
+#include "copyup.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -276,8 +277,9 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
   cleanup_free char *source = NULL;
   cleanup_close int target_fd = -1;
   cleanup_close int top_fd = -1;
+  cleanup_close int copy_from = -1;
   char target[PROC_FD_PATH_MAX], top[PROC_FD_PATH_MAX];
-  bool is_dir = true;
+  bool is_dir = true, copyup_existed = false;
 
   if (m->bind)
     {
@@ -287,6 +289,13 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
       if (stat (source, &st) < 0)
         return rf_error_sys (err, "mount `%s`: source `%s`", m->destination, source);
       is_dir = S_ISDIR (st.st_mode);
+    }
+  if (m->copyup)
+    {
+      int fd = rf_root_open (root_fd, m->destination, O_PATH, NULL);
+      copyup_existed = fd >= 0;
+      if (fd >= 0)
+        close (fd);
     }
   target_fd = rf_root_mkpath (root_fd, m->destination, is_dir, err);
   if (target_fd < 0)
@@ -308,6 +317,16 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
       unsigned long flags = m->flags & ~MS_REMOUNT;
       cleanup_free char *labeled = NULL;
       const char *data = m->data;
+      bool copyup = m->copyup && strcmp (m->type, "tmpfs") == 0;
+      if (copyup)
+        {
+          /* What the tmpfs will cover, read through an fd taken first;
+             a read-only tmpfs is made read-only once filled. */
+          copy_from = openat (target_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          if (copy_from < 0)
+            return rf_error_sys (err, "tmpcopyup: open `%s`", m->destination);
+          flags &= ~MS_RDONLY;
+        }
       /* linux.mountLabel: the SELinux context of what the container
          mounts fresh (the file systems that take a context= option). */
       if (spec->mount_label
@@ -345,6 +364,15 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
     return -1;
   proc_fd_path (top, top_fd);
 
+  if (copy_from >= 0)
+    {
+      cleanup_close int copy_to = rf_root_open (root_fd, m->destination, O_RDONLY | O_DIRECTORY, err);
+      if (copy_to < 0 || rf_copy_tree (copy_from, copy_to, copyup_existed, err) < 0)
+        return rf_error_wrap (err, "tmpcopyup `%s`", m->destination);
+      if ((m->flags & MS_RDONLY)
+          && mount (NULL, top, NULL, MS_REMOUNT | (m->flags & ~MS_REMOUNT), m->data) < 0)
+        return rf_error_sys (err, "remount `%s` read-only", m->destination);
+    }
   if (m->bind && (m->flags & ~(MS_REC | MS_REMOUNT)))
     if (remount_bind (top, m->flags & ~(MS_REC | MS_REMOUNT), m->destination, err) < 0)
       return -1;

@@ -1,5 +1,6 @@
 #include "process.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -128,6 +129,15 @@ env_get (char *const *env, const char *key)
   return NULL;
 }
 
+int
+rf_process_exec_error (rf_error_t *err, const char *exe, int errnum)
+{
+  char text[128];
+  snprintf (text, sizeof text, "%s", strerror (errnum));
+  text[0] = (char) tolower ((unsigned char) text[0]);
+  return rf_error_make (err, 0, "exec `%s`: %s", exe, text);
+}
+
 char *
 rf_process_find_executable (const rf_process_t *p, rf_error_t *err)
 {
@@ -141,9 +151,9 @@ rf_process_find_executable (const rf_process_t *p, rf_error_t *err)
     {
       struct stat st;
       if (stat (name, &st) < 0)
-        return rf_error_sys (err, "exec `%s`", name), NULL;
+        return rf_process_exec_error (err, name, errno), NULL;
       if (S_ISDIR (st.st_mode))
-        return rf_error_make (err, EACCES, "exec `%s`: is a directory", name), NULL;
+        return rf_error_make (err, 0, "exec `%s`: is a directory: permission denied", name), NULL;
       return xstrdup (name);
     }
   path = env_get (p->env, "PATH");

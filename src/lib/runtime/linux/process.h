@@ -17,6 +17,10 @@ int rf_process_identity (const rf_process_t *p, bool userns, rf_error_t *err);
 /* args[0] looked up in the PATH of the process's env, as execvp would in
    the container; owned by the caller. */
 char *rf_process_find_executable (const rf_process_t *p, rf_error_t *err);
+/* "exec `exe`: no such file or directory": engines turn runc's Go-style,
+   lower-case wording of a failed exec into exit codes (docker: 127 for
+   "no such file or directory", 126 for "permission denied"). */
+int rf_process_exec_error (rf_error_t *err, const char *exe, int errnum);
 /* The environment to exec with: process.env, plus HOME when missing and
    LISTEN_FDS/LISTEN_PID when fds are passed for socket activation. */
 char **rf_process_environ (const rf_process_t *p, int listen_fds);
