@@ -194,7 +194,7 @@ EXAMPLE_BINS = $(BUILD)/examples/bin/hello $(BUILD)/examples/bin/control-handler
 EXAMPLE_IMAGES = $(addprefix $(BUILD)/examples/,hello.tar control.tar stdio.tar)
 BENCH_BINS = $(BUILD)/bench/loadgen $(BUILD)/bench/naive_faas
 
-.PHONY: examples bench-faas-naive
+.PHONY: examples bench-faas bench-faas-naive
 all: $(BUILD)/bin/runf-shim
 
 $(BUILD)/bin/runf-shim: $(SHIM_OBJS)
@@ -224,4 +224,9 @@ bench-faas-naive: deps
 	$(MAKE) examples $(BENCH_BINS)
 	@bench/faas-naive.sh $(BUILD)
 
-bench: bench-faas-naive
+# runfd in inetd and warm modes, and the naive baseline, in one run.
+bench-faas: deps
+	$(MAKE) all examples $(BENCH_BINS)
+	@bench/faas.sh $(BUILD)
+
+bench: bench-faas

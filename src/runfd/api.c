@@ -317,8 +317,26 @@ follow_logs (rfd_timer_t *t)
         req_free (r);
         return;
       }
-  /* Rotated: carry on in the new file. */
   fn = name ? rfd_function_find (name) : NULL;
+  /* Rotated (copied to NAME.log.1, then emptied): the copy has the same
+     offsets, so what was not read yet is there. */
+  if (fn && fstat (r->log_fd, &st) == 0 && st.st_size < lseek (r->log_fd, 0, SEEK_CUR))
+    {
+      cleanup_free char *old_path = xasprintf ("%s.1", fn->log_path);
+      cleanup_close int old = open (old_path, O_RDONLY | O_CLOEXEC);
+      off_t off = lseek (r->log_fd, 0, SEEK_CUR);
+      while (old >= 0 && (n = pread (old, buf, sizeof buf, off)) > 0)
+        {
+          if (send (r->w.fd, buf, (size_t) n, MSG_NOSIGNAL) < 0)
+            {
+              req_free (r);
+              return;
+            }
+          off += n;
+        }
+      lseek (r->log_fd, 0, SEEK_SET);
+    }
+  /* Removed and made again (rm, then deploy): the new file. */
   if (fn && stat (fn->log_path, &st) == 0 && st.st_ino != r->log_ino)
     {
       close (r->log_fd);

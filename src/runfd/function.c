@@ -578,6 +578,57 @@ open_log (rfd_function_t *fn, rf_error_t *err)
   return 0;
 }
 
+/* Rotation: every few seconds, a log past --log-max is copied to
+   NAME.log.1 (the one before that is dropped) and emptied.  Copy and
+   truncate rather than rename, because every instance (a warm one for
+   hours, a created one waiting in the pool) writes to the file through its
+   own O_APPEND descriptor: after the truncation they carry on at its new
+   end.  What is written between the copy and the truncation is lost: a
+   few microseconds' worth.  The copy keeps the offsets, so `fn logs -f`
+   finishes the old part from NAME.log.1. */
+static rfd_timer_t logs_timer;
+
+static void
+rotate_log (rfd_function_t *fn)
+{
+  cleanup_free char *old = xasprintf ("%s.1", fn->log_path);
+  cleanup_free char *tmp = xasprintf ("%s.1.tmp", fn->log_path);
+  cleanup_close int in = open (fn->log_path, O_RDONLY | O_CLOEXEC);
+  cleanup_close int out = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ssize_t n;
+
+  if (in < 0 || out < 0)
+    goto fail;
+  while ((n = copy_file_range (in, NULL, out, NULL, 1 << 30, 0)) > 0)
+    ;
+  if (n < 0 || ftruncate (fn->log_fd, 0) < 0 || rename (tmp, old) < 0)
+    goto fail;
+  return;
+
+fail:
+  rf_warn ("function %s: rotate `%s`: %s", fn->name, fn->log_path, strerror (errno));
+  unlink (tmp);
+}
+
+static void
+check_logs (rfd_timer_t *t)
+{
+  struct stat st;
+  for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    if (fn->log_fd >= 0 && fstat (fn->log_fd, &st) == 0 && st.st_size >= rfd_config.log_max)
+      rotate_log (fn);
+  rfd_timer_arm (t, 2 * RFD_S);
+}
+
+void
+rfd_logs_watch (void)
+{
+  if (rfd_config.log_max <= 0)
+    return;
+  rfd_timer_init (&logs_timer, check_logs, NULL);
+  rfd_timer_arm (&logs_timer, 2 * RFD_S);
+}
+
 /* The prepared image made into a running function: its directory and
    config, its log, the spawner told, its address listening. */
 static int

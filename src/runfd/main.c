@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/units.h"
 #include "image/store.h"
 #include "runfd.h"
 #include "runtime/cgroup.h"
@@ -45,6 +46,8 @@ usage (FILE *out)
            "  --shim PATH            the stdio-mode shim (default: runf-shim beside runfd,\n"
            "                         else ../lib/runf/runf-shim)\n"
            "  --request-timeout S    seconds a client has to send its request line (default 10)\n"
+           "  --log-max SIZE         rotate a function's log at this size, keeping one old\n"
+           "                         file NAME.log.1 (default 10m; 0: never)\n"
            "  --debug  --log FILE\n");
 }
 
@@ -207,6 +210,7 @@ main (int argc, char **argv)
   char *why = NULL;
   int port = 0, lock_fd;
   uint64_t request_timeout = 10 * RFD_S;
+  bool log_max_set = false;
   sigset_t mask;
 
   rf_log_init ("runfd");
@@ -231,6 +235,16 @@ main (int argc, char **argv)
         rfd_config.shim_path = xstrdup (v);
       else if (ARG ("--log"))
         log_file = v;
+      else if (ARG ("--log-max"))
+        {
+          if (rf_parse_ram_bytes (v, &rfd_config.log_max) < 0 || rfd_config.log_max < 0
+              || (rfd_config.log_max > 0 && rfd_config.log_max < 4096))
+            {
+              rf_error_make (&err, 0, "--log-max `%s`: expected a size of at least 4k, or 0", v);
+              goto fail;
+            }
+          log_max_set = true;
+        }
       else if (ARG ("--request-timeout"))
         {
           double s = atof (v);
@@ -316,6 +330,8 @@ main (int argc, char **argv)
   rfd_config.function_port = port ? port : rfd_config.rootless ? 8080 : 80;
   rfd_config.request_line_timeout = request_timeout;
   rfd_config.request_line_max = 8192;
+  if (!log_max_set)
+    rfd_config.log_max = 10 << 20;
   if (parse_cidr (range, &rfd_config.range_base, &rfd_config.range_size, &err) < 0)
     goto fail;
   if (rf_mkdir_p (rfd_config.state_dir, 0700, &err) < 0 || rf_mkdir_p (rfd_config.run_dir, 0700, &err) < 0)
@@ -354,6 +370,7 @@ main (int argc, char **argv)
 
   if (rfd_functions_load (&err) < 0)
     goto fail;
+  rfd_logs_watch ();
   if (strcmp (gateway, "none") != 0 && rfd_gateway_start (gateway, &err) < 0)
     goto fail;
   {

@@ -146,6 +146,7 @@ int rfd_control_listen (rfd_function_t *fn, rf_error_t *err);
 int rfd_function_remove (const char *name, rf_error_t *err);
 json_t *rfd_function_json (const rfd_function_t *fn);
 int rfd_functions_load (rf_error_t *err);
+void rfd_logs_watch (void);
 void rfd_function_release (rfd_function_t *fn);
 const char *rfd_mode_name (rfd_mode_t mode);
 
@@ -237,6 +238,7 @@ typedef struct
   char *runtime_self; /* path of runfd, for workers */
   uint64_t request_line_timeout;
   size_t request_line_max;
+  int64_t log_max; /* bytes a function's log may grow to before rotation; 0: never */
   bool draining;
 } rfd_config_t;
 

@@ -176,6 +176,7 @@ sp_define (int sock, spawn_msg_t *m, int fds[4])
   f->dir = xstrdup (m->text);
   f->name = xstrndup (name, 256);
   f->log_fd = fds[0];
+  fds[0] = -1;
   f->null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
   config = xasprintf ("%s/config.json", f->dir);
   f->spec = rf_spec_load_file (config, &err);
@@ -342,7 +343,8 @@ spawner_main (int sock)
             case MSG_CREATE: sp_create (sock, &m); break;
             default: break;
             }
-          for (int i = 1; i < 4; i++)
+          /* What a message carried and nobody took. */
+          for (int i = 0; i < 4; i++)
             if (fds[i] >= 0)
               close (fds[i]);
         }

@@ -9,6 +9,7 @@
  *   /alloc/N     touch N MiB, then answer
  *   /env         the environment
  *   /log         write a line to stderr (the function's log), then answer
+ *   /log/N       write N KiB of lines to stderr, then answer
  *   /echo        the request body back */
 #include <errno.h>
 #include <signal.h>
@@ -96,6 +97,13 @@ serve (int fd)
   else if (strcmp (path, "/log") == 0)
     {
       fprintf (stderr, "fn_handler: a line for the log\n");
+      respond (fd, "logged\n", 7);
+    }
+  else if (strncmp (path, "/log/", 5) == 0)
+    {
+      long kib = atol (path + 5);
+      for (long i = 0; i < kib * 16; i++)
+        fprintf (stderr, "fn_handler: sixty-four bytes of log, line %09ld............\n", i);
       respond (fd, "logged\n", 7);
     }
   else if (strcmp (path, "/echo") == 0)

@@ -21,7 +21,7 @@ faas_setup_file() {
 
 start_runfd() {
   "$RUNFD_BIN" --state "$FAAS_DIR/st" --store "$FAAS_DIR/store" --gateway "$GATEWAY" \
-    --addr-range "127.77.$FAAS_NET.0/24" --request-timeout 2 "$@" >>"$FAAS_DIR/runfd.log" 2>&1 &
+    --addr-range "127.77.$FAAS_NET.0/24" --request-timeout 2 --log-max 64k "$@" >>"$FAAS_DIR/runfd.log" 2>&1 &
   echo $! >"$FAAS_DIR/runfd.pid"
   # Not one of the test's jobs: a test's teardown kills those, and the
   # daemon is the file's.

@@ -153,6 +153,21 @@ teardown() {
   [[ "$output" == *"a line for the log"* ]]
 }
 
+@test "a log past --log-max is rotated; logs -f carries on in the new file" {
+  runfctl fn deploy chatty - <"$FN_IMAGE"
+  url=$(fn_url chatty)
+  runfctl fn logs chatty -f >"$TEST_DIR/followed" 2>&1 &
+  curl -sS "$url/log/100" >/dev/null
+  wait_for test -f "$FAAS_DIR/st/logs/chatty.log.1"
+  [ "$(stat -c %s "$FAAS_DIR/st/logs/chatty.log.1")" -ge $((100 * 1024)) ]
+  [ "$(stat -c %s "$FAAS_DIR/st/logs/chatty.log")" -lt $((64 * 1024)) ]
+  # The next instance writes to the new file, and the follower sees it.
+  curl -sS "$url/log" >/dev/null
+  wait_for sh -c "grep -q 'a line for the log' '$FAAS_DIR/st/logs/chatty.log'"
+  wait_for grep -q 'a line for the log' "$TEST_DIR/followed"
+  grep -q 'line 000001599' "$TEST_DIR/followed"
+}
+
 @test "/metrics counts requests by function and outcome" {
   runfctl fn deploy counted - <"$FN_IMAGE"
   curl -sS "$(fn_url counted)/" >/dev/null

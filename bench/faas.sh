@@ -1,0 +1,73 @@
+#!/bin/bash
+# The function platform under load, in one run: the hello example deployed
+# on a private runfd (a) in inetd mode, a fresh container per request, and
+# (b) in warm mode, long-lived instances accepting by themselves; then (c)
+# the naive design of the seed FaaS platform, one `crun run` per request
+# (bench/faas-naive.sh).  loadgen opens a new connection per request.
+# Prints requests/s and p50/p99 latency of each, and the ratios.
+#
+#   bench/faas.sh BUILD       (as root; make bench-faas)
+#
+# BENCH_SECONDS (default 5) and BENCH_CONCURRENCY (default 8) tune the load.
+set -eu
+build=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+seconds=${BENCH_SECONDS:-5}
+concurrency=${BENCH_CONCURRENCY:-8}
+
+if [ "$(id -u)" != 0 ]; then
+  echo "faas: needs root (functions on port 80, crun for the baseline); skipped" >&2
+  exit 0
+fi
+
+dir=$(mktemp -d /tmp/runf-faas-bench.XXXXXX)
+chmod 755 "$dir"
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+net=$((RANDOM % 200 + 20))
+export RUNFD_API=unix:$dir/st/run/api.sock
+"$build/bin/runfd" --state "$dir/st" --store "$dir/store" --gateway none \
+  --addr-range "127.77.$net.0/24" >"$dir/runfd.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -S "$dir/st/run/api.sock" ] && break; sleep 0.05; done
+
+"$build/bin/runfctl" fn deploy hello-inetd "$build/examples/hello.tar" --mode inetd >/dev/null
+"$build/bin/runfctl" fn deploy hello-warm "$build/examples/hello.tar" --mode warm --min 2 >/dev/null
+
+load() { # name label
+  local ip
+  ip=$("$build/bin/runfctl" fn ip "$1")
+  # A short warm-up: the pool fills, the page cache holds the image.
+  "$build/bench/loadgen" -c "$concurrency" -d 1 -H "$ip:80" -p /warmup >/dev/null
+  echo "== $2: $concurrency connections, ${seconds}s" >&2
+  "$build/bench/loadgen" -c "$concurrency" -d "$seconds" -H "$ip:80" -p /bench | tee /dev/stderr | tail -1
+}
+a=$(load hello-inetd "runfd, inetd mode (a fresh container per request)")
+b=$(load hello-warm "runfd, warm mode (instances accept by themselves)")
+kill -TERM "$pid"
+wait "$pid" || true
+pid=""
+c=$(BENCH_SECONDS=$seconds BENCH_CONCURRENCY=$concurrency "$here/faas-naive.sh" "$build" | tee /dev/stderr | grep '^requests=' || true)
+
+val() { # line key
+  echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+echo
+printf '%-34s %12s %10s %10s\n' "" "requests/s" "p50 (ms)" "p99 (ms)"
+for row in "runfd inetd (fresh container):a" "runfd warm:b" "naive (crun run per request):c"; do
+  line=${row##*:}
+  eval "v=\$$line"
+  printf '%-34s %12s %10s %10s\n' "${row%:*}" "$(val "$v" rps)" "$(val "$v" p50_ms)" "$(val "$v" p99_ms)"
+done
+if [ -n "$c" ]; then
+  awk -v a="$(val "$a" rps)" -v c="$(val "$c" rps)" \
+    'BEGIN { if (c > 0) printf "runfd inetd / naive: %.1fx the requests/s\n", a / c }'
+fi
