@@ -12,6 +12,9 @@ WARNINGS = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wformat=2 \
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -D_GNU_SOURCE -Isrc/lib \
              -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
+# Symbols bound at start: every container's init is a fork that would
+# otherwise resolve again, in its own copy, each libc function it calls.
+BIND_NOW = -Wl,-z,now -Wl,-z,relro
 SAN_CFLAGS = -std=gnu11 $(WARNINGS) -O1 -g -D_GNU_SOURCE -Isrc/lib \
              -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined -MMD -MP
@@ -59,7 +62,7 @@ $(BUILD)/libruntime-san.a: $(LIB_SANOBJS)
 
 $(BUILD)/bin/runf: $(call obj,$(RUNF_SRCS)) $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(RUNTIME_LIBS)
+	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNTIME_LIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
@@ -99,6 +102,7 @@ install: all
 	install -D -m 0755 $(BUILD)/bin/runfctl $(DESTDIR)$(PREFIX)/bin/runfctl
 	install -D -m 0755 $(BUILD)/bin/runfd $(DESTDIR)$(PREFIX)/bin/runfd
 	install -D -m 0755 $(BUILD)/bin/runf-shim $(DESTDIR)$(PREFIX)/lib/runf/runf-shim
+	install -D -m 0755 $(BUILD)/bin/runfd-spawner $(DESTDIR)$(PREFIX)/lib/runf/runfd-spawner
 
 clean:
 	rm -rf $(BUILD)
@@ -167,10 +171,13 @@ bench: bench-image
 # It links the runtime library (for its spawner) and the image library (for
 # deploys); the default seccomp profile of function instances is compiled in
 # from share/runf/seccomp-functions.json.
-RUNFD_SRCS = $(wildcard src/runfd/*.c)
+# The spawner is a program of its own with few mappings: each container's
+# init is a fork of it.
+SPAWNER_SRCS = src/runfd/spawner_main.c src/runfd/spawn_proto.c
+RUNFD_SRCS = $(filter-out src/runfd/spawner_main.c,$(wildcard src/runfd/*.c))
 SECCOMP_GEN = $(BUILD)/gen/seccomp_functions.c
 
-all: $(BUILD)/bin/runfd
+all: $(BUILD)/bin/runfd $(BUILD)/bin/runfd-spawner
 
 $(SECCOMP_GEN): share/runf/seccomp-functions.json
 	@mkdir -p $(dir $@)
@@ -183,7 +190,11 @@ $(BUILD)/obj/$(SECCOMP_GEN:.c=.o): $(SECCOMP_GEN)
 
 $(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS) $(IMAGE_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(RUNTIME_LIBS_DYN) $(IMAGE_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNTIME_LIBS_DYN) $(IMAGE_LIBS) -lm
+
+$(BUILD)/bin/runfd-spawner: $(call obj,$(SPAWNER_SRCS)) $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNTIME_LIBS)
 
 # --- functions: the stdio shim, the example handlers, the naive baseline ----
 # The shim and the examples run inside containers whose images have no libc

@@ -312,6 +312,14 @@ main (int argc, char **argv)
     }
   if (rfd_config.store == NULL)
     rfd_config.store = rf_store_default_root (rfd_config.rootless);
+  rfd_config.log_file = log_file;
+  /* Beside runfd in the build tree; in ../lib/runf once installed. */
+  rfd_config.spawner_path = beside_self ("runfd-spawner");
+  if (access (rfd_config.spawner_path, X_OK) < 0)
+    {
+      free (rfd_config.spawner_path);
+      rfd_config.spawner_path = beside_self ("../lib/runf/runfd-spawner");
+    }
   if (rfd_config.shim_path == NULL)
     {
       /* Beside runfd in the build tree; in ../lib/runf once installed. */

@@ -235,6 +235,8 @@ typedef struct
   uint32_t uid_base, uid_size; /* host ids the instances' root maps to */
   uint32_t gid_base, gid_size;
   char *shim_path;
+  char *spawner_path;
+  const char *log_file; /* --log, for the spawner too */
   char *runtime_self; /* path of runfd, for workers */
   uint64_t request_line_timeout;
   size_t request_line_max;

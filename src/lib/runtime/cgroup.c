@@ -51,8 +51,50 @@ controllers_of (char *sopts)
   return out;
 }
 
+static rf_hierarchy_t *read_hierarchies (size_t *n);
+
+/* A long-lived process that creates many containers (runfd's spawner)
+   reads the host's hierarchies once, not from mountinfo for each. */
+static struct
+{
+  bool on, valid;
+  rf_hierarchy_t *h;
+  size_t n;
+} cache;
+
+void
+rf_cgroup_cache_hierarchies (void)
+{
+  cache.on = true;
+}
+
 rf_hierarchy_t *
 rf_cgroup_hierarchies (size_t *n)
+{
+  rf_hierarchy_t *h;
+
+  if (!cache.on)
+    return read_hierarchies (n);
+  if (!cache.valid)
+    {
+      cache.h = read_hierarchies (&cache.n);
+      cache.valid = cache.h != NULL;
+      if (!cache.valid)
+        return read_hierarchies (n);
+    }
+  h = xzalloc ((cache.n ? cache.n : 1) * sizeof *h);
+  for (size_t i = 0; i < cache.n; i++)
+    {
+      h[i] = cache.h[i];
+      h[i].mountpoint = xstrdup (cache.h[i].mountpoint);
+      h[i].controllers = xstrdup (cache.h[i].controllers);
+    }
+  *n = cache.n;
+  return h;
+}
+
+static rf_hierarchy_t *
+read_hierarchies (size_t *n)
 {
   cleanup_free char *text = NULL;
   rf_hierarchy_t *h = NULL;

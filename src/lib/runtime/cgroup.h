@@ -37,6 +37,8 @@ typedef struct
 
 /* The hierarchies below /sys/fs/cgroup; *n is 0 on a host without any. */
 rf_hierarchy_t *rf_cgroup_hierarchies (size_t *n);
+/* From now on, rf_cgroup_hierarchies answers from what it read first. */
+void rf_cgroup_cache_hierarchies (void);
 void rf_cgroup_hierarchies_free (rf_hierarchy_t *h, size_t n);
 /* Whether /sys/fs/cgroup is a pure cgroup2 mount. */
 bool rf_cgroup_unified_p (void);

@@ -331,6 +331,12 @@ rf_seccomp_compile (json_t *obj, const char *where, rf_seccomp_t *out, rf_error_
       rf_error_make (err, ENOMEM, "%s: seccomp_init", where);
       goto fail;
     }
+  /* System calls found by a binary search instead of a list: the kernel
+     runs the filter on every system call, and when it attaches it, once
+     for each system call number (to cache those with a constant action),
+     with interrupts off.  With a long allow list that took a function's
+     container start about a fifth of a millisecond. */
+  seccomp_attr_set (ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   for (size_t i = 0; archs && archs[i]; i++)
     {
       char name[64];
