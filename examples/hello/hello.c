@@ -14,8 +14,8 @@
  *   control-socket  connect to /control.sock, receive the connection as
  *                   an SCM_RIGHTS fd, serve one request, exit
  *   warm            fd 3 is the function's listening socket: accept and
- *                   serve connections (a thread each) until SIGTERM, then
- *                   finish those in flight and exit
+ *                   serve connections (eight threads, each accepting)
+ *                   until SIGTERM, then finish those in flight and exit
  *
  * Self-contained on purpose (libc only): build it with
  * `cc -O2 -static -pthread -o hello hello.c`. */
@@ -263,81 +263,65 @@ run_control (void)
 
 /* --- warm ------------------------------------------------------------- */
 
-static atomic_int in_flight;
-static volatile sig_atomic_t stopping;
+/* A fixed set of threads, each blocked in accept on the shared listening
+   socket: the kernel wakes exactly one per connection, and no thread is
+   made per request.  A slow client holds one thread for at most
+   READ_TIMEOUT_MS; the others go on. */
+#define WARM_THREADS 8
 
-static void
-on_term (int sig)
-{
-  (void) sig;
-  stopping = 1;
-}
+static atomic_int stopping;
 
 static void *
-connection_thread (void *arg)
+accept_loop (void *arg)
 {
-  serve ((int) (long) arg);
-  atomic_fetch_sub (&in_flight, 1);
+  (void) arg;
+  while (!atomic_load (&stopping))
+    {
+      int c = accept4 (3, NULL, NULL, SOCK_CLOEXEC);
+      if (c >= 0)
+        {
+          serve (c);
+          continue;
+        }
+      /* The 1 s receive timeout brings the thread back to look at
+         `stopping`; a connection another instance took leaves nothing. */
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+        {
+          warn ("accept: %s", strerror (errno));
+          break;
+        }
+    }
   return NULL;
 }
 
 static int
 run_warm (void)
 {
-  struct sigaction sa = { .sa_handler = on_term };
   struct timeval accept_timeout = { .tv_sec = 1 };
-  sigset_t term, waiting;
-  pthread_attr_t attr;
+  pthread_t threads[WARM_THREADS];
+  int n = 0, sig;
+  sigset_t term;
 
-  /* SIGTERM is blocked except inside ppoll, so it is never lost between
-     the check of `stopping` and the wait. */
+  /* SIGTERM and SIGINT are taken by sigwait below, never by a worker. */
   sigemptyset (&term);
   sigaddset (&term, SIGTERM);
   sigaddset (&term, SIGINT);
-  sigprocmask (SIG_BLOCK, &term, &waiting);
-  sigdelset (&waiting, SIGTERM);
-  sigdelset (&waiting, SIGINT);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGINT, &sa, NULL);
-  /* Other instances may share the listening socket and take a connection
-     first; a bounded accept then comes back instead of waiting for the
-     next one with SIGTERM blocked. */
+  pthread_sigmask (SIG_BLOCK, &term, NULL);
   setsockopt (3, SOL_SOCKET, SO_RCVTIMEO, &accept_timeout, sizeof accept_timeout);
-  pthread_attr_init (&attr);
-  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
-
-  while (!stopping)
+  for (int i = 0; i < WARM_THREADS; i++)
+    if (pthread_create (&threads[n], NULL, accept_loop, NULL) == 0)
+      n++;
+  if (n == 0)
     {
-      struct pollfd p = { .fd = 3, .events = POLLIN };
-      pthread_t t;
-      int c;
-
-      if (ppoll (&p, 1, NULL, &waiting) < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          warn ("poll the listening socket: %s", strerror (errno));
-          return 1;
-        }
-      c = accept4 (3, NULL, NULL, SOCK_CLOEXEC);
-      if (c < 0)
-        {
-          if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
-            continue;
-          warn ("accept: %s", strerror (errno));
-          return 1;
-        }
-      atomic_fetch_add (&in_flight, 1);
-      if (pthread_create (&t, &attr, connection_thread, (void *) (long) c) != 0)
-        {
-          atomic_fetch_sub (&in_flight, 1);
-          serve (c);
-        }
+      warn ("no thread to accept with: %s", strerror (errno));
+      return 1;
     }
-  /* Let the requests in flight finish (each is bounded by its read
-     timeout), then go. */
-  for (int i = 0; i < 2 * READ_TIMEOUT_MS / 10 && atomic_load (&in_flight) > 0; i++)
-    nanosleep (&(struct timespec) { .tv_nsec = 10 * 1000 * 1000 }, NULL);
+  sigwait (&term, &sig);
+  /* Each thread finishes the request it serves (bounded by its read
+     timeout) and comes back from accept within a second. */
+  atomic_store (&stopping, 1);
+  for (int i = 0; i < n; i++)
+    pthread_join (threads[i], NULL);
   return 0;
 }
 

@@ -171,6 +171,7 @@ instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
       /* runfd keeps its copy of the client's socket until the instance
          ends: to answer 502 or 504 if the handler could not. */
       inst->client_fd = c->w.fd;
+      inst->accepted = c->accepted;
       c->w.fd = -1;
       fn->requests[RFD_REQ_OK]++;
       rfd_histogram_add (&fn->latency_hist, (double) (inst->started - c->accepted) / RFD_S);
@@ -333,6 +334,7 @@ void
 rfd_instance_failed (rfd_function_t *fn, const char *why)
 {
   rf_log (RF_LOG_ERROR, "function %s: cannot create an instance: %s", fn->name, why);
+  fn->create_failures++;
   /* The same config will fail again: those waiting get the answer now,
      and creation pauses until the pool timer tries again. */
   while (fn->queue_head && fn->n_creating == 0)
@@ -362,6 +364,8 @@ rfd_instance_exited (rfd_instance_t *inst, int status)
     {
       list_remove (&fn->running, inst);
       fn->n_running--;
+      if (inst->accepted)
+        rfd_histogram_add (&fn->request_hist, (double) (rfd_now () - inst->accepted) / RFD_S);
       if (inst->client_fd >= 0 && !answered_p (inst->client_fd))
         {
           int code = inst->timed_out ? 504 : 502;

@@ -85,9 +85,26 @@ rfd_metrics_text (void)
            "# TYPE runfd_dispatch_seconds histogram\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
     histogram (&t, "runfd_dispatch_seconds", fn, &fn->latency_hist);
+  add (&t, "# HELP runfd_request_seconds From accept to the instance's exit: the whole request (not in warm mode).\n"
+           "# TYPE runfd_request_seconds histogram\n");
+  for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    histogram (&t, "runfd_request_seconds", fn, &fn->request_hist);
+  add (&t, "# HELP runfd_create_seconds From asking the spawner for an instance to its init waiting for START.\n"
+           "# TYPE runfd_create_seconds histogram\n");
+  for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    histogram (&t, "runfd_create_seconds", fn, &fn->create_hist);
+  add (&t, "# HELP runfd_create_failures_total Instances the spawner could not create.\n"
+           "# TYPE runfd_create_failures_total counter\n");
+  for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    add (&t, "runfd_create_failures_total{function=\"%s\"} %llu\n", fn->name,
+         (unsigned long long) fn->create_failures);
   add (&t, "# HELP runfd_pool_ready Created instances waiting for a request.\n# TYPE runfd_pool_ready gauge\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
     add (&t, "runfd_pool_ready{function=\"%s\"} %d\n", fn->name, fn->n_ready);
+  add (&t, "# HELP runfd_instances_creating Instances the spawner is creating.\n"
+           "# TYPE runfd_instances_creating gauge\n");
+  for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    add (&t, "runfd_instances_creating{function=\"%s\"} %d\n", fn->name, fn->n_creating);
   add (&t, "# HELP runfd_instances_running Instances serving a request.\n# TYPE runfd_instances_running gauge\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
     add (&t, "runfd_instances_running{function=\"%s\"} %d\n", fn->name, fn->n_running);

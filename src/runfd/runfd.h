@@ -128,6 +128,9 @@ struct rfd_function
   uint64_t requests[6]; /* 2xx (handed over), 400, 404, 429, 502, 504 */
   uint64_t cold_starts;
   rfd_histogram_t cold_hist, latency_hist;
+  rfd_histogram_t request_hist; /* accept to the instance's exit */
+  rfd_histogram_t create_hist;  /* CREATE to CREATED, in the spawner */
+  uint64_t create_failures;
 };
 
 enum { RFD_REQ_OK, RFD_REQ_400, RFD_REQ_404, RFD_REQ_429, RFD_REQ_502, RFD_REQ_504 };
@@ -193,6 +196,7 @@ struct rfd_instance
   int client_fd;       /* a dup of the handed-over socket, for 502/504 */
   bool via_gateway;
   uint64_t requested, created, started;
+  uint64_t accepted; /* its client's connection, when it has one */
   rfd_timer_t timeout;
   bool timed_out, exec_failed, exited;
   uint64_t cpu_ticks; /* warm mode: activity */

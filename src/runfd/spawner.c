@@ -105,6 +105,8 @@ on_spawner (rfd_watch_t *w, uint32_t events)
           found->inst->sync_w.fd = fds[0];
           found->inst->pidfd = fds[1];
           found->inst->created = rfd_now ();
+          rfd_histogram_add (&found->inst->fn->create_hist,
+                             (double) (found->inst->created - found->inst->requested) / RFD_S);
           found->inst->fn->n_creating--;
           live_add (found->inst);
           rfd_instance_ready (found->inst);

@@ -10,8 +10,11 @@
  *   /env         the environment
  *   /log         write a line to stderr (the function's log), then answer
  *   /log/N       write N KiB of lines to stderr, then answer
+ *   /confined    its Seccomp, NoNewPrivs and CapEff lines of
+ *                /proc/self/status, and what unshare(CLONE_NEWUSER) did
  *   /echo        the request body back */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +95,21 @@ serve (int fd)
       size_t len = 0;
       for (char **e = environ; *e && len < sizeof out - 512; e++)
         len += (size_t) snprintf (out + len, sizeof out - len, "%s\n", *e);
+      respond (fd, out, len);
+    }
+  else if (strcmp (path, "/confined") == 0)
+    {
+      size_t len = 0;
+      char line[256];
+      FILE *f = fopen ("/proc/self/status", "r");
+      while (f && fgets (line, sizeof line, f))
+        if (strncmp (line, "Seccomp:", 8) == 0 || strncmp (line, "NoNewPrivs:", 11) == 0
+            || strncmp (line, "CapEff:", 7) == 0)
+          len += (size_t) snprintf (out + len, sizeof out - len, "%s", line);
+      if (f)
+        fclose (f);
+      len += (size_t) snprintf (out + len, sizeof out - len, "unshare: %s\n",
+                                unshare (CLONE_NEWUSER) == 0 ? "allowed" : strerror (errno));
       respond (fd, out, len);
     }
   else if (strcmp (path, "/log") == 0)

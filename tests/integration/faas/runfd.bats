@@ -47,6 +47,16 @@ teardown() {
   [ "$(echo "$output" | grep -c LISTEN_PID=1)" -eq 1 ]
 }
 
+@test "a handler runs confined: seccomp filter, no_new_privs, no capabilities" {
+  runfctl fn deploy confined - <"$FN_IMAGE"
+  run curl -sS "$(fn_url confined)/confined"
+  echo "$output"
+  [[ "$output" == *"Seccomp:"*2* ]]
+  [[ "$output" == *"NoNewPrivs:"*1* ]]
+  [[ "$output" == *"CapEff:"*0000000000000000* ]]
+  [[ "$output" == *"unshare: Operation not permitted"* ]]
+}
+
 @test "control-socket mode: the handler gets the socket over /control.sock" {
   runfctl fn deploy ctl --mode control-socket - <"$FN_IMAGE"
   run curl -sS "$(fn_url ctl)/"
@@ -176,6 +186,11 @@ teardown() {
   [[ "$output" == *'runfd_requests_total{function="counted",code="200"} 2'* ]]
   [[ "$output" == *'runfd_requests_total{function="counted",code="502"} 1'* ]]
   [[ "$output" == *'runfd_start_seconds_count{function="counted"}'* ]]
+  # Both requests were whole (accept to exit) and came from created instances.
+  [[ "$output" == *'runfd_request_seconds_count{function="counted"} 2'* ]]
+  echo "$output" | grep -Eq '^runfd_create_seconds_count\{function="counted"\} [1-9]'
+  [[ "$output" == *'runfd_create_failures_total{function="counted"} 0'* ]]
+  echo "$output" | grep -q '^runfd_instances_creating{function="counted"} [0-9]'
 }
 
 @test "hostile clients: silence and endless request lines are cut off" {

@@ -207,6 +207,19 @@ run_create_hooks (rf_init_t *ctx, rf_error_t *err)
   return rf_hooks_run (&spec->hooks, RF_HOOK_CREATE_CONTAINER, state, err);
 }
 
+/* Whether the filter (no_new_privs, no notify) may go in before READY:
+   only when nothing but receiving START, placing its fd and execve comes
+   after it, so that no hook, personality, label or affinity runs under
+   it. */
+static bool
+early_filter_p (const rf_spec_t *spec)
+{
+  const rf_process_t *p = &spec->process;
+  return p->no_new_privileges && !spec->seccomp.notify && spec->seccomp.n_insns
+         && !spec->hooks.n[RF_HOOK_START_CONTAINER] && !spec->has_personality && !p->apparmor_profile
+         && !p->selinux_label && !p->cpu_affinity_final;
+}
+
 /* With a notify action the filter goes in before READY: its fd must reach
    the listener while runf is still there to send it. */
 static int
@@ -443,6 +456,23 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     return -1;
   if (p->no_new_privileges && spec->seccomp.notify && load_seccomp_notify (ctx, err) < 0)
     return -1;
+  /* Set after the change of credentials, which clears it.  The parent may
+     have died just before (seen only without a pid namespace: inside one
+     the parent reads as 0). */
+  if (ctx->die_with_parent)
+    {
+      pid_t pp;
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        return rf_error_sys (err, "PR_SET_PDEATHSIG");
+      pp = getppid ();
+      if (pp != 0 && pp != ctx->parent)
+        return rf_error_make (err, ESRCH, "the container's creator is gone");
+    }
+  /* runfd's instances (START brings their socket) take the filter before
+     they say READY, so that it is not loaded on the request path: what
+     runs under it before execve is receiving START and placing its fd. */
+  if (ctx->start_fd && early_filter_p (spec) && rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
+    return -1;
 
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)
     return rf_error_sys (err, "tell runf the container is ready");
@@ -460,20 +490,9 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       || rf_lsm_set_exec_label (ctx->lsm_fd, p, err) < 0
       || rf_sched_affinity ("process.execCPUAffinity.final", p->cpu_affinity_final, err) < 0)
     return -1;
-  /* Set after the change of credentials, which clears it.  The parent may
-     have died just before (seen only without a pid namespace: inside one
-     the parent reads as 0). */
-  if (ctx->die_with_parent)
-    {
-      pid_t pp;
-      if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-        return rf_error_sys (err, "PR_SET_PDEATHSIG");
-      pp = getppid ();
-      if (pp != 0 && pp != ctx->parent)
-        return rf_error_make (err, ESRCH, "the container's creator is gone");
-    }
   /* The filter last: nothing of runf's own runs under it but execve. */
-  if (p->no_new_privileges && !spec->seccomp.notify && rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
+  if (!(ctx->start_fd && early_filter_p (spec)) && p->no_new_privileges && !spec->seccomp.notify
+      && rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
     return -1;
 
   execve (exe, p->args, envp);
