@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# runfd's admin API as a client sees it: OpenFaaS's provider paths, the
+# unix socket and the TCP listener with its token, /metrics, and requests
+# that try to break it.
+
+load faas_helpers
+
+setup_file() { faas_setup_file; }
+teardown_file() { faas_teardown_file; }
+
+setup() {
+  TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/runfd-api.XXXXXX")
+  # As root, a second daemon's store below it must be reachable by the
+  # functions' ids.
+  chmod 755 "$TEST_DIR"
+  SOCK=$FAAS_DIR/st/run/api.sock
+}
+teardown() {
+  for pid in $(jobs -p); do kill -9 "$pid" 2>/dev/null || true; done
+  stop_second
+  rm -rf "$TEST_DIR"
+}
+
+# An API request on the unix socket: the body, then the status on a line
+# of its own.
+api() {
+  curl -sS --unix-socket "$SOCK" -w '\n%{http_code}' "$@"
+}
+
+# The status alone.
+api_status() {
+  curl -sS --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' "$@"
+}
+
+# The image, once, under a name of its own.
+upload_image() {
+  curl -sS --fail --unix-socket "$SOCK" -X POST --data-binary @"$FN_IMAGE" \
+    "http://localhost/system/images?name=localhost/api-test:1" >/dev/null
+}
+
+# What the daemon keeps, as a list of paths (logs may grow, not appear).
+state_paths() {
+  (cd "$FAAS_DIR" && find st store -path store/blobs -prune -o -path store/rootfs -prune -o -print | sort)
+}
+
+# A second daemon of this test, on paths and addresses of its own.
+start_second() {
+  "$RUNFD_BIN" --state "$TEST_DIR/st" --store "$TEST_DIR/store" --gateway none \
+    --addr-range "127.76.$FAAS_NET.0/24" --request-timeout 2 "$@" >>"$TEST_DIR/runfd.log" 2>&1 &
+  echo $! >"$TEST_DIR/runfd.pid"
+  disown
+}
+
+stop_second() {
+  local pid
+  pid=$(cat "$TEST_DIR/runfd.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  timeout 40 tail --pid="$pid" -f /dev/null || kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$TEST_DIR/runfd.pid"
+}
+
+@test "the API socket is the owner's alone (0600); /healthz answers" {
+  [ "$(stat -c %a "$SOCK")" = 600 ]
+  [ "$(stat -c %u "$SOCK")" = "$(id -u)" ]
+  run curl -sS --unix-socket "$SOCK" http://localhost/healthz
+  [ "$status" -eq 0 ]
+  [ "$output" = OK ]
+}
+
+@test "POST /system/functions deploys; GET lists and describes; the function answers" {
+  upload_image
+  run api -X POST -H 'Content-Type: application/json' \
+    -d '{"service":"api1","image":"localhost/api-test:1","envVars":{"GREETING":"hi"},"timeout":"5s","concurrency":2}' \
+    http://localhost/system/functions
+  [ "${lines[-1]}" = 200 ]
+  body=$(echo "$output" | sed '$d')
+  [ "$(echo "$body" | jq -r .name)" = api1 ]
+  [ "$(echo "$body" | jq -r .mode)" = inetd ]
+  [ "$(echo "$body" | jq -r .image)" = localhost/api-test:1 ]
+  [[ "$(echo "$body" | jq -r .digest)" == sha256:* ]]
+  [[ "$(echo "$body" | jq -r .address)" == "127.77.$FAAS_NET."* ]]
+  [ "$(echo "$body" | jq -r .port)" = "$FN_PORT" ]
+  [ "$(echo "$body" | jq -r .envVars.GREETING)" = hi ]
+  [ "$(echo "$body" | jq -r .timeoutSeconds)" = 5 ]
+  [ "$(echo "$body" | jq -r .concurrency)" = 2 ]
+  run api http://localhost/system/functions
+  [ "${lines[-1]}" = 200 ]
+  [ "$(echo "$output" | sed '$d' | jq -r '.[] | select(.name == "api1") | .mode')" = inetd ]
+  run api http://localhost/system/function/api1
+  [ "${lines[-1]}" = 200 ]
+  [ "$(echo "$output" | sed '$d' | jq -r .name)" = api1 ]
+  run curl -sS "$(fn_url api1)/env"
+  [[ "$output" == *GREETING=hi* ]]
+  run api http://localhost/system/function/nosuchfn
+  [ "${lines[-1]}" = 404 ]
+  [ "$(echo "$output" | sed '$d' | jq -r .error)" = "no such function" ]
+}
+
+@test "POST of a name that exists is 409; PUT replaces it at the same address; PUT of an unknown name is 404" {
+  upload_image
+  run api_status -X POST -d '{"service":"api2","image":"localhost/api-test:1"}' http://localhost/system/functions
+  [ "$output" = 200 ]
+  addr=$(runfctl fn ip api2)
+  run api -X POST -d '{"service":"api2","image":"localhost/api-test:1"}' http://localhost/system/functions
+  [ "${lines[-1]}" = 409 ]
+  [[ "$output" == *"already exists"* ]]
+  run api_status -X PUT -d '{"service":"api2","image":"localhost/api-test:1","envVars":{"V":"2"}}' \
+    http://localhost/system/functions
+  [ "$output" = 200 ]
+  [ "$(runfctl fn ip api2)" = "$addr" ]
+  run curl -sS "http://$addr/env"
+  [[ "$output" == *V=2* ]]
+  run api_status -X PUT -d '{"service":"api2x","image":"localhost/api-test:1"}' http://localhost/system/functions
+  [ "$output" = 404 ]
+  run runfctl fn describe api2x
+  [ "$status" -ne 0 ]
+}
+
+@test "DELETE /system/functions removes the function, its address and its record" {
+  upload_image
+  api_status -X POST -d '{"service":"api3","image":"localhost/api-test:1"}' http://localhost/system/functions
+  addr=$(runfctl fn ip api3)
+  [ -f "$FAAS_DIR/st/functions/api3.json" ]
+  run api -X DELETE -d '{"functionName":"api3"}' http://localhost/system/functions
+  [ "${lines[-1]}" = 200 ]
+  [ "$(echo "$output" | sed '$d' | jq -r .removed)" = api3 ]
+  run api_status http://localhost/system/function/api3
+  [ "$output" = 404 ]
+  [ ! -e "$FAAS_DIR/st/functions/api3.json" ]
+  run curl -sS --max-time 5 "http://$addr/"
+  [ "$status" -ne 0 ]
+  run api_status -X DELETE -d '{"functionName":"api3"}' http://localhost/system/functions
+  [ "$output" = 404 ]
+  run api -X DELETE -d '{}' http://localhost/system/functions
+  [ "${lines[-1]}" = 400 ]
+  [[ "$output" == *functionName* ]]
+}
+
+@test "/function/NAME/... on the API socket reaches the function, as through the gateway" {
+  upload_image
+  api_status -X POST -d '{"service":"api5","image":"localhost/api-test:1"}' http://localhost/system/functions
+  run curl -sS --unix-socket "$SOCK" http://localhost/function/api5/env
+  [ "$status" -eq 0 ]
+  [[ "$output" == *RUNF_FUNCTION=api5* ]]
+  [[ "$output" == *RUNF_PATH_PREFIX=/function/api5* ]]
+  run curl -sS --unix-socket "$SOCK" -d abc http://localhost/function/api5/echo
+  [ "$output" = abc ]
+  run api_status http://localhost/function/nosuchfn/
+  [ "$output" = 404 ]
+}
+
+@test "hostile: malformed JSON bodies get 400 and change nothing" {
+  upload_image
+  api_status -X POST -d '{"service":"api8","image":"localhost/api-test:1"}' http://localhost/system/functions
+  before=$(state_paths)
+  list=$(curl -sS --unix-socket "$SOCK" http://localhost/system/functions | jq -S 'map(del(.ready, .replicas, .availableReplicas))')
+  for req in "POST|/system/functions|{\"service\": " "PUT|/system/functions|nope" "POST|/system/functions|[1]" \
+    "POST|/system/functions|" "POST|/system/functions|{\"service\":\"api9\",\"image\":7}" \
+    "POST|/system/functions|{\"service\":\"api9\",\"image\":\"localhost/api-test:1\",\"envVars\":[]}" \
+    "POST|/system/functions|{\"service\":\"api9\",\"image\":\"localhost/api-test:1\",\"timeout\":\"soon\"}" \
+    "DELETE|/system/functions|{" "POST|/system/scale-function/api8|{\"replicas\":"; do
+    IFS='|' read -r method path body <<<"$req"
+    run api -X "$method" -d "$body" "http://localhost$path"
+    echo "$method $path $body -> $output"
+    [ "${lines[-1]}" = 400 ]
+    echo "$output" | sed '$d' | jq -e '.error | length > 0'
+  done
+  [ "$(state_paths)" = "$before" ]
+  [ "$(curl -sS --unix-socket "$SOCK" http://localhost/system/functions |
+    jq -S 'map(del(.ready, .replicas, .availableReplicas))')" = "$list" ]
+}
+
+@test "hostile: bodies over 1 MiB and oversized heads are refused" {
+  head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' a >"$TEST_DIR/big"
+  run api_status -X POST --data-binary @"$TEST_DIR/big" http://localhost/system/functions
+  [ "$output" = 413 ]
+  run api_status -X POST -H 'Transfer-Encoding: chunked' --data-binary @"$TEST_DIR/big" \
+    http://localhost/system/functions
+  [ "$output" = 413 ]
+  long=$(head -c 10000 /dev/zero | tr '\0' a)
+  run api_status "http://localhost/system/function/$long"
+  [ "$output" = 414 ]
+  run api_status -H "X-Long: $long$long" http://localhost/system/functions
+  [ "$output" = 431 ]
+  # The daemon carries on.
+  run api_status http://localhost/healthz
+  [ "$output" = 200 ]
+}
