@@ -488,6 +488,16 @@ handle (api_req_t *r)
     reply_error (r, 404, "no such path");
 }
 
+/* The parsed head points into buf: where buf moves, it is parsed again. */
+static void
+grow_buffer (api_req_t *r)
+{
+  r->cap = r->cap ? r->cap * 2 : 16384;
+  r->buf = xrealloc (r->buf, r->cap + 1);
+  if (r->head_len > 0)
+    rf_http_parse_head (r->buf, (size_t) r->head_len, HEAD_MAX, &r->req);
+}
+
 /* Read the head, then the body (to memory, or for an upload to a file). */
 static void
 api_read (rfd_watch_t *w, uint32_t events)
@@ -498,10 +508,7 @@ api_read (rfd_watch_t *w, uint32_t events)
     {
       ssize_t n;
       if (r->len == r->cap)
-        {
-          r->cap = r->cap ? r->cap * 2 : 16384;
-          r->buf = xrealloc (r->buf, r->cap + 1);
-        }
+        grow_buffer (r);
       n = recv (w->fd, r->buf + r->len, r->cap - r->len, MSG_DONTWAIT);
       if (n < 0 && errno == EINTR)
         continue;

@@ -186,3 +186,15 @@ stop_second() {
   run api_status http://localhost/healthz
   [ "$output" = 200 ]
 }
+
+@test "a JSON body larger than the first read buffer is read whole" {
+  upload_image
+  jq -n --arg img localhost/api-test:1 \
+    '{service: "api10", image: $img, envVars: ([range(2000)] | map({key: "K\(.)", value: ("v" * 120)}) | from_entries)}' \
+    >"$TEST_DIR/deploy.json"
+  [ "$(stat -c %s "$TEST_DIR/deploy.json")" -gt $((200 * 1024)) ]
+  run api -X POST -H 'Content-Type: application/json' --data-binary @"$TEST_DIR/deploy.json" \
+    http://localhost/system/functions
+  [ "${lines[-1]}" = 200 ]
+  [ "$(runfctl fn describe api10 | jq '.envVars | length')" -eq 2000 ]
+}
