@@ -46,6 +46,7 @@ typedef struct api_req
   size_t len, cap;
   long head_len;
   rf_http_request_t req;
+  rfd_timer_t deadline; /* the head, then each pause in the body */
   bool chunked;
   rf_http_chunked_t ch;
   uint64_t body_left; /* Content-Length still to come */
@@ -81,6 +82,7 @@ static void
 req_free (api_req_t *r)
 {
   rfd_timer_cancel (&r->follow);
+  rfd_timer_cancel (&r->deadline);
   rfd_watch_close (&r->w);
   rfd_watch_close (&r->job);
   if (r->upload_fd >= 0)
@@ -416,6 +418,7 @@ handle_logs (api_req_t *r)
 static void
 handle (api_req_t *r)
 {
+  rfd_timer_cancel (&r->deadline);
   rfd_watch_del (&r->w);
   if (path_is (r, "/healthz"))
     reply (r, 200, "text/plain", "OK\n");
@@ -488,6 +491,13 @@ handle (api_req_t *r)
     reply_error (r, 404, "no such path");
 }
 
+static void
+on_api_deadline (rfd_timer_t *t)
+{
+  api_req_t *r = t->data;
+  reply_error (r, 408, "the request did not come in time");
+}
+
 /* The parsed head points into buf: where buf moves, it is parsed again. */
 static void
 grow_buffer (api_req_t *r)
@@ -498,7 +508,10 @@ grow_buffer (api_req_t *r)
     rf_http_parse_head (r->buf, (size_t) r->head_len, HEAD_MAX, &r->req);
 }
 
-/* Read the head, then the body (to memory, or for an upload to a file). */
+/* Read the head, then the body (to memory, or for an upload to a file).
+   The head must be in within the request timeout, and the body may not
+   pause longer than that: a client cannot hold a connection by sending
+   nothing. */
 static void
 api_read (rfd_watch_t *w, uint32_t events)
 {
@@ -519,6 +532,8 @@ api_read (rfd_watch_t *w, uint32_t events)
           req_free (r);
           return;
         }
+      if (r->head_len > 0)
+        rfd_timer_arm (&r->deadline, rfd_config.request_line_timeout);
       if (r->head_len == 0)
         {
           long h = rf_http_parse_head (r->buf, r->len + (size_t) n, HEAD_MAX, &r->req);
@@ -559,6 +574,20 @@ api_read (rfd_watch_t *w, uint32_t events)
                   reply_error (r, 500, "cannot store the upload");
                   return;
                 }
+            }
+          if (r->chunked || r->body_left > 0)
+            {
+              /* A client that asks (curl does for an upload) would
+                 otherwise wait a second before it sends the body. */
+              size_t el = 0;
+              const char *expect = rf_http_header (&r->req, "Expect", &el);
+              static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+              if (expect && el == 12 && strncasecmp (expect, "100-continue", 12) == 0)
+                {
+                  ssize_t ignored = send (w->fd, cont, sizeof cont - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                  (void) ignored;
+                }
+              rfd_timer_arm (&r->deadline, rfd_config.request_line_timeout);
             }
           /* What came with the head is body already. */
           n = (ssize_t) (r->len - (size_t) r->head_len);
@@ -628,6 +657,8 @@ rfd_api_accept_conn (rfd_conn_t *c)
   r->upload_fd = r->log_fd = -1;
   r->job.fd = -1;
   rfd_timer_init (&r->follow, follow_logs, r);
+  rfd_timer_init (&r->deadline, on_api_deadline, r);
+  rfd_timer_arm (&r->deadline, rfd_config.request_line_timeout);
   c->w.fd = -1;
   rfd_conn_free (c);
   if (rfd_watch_add (&r->w, EPOLLIN | EPOLLRDHUP) < 0)

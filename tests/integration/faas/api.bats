@@ -198,3 +198,39 @@ stop_second() {
   [ "${lines[-1]}" = 200 ]
   [ "$(runfctl fn describe api10 | jq '.envVars | length')" -eq 2000 ]
 }
+
+@test "hostile: a client that stops in the head or in the body is cut off with 408" {
+  cat >"$TEST_DIR/stall.py" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode().replace(b"|", b"\r\n"))
+s.settimeout(10)
+start = time.time()
+try:
+    answer = s.recv(4096).split(b"\r\n")[0].decode()
+except socket.timeout:
+    answer = "nothing"
+print(answer, int(time.time() - start))
+EOF
+  # The request line, then nothing.
+  run python3 "$TEST_DIR/stall.py" "$SOCK" 'GET /system/functions HTTP/1.1|'
+  echo "$output"
+  [[ "$output" == "HTTP/1.1 408 "* ]]
+  [ "${output##* }" -lt 6 ]
+  # A whole head, then part of the body.
+  run python3 "$TEST_DIR/stall.py" "$SOCK" 'POST /system/functions HTTP/1.1|Host: x|Content-Length: 100||{"serv'
+  echo "$output"
+  [[ "$output" == "HTTP/1.1 408 "* ]]
+  [ "${output##* }" -lt 6 ]
+  run api_status http://localhost/healthz
+  [ "$output" = 200 ]
+}
+
+@test "an upload that asks for 100-continue gets it at once" {
+  run curl -sS -v --unix-socket "$SOCK" -X POST -T "$FN_IMAGE" -H 'Expect: 100-continue' \
+    "http://localhost/system/images?name=localhost/api-test:1"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"< HTTP/1.1 100 Continue"* ]]
+  [[ "$output" == *"< HTTP/1.1 200 OK"* ]]
+}
