@@ -415,6 +415,18 @@ handle_logs (api_req_t *r)
 
 /* --- routing ---------------------------------------------------------------- */
 
+/* The path names a resource, but not for this method. */
+static bool
+wrong_method_p (api_req_t *r, const char *allowed)
+{
+  cleanup_free char *why = NULL;
+  if (method_is (r, allowed))
+    return false;
+  why = xasprintf ("method not allowed: use %s", allowed);
+  reply_error (r, 405, why);
+  return true;
+}
+
 static void
 handle (api_req_t *r)
 {
@@ -422,10 +434,14 @@ handle (api_req_t *r)
   rfd_watch_del (&r->w);
   if (path_is (r, "/healthz"))
     reply (r, 200, "text/plain", "OK\n");
-  else if (path_is (r, "/metrics") && method_is (r, "GET"))
+  else if (path_is (r, "/metrics"))
     {
-      cleanup_free char *text = rfd_metrics_text ();
-      reply (r, 200, "text/plain; version=0.0.4", text);
+      if (wrong_method_p (r, "GET"))
+        return;
+      {
+        cleanup_free char *text = rfd_metrics_text ();
+        reply (r, 200, "text/plain; version=0.0.4", text);
+      }
     }
   else if (path_is (r, "/system/functions"))
     {
@@ -452,24 +468,27 @@ handle (api_req_t *r)
             reply_json (r, 200, json_pack ("{s:s}", "removed", name));
         }
       else
-        reply_error (r, 405, "GET, POST, PUT or DELETE");
+        reply_error (r, 405, "method not allowed: use GET, POST, PUT or DELETE");
     }
   else if (r->req.target_len > 17 && memcmp (r->req.target, "/system/function/", 17) == 0)
     {
       cleanup_free char *name = xstrndup (r->req.target + 17, strcspn (r->req.target + 17, "?/ "));
       rfd_function_t *fn = rfd_function_find (name);
+      if (wrong_method_p (r, "GET"))
+        return;
       if (fn == NULL)
         reply_error (r, 404, "no such function");
       else
         reply_json (r, 200, rfd_function_json (fn));
     }
-  else if (r->req.target_len > 23 && memcmp (r->req.target, "/system/scale-function/", 23) == 0
-           && method_is (r, "POST"))
+  else if (r->req.target_len > 23 && memcmp (r->req.target, "/system/scale-function/", 23) == 0)
     {
       cleanup_free char *name = xstrndup (r->req.target + 23, strcspn (r->req.target + 23, "?/ "));
       cleanup_json json_t *doc = body_json (r);
       json_t *n = json_object_get (doc, "replicas");
       rfd_function_t *fn = rfd_function_find (name);
+      if (wrong_method_p (r, "POST"))
+        return;
       if (fn == NULL)
         reply_error (r, 404, "no such function");
       else if (!json_is_integer (n) || json_integer_value (n) < 0 || json_integer_value (n) > 1000)
@@ -483,10 +502,16 @@ handle (api_req_t *r)
           reply_json (r, 200, rfd_function_json (fn));
         }
     }
-  else if (path_is (r, "/system/images") && method_is (r, "POST"))
-    start_import (r);
-  else if (path_is (r, "/system/logs") && method_is (r, "GET"))
-    handle_logs (r);
+  else if (path_is (r, "/system/images"))
+    {
+      if (!wrong_method_p (r, "POST"))
+        start_import (r);
+    }
+  else if (path_is (r, "/system/logs"))
+    {
+      if (!wrong_method_p (r, "GET"))
+        handle_logs (r);
+    }
   else
     reply_error (r, 404, "no such path");
 }

@@ -199,6 +199,31 @@ stop_second() {
   [ "$(runfctl fn describe api10 | jq '.envVars | length')" -eq 2000 ]
 }
 
+@test "hostile: unknown paths are 404, wrong methods 405, and nothing changes" {
+  upload_image
+  api_status -X POST -d '{"service":"api11","image":"localhost/api-test:1"}' http://localhost/system/functions
+  for p in /nothing /system /system/functionsx /metrics/x /function; do
+    run api "http://localhost$p"
+    echo "$p -> $output"
+    [ "${lines[-1]}" = 404 ]
+  done
+  run api -X DELETE http://localhost/system/function/api11
+  [ "${lines[-1]}" = 405 ]
+  [[ "$output" == *"use GET"* ]]
+  run api_status http://localhost/system/function/api11
+  [ "$output" = 200 ]
+  run api_status http://localhost/system/scale-function/api11
+  [ "$output" = 405 ]
+  run api_status -X PATCH http://localhost/system/functions
+  [ "$output" = 405 ]
+  run api_status -X POST http://localhost/metrics
+  [ "$output" = 405 ]
+  run api_status http://localhost/system/images
+  [ "$output" = 405 ]
+  run api_status -X POST "http://localhost/system/logs?name=api11"
+  [ "$output" = 405 ]
+}
+
 @test "hostile: a client that stops in the head or in the body is cut off with 408" {
   cat >"$TEST_DIR/stall.py" <<'EOF'
 import socket, sys, time
