@@ -29,6 +29,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "image/import.h"
+#include "image/reference.h"
 #include "image/store.h"
 #include "runfd.h"
 
@@ -258,8 +259,23 @@ static void
 start_import (api_req_t *r)
 {
   int pipefd[2];
-  cleanup_free char *name = query_param (r, "name");
+  cleanup_free char *raw = query_param (r, "name");
+  cleanup_free char *name = NULL;
 
+  if (raw)
+    {
+      /* As `runfctl image import --name`: a reference, in its normal
+         form, or nothing is stored. */
+      rf_ref_t ref;
+      rf_error_t err = NULL;
+      if (rf_ref_parse (raw, &ref, &err) < 0)
+        {
+          reply_rf_error (r, err);
+          return;
+        }
+      name = rf_ref_string (&ref);
+      rf_ref_clear (&ref);
+    }
   if (pipe2 (pipefd, O_CLOEXEC) < 0)
     {
       reply_error (r, 500, "pipe failed");
@@ -292,6 +308,8 @@ start_import (api_req_t *r)
         out = json_pack ("{s:o}", "images", images);
       text = json_dumps (out, JSON_COMPACT);
       rf_write_all (pipefd[1], text, strlen (text));
+      /* Its scratch directory goes with it. */
+      rf_store_close (store);
       _exit (0);
     }
   close (pipefd[1]);

@@ -224,6 +224,52 @@ stop_second() {
   [ "$output" = 405 ]
 }
 
+@test "hostile: names with ../ are refused and reach no file" {
+  upload_image
+  api_status -X POST -d '{"service":"api12","image":"localhost/api-test:1"}' http://localhost/system/functions
+  before=$(state_paths)
+  for name in ../x ../../etc/x x/../y .. ./x; do
+    run api -X POST -d "{\"service\":\"$name\",\"image\":\"localhost/api-test:1\"}" http://localhost/system/functions
+    [ "${lines[-1]}" = 400 ]
+    [[ "$output" == *service* ]]
+  done
+  run api_status -X POST -d '{"service":"api13","image":"../../etc"}' http://localhost/system/functions
+  [ "$output" = 400 ]
+  run api_status --path-as-is http://localhost/system/function/../functions/api12
+  [ "$output" = 404 ]
+  run api_status http://localhost/system/function/..%2Ffunctions%2Fapi12
+  [ "$output" = 404 ]
+  run api_status -X DELETE -d '{"functionName":"../api12"}' http://localhost/system/functions
+  [ "$output" = 404 ]
+  run api_status --path-as-is -X POST -d '{"replicas":1}' http://localhost/system/scale-function/../api12
+  [ "$output" = 404 ]
+  run api "http://localhost/system/logs?name=../functions/api12"
+  [ "${lines[-1]}" = 404 ]
+  [[ "$output" != *deploy* ]]
+  for ref in ../../evil localhost/evil/../x:1 'localhost/Evil:1'; do
+    run api -X POST --data-binary @"$FN_IMAGE" "http://localhost/system/images?name=$ref"
+    [ "${lines[-1]}" = 400 ]
+    [[ "$output" == *reference* ]]
+  done
+  [ "$(state_paths)" = "$before" ]
+  ! grep -qi evil "$FAAS_DIR/store/refs.json"
+  [ -z "$(find "$FAAS_DIR" -name '*evil*')" ]
+  run api_status http://localhost/system/function/api12
+  [ "$output" = 200 ]
+}
+
+@test "hostile: a broken upload is refused and leaves no file behind" {
+  head -c 100000 /dev/urandom >"$TEST_DIR/junk"
+  run api -X POST --data-binary @"$TEST_DIR/junk" "http://localhost/system/images?name=localhost/junk:1"
+  [ "${lines[-1]}" = 400 ]
+  head -c 1000 "$FN_IMAGE" >"$TEST_DIR/cut.tar"
+  run api -X POST --data-binary @"$TEST_DIR/cut.tar" "http://localhost/system/images?name=localhost/cut:1"
+  [ "${lines[-1]}" = 400 ]
+  [ -z "$(ls "$FAAS_DIR/st/run" | grep upload- || true)" ]
+  [ -z "$(ls -A "$FAAS_DIR/store/tmp")" ]
+  ! grep -q -e junk -e cut "$FAAS_DIR/store/refs.json"
+}
+
 @test "hostile: a client that stops in the head or in the body is cut off with 408" {
   cat >"$TEST_DIR/stall.py" <<'EOF'
 import socket, sys, time
