@@ -9,7 +9,8 @@
  *   *    /function/NAME/...            the function itself, as through the gateway
  *
  * On a unix socket (mode 0600) by default; on TCP only with the bearer
- * token of <state>/api.token. */
+ * token of <state>/api.token, but for /function/NAME/..., which is public
+ * on the gateway and at the function's own address as well. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -534,6 +535,21 @@ handle (api_req_t *r)
     reply_error (r, 404, "no such path");
 }
 
+/* The bearer token, compared in constant time: how long a wrong token
+   takes to refuse must not tell how much of it was right. */
+static bool
+token_ok_p (const rf_http_request_t *req)
+{
+  size_t al = 0, tl = strlen (api_token);
+  const char *auth = rf_http_header (req, "Authorization", &al);
+  unsigned char diff = 0;
+  if (auth == NULL || al != 7 + tl || strncasecmp (auth, "Bearer ", 7) != 0)
+    return false;
+  for (size_t i = 0; i < tl; i++)
+    diff |= (unsigned char) (auth[7 + i] ^ api_token[i]);
+  return diff == 0;
+}
+
 static void
 on_api_deadline (rfd_timer_t *t)
 {
@@ -589,16 +605,10 @@ api_read (rfd_watch_t *w, uint32_t events)
               return;
             }
           r->head_len = h;
-          if (api_tcp)
+          if (api_tcp && !token_ok_p (&r->req))
             {
-              size_t al = 0;
-              const char *auth = rf_http_header (&r->req, "Authorization", &al);
-              if (auth == NULL || al != 7 + strlen (api_token) || memcmp (auth, "Bearer ", 7) != 0
-                  || memcmp (auth + 7, api_token, al - 7) != 0)
-                {
-                  reply_error (r, 401, "a bearer token is needed (see api.token in runfd's state directory)");
-                  return;
-                }
+              reply_error (r, 401, "a bearer token is needed (see api.token in runfd's state directory)");
+              return;
             }
           r->chunked = r->req.chunked;
           r->upload = path_is (r, "/system/images");
@@ -768,8 +778,13 @@ rfd_api_start (const char *spec, rf_error_t *err)
     {
       struct sockaddr_un sa = { .sun_family = AF_UNIX };
       const char *path = spec + 5;
+      struct stat st;
       if (strlen (path) >= sizeof sa.sun_path)
         return rf_error_make (err, ENAMETOOLONG, "--api `%s`: path too long", spec);
+      /* Only the socket an earlier daemon left is in the way: whatever
+         else a mistyped --api names stays. */
+      if (lstat (path, &st) == 0 && !S_ISSOCK (st.st_mode))
+        return rf_error_make (err, 0, "--api `%s`: `%s` exists and is not a socket", spec, path);
       strcpy (sa.sun_path, path);
       fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0)

@@ -305,3 +305,63 @@ EOF
   [[ "$output" == *"< HTTP/1.1 100 Continue"* ]]
   [[ "$output" == *"< HTTP/1.1 200 OK"* ]]
 }
+
+@test "--api tcp: every request needs the bearer token of api.token; runfctl --token-file uses it" {
+  api_addr=127.78.$FAAS_NET.2:8081
+  url=http://$api_addr
+  start_second --api "tcp:$api_addr"
+  wait_for test -s "$TEST_DIR/st/api.token" || { cat "$TEST_DIR/runfd.log"; return 1; }
+  wait_for curl -sS "$url/healthz"
+  [ ! -e "$TEST_DIR/st/run/api.sock" ]
+  token=$(cat "$TEST_DIR/st/api.token")
+  [[ "$token" =~ ^[0-9a-f]{64}$ ]]
+  [ "$(stat -c %a "$TEST_DIR/st/api.token")" = 600 ]
+  run curl -sS -o /dev/null -w '%{http_code}' "$url/system/functions"
+  [ "$output" = 401 ]
+  run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${token%?}0" "$url/system/functions"
+  [ "$output" = 401 ]
+  run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token$token" "$url/system/functions"
+  [ "$output" = 401 ]
+  run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Basic $token" "$url/system/functions"
+  [ "$output" = 401 ]
+  run curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary @"$FN_IMAGE" "$url/system/images"
+  [ "$output" = 401 ]
+  run curl -sS -w ' %{http_code}' -H "Authorization: Bearer $token" "$url/system/functions"
+  [ "$output" = "[] 200" ]
+  # The scheme's name is not case-sensitive (RFC 7235).
+  run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: bearer $token" "$url/system/functions"
+  [ "$output" = 200 ]
+  run runfctl fn ls --api "tcp:$api_addr"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"bearer token"* ]]
+  run runfctl fn deploy tcp1 --api "tcp:$api_addr" --token-file "$TEST_DIR/st/api.token" - <"$FN_IMAGE"
+  [ "$status" -eq 0 ]
+  [[ "$output" == "tcp1: http://127.76.$FAAS_NET."* ]]
+  run runfctl fn invoke tcp1 --api "tcp:$api_addr" --token-file "$TEST_DIR/st/api.token"
+  [ "$output" = "hello tcp1" ]
+  # A function is public on its own address, so /function/ needs no token.
+  run curl -sS "$url/function/tcp1/"
+  [ "$output" = "hello tcp1" ]
+  # The token stays the same across restarts.
+  stop_second
+  start_second --api "tcp:$api_addr"
+  wait_for curl -sS "$url/healthz"
+  [ "$(cat "$TEST_DIR/st/api.token")" = "$token" ]
+  run runfctl fn ls --api "tcp:$api_addr" --token-file "$TEST_DIR/st/api.token"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *tcp1* ]]
+}
+
+@test "--api refuses an address outside 127.0.0.0/8, and a path that is not a socket" {
+  run timeout 10 "$RUNFD_BIN" --state "$TEST_DIR/st" --store "$TEST_DIR/store" --gateway none \
+    --addr-range "127.76.$FAAS_NET.0/24" --api tcp:192.0.2.1:8081
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"only a loopback address"* ]]
+  [ ! -e "$TEST_DIR/st/api.token" ]
+  echo precious >"$TEST_DIR/file"
+  run timeout 10 "$RUNFD_BIN" --state "$TEST_DIR/st" --store "$TEST_DIR/store" --gateway none \
+    --addr-range "127.76.$FAAS_NET.0/24" --api "unix:$TEST_DIR/file"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"not a socket"* ]]
+  [ "$(cat "$TEST_DIR/file")" = precious ]
+}
