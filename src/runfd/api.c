@@ -506,20 +506,17 @@ handle (api_req_t *r)
       cleanup_json json_t *doc = body_json (r);
       json_t *n = json_object_get (doc, "replicas");
       rfd_function_t *fn = rfd_function_find (name);
+      rf_error_t err = NULL;
       if (wrong_method_p (r, "POST"))
         return;
       if (fn == NULL)
         reply_error (r, 404, "no such function");
       else if (!json_is_integer (n) || json_integer_value (n) < 0 || json_integer_value (n) > 1000)
         reply_error (r, 400, "replicas: expected a whole number in 0..1000");
+      else if (rfd_function_scale (fn, (int) json_integer_value (n), &err) < 0)
+        reply_rf_error (r, err);
       else
-        {
-          fn->min = (int) json_integer_value (n);
-          if (fn->max < fn->min)
-            fn->max = fn->min;
-          rfd_pool_adjust (fn);
-          reply_json (r, 200, rfd_function_json (fn));
-        }
+        reply_json (r, 200, rfd_function_json (fn));
     }
   else if (path_is (r, "/system/images"))
     {

@@ -468,6 +468,9 @@ on_pool_timer (rfd_timer_t *t)
     keep = 0;
   else
     keep = 1 + (int) ceil (rate * 0.02);
+  /* Scaled (or deployed with --min): never fewer, even idle. */
+  if (keep < fn->min)
+    keep = fn->min;
   fn->target = keep > POOL_MAX ? POOL_MAX : keep;
   while (fn->n_ready > fn->target)
     {
@@ -504,6 +507,8 @@ rfd_pool_adjust (rfd_function_t *fn)
       int t = 1 + (int) ceil (fn->rate * 0.02);
       fn->target = t > POOL_MAX ? POOL_MAX : t;
     }
+  if (fn->target < fn->min)
+    fn->target = fn->min > POOL_MAX ? POOL_MAX : fn->min;
   want = fn->target + fn->n_queued;
   while (fn->n_ready + fn->n_creating < want && fn->n_creating < CREATING_MAX
          && (ready_total + fn->n_creating < POOL_BUDGET || fn->n_queued))

@@ -887,6 +887,22 @@ rfd_function_remove (const char *name, rf_error_t *err)
   return 0;
 }
 
+int
+rfd_function_scale (rfd_function_t *fn, int replicas, rf_error_t *err)
+{
+  fn->min = replicas;
+  if (fn->max < fn->min)
+    fn->max = fn->min;
+  /* The record is the deploy request: the next start reads min and max
+     from it as from a deploy. */
+  json_object_set_new (fn->deploy, "min", json_integer (fn->min));
+  json_object_set_new (fn->deploy, "max", json_integer (fn->max));
+  if (persist (fn, err) < 0)
+    return rf_error_wrap (err, "function `%s`", fn->name);
+  rfd_pool_adjust (fn);
+  return 0;
+}
+
 /* At startup: every recorded function again, its image prepared here (the
    loop does not run yet). */
 int

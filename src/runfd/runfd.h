@@ -147,6 +147,9 @@ int rfd_function_prepare (const char *image, rfd_mode_t mode, bool rootless, cha
                           json_t **config, rf_error_t *err);
 int rfd_control_listen (rfd_function_t *fn, rf_error_t *err);
 int rfd_function_remove (const char *name, rf_error_t *err);
+/* Keep at least replicas instances (ready ones in pools, running ones in
+   warm mode); recorded, so a restart keeps it. */
+int rfd_function_scale (rfd_function_t *fn, int replicas, rf_error_t *err);
 json_t *rfd_function_json (const rfd_function_t *fn);
 int rfd_functions_load (rf_error_t *err);
 void rfd_logs_watch (void);

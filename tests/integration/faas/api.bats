@@ -136,6 +136,29 @@ stop_second() {
   [[ "$output" == *functionName* ]]
 }
 
+@test "POST /system/scale-function keeps N instances ready, and a restart keeps the number" {
+  upload_image
+  api_status -X POST -d '{"service":"api4","image":"localhost/api-test:1"}' http://localhost/system/functions
+  [ "$(runfctl fn describe api4 | jq .ready)" -eq 0 ]
+  run api -X POST -d '{"replicas":3}' http://localhost/system/scale-function/api4
+  [ "${lines[-1]}" = 200 ]
+  wait_for sh -c "[ \"\$(\"$RUNFCTL_BIN\" fn describe api4 | jq .ready)\" -eq 3 ]"
+  [ "$(runfctl fn describe api4 | jq .replicas)" -eq 3 ]
+  [ "$(jq .deploy.min "$FAAS_DIR/st/functions/api4.json")" -eq 3 ]
+  stop_runfd
+  start_runfd
+  wait_for sh -c "[ \"\$(\"$RUNFCTL_BIN\" fn describe api4 | jq .ready)\" -eq 3 ]"
+  run api_status -X POST -d '{"replicas":-1}' http://localhost/system/scale-function/api4
+  [ "$output" = 400 ]
+  run api_status -X POST -d '{"replicas":"two"}' http://localhost/system/scale-function/api4
+  [ "$output" = 400 ]
+  run api_status -X POST -d '{"replicas":1}' http://localhost/system/scale-function/nosuchfn
+  [ "$output" = 404 ]
+  run runfctl fn scale api4 0
+  [ "$status" -eq 0 ]
+  [ "$(jq .deploy.min "$FAAS_DIR/st/functions/api4.json")" -eq 0 ]
+}
+
 @test "/function/NAME/... on the API socket reaches the function, as through the gateway" {
   upload_image
   api_status -X POST -d '{"service":"api5","image":"localhost/api-test:1"}' http://localhost/system/functions
