@@ -174,6 +174,7 @@ instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
       inst->accepted = c->accepted;
       c->w.fd = -1;
       fn->requests[RFD_REQ_OK]++;
+      fn->invocations++;
       rfd_histogram_add (&fn->latency_hist, (double) (inst->started - c->accepted) / RFD_S);
       rfd_timer_init (&inst->timeout, on_timeout, inst);
       rfd_timer_arm (&inst->timeout, fn->timeout_ns);
@@ -630,6 +631,7 @@ warm_relay (rfd_function_t *fn, rfd_conn_t *c)
       return;
     }
   fn->requests[RFD_REQ_OK]++;
+  fn->invocations++;
   r = xzalloc (sizeof *r);
   r->a.fd = c->w.fd;
   c->w.fd = -1;

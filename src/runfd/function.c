@@ -490,7 +490,6 @@ rfd_function_json (const rfd_function_t *fn)
 {
   char addr[INET_ADDRSTRLEN];
   json_t *env = json_object ();
-  uint64_t total = 0;
   inet_ntop (AF_INET, &fn->addr, addr, sizeof addr);
   for (size_t i = 0; fn->env && fn->env[i]; i++)
     {
@@ -498,11 +497,9 @@ rfd_function_json (const rfd_function_t *fn)
       cleanup_free char *k = xstrndup (fn->env[i], eq - fn->env[i]);
       json_object_set_new (env, k, json_string (eq + 1));
     }
-  for (int i = 0; i < 6; i++)
-    total += fn->requests[i];
   /* OpenFaaS's function status, with runf's own fields beside. */
   return json_pack ("{s:s, s:s, s:s, s:I, s:i, s:i, s:o, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:f}", "name", fn->name,
-                    "image", fn->image, "digest", fn->digest, "invocationCount", (json_int_t) total,
+                    "image", fn->image, "digest", fn->digest, "invocationCount", (json_int_t) fn->invocations,
                     "replicas", fn->n_running + fn->n_ready, "availableReplicas", fn->n_ready, "envVars", env,
                     "mode", rfd_mode_name (fn->mode), "address", addr, "port", fn->port, "running", fn->n_running,
                     "ready", fn->n_ready, "queued", fn->n_queued, "concurrency", fn->concurrency,

@@ -67,9 +67,11 @@ rfd_conn_fail (rfd_conn_t *c, int status, const char *body)
   if (c->fn)
     {
       int k = status == 400 || status == 414 || status == 431 ? RFD_REQ_400
-              : status == 404 ? RFD_REQ_404 : status == 429 ? RFD_REQ_429
+              : status == 404 ? RFD_REQ_404 : status == 408 ? RFD_REQ_408
+              : status == 429 ? RFD_REQ_429 : status == 503 ? RFD_REQ_503
               : status == 504 ? RFD_REQ_504 : RFD_REQ_502;
       c->fn->requests[k]++;
+      c->fn->invocations++;
     }
   rfd_conn_free (c);
 }

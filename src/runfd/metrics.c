@@ -63,14 +63,14 @@ histogram (text_t *t, const char *name, const rfd_function_t *fn, const rfd_hist
 char *
 rfd_metrics_text (void)
 {
-  static const char *const codes[6] = { "200", "400", "404", "429", "502", "504" };
+  static const char *const codes[RFD_REQ_N] = { "200", "400", "404", "408", "429", "502", "503", "504" };
   text_t t = { xmalloc (4096), 0, 4096 };
 
   t.buf[0] = '\0';
   add (&t, "# HELP runfd_requests_total Requests by function and outcome (200: handed to a handler).\n"
            "# TYPE runfd_requests_total counter\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < RFD_REQ_N; i++)
       add (&t, "runfd_requests_total{function=\"%s\",code=\"%s\"} %llu\n", fn->name, codes[i],
            (unsigned long long) fn->requests[i]);
   add (&t, "# HELP runfd_cold_starts_total Requests that found no created instance ready.\n"

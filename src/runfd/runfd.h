@@ -71,6 +71,13 @@ typedef enum
 
 typedef struct rfd_conn rfd_conn_t;
 typedef struct rfd_instance rfd_instance_t;
+
+/* The outcomes /metrics counts, as the label code="...". */
+enum
+{
+  RFD_REQ_OK, RFD_REQ_400, RFD_REQ_404, RFD_REQ_408, RFD_REQ_429, RFD_REQ_502, RFD_REQ_503, RFD_REQ_504,
+  RFD_REQ_N
+};
 typedef struct rfd_function rfd_function_t;
 
 /* The histograms of /metrics: seconds, cumulative buckets. */
@@ -125,15 +132,14 @@ struct rfd_function
   rfd_timer_t pool_timer;
 
   /* metrics */
-  uint64_t requests[6]; /* 2xx (handed over), 400, 404, 429, 502, 504 */
+  uint64_t requests[RFD_REQ_N]; /* by outcome: handed over (2xx), or runfd's answer */
+  uint64_t invocations; /* connections routed to it, each once */
   uint64_t cold_starts;
   rfd_histogram_t cold_hist, latency_hist;
   rfd_histogram_t request_hist; /* accept to the instance's exit */
   rfd_histogram_t create_hist;  /* CREATE to CREATED, in the spawner */
   uint64_t create_failures;
 };
-
-enum { RFD_REQ_OK, RFD_REQ_400, RFD_REQ_404, RFD_REQ_429, RFD_REQ_502, RFD_REQ_504 };
 
 extern rfd_function_t *rfd_functions;
 rfd_function_t *rfd_function_find (const char *name);

@@ -172,6 +172,56 @@ stop_second() {
   [ "$output" = 404 ]
 }
 
+@test "/metrics has every metric, with its type, for each function" {
+  upload_image
+  api_status -X POST -d '{"service":"api6","image":"localhost/api-test:1"}' http://localhost/system/functions
+  curl -sS -o /dev/null "$(fn_url api6)/"
+  wait_for sh -c "curl -sS --unix-socket '$SOCK' http://localhost/metrics |
+    grep -q '^runfd_start_seconds_count{function=\"api6\"} 1\$'"
+  run curl -sS -D "$TEST_DIR/head" --unix-socket "$SOCK" http://localhost/metrics
+  [ "$status" -eq 0 ]
+  grep -qi '^content-type: text/plain; version=0.0.4' "$TEST_DIR/head"
+  m=$output
+  for t in runfd_requests_total:counter runfd_cold_starts_total:counter runfd_start_seconds:histogram \
+    runfd_dispatch_seconds:histogram runfd_pool_ready:gauge runfd_instances_running:gauge \
+    runfd_queue_depth:gauge; do
+    echo "$m" | grep -qx "# TYPE ${t%%:*} ${t#*:}" || { echo "no TYPE for $t"; return 1; }
+    echo "$m" | grep -q "^# HELP ${t%%:*} " || { echo "no HELP for $t"; return 1; }
+  done
+  for code in 200 400 404 408 429 502 503 504; do
+    echo "$m" | grep -q "^runfd_requests_total{function=\"api6\",code=\"$code\"} " ||
+      { echo "no code $code"; return 1; }
+  done
+  echo "$m" | grep -qx 'runfd_requests_total{function="api6",code="200"} 1'
+  echo "$m" | grep -q '^runfd_cold_starts_total{function="api6"} [0-9]'
+  for h in runfd_start_seconds runfd_dispatch_seconds; do
+    echo "$m" | grep -qx "${h}_bucket{function=\"api6\",le=\"+Inf\"} 1"
+    echo "$m" | grep -q "^${h}_bucket{function=\"api6\",le=\"0.0005\"} [01]\$"
+    echo "$m" | grep -q "^${h}_sum{function=\"api6\"} [0-9.e-]*\$"
+    echo "$m" | grep -qx "${h}_count{function=\"api6\"} 1"
+  done
+  for g in runfd_pool_ready runfd_instances_running runfd_queue_depth; do
+    echo "$m" | grep -q "^$g{function=\"api6\"} [0-9]*\$" || { echo "no $g"; return 1; }
+  done
+}
+
+@test "/metrics counts a silent client as 408, not 502; invocationCount counts each request once" {
+  upload_image
+  api_status -X POST -d '{"service":"api7","image":"localhost/api-test:1"}' http://localhost/system/functions
+  ip=$(runfctl fn ip api7)
+  host=${ip%:*}
+  curl -sS -o /dev/null "http://$ip/"
+  curl -sS -o /dev/null "http://$ip/crash"
+  # Silent until runfd gives up (--request-timeout 2 here).
+  run timeout 10 bash -c "exec 3<>/dev/tcp/$host/$FN_PORT; cat <&3"
+  [[ "$output" == *408* ]]
+  run curl -sS --unix-socket "$SOCK" http://localhost/metrics
+  echo "$output" | grep -qx 'runfd_requests_total{function="api7",code="408"} 1'
+  echo "$output" | grep -qx 'runfd_requests_total{function="api7",code="502"} 1'
+  echo "$output" | grep -qx 'runfd_requests_total{function="api7",code="200"} 2'
+  [ "$(runfctl fn describe api7 | jq .invocationCount)" -eq 3 ]
+}
+
 @test "hostile: malformed JSON bodies get 400 and change nothing" {
   upload_image
   api_status -X POST -d '{"service":"api8","image":"localhost/api-test:1"}' http://localhost/system/functions
