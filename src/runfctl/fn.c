@@ -59,7 +59,11 @@ default_api (void)
     return env;
   if (geteuid () == 0)
     return "unix:/run/runfd/api.sock";
-  snprintf (buf, sizeof buf, "unix:%s/runfd/api.sock", run && *run ? run : "/tmp");
+  /* Where a rootless runfd puts it (its run directory). */
+  if (run && *run)
+    snprintf (buf, sizeof buf, "unix:%s/runfd/api.sock", run);
+  else
+    snprintf (buf, sizeof buf, "unix:/tmp/runfd-%d/api.sock", (int) geteuid ());
   return buf;
 }
 

@@ -438,3 +438,31 @@ EOF
   [[ "$output" == *"not a socket"* ]]
   [ "$(cat "$TEST_DIR/file")" = precious ]
 }
+
+@test "rootless, the API socket is \$XDG_RUNTIME_DIR/runfd/api.sock (else /tmp/runfd-UID) and runfctl finds it" {
+  requires_rootless
+  mkdir -m 700 "$TEST_DIR/xdg"
+  XDG_RUNTIME_DIR=$TEST_DIR/xdg XDG_DATA_HOME=$TEST_DIR/data "$RUNFD_BIN" --store "$TEST_DIR/store" \
+    --gateway none --addr-range "127.76.$FAAS_NET.0/24" >>"$TEST_DIR/runfd.log" 2>&1 &
+  echo $! >"$TEST_DIR/runfd.pid"
+  disown
+  wait_for test -S "$TEST_DIR/xdg/runfd/api.sock" || { cat "$TEST_DIR/runfd.log"; return 1; }
+  [ -d "$TEST_DIR/data/runfd/functions" ]
+  run env -u RUNFD_API XDG_RUNTIME_DIR="$TEST_DIR/xdg" "$RUNFCTL_BIN" fn ls
+  [ "$status" -eq 0 ]
+  [[ "$output" == NAME* ]]
+  stop_second
+  # Without XDG_RUNTIME_DIR: /tmp/runfd-UID, which only this test may use.
+  run_dir=/tmp/runfd-$(id -u)
+  [ -e "$run_dir" ] && skip "$run_dir is in use"
+  env -u XDG_RUNTIME_DIR XDG_DATA_HOME="$TEST_DIR/data" "$RUNFD_BIN" --store "$TEST_DIR/store" \
+    --gateway none --addr-range "127.76.$FAAS_NET.0/24" >>"$TEST_DIR/runfd.log" 2>&1 &
+  echo $! >"$TEST_DIR/runfd.pid"
+  disown
+  wait_for test -S "$run_dir/api.sock" || { cat "$TEST_DIR/runfd.log"; rm -rf "$run_dir"; return 1; }
+  run env -u RUNFD_API -u XDG_RUNTIME_DIR "$RUNFCTL_BIN" fn ls
+  stop_second
+  rm -rf "$run_dir"
+  [ "$status" -eq 0 ]
+  [[ "$output" == NAME* ]]
+}
