@@ -237,6 +237,10 @@ on_import_done (rfd_watch_t *w, uint32_t events)
   rfd_watch_close (w);
   waitpid (r->job_pid, &status, 0);
   r->job_pid = 0;
+  /* The worker is done with the upload: gone before the answer. */
+  unlink (r->upload_path);
+  free (r->upload_path);
+  r->upload_path = NULL;
   res = r->job_len ? json_loadb (r->job_out, r->job_len, 0, NULL) : NULL;
   if (res == NULL)
     reply_error (r, 500, "the import worker died");
