@@ -667,6 +667,15 @@ function_install (rfd_function_t *fn, json_t *config, rfd_function_t *old, rf_er
       fn->listen_w.fd = old->listen_w.fd;
       rfd_watch_del (&old->listen_w);
       old->listen_w.fd = -1;
+      /* So do the counters: /metrics and invocationCount go on. */
+      memcpy (fn->requests, old->requests, sizeof fn->requests);
+      fn->invocations = old->invocations;
+      fn->cold_starts = old->cold_starts;
+      fn->cold_hist = old->cold_hist;
+      fn->latency_hist = old->latency_hist;
+      fn->request_hist = old->request_hist;
+      fn->create_hist = old->create_hist;
+      fn->create_failures = old->create_failures;
     }
   else
     {

@@ -60,6 +60,8 @@ histogram (text_t *t, const char *name, const rfd_function_t *fn, const rfd_hist
   add (t, "%s_count{function=\"%s\"} %llu\n", name, fn->name, (unsigned long long) h->n);
 }
 
+/* A function being replaced or removed is left out: its successor (which
+   took over its counters) is the one series of its name. */
 char *
 rfd_metrics_text (void)
 {
@@ -70,46 +72,57 @@ rfd_metrics_text (void)
   add (&t, "# HELP runfd_requests_total Requests by function and outcome (200: handed to a handler).\n"
            "# TYPE runfd_requests_total counter\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    for (int i = 0; i < RFD_REQ_N; i++)
-      add (&t, "runfd_requests_total{function=\"%s\",code=\"%s\"} %llu\n", fn->name, codes[i],
-           (unsigned long long) fn->requests[i]);
+    if (!fn->removing)
+      for (int i = 0; i < RFD_REQ_N; i++)
+        add (&t, "runfd_requests_total{function=\"%s\",code=\"%s\"} %llu\n", fn->name, codes[i],
+             (unsigned long long) fn->requests[i]);
   add (&t, "# HELP runfd_cold_starts_total Requests that found no created instance ready.\n"
            "# TYPE runfd_cold_starts_total counter\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    add (&t, "runfd_cold_starts_total{function=\"%s\"} %llu\n", fn->name, (unsigned long long) fn->cold_starts);
+    if (!fn->removing)
+      add (&t, "runfd_cold_starts_total{function=\"%s\"} %llu\n", fn->name, (unsigned long long) fn->cold_starts);
   add (&t, "# HELP runfd_start_seconds From the handover to the handler's exec.\n"
            "# TYPE runfd_start_seconds histogram\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    histogram (&t, "runfd_start_seconds", fn, &fn->cold_hist);
+    if (!fn->removing)
+      histogram (&t, "runfd_start_seconds", fn, &fn->cold_hist);
   add (&t, "# HELP runfd_dispatch_seconds From accept to the handover to an instance.\n"
            "# TYPE runfd_dispatch_seconds histogram\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    histogram (&t, "runfd_dispatch_seconds", fn, &fn->latency_hist);
+    if (!fn->removing)
+      histogram (&t, "runfd_dispatch_seconds", fn, &fn->latency_hist);
   add (&t, "# HELP runfd_request_seconds From accept to the instance's exit: the whole request (not in warm mode).\n"
            "# TYPE runfd_request_seconds histogram\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    histogram (&t, "runfd_request_seconds", fn, &fn->request_hist);
+    if (!fn->removing)
+      histogram (&t, "runfd_request_seconds", fn, &fn->request_hist);
   add (&t, "# HELP runfd_create_seconds From asking the spawner for an instance to its init waiting for START.\n"
            "# TYPE runfd_create_seconds histogram\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    histogram (&t, "runfd_create_seconds", fn, &fn->create_hist);
+    if (!fn->removing)
+      histogram (&t, "runfd_create_seconds", fn, &fn->create_hist);
   add (&t, "# HELP runfd_create_failures_total Instances the spawner could not create.\n"
            "# TYPE runfd_create_failures_total counter\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    add (&t, "runfd_create_failures_total{function=\"%s\"} %llu\n", fn->name,
-         (unsigned long long) fn->create_failures);
+    if (!fn->removing)
+      add (&t, "runfd_create_failures_total{function=\"%s\"} %llu\n", fn->name,
+           (unsigned long long) fn->create_failures);
   add (&t, "# HELP runfd_pool_ready Created instances waiting for a request.\n# TYPE runfd_pool_ready gauge\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    add (&t, "runfd_pool_ready{function=\"%s\"} %d\n", fn->name, fn->n_ready);
+    if (!fn->removing)
+      add (&t, "runfd_pool_ready{function=\"%s\"} %d\n", fn->name, fn->n_ready);
   add (&t, "# HELP runfd_instances_creating Instances the spawner is creating.\n"
            "# TYPE runfd_instances_creating gauge\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    add (&t, "runfd_instances_creating{function=\"%s\"} %d\n", fn->name, fn->n_creating);
+    if (!fn->removing)
+      add (&t, "runfd_instances_creating{function=\"%s\"} %d\n", fn->name, fn->n_creating);
   add (&t, "# HELP runfd_instances_running Instances serving a request.\n# TYPE runfd_instances_running gauge\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    add (&t, "runfd_instances_running{function=\"%s\"} %d\n", fn->name, fn->n_running);
+    if (!fn->removing)
+      add (&t, "runfd_instances_running{function=\"%s\"} %d\n", fn->name, fn->n_running);
   add (&t, "# HELP runfd_queue_depth Connections waiting for an instance.\n# TYPE runfd_queue_depth gauge\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    add (&t, "runfd_queue_depth{function=\"%s\"} %d\n", fn->name, fn->n_queued);
+    if (!fn->removing)
+      add (&t, "runfd_queue_depth{function=\"%s\"} %d\n", fn->name, fn->n_queued);
   return t.buf;
 }

@@ -222,6 +222,29 @@ stop_second() {
   [ "$(runfctl fn describe api7 | jq .invocationCount)" -eq 3 ]
 }
 
+@test "an update keeps the counters, and /metrics has one series per function while the old version finishes" {
+  upload_image
+  api_status -X POST -d '{"service":"api14","image":"localhost/api-test:1"}' http://localhost/system/functions
+  url=$(fn_url api14)
+  curl -sS -o /dev/null "$url/"
+  curl -sS -o /dev/null -w '%{http_code}' "$url/sleep/2" >"$TEST_DIR/code" &
+  wait_for sh -c "[ \"\$(\"$RUNFCTL_BIN\" fn describe api14 | jq .running)\" -eq 1 ]"
+  run api_status -X PUT -d '{"service":"api14","image":"localhost/api-test:1","envVars":{"V":"2"}}' \
+    http://localhost/system/functions
+  [ "$output" = 200 ]
+  run curl -sS --unix-socket "$SOCK" http://localhost/metrics
+  for m in runfd_pool_ready runfd_instances_running runfd_queue_depth runfd_cold_starts_total \
+    runfd_start_seconds_count runfd_dispatch_seconds_count; do
+    [ "$(echo "$output" | grep -c "^$m{function=\"api14\"}")" -eq 1 ] || { echo "$m"; return 1; }
+  done
+  [ "$(echo "$output" | grep -c '^runfd_requests_total{function="api14",code="200"}')" -eq 1 ]
+  echo "$output" | grep -qx 'runfd_requests_total{function="api14",code="200"} 2'
+  echo "$output" | grep -qx 'runfd_dispatch_seconds_count{function="api14"} 2'
+  [ "$(runfctl fn describe api14 | jq .invocationCount)" -eq 2 ]
+  wait
+  [ "$(cat "$TEST_DIR/code")" = 200 ]
+}
+
 @test "hostile: malformed JSON bodies get 400 and change nothing" {
   upload_image
   api_status -X POST -d '{"service":"api8","image":"localhost/api-test:1"}' http://localhost/system/functions
