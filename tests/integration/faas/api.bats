@@ -414,14 +414,26 @@ EOF
   [ "$(stat -c %a "$TEST_DIR/st/api.token")" = 600 ]
   run curl -sS -o /dev/null -w '%{http_code}' "$url/system/functions"
   [ "$output" = 401 ]
-  run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${token%?}0" "$url/system/functions"
+  # The last digit changed.
+  if [ "${token: -1}" = 0 ]; then wrong=${token%?}1; else wrong=${token%?}0; fi
+  run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $wrong" "$url/system/functions"
   [ "$output" = 401 ]
   run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token$token" "$url/system/functions"
   [ "$output" = 401 ]
   run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Basic $token" "$url/system/functions"
   [ "$output" = 401 ]
-  run curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary @"$FN_IMAGE" "$url/system/images"
-  [ "$output" = 401 ]
+  # Refused before the body is read, a client still gets the whole answer,
+  # not a reset.
+  head -c $((8 * 1024 * 1024)) /dev/zero >"$TEST_DIR/big"
+  for i in 1 2 3 4 5; do
+    run curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary @"$TEST_DIR/big" "$url/system/images"
+    echo "$output"
+    [ "$output" = 401 ]
+    run curl -sS -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
+      --data-binary @"$TEST_DIR/big" "$url/system/functions"
+    echo "$output"
+    [ "$output" = 413 ]
+  done
   run curl -sS -w ' %{http_code}' -H "Authorization: Bearer $token" "$url/system/functions"
   [ "$output" = "[] 200" ]
   # The scheme's name is not case-sensitive (RFC 7235).
