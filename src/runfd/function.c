@@ -447,18 +447,28 @@ address_taken_p (struct in_addr a)
   return false;
 }
 
+/* Listen on the first address of the range that is free: not one of our
+   functions', and not one another process listens on at that port (the
+   runfd of another user, whose default range is the same). */
 static int
-allocate_address (struct in_addr *out, rf_error_t *err)
+listen_free_address (rfd_function_t *fn, rf_error_t *err)
 {
   uint32_t base = ntohl (rfd_config.range_base.s_addr);
   for (uint32_t i = 1; i + 1 < rfd_config.range_size; i++)
     {
       struct in_addr a = { htonl (base + i) };
-      if (!address_taken_p (a))
+      int fd;
+      if (address_taken_p (a))
+        continue;
+      fd = rfd_listen_tcp (a, fn->port, err);
+      if (fd >= 0)
         {
-          *out = a;
-          return 0;
+          fn->addr = a;
+          return fd;
         }
+      if ((*err)->code != EADDRINUSE)
+        return -1;
+      rf_error_free (err);
     }
   return rf_error_make (err, ENOSPC, "no free address left in the function range");
 }
@@ -680,11 +690,10 @@ function_install (rfd_function_t *fn, json_t *config, rfd_function_t *old, rf_er
   else
     {
       int fd;
-      if (fn->addr.s_addr == 0 && allocate_address (&fn->addr, err) < 0)
-        return -1;
       if (fn->port == 0)
         fn->port = rfd_config.function_port;
-      fd = rfd_listen_tcp (fn->addr, fn->port, err);
+      /* A restored function keeps its address. */
+      fd = fn->addr.s_addr ? rfd_listen_tcp (fn->addr, fn->port, err) : listen_free_address (fn, err);
       if (fd < 0)
         return -1;
       fn->listen_w.fd = fd;

@@ -474,6 +474,24 @@ EOF
   [ "$(cat "$TEST_DIR/file")" = precious ]
 }
 
+@test "an address of the range that another process listens on is passed over" {
+  # As another user's runfd would, with the same default range.
+  python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen()
+open(sys.argv[3], "w").close()
+time.sleep(120)' "127.76.$FAAS_NET.1" "$FN_PORT" "$TEST_DIR/listening" &
+  wait_for test -e "$TEST_DIR/listening"
+  start_second
+  wait_for test -S "$TEST_DIR/st/run/api.sock" || { cat "$TEST_DIR/runfd.log"; return 1; }
+  run env RUNFD_API="unix:$TEST_DIR/st/run/api.sock" "$RUNFCTL_BIN" fn deploy elsewhere - <"$FN_IMAGE"
+  [ "$status" -eq 0 ]
+  [[ "$output" == "elsewhere: http://127.76.$FAAS_NET.2"[:/]* ]]
+  run curl -sS "http://127.76.$FAAS_NET.2:$FN_PORT/"
+  [ "$output" = "hello elsewhere" ]
+}
+
 @test "rootless, the API socket is \$XDG_RUNTIME_DIR/runfd/api.sock (else /tmp/runfd-UID) and runfctl finds it" {
   requires_rootless
   mkdir -m 700 "$TEST_DIR/xdg"
