@@ -277,15 +277,18 @@ teardown() {
   [ "$rss2" -le $((rss1 + 4096)) ]
   # Only the pools' waiting instances (and the spawners) remain: none of the
   # finished ones.  Pools still refill or shrink for a moment after the
-  # burst, so compare until they hold still.
+  # burst, so compare until they hold still.  Only this daemon's processes
+  # count: its spawners and their children (other daemons may run beside
+  # it).
   only_pooled_instances() {
-    local alive n=0 p spawners
+    local alive n s spawners
     alive=$(curl -sS --unix-socket "$FAAS_DIR/st/run/api.sock" http://localhost/system/functions |
       jq 'map(.ready + .running) | add')
-    for p in /proc/[0-9]*; do
-      [ "$(cat $p/comm 2>/dev/null)" = runfd-spawner ] && n=$((n + 1))
-    done
     spawners=$(pgrep -P "$pid" -x runfd-spawner | wc -l)
+    n=$spawners
+    for s in $(pgrep -P "$pid" -x runfd-spawner); do
+      n=$((n + $(pgrep -P "$s" -x runfd-spawner | wc -l)))
+    done
     echo "processes $n, instances $alive, spawners $spawners" >"$TEST_DIR/count"
     [ "$spawners" -ge 1 ] && [ "$n" -le $((alive + spawners)) ]
   }
