@@ -45,7 +45,8 @@ usage (FILE *out)
            "  --uid-range BASE:SIZE  host ids for the instances' users (root only; default 1000000000:65536)\n"
            "  --shim PATH            the stdio-mode shim (default: runf-shim beside runfd,\n"
            "                         else ../lib/runf/runf-shim)\n"
-           "  --request-timeout S    seconds a client has to send its request line (default 10)\n"
+           "  --request-timeout S    seconds a client has to send its request line (default 10);\n"
+           "                         on the API, its head, and the longest pause in a body\n"
            "  --log-max SIZE         rotate a function's log at this size, keeping one old\n"
            "                         file NAME.log.1 (default 10m; 0: never)\n"
            "  --debug  --log FILE\n");
