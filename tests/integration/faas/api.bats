@@ -348,7 +348,7 @@ stop_second() {
     [[ "$output" == *reference* ]]
   done
   [ "$(state_paths)" = "$before" ]
-  ! grep -qi evil "$FAAS_DIR/store/refs.json"
+  [ "$(cat "$FAAS_DIR/store/refs.json" 2>/dev/null | grep -ci evil)" -eq 0 ]
   [ -z "$(find "$FAAS_DIR" -name '*evil*')" ]
   run api_status http://localhost/system/function/api12
   [ "$output" = 200 ]
@@ -363,7 +363,7 @@ stop_second() {
   [ "${lines[-1]}" = 400 ]
   [ -z "$(ls "$FAAS_DIR/st/run" | grep upload- || true)" ]
   [ -z "$(ls -A "$FAAS_DIR/store/tmp")" ]
-  ! grep -q -e junk -e cut "$FAAS_DIR/store/refs.json"
+  [ "$(cat "$FAAS_DIR/store/refs.json" 2>/dev/null | grep -c -e junk -e cut)" -eq 0 ]
 }
 
 @test "hostile: a client that stops in the head or in the body is cut off with 408" {

@@ -220,6 +220,8 @@ teardown() {
 @test "bad deploys are refused with one line each" {
   run runfctl fn deploy Bad_Name - <"$FN_IMAGE"
   [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ] && [[ "$output" == *"service"* ]]
+  # Refused before the upload: no name made of it in the store.
+  [ "$(cat "$FAAS_DIR/store/refs.json" 2>/dev/null | grep -ci bad_name)" -eq 0 ]
   run runfctl fn deploy ok1 docker.io/library/nosuchimage:latest
   [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ] && [[ "$output" == *nosuchimage* ]]
   head -c 1000 "$FN_IMAGE" >"$TEST_DIR/broken.tar"
