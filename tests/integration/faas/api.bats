@@ -176,15 +176,17 @@ stop_second() {
   upload_image
   api_status -X POST -d '{"service":"api6","image":"localhost/api-test:1"}' http://localhost/system/functions
   curl -sS -o /dev/null "$(fn_url api6)/"
+  # The start is counted at the handler's exec, the request at its exit.
   wait_for sh -c "curl -sS --unix-socket '$SOCK' http://localhost/metrics |
-    grep -q '^runfd_start_seconds_count{function=\"api6\"} 1\$'"
+    grep -q '^runfd_request_seconds_count{function=\"api6\"} 1\$'"
   run curl -sS -D "$TEST_DIR/head" --unix-socket "$SOCK" http://localhost/metrics
   [ "$status" -eq 0 ]
   grep -qi '^content-type: text/plain; version=0.0.4' "$TEST_DIR/head"
   m=$output
   for t in runfd_requests_total:counter runfd_cold_starts_total:counter runfd_start_seconds:histogram \
-    runfd_dispatch_seconds:histogram runfd_pool_ready:gauge runfd_instances_running:gauge \
-    runfd_queue_depth:gauge; do
+    runfd_dispatch_seconds:histogram runfd_request_seconds:histogram runfd_create_seconds:histogram \
+    runfd_create_failures_total:counter runfd_pool_ready:gauge runfd_instances_creating:gauge \
+    runfd_instances_running:gauge runfd_queue_depth:gauge; do
     echo "$m" | grep -qx "# TYPE ${t%%:*} ${t#*:}" || { echo "no TYPE for $t"; return 1; }
     echo "$m" | grep -q "^# HELP ${t%%:*} " || { echo "no HELP for $t"; return 1; }
   done
@@ -194,13 +196,15 @@ stop_second() {
   done
   echo "$m" | grep -qx 'runfd_requests_total{function="api6",code="200"} 1'
   echo "$m" | grep -q '^runfd_cold_starts_total{function="api6"} [0-9]'
-  for h in runfd_start_seconds runfd_dispatch_seconds; do
+  for h in runfd_start_seconds runfd_dispatch_seconds runfd_request_seconds; do
     echo "$m" | grep -qx "${h}_bucket{function=\"api6\",le=\"+Inf\"} 1"
     echo "$m" | grep -q "^${h}_bucket{function=\"api6\",le=\"0.0005\"} [01]\$"
     echo "$m" | grep -q "^${h}_sum{function=\"api6\"} [0-9.e-]*\$"
     echo "$m" | grep -qx "${h}_count{function=\"api6\"} 1"
   done
-  for g in runfd_pool_ready runfd_instances_running runfd_queue_depth; do
+  echo "$m" | grep -q '^runfd_create_seconds_count{function="api6"} [1-9]'
+  echo "$m" | grep -qx 'runfd_create_failures_total{function="api6"} 0'
+  for g in runfd_pool_ready runfd_instances_creating runfd_instances_running runfd_queue_depth; do
     echo "$m" | grep -q "^$g{function=\"api6\"} [0-9]*\$" || { echo "no $g"; return 1; }
   done
 }
@@ -227,19 +231,23 @@ stop_second() {
   api_status -X POST -d '{"service":"api14","image":"localhost/api-test:1"}' http://localhost/system/functions
   url=$(fn_url api14)
   curl -sS -o /dev/null "$url/"
+  wait_for sh -c "curl -sS --unix-socket '$SOCK' http://localhost/metrics |
+    grep -q '^runfd_request_seconds_count{function=\"api14\"} 1\$'"
   curl -sS -o /dev/null -w '%{http_code}' "$url/sleep/2" >"$TEST_DIR/code" &
   wait_for sh -c "[ \"\$(\"$RUNFCTL_BIN\" fn describe api14 | jq .running)\" -eq 1 ]"
   run api_status -X PUT -d '{"service":"api14","image":"localhost/api-test:1","envVars":{"V":"2"}}' \
     http://localhost/system/functions
   [ "$output" = 200 ]
   run curl -sS --unix-socket "$SOCK" http://localhost/metrics
-  for m in runfd_pool_ready runfd_instances_running runfd_queue_depth runfd_cold_starts_total \
-    runfd_start_seconds_count runfd_dispatch_seconds_count; do
+  for m in runfd_pool_ready runfd_instances_creating runfd_instances_running runfd_queue_depth \
+    runfd_cold_starts_total runfd_create_failures_total runfd_start_seconds_count runfd_dispatch_seconds_count \
+    runfd_request_seconds_count runfd_create_seconds_count; do
     [ "$(echo "$output" | grep -c "^$m{function=\"api14\"}")" -eq 1 ] || { echo "$m"; return 1; }
   done
   [ "$(echo "$output" | grep -c '^runfd_requests_total{function="api14",code="200"}')" -eq 1 ]
   echo "$output" | grep -qx 'runfd_requests_total{function="api14",code="200"} 2'
   echo "$output" | grep -qx 'runfd_dispatch_seconds_count{function="api14"} 2'
+  echo "$output" | grep -qx 'runfd_request_seconds_count{function="api14"} 1'
   [ "$(runfctl fn describe api14 | jq .invocationCount)" -eq 2 ]
   wait
   [ "$(cat "$TEST_DIR/code")" = 200 ]
