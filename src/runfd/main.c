@@ -91,7 +91,7 @@ sweep (void)
     }
   for (size_t i = 0; i < nh; i++)
     {
-      cleanup_free char *parent = xasprintf ("%s/runfd", h[i].mountpoint);
+      cleanup_free char *parent = xasprintf ("%s/%s", h[i].mountpoint, rfd_config.cgroup_parent);
       DIR *cd = opendir (parent);
       if (cd == NULL)
         continue;
@@ -117,6 +117,35 @@ sweep (void)
       closedir (cd);
     }
   rf_cgroup_hierarchies_free (h, nh);
+}
+
+/* This daemon's cgroups, and runfd/ when no other daemon has any: gone
+   when it stops. */
+static void
+remove_cgroup_parent (void)
+{
+  size_t nh;
+  rf_hierarchy_t *h = rf_cgroup_hierarchies (&nh);
+  for (size_t i = 0; i < nh; i++)
+    {
+      cleanup_free char *dir = xasprintf ("%s/%s", h[i].mountpoint, rfd_config.cgroup_parent);
+      cleanup_free char *top = xasprintf ("%s/runfd", h[i].mountpoint);
+      rmdir (dir);
+      rmdir (top);
+    }
+  rf_cgroup_hierarchies_free (h, nh);
+}
+
+/* Instances' cgroups go below runfd/<key>, the key a hash of the state
+   directory: daemons of other state directories (other users, tests)
+   keep theirs, and a restarted daemon finds what its crash left. */
+static char *
+cgroup_parent_for (const char *state_dir)
+{
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (const char *p = state_dir; *p; p++)
+    h = (h ^ (unsigned char) *p) * 16777619u;
+  return xasprintf ("runfd/%08x", h);
 }
 
 static void
@@ -364,6 +393,7 @@ main (int argc, char **argv)
         goto fail;
       }
   }
+  rfd_config.cgroup_parent = cgroup_parent_for (rfd_config.state_dir);
   sweep ();
 
   signal (SIGPIPE, SIG_IGN);
@@ -393,6 +423,7 @@ main (int argc, char **argv)
   for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
     rfd_pool_drain (fn);
   rfd_spawner_stop ();
+  remove_cgroup_parent ();
   {
     cleanup_free char *fn_dir = xasprintf ("%s/fn", rfd_config.run_dir);
     rf_rm_rf (fn_dir, NULL);

@@ -249,6 +249,7 @@ typedef struct
   uint32_t gid_base, gid_size;
   char *shim_path;
   char *spawner_path;
+  char *cgroup_parent; /* runfd/<key of the state directory>: this daemon's instances */
   const char *log_file; /* --log, for the spawner too */
   char *runtime_self; /* path of runfd, for workers */
   uint64_t request_line_timeout;

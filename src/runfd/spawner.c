@@ -143,10 +143,12 @@ static int
 spawner_start (spawner_t *sp, rf_error_t *err)
 {
   int sv[2];
-  const char *argv[8];
+  const char *argv[10];
   int argc = 0;
 
   argv[argc++] = "runfd-spawner";
+  argv[argc++] = "--cgroup-parent";
+  argv[argc++] = rfd_config.cgroup_parent;
   if (rfd_config.rootless)
     argv[argc++] = "--rootless";
   if (rf_log_debug_p ())

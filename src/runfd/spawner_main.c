@@ -31,6 +31,7 @@
 #include "runtime/linux/syscalls.h"
 
 static bool rootless;
+static const char *cgroup_parent = "runfd";
 
 typedef struct sp_function
 {
@@ -136,7 +137,7 @@ sp_create (int sock, spawn_msg_t *m)
       return;
     }
   id = xasprintf ("%s-%llu", f->name, (unsigned long long) m->inst);
-  cgroup = xasprintf ("/runfd/%s", id);
+  cgroup = xasprintf ("/%s/%s", cgroup_parent, id);
   rf_create_opts_init (&opts);
   opts.id = id;
   opts.bundle = f->dir;
@@ -233,6 +234,8 @@ main (int argc, char **argv)
   for (int i = 1; i < argc; i++)
     if (strcmp (argv[i], "--rootless") == 0)
       rootless = true;
+    else if (strcmp (argv[i], "--cgroup-parent") == 0 && i + 1 < argc)
+      cgroup_parent = argv[++i];
     else if (strcmp (argv[i], "--debug") == 0)
       rf_log_set_debug (true);
     else if (strcmp (argv[i], "--log") == 0 && i + 1 < argc)

@@ -112,6 +112,23 @@ teardown() {
   [ "$output" = 502 ]
 }
 
+@test "a second daemon (another state directory) leaves this one's instances alone" {
+  is_root || skip "no cgroups for a rootless daemon here"
+  runfctl fn deploy twin --memory 64m - <"$FN_IMAGE"
+  curl -sS "$(fn_url twin)/sleep/2" >"$TEST_DIR/answer" &
+  wait_for sh -c "[ \$(\"$RUNFCTL_BIN\" fn describe twin | jq .running) -eq 1 ]"
+  # Its instances' cgroups are its own, below runfd/<key of its state>.
+  ls -d /sys/fs/cgroup/memory/runfd/*/twin-* >/dev/null
+  chmod 755 "$TEST_DIR"
+  "$RUNFD_BIN" --state "$TEST_DIR/st2" --store "$FAAS_DIR/store" --gateway none \
+    --api "unix:$TEST_DIR/api2.sock" --addr-range "127.77.$FAAS_NET.128/25" >"$TEST_DIR/runfd2.log" 2>&1 &
+  wait_for test -S "$TEST_DIR/api2.sock" || { cat "$TEST_DIR/runfd2.log"; false; }
+  kill -TERM %2
+  wait %2 || true
+  wait %1
+  [ "$(cat "$TEST_DIR/answer")" = slept ]
+}
+
 @test "over --concurrency the excess waits in a bounded queue, then gets 429" {
   runfctl fn deploy busy --concurrency 1 --queue 1 --timeout 10s - <"$FN_IMAGE"
   url=$(fn_url busy)
@@ -296,7 +313,7 @@ teardown() {
   }
   wait_for only_pooled_instances || { cat "$TEST_DIR/count"; false; }
   if is_root; then
-    cg=$(ls /sys/fs/cgroup/memory/runfd 2>/dev/null | grep -c '^soak-' || true)
+    cg=$(ls /sys/fs/cgroup/memory/runfd/* 2>/dev/null | grep -c '^soak-' || true)
     [ "$cg" -eq 0 ]
   fi
 }
