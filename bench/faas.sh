@@ -4,7 +4,9 @@
 # (b) in warm mode, long-lived instances accepting by themselves; then (c)
 # the naive design of the seed FaaS platform, one `crun run` per request
 # (bench/faas-naive.sh).  loadgen opens a new connection per request.
-# Prints requests/s and p50/p99 latency of each, and the ratios.
+# Prints requests/s and p50/p99 latency of each (inetd also over a single
+# connection, for the latency of a request that waits for nothing), and the
+# ratio of fresh containers per second to the naive design's.
 #
 #   bench/faas.sh BUILD       (as root; make bench-faas)
 #
@@ -42,16 +44,18 @@ for _ in $(seq 100); do [ -S "$dir/st/run/api.sock" ] && break; sleep 0.05; done
 "$build/bin/runfctl" fn deploy hello-inetd "$build/examples/hello.tar" --mode inetd >/dev/null
 "$build/bin/runfctl" fn deploy hello-warm "$build/examples/hello.tar" --mode warm --min 2 >/dev/null
 
-load() { # name label
+load() { # name connections label
   local ip
   ip=$("$build/bin/runfctl" fn ip "$1")
   # A short warm-up: the pool fills, the page cache holds the image.
-  "$build/bench/loadgen" -c "$concurrency" -d 1 -H "$ip:80" -p /warmup >/dev/null
-  echo "== $2: $concurrency connections, ${seconds}s" >&2
-  "$build/bench/loadgen" -c "$concurrency" -d "$seconds" -H "$ip:80" -p /bench | tee /dev/stderr | tail -1
+  "$build/bench/loadgen" -c "$2" -d 1 -H "$ip:80" -p /warmup >/dev/null
+  echo "== $3: $2 connections, ${seconds}s" >&2
+  "$build/bench/loadgen" -c "$2" -d "$seconds" -H "$ip:80" -p /bench | tee /dev/stderr | tail -1
 }
-a=$(load hello-inetd "runfd, inetd mode (a fresh container per request)")
-b=$(load hello-warm "runfd, warm mode (instances accept by themselves)")
+# One connection: the latency of a request with nothing queued before it.
+a1=$(load hello-inetd 1 "runfd, inetd mode, one request at a time")
+a=$(load hello-inetd "$concurrency" "runfd, inetd mode (a fresh container per request)")
+b=$(load hello-warm "$concurrency" "runfd, warm mode (instances accept by themselves)")
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""
@@ -61,11 +65,12 @@ val() { # line key
   echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 echo
-printf '%-34s %12s %10s %10s\n' "" "requests/s" "p50 (ms)" "p99 (ms)"
-for row in "runfd inetd (fresh container):a" "runfd warm:b" "naive (crun run per request):c"; do
+printf '%-38s %12s %10s %10s\n' "" "requests/s" "p50 (ms)" "p99 (ms)"
+for row in "runfd inetd, 1 connection:a1" "runfd inetd (fresh container):a" "runfd warm:b" \
+  "naive (crun run per request):c"; do
   line=${row##*:}
   eval "v=\$$line"
-  printf '%-34s %12s %10s %10s\n' "${row%:*}" "$(val "$v" rps)" "$(val "$v" p50_ms)" "$(val "$v" p99_ms)"
+  printf '%-38s %12s %10s %10s\n' "${row%:*}" "$(val "$v" rps)" "$(val "$v" p50_ms)" "$(val "$v" p99_ms)"
 done
 if [ -n "$c" ]; then
   awk -v a="$(val "$a" rps)" -v c="$(val "$c" rps)" \
