@@ -90,7 +90,7 @@ check: deps
 	@scripts/run-tests.sh $(BUILD)
 
 demo: deps
-	$(MAKE) all fixtures examples
+	$(MAKE) all fixtures examples $(BUILD)/bench/loadgen
 	@scripts/demo.sh $(BUILD)
 
 bench: deps
