@@ -55,6 +55,7 @@ typedef struct api_req
   bool upload;        /* the body goes to a file */
   int upload_fd;
   char *upload_path;
+  bool www_authenticate; /* a 401: say which scheme */
   uint64_t upload_size;
   /* logs */
   int log_fd;
@@ -164,8 +165,9 @@ reply (api_req_t *r, int status, const char *type, const char *body)
 {
   size_t blen = strlen (body);
   cleanup_free char *head = xasprintf ("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                                       "Connection: close\r\n\r\n",
-                                       status, rf_http_reason (status), type, blen);
+                                       "%sConnection: close\r\n\r\n",
+                                       status, rf_http_reason (status), type, blen,
+                                       r->www_authenticate ? "WWW-Authenticate: Bearer realm=\"runfd\"\r\n" : "");
   /* Small answers: a blocking write on a nonblocking socket may stop
      short only for a reader that does not read; it loses the rest. */
   fcntl (r->w.fd, F_SETFL, 0);
@@ -369,7 +371,15 @@ start_import (api_req_t *r)
       if (rf_store_open (rfd_config.store, RF_STORE_WRITE, rfd_config.rootless, &store, &err) < 0
           || rf_import (store, r->upload_path, &opts, &err) < 0)
         {
+          /* The client knows its upload, not runfd's name for it. */
           char *why = rf_error_text (err);
+          char *at = strstr (why, r->upload_path);
+          if (at)
+            {
+              char *shown = xasprintf ("%.*suploaded image%s", (int) (at - why), why, at + strlen (r->upload_path));
+              free (why);
+              why = shown;
+            }
           out = json_pack ("{s:s}", "error", why);
         }
       else
@@ -671,6 +681,7 @@ api_read (rfd_watch_t *w, uint32_t events)
           r->head_len = h;
           if (api_tcp && !token_ok_p (&r->req))
             {
+              r->www_authenticate = true;
               reply_error (r, 401, "a bearer token is needed (see api.token in runfd's state directory)");
               return;
             }

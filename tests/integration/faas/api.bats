@@ -366,6 +366,9 @@ stop_second() {
   head -c 100000 /dev/urandom >"$TEST_DIR/junk"
   run api -X POST --data-binary @"$TEST_DIR/junk" "http://localhost/system/images?name=localhost/junk:1"
   [ "${lines[-1]}" = 400 ]
+  # The error names the upload as the client knows it, not runfd's file.
+  [[ "$output" == *"uploaded image"* ]]
+  [[ "$output" != *upload-* ]]
   head -c 1000 "$FN_IMAGE" >"$TEST_DIR/cut.tar"
   run api -X POST --data-binary @"$TEST_DIR/cut.tar" "http://localhost/system/images?name=localhost/cut:1"
   [ "${lines[-1]}" = 400 ]
@@ -422,6 +425,8 @@ EOF
   [ "$(stat -c %a "$TEST_DIR/st/api.token")" = 600 ]
   run curl -sS -o /dev/null -w '%{http_code}' "$url/system/functions"
   [ "$output" = 401 ]
+  # A 401 names the scheme (RFC 7235).
+  curl -sS -D - -o /dev/null "$url/system/functions" | grep -qi '^WWW-Authenticate: Bearer'
   # The last digit changed.
   if [ "${token: -1}" = 0 ]; then wrong=${token%?}1; else wrong=${token%?}0; fi
   run curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $wrong" "$url/system/functions"
