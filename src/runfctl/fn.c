@@ -21,6 +21,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/jsonutil.h"
+#include "common/userns_probe.h"
 #include "runfctl.h"
 
 static char *api_spec;
@@ -57,7 +58,8 @@ default_api (void)
   const char *env = getenv ("RUNFD_API"), *run = getenv ("XDG_RUNTIME_DIR");
   if (env && *env)
     return env;
-  if (geteuid () == 0)
+  /* As runfd decides: root on the host, not root of a nested namespace. */
+  if (geteuid () == 0 && !rf_userns_nested_p ())
     return "unix:/run/runfd/api.sock";
   /* Where a rootless runfd puts it (its run directory). */
   if (run && *run)

@@ -537,3 +537,18 @@ time.sleep(120)' "127.76.$FAAS_NET.1" "$FN_PORT" "$TEST_DIR/listening" &
   [ "$status" -eq 0 ]
   [[ "$output" == NAME* ]]
 }
+
+@test "under unshare -r, runfd and runfctl both take the rootless paths" {
+  requires_root
+  mkdir -m 700 "$TEST_DIR/xdg"
+  # runfd in a user namespace of its own, as root there: rootless.
+  XDG_RUNTIME_DIR=$TEST_DIR/xdg XDG_DATA_HOME=$TEST_DIR/data unshare -r "$RUNFD_BIN" --store "$TEST_DIR/store" \
+    --gateway none --addr-range "127.76.$FAAS_NET.0/24" >>"$TEST_DIR/runfd.log" 2>&1 &
+  echo $! >"$TEST_DIR/runfd.pid"
+  disown
+  wait_for test -S "$TEST_DIR/xdg/runfd/api.sock" || { cat "$TEST_DIR/runfd.log"; return 1; }
+  run env -u RUNFD_API XDG_RUNTIME_DIR="$TEST_DIR/xdg" unshare -r "$RUNFCTL_BIN" fn ls
+  stop_second
+  [ "$status" -eq 0 ]
+  [[ "$output" == NAME* ]]
+}

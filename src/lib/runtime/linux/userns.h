@@ -11,8 +11,6 @@
 #include "runtime/spec.h"
 
 int rf_userns_write_maps (pid_t pid, const rf_spec_t *spec, rf_error_t *err);
-/* Whether this process runs in a user namespace other than the host's
-   (e.g. under `unshare -r`). */
-bool rf_userns_nested_p (void);
+#include "common/userns_probe.h" /* rf_userns_nested_p */
 
 #endif
