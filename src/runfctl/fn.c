@@ -20,6 +20,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/fnname.h"
 #include "common/jsonutil.h"
 #include "common/userns_probe.h"
 #include "runfctl.h"
@@ -234,21 +235,6 @@ global_option (int c, rf_error_t *err)
   return 0;
 }
 
-/* runfd's rule for a function's name.  runfd checks it again; checked here
-   too, a bad name is its own error before an archive is uploaded in vain
-   (under a name made of it, which the store would refuse). */
-static bool
-name_valid_p (const char *s)
-{
-  size_t n = strlen (s);
-  if (n == 0 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-      return false;
-  return true;
-}
-
 /* An image given as a file or "-" is uploaded first; its digest is what
    the function runs. */
 static char *
@@ -342,7 +328,9 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
     }
   if (runfctl_positional (argc, argv, 2, cmd, "NAME and IMAGE (a reference, an archive, or - for stdin)", err) < 0)
     return -1;
-  if (!name_valid_p (argv[optind]))
+  /* runfd checks the name again; checked here too, a bad one is its own
+     error before an archive is uploaded in vain. */
+  if (!rf_function_name_valid_p (argv[optind]))
     return rf_error_make (err, 0, "%s: service `%s`: use 1-63 of a-z 0-9 - _, starting with a letter or digit", cmd,
                           argv[optind]);
   json_object_set_new (req, "service", json_string (argv[optind]));

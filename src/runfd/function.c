@@ -16,6 +16,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/fnname.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "image/bundle.h"
@@ -47,17 +48,6 @@ rfd_function_find (const char *name)
   return NULL;
 }
 
-static bool
-name_valid_p (const char *s)
-{
-  size_t n = strlen (s);
-  if (n == 0 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-      return false;
-  return true;
-}
 
 /* "128m", "1g", "65536" → bytes. */
 static int
@@ -144,7 +134,7 @@ parse_deploy (json_t *req, rfd_function_t *fn, rf_error_t *err)
     return -1;
   if (s == NULL)
     return rf_error_make (err, 0, "service: missing (the function's name)");
-  if (!name_valid_p (s))
+  if (!rf_function_name_valid_p (s))
     return rf_error_make (err, 0, "service `%s`: use 1-63 of a-z 0-9 - _, starting with a letter or digit", s);
   fn->name = xstrdup (s);
   s = NULL;
