@@ -75,7 +75,7 @@ setup_bundle() {
 }
 
 teardown_bundle() {
-  local id pid
+  local id pid dir
   # Background helpers of a failed test must not outlive it (they would
   # also hold bats' output open).
   for pid in $(jobs -p); do
@@ -88,6 +88,13 @@ teardown_bundle() {
     done
   fi
   [ -n "${TEST_DIR:-}" ] && rm -rf "$TEST_DIR"
+  # The parents of the tests' cgroups, once empty (rmdir leaves them while
+  # another suite's containers are in them).
+  if is_root; then
+    for dir in /sys/fs/cgroup/*/runf-tests /sys/fs/cgroup/runf-tests /sys/fs/cgroup/*/runf /sys/fs/cgroup/runf; do
+      [ -d "$dir" ] && rmdir "$dir" 2>/dev/null
+    done
+  fi
   return 0
 }
 
