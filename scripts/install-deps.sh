@@ -12,6 +12,7 @@ busybox-static uidmap iproute2 util-linux procps jq
 crun runc hyperfine
 skopeo umoci docker-registry apache2-utils zstd python3 curl clang
 podman conmon catatonit fuse-overlayfs slirp4netns containerd docker.io
+musl-tools
 "
 
 missing=""

@@ -18,7 +18,9 @@
  *                   until SIGTERM, then finish those in flight and exit
  *
  * Self-contained on purpose (libc only): build it with
- * `cc -O2 -static -pthread -o hello hello.c`. */
+ * `cc -O2 -static -pthread -o hello hello.c`, or better `musl-gcc ...`: a
+ * static glibc program spends much of a short life asking the CPU about
+ * itself. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -299,6 +301,7 @@ run_warm (void)
 {
   struct timeval accept_timeout = { .tv_sec = 1 };
   pthread_t threads[WARM_THREADS];
+  pthread_attr_t attr;
   int n = 0, sig;
   sigset_t term;
 
@@ -308,9 +311,14 @@ run_warm (void)
   sigaddset (&term, SIGINT);
   pthread_sigmask (SIG_BLOCK, &term, NULL);
   setsockopt (3, SOL_SOCKET, SO_RCVTIMEO, &accept_timeout, sizeof accept_timeout);
+  /* serve() keeps about 50 KiB on its stack: more than some libcs give a
+     thread by default (musl: 128 KiB), so say it. */
+  pthread_attr_init (&attr);
+  pthread_attr_setstacksize (&attr, 256 << 10);
   for (int i = 0; i < WARM_THREADS; i++)
-    if (pthread_create (&threads[n], NULL, accept_loop, NULL) == 0)
+    if (pthread_create (&threads[n], &attr, accept_loop, NULL) == 0)
       n++;
+  pthread_attr_destroy (&attr);
   if (n == 0)
     {
       warn ("no thread to accept with: %s", strerror (errno));
