@@ -298,7 +298,10 @@ function_config (rfd_function_t *fn, json_t *config, rf_error_t *err)
   /* What a handler needs, and nothing that costs a mount without use:
      no /sys, no ptys, no mqueue (see docs/functions.md). */
   json_array_append_new (mounts, mount_obj ("/proc", "proc", "proc", "nosuid,noexec,nodev"));
-  json_array_append_new (mounts, mount_obj ("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=64k"));
+  if (rfd_config.dev_template)
+    json_array_append_new (mounts, mount_obj ("/dev", "bind", rfd_config.dev_template, "rbind,nosuid,noexec"));
+  else
+    json_array_append_new (mounts, mount_obj ("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=64k"));
   json_array_append_new (mounts, mount_obj ("/tmp", "tmpfs", "tmpfs", "nosuid,nodev,mode=1777,size=64m"));
   if (fn->mode == RFD_MODE_CONTROL)
     {

@@ -401,6 +401,14 @@ main (int argc, char **argv)
   sigaddset (&mask, SIGTERM);
   sigaddset (&mask, SIGINT);
   sigprocmask (SIG_BLOCK, &mask, NULL);
+  if (!rfd_config.rootless)
+    {
+      /* The spawners mount their /dev template here, each in its own
+         mount namespace: on the host it stays an empty directory. */
+      rfd_config.dev_template = xasprintf ("%s/dev", rfd_config.run_dir);
+      if (rf_mkdir_p (rfd_config.dev_template, 0755, &err) < 0)
+        goto fail;
+    }
   if (rfd_loop_init (&err) < 0 || rfd_spawner_start (&err) < 0)
     goto fail;
   signal_w.fd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);

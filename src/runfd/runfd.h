@@ -250,6 +250,7 @@ typedef struct
   char *shim_path;
   char *spawner_path;
   char *cgroup_parent; /* runfd/<key of the state directory>: this daemon's instances */
+  char *dev_template;  /* as root: run/dev, each spawner's /dev for its instances */
   const char *log_file; /* --log, for the spawner too */
   char *runtime_self; /* path of runfd, for workers */
   uint64_t request_line_timeout;

@@ -143,12 +143,17 @@ static int
 spawner_start (spawner_t *sp, rf_error_t *err)
 {
   int sv[2];
-  const char *argv[10];
+  const char *argv[12];
   int argc = 0;
 
   argv[argc++] = "runfd-spawner";
   argv[argc++] = "--cgroup-parent";
   argv[argc++] = rfd_config.cgroup_parent;
+  if (rfd_config.dev_template)
+    {
+      argv[argc++] = "--dev-template";
+      argv[argc++] = rfd_config.dev_template;
+    }
   if (rfd_config.rootless)
     argv[argc++] = "--rootless";
   if (rf_log_debug_p ())

@@ -10,10 +10,14 @@
  *   /env         the environment
  *   /log         write a line to stderr (the function's log), then answer
  *   /log/N       write N KiB of lines to stderr, then answer
+ *   /dev         which of /dev's default entries work: a write to
+ *                null, a read of urandom and zero, the fd links
  *   /confined    its Seccomp, NoNewPrivs and CapEff lines of
  *                /proc/self/status, and what unshare(CLONE_NEWUSER) did
  *   /echo        the request body back */
 #include <errno.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -95,6 +99,35 @@ serve (int fd)
       size_t len = 0;
       for (char **e = environ; *e && len < sizeof out - 512; e++)
         len += (size_t) snprintf (out + len, sizeof out - len, "%s\n", *e);
+      respond (fd, out, len);
+    }
+  else if (strcmp (path, "/dev") == 0)
+    {
+      static const char *const names[] = { "null", "zero", "full", "random", "urandom", "tty",
+                                           "fd", "stdin", "stdout", "stderr", "ptmx" };
+      size_t len = 0;
+      char byte;
+      int f;
+      for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        {
+          char p[64];
+          struct stat st;
+          snprintf (p, sizeof p, "/dev/%s", names[i]);
+          if (lstat (p, &st) == 0)
+            len += (size_t) snprintf (out + len, sizeof out - len, "%s ", names[i]);
+        }
+      f = open ("/dev/null", O_WRONLY);
+      len += (size_t) snprintf (out + len, sizeof out - len, "\nnull-write:%s",
+                                f >= 0 && write (f, "x", 1) == 1 ? "ok" : strerror (errno));
+      if (f >= 0)
+        close (f);
+      f = open ("/dev/urandom", O_RDONLY);
+      len += (size_t) snprintf (out + len, sizeof out - len, " urandom-read:%s",
+                                f >= 0 && read (f, &byte, 1) == 1 ? "ok" : strerror (errno));
+      if (f >= 0)
+        close (f);
+      len += (size_t) snprintf (out + len, sizeof out - len, " fd-link:%s\n",
+                                access ("/dev/fd/0", F_OK) == 0 ? "ok" : strerror (errno));
       respond (fd, out, len);
     }
   else if (strcmp (path, "/confined") == 0)

@@ -57,6 +57,14 @@ teardown() {
   [[ "$output" == *"unshare: Operation not permitted"* ]]
 }
 
+@test "an instance's /dev has the default devices and links, and they work" {
+  runfctl fn deploy devices - <"$FN_IMAGE"
+  run curl -sS "$(fn_url devices)/dev"
+  echo "$output"
+  [ "${lines[0]}" = "null zero full random urandom tty fd stdin stdout stderr ptmx " ]
+  [ "${lines[1]}" = "null-write:ok urandom-read:ok fd-link:ok" ]
+}
+
 @test "control-socket mode: the handler gets the socket over /control.sock" {
   runfctl fn deploy ctl --mode control-socket - <"$FN_IMAGE"
   run curl -sS "$(fn_url ctl)/"

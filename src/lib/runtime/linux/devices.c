@@ -91,6 +91,30 @@ make_device (int root_fd, const rf_device_t *d, bool userns, rf_error_t *err)
 }
 
 int
+rf_devices_template (const char *dir, rf_error_t *err)
+{
+  cleanup_close int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (dir_fd < 0)
+    return rf_error_sys (err, "device template `%s`", dir);
+  for (size_t i = 0; i < ARRAY_SIZE (default_devices); i++)
+    {
+      const char *name = default_devices[i].path + strlen ("/dev/");
+      cleanup_free char *target = xasprintf ("%s/%s", dir, name);
+      int fd = openat (dir_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+      if (fd < 0)
+        return rf_error_sys (err, "device template: create `%s`", target);
+      close (fd);
+      if (mount (default_devices[i].path, target, NULL, MS_BIND, NULL) < 0)
+        return rf_error_sys (err, "device template: bind `%s`", default_devices[i].path);
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (default_links); i++)
+    if (symlinkat (default_links[i].target, dir_fd, default_links[i].name) < 0 && errno != EEXIST)
+      return rf_error_sys (err, "device template: symlink `%s`", default_links[i].name);
+  return 0;
+}
+
+int
 rf_devices_setup (const rf_spec_t *spec, int root_fd, bool userns, rf_error_t *err)
 {
   const rf_mount_t *dev = rf_spec_mount_at (spec, "/dev");
