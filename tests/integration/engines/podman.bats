@@ -163,7 +163,9 @@ teardown() {
   SECONDS=0
   pm kill p1
   [ "$SECONDS" -lt 10 ]
-  pm_status_is p1 exited
+  # kill returns once the signal is sent; conmon reports the exit a moment
+  # later.
+  engine_wait 10 pm_status_is p1 exited
   [ "$(pm inspect -f '{{.State.ExitCode}}' p1)" = 137 ]
 }
 
