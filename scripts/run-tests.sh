@@ -3,6 +3,10 @@
 # integration tests as root and as an unprivileged user.  The last line is
 # "N passed, N failed" (", N skipped" when any were); the exit status is
 # non-zero when anything failed.
+#
+# While working on one part: TESTS="faas/runfd.bats runtime" runs only those
+# integration files or directories (relative to tests/integration), and
+# UNIT=0 skips the unit tests.
 set -u
 build=$(cd "$1" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +25,7 @@ suite_timeout=${SUITE_TIMEOUT:-900}
 
 # --- unit tests -------------------------------------------------------------
 for t in "$build"/unit/test_* "$build"/unit-san/test_*; do
+  [ "${UNIT:-1}" = 0 ] && break
   [ -x "$t" ] || continue
   kind=$(basename "$(dirname "$t")")
   name="$kind/$(basename "$t")"
@@ -53,7 +58,12 @@ chmod -R a+rX "$stage"
 run_bats() { # label user
   local label=$1 log="$logs/integration-$1.tap"
   shift
-  timeout -k 10 "$suite_timeout" "$build/helpers/reaper" "$@" bats --tap -r "$stage/tests/integration" >"$log" 2>&1
+  local targets=("$stage/tests/integration") t
+  if [ -n "${TESTS:-}" ]; then
+    targets=()
+    for t in $TESTS; do targets+=("$stage/tests/integration/$t"); done
+  fi
+  timeout -k 10 "$suite_timeout" "$build/helpers/reaper" "$@" bats --tap -r "${targets[@]}" >"$log" 2>&1
   rc=$?
   sed "s/^/[$label] /" "$log"
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
