@@ -52,6 +52,21 @@ $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -c -o $@ $<
 
+# runf-trampoline (src/trampoline): no libc, linked into libruntime as
+# bytes (linux/trampoline_blob.c), written into a sealed memfd per container.
+TRAMPOLINE = $(BUILD)/trampoline/runf-trampoline
+TRAMPOLINE_BLOB = src/lib/runtime/linux/trampoline_blob.o
+
+$(TRAMPOLINE): src/trampoline/trampoline.c src/lib/runtime/linux/sync.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARNINGS) -O2 -D_GNU_SOURCE -Isrc/lib -static -nostdlib -ffreestanding \
+	  -fno-stack-protector -fno-builtin -fno-pie -no-pie -fcf-protection=none \
+	  -Wl,--build-id=none -s -o $@ $<
+
+$(BUILD)/obj/$(TRAMPOLINE_BLOB) $(BUILD)/san/$(TRAMPOLINE_BLOB): $(TRAMPOLINE)
+$(BUILD)/obj/$(TRAMPOLINE_BLOB): ALL_CFLAGS += -DRF_TRAMPOLINE_PATH='"$(TRAMPOLINE)"'
+$(BUILD)/san/$(TRAMPOLINE_BLOB): SAN_CFLAGS += -DRF_TRAMPOLINE_PATH='"$(TRAMPOLINE)"'
+
 $(BUILD)/libruntime.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^

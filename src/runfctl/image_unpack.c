@@ -19,8 +19,12 @@ static void
 report (const rf_unpack_stats_t *st, const rf_bundle_opts_t *opts)
 {
   if (st->devices)
-    runfctl_note ("skipped %u device node%s: only root can make them", st->devices,
-                  st->devices == 1 ? "" : "s");
+    runfctl_note ("skipped %u device node%s: only root can make them, and the store's shared rootfs has none",
+                  st->devices, st->devices == 1 ? "" : "s");
+  if (st->privileges)
+    runfctl_note ("left out %u set-id bit%s or file capabilit%s: the store's shared rootfs grants no privileges"
+                  " (`image unpack` keeps them)",
+                  st->privileges, st->privileges == 1 ? "" : "s", st->privileges == 1 ? "y" : "ies");
   if (st->xattrs)
     runfctl_note ("skipped %u extended attribute%s the file system or user may not set",
                   st->xattrs, st->xattrs == 1 ? "" : "s");
@@ -102,7 +106,7 @@ runfctl_image_unpack (runfctl_t *g, int argc, char **argv, rf_error_t *err)
       rf_error_sys (err, "image unpack: open `%s`", tmp);
       goto out;
     }
-  if (rf_image_unpack (s, &img, fd, rootless, &st, err) < 0)
+  if (rf_image_unpack (s, &img, fd, rootless ? RF_UNPACK_ROOTLESS : 0, &st, err) < 0)
     {
       rf_error_wrap (err, "image unpack");
       goto out;

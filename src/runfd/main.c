@@ -129,7 +129,9 @@ remove_cgroup_parent (void)
   for (size_t i = 0; i < nh; i++)
     {
       cleanup_free char *dir = xasprintf ("%s/%s", h[i].mountpoint, rfd_config.cgroup_parent);
+      cleanup_free char *spawners = xasprintf ("%s/spawners", dir);
       cleanup_free char *top = xasprintf ("%s/runfd", h[i].mountpoint);
+      rmdir (spawners);
       rmdir (dir);
       rmdir (top);
     }
@@ -446,5 +448,7 @@ fail:
   }
   rf_error_free (&err);
   rfd_spawner_stop ();
+  if (rfd_config.cgroup_parent)
+    remove_cgroup_parent ();
   return 1;
 }

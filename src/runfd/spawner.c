@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "runfd.h"
+#include "runtime/cgroup.h"
 #include "spawn_proto.h"
 
 /* Two spawners per CPU, four at most: a spawner is busy from the clone of
@@ -139,6 +140,28 @@ on_spawner (rfd_watch_t *w, uint32_t events)
     }
 }
 
+/* As root, the spawners and so every instance (their forks) live below
+   runfd's cgroup parent, whose device rules (runc's default allow list)
+   bind them all: set once here, they cost an instance nothing. */
+static rf_cgroup_t spawners_cgroup;
+
+static int
+fence_devices (rf_error_t *err)
+{
+  rf_cgroup_t parent;
+  cleanup_free char *below = xasprintf ("/%s/spawners", rfd_config.cgroup_parent);
+  cleanup_free char *path = xasprintf ("/%s", rfd_config.cgroup_parent);
+  int r;
+
+  if (rfd_config.rootless || spawners_cgroup.n)
+    return 0;
+  r = rf_cgroup_device_fence (&parent, path, err);
+  rf_cgroup_clear (&parent);
+  if (r < 0 || rf_cgroup_device_fence (&spawners_cgroup, below, err) < 0)
+    return rf_error_wrap (err, "device rules for the instances");
+  return 0;
+}
+
 static int
 spawner_start (spawner_t *sp, rf_error_t *err)
 {
@@ -188,6 +211,12 @@ spawner_start (spawner_t *sp, rf_error_t *err)
       _exit (127);
     }
   close (sv[1]);
+  /* Before runfd asks it for anything, so before any instance exists. */
+  if (spawners_cgroup.n && rf_cgroup_enter (&spawners_cgroup, sp->pid, err) < 0)
+    {
+      close (sv[0]);
+      return rf_error_wrap (err, "spawner: move it below the device rules");
+    }
   sp->w.fd = sv[0];
   sp->w.fn = on_spawner;
   sp->w.data = sp;
@@ -204,6 +233,8 @@ rfd_spawner_start (rf_error_t *err)
 
   if (access (rfd_config.spawner_path, X_OK) < 0)
     return rf_error_sys (err, "spawner `%s`", rfd_config.spawner_path);
+  if (fence_devices (err) < 0)
+    return -1;
   for (int i = 0; i < SPAWNERS_MAX; i++)
     spawners[i].w.fd = -1;
   n_spawners = n < 1 ? 1 : n > SPAWNERS_MAX ? SPAWNERS_MAX : (int) n;

@@ -31,6 +31,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/linux/devices.h"
+#include "runtime/linux/selfexe.h"
 #include "runtime/linux/syscalls.h"
 
 static bool rootless;
@@ -152,6 +153,7 @@ sp_create (int sock, spawn_msg_t *m)
   opts.rootless = rootless;
   opts.die_with_parent = true;
   opts.no_new_keyring = true;
+  opts.rootfs_nosuid_nodev = true;
   /* inetd and stdio: the socket is the handler's fd 3, stdin and stdout;
      warm: the listening socket is fd 3; control-socket: nothing comes
      with START, the handler asks for its socket. */
@@ -260,6 +262,18 @@ main (int argc, char **argv)
   int sfd;
 
   rf_log_init ("runfd-spawner");
+  /* Every instance is a fork of this process: from here on they all run
+     from a sealed copy of the binary (runtime/linux/selfexe.h). */
+  {
+    rf_error_t err = NULL;
+    if (rf_self_exe_protect (argv, &err) < 0)
+      {
+        cleanup_free char *text = rf_error_text (err);
+        fprintf (stderr, "runfd-spawner: %s\n", text);
+        rf_error_free (&err);
+        return 2;
+      }
+  }
   for (int i = 1; i < argc; i++)
     if (strcmp (argv[i], "--rootless") == 0)
       rootless = true;

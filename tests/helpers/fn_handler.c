@@ -14,7 +14,12 @@
  *                null, a read of urandom and zero, the fd links
  *   /confined    its Seccomp, NoNewPrivs and CapEff lines of
  *                /proc/self/status, and what unshare(CLONE_NEWUSER) did
- *   /echo        the request body back */
+ *   /echo        the request body back
+ *   /cwd         its working directory, or why getcwd failed
+ *   /read/PATH   the file at PATH (relative to its cwd unless PATH starts
+ *                with a second /), or "error: ..."
+ *   /write/PATH  "ok" if PATH opens for writing and takes a byte, else
+ *                "error: ..." */
 #include <errno.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -159,6 +164,31 @@ serve (int fd)
     }
   else if (strcmp (path, "/echo") == 0)
     respond (fd, end + 4, (size_t) clen);
+  else if (strcmp (path, "/cwd") == 0)
+    {
+      int len = getcwd (out, sizeof out - 1) ? (int) strlen (out)
+                                             : snprintf (out, sizeof out, "error: %s", strerror (errno));
+      respond (fd, out, (size_t) len);
+    }
+  else if (strncmp (path, "/read/", 6) == 0)
+    {
+      int f = open (path + 6, O_RDONLY);
+      ssize_t len = f >= 0 ? read (f, out, sizeof out) : -1;
+      if (len < 0)
+        len = snprintf (out, sizeof out, "error: %s", strerror (errno));
+      if (f >= 0)
+        close (f);
+      respond (fd, out, (size_t) len);
+    }
+  else if (strncmp (path, "/write/", 7) == 0)
+    {
+      int f = open (path + 7, O_WRONLY);
+      int len = f >= 0 && write (f, "x", 1) == 1 ? snprintf (out, sizeof out, "ok")
+                                                  : snprintf (out, sizeof out, "error: %s", strerror (errno));
+      if (f >= 0)
+        close (f);
+      respond (fd, out, (size_t) len);
+    }
   else
     {
       const char *f = getenv ("RUNF_FUNCTION");

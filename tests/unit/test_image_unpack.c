@@ -107,7 +107,7 @@ unpack (const ent_t *const *layers, bool rootless, char **root, rf_error_t *err)
 
   assert_int_equal (mkdir (r, 0755), 0);
   fd = open (r, O_RDONLY | O_DIRECTORY);
-  u = rf_unpacker_new (fd, rootless);
+  u = rf_unpacker_new (fd, rootless ? RF_UNPACK_ROOTLESS : 0);
   for (size_t i = 0; layers[i] && ret == 0; i++)
     {
       cleanup_free char *path = make_layer (layers[i], i % 2 == 1);

@@ -130,7 +130,7 @@ rf_image_names (json_t *refs, const char *digest)
 }
 
 int
-rf_image_unpack (rf_store_t *s, const rf_image_t *img, int root_fd, bool rootless,
+rf_image_unpack (rf_store_t *s, const rf_image_t *img, int root_fd, unsigned flags,
                  rf_unpack_stats_t *stats, rf_error_t *err)
 {
   rf_unpacker_t *u;
@@ -139,7 +139,7 @@ rf_image_unpack (rf_store_t *s, const rf_image_t *img, int root_fd, bool rootles
   if (img->config.n_diff_ids != img->manifest.n_layers)
     return rf_error_make (err, 0, "the image config lists %zu layers (rootfs.diff_ids), the manifest %zu",
                           img->config.n_diff_ids, img->manifest.n_layers);
-  u = rf_unpacker_new (root_fd, rootless);
+  u = rf_unpacker_new (root_fd, flags);
   for (size_t i = 0; i < img->manifest.n_layers && ret == 0; i++)
     {
       const char *digest = img->manifest.layers[i].digest;
@@ -197,7 +197,7 @@ rf_image_rootfs (rf_store_t *s, const rf_image_t *img, char **path, bool *made,
   fd = openat (s->tmp_fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return rf_error_sys (err, "open a scratch rootfs");
-  if (rf_image_unpack (s, img, fd, s->rootless, stats, err) < 0
+  if (rf_image_unpack (s, img, fd, RF_UNPACK_SHARED | (s->rootless ? RF_UNPACK_ROOTLESS : 0), stats, err) < 0
       || add_mount_points (fd, err) < 0)
     return -1;
   /* The rootfs is renamed into place only once its files are on disk. */

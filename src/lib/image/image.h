@@ -33,7 +33,7 @@ int64_t rf_image_size (rf_store_t *s, const rf_image_t *img);
 char **rf_image_names (json_t *refs, const char *digest);
 
 /* Unpack every layer into the empty directory root_fd. */
-int rf_image_unpack (rf_store_t *s, const rf_image_t *img, int root_fd, bool rootless,
+int rf_image_unpack (rf_store_t *s, const rf_image_t *img, int root_fd, unsigned flags,
                      rf_unpack_stats_t *stats, rf_error_t *err);
 /* The shared read-only rootfs of the image, unpacked now if it is not yet
    (*made says so). */

@@ -21,6 +21,7 @@ struct rf_unpacker_s
 {
   int root_fd;
   bool rootless;
+  bool shared; /* RF_UNPACK_SHARED */
   rf_layer_tree_t *tree;
   rf_unpack_stats_t stats;
   /* The directory of the last entry stays open: tar entries come grouped
@@ -92,12 +93,13 @@ op_mkdir_parent (void *ctx, const char *path, rf_error_t *err)
 }
 
 rf_unpacker_t *
-rf_unpacker_new (int root_fd, bool rootless)
+rf_unpacker_new (int root_fd, unsigned flags)
 {
   rf_unpacker_t *u = xzalloc (sizeof *u);
   rf_tree_ops_t ops = { .remove = op_remove, .mkdir_parent = op_mkdir_parent, .ctx = u };
   u->root_fd = root_fd;
-  u->rootless = rootless;
+  u->rootless = flags & RF_UNPACK_ROOTLESS;
+  u->shared = flags & RF_UNPACK_SHARED;
   u->cached_fd = -1;
   u->tree = rf_layer_tree_new (&ops);
   return u;
@@ -150,6 +152,11 @@ apply_xattrs (rf_unpacker_t *u, struct archive_entry *e, int fd, int pfd, const 
     snprintf (proc, sizeof proc, "/proc/self/fd/%d/%s", pfd, name);
   while (archive_entry_xattr_next (e, &key, &value, &size) == ARCHIVE_OK)
     {
+      if (u->shared && strcmp (key, "security.capability") == 0)
+        {
+          u->stats.privileges++;
+          continue;
+        }
       int r = fd >= 0 ? fsetxattr (fd, key, value, size, 0) : lsetxattr (proc, key, value, size, 0);
       if (r < 0 && xattr_refused (u, errno) < 0)
         {
@@ -208,11 +215,24 @@ write_data (struct archive *a, int fd, const char *path, rf_unpack_stats_t *stat
   return 0;
 }
 
+/* The entry's permission bits, less set-id ones in a shared rootfs. */
+static mode_t
+entry_perm (rf_unpacker_t *u, struct archive_entry *e)
+{
+  mode_t perm = archive_entry_perm (e);
+  if (u->shared && (perm & (S_ISUID | S_ISGID)) && !S_ISDIR (archive_entry_filetype (e)))
+    {
+      u->stats.privileges++;
+      perm &= ~(mode_t) (S_ISUID | S_ISGID);
+    }
+  return perm;
+}
+
 static int
 make_file (rf_unpacker_t *u, struct archive *a, struct archive_entry *e, int pfd,
            const char *name, const char *path, rf_error_t *err)
 {
-  mode_t perm = archive_entry_perm (e);
+  mode_t perm = entry_perm (u, e);
   struct timespec ts[2];
   cleanup_close int fd = -1;
 
@@ -251,7 +271,7 @@ set_meta_at (rf_unpacker_t *u, struct archive_entry *e, int pfd, const char *nam
     return -1;
   /* Only for entries this unpack just made (devices, fifos), never
      symlinks: fchmodat follows a symlink. */
-  if (chmod_too && fchmodat (pfd, name, archive_entry_perm (e), 0) < 0)
+  if (chmod_too && fchmodat (pfd, name, entry_perm (u, e), 0) < 0)
     return rf_error_sys (err, "chmod `%s`", path);
   entry_times (e, ts);
   if (utimensat (pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
@@ -313,7 +333,7 @@ make_node (rf_unpacker_t *u, struct archive_entry *e, int pfd, const char *name,
            const char *path, rf_error_t *err)
 {
   mode_t type = archive_entry_filetype (e);
-  if (type != AE_IFIFO && u->rootless)
+  if (type != AE_IFIFO && (u->rootless || u->shared))
     {
       u->stats.devices++;
       return 0;

@@ -10,17 +10,30 @@
 
 typedef struct rf_unpacker_s rf_unpacker_t;
 
+/* How an unpack treats what only root could make. */
+enum
+{
+  /* Every file owned by the caller; no device nodes. */
+  RF_UNPACK_ROOTLESS = 1 << 0,
+  /* The store's shared rootfs, which functions run from and every local
+     user can reach: no device nodes, no set-id bits and no file
+     capabilities (security.capability), so that nothing there grants more
+     than its owner's rights to whoever runs it, on the host or in an
+     instance.  `runfctl image unpack` (a bundle's own rootfs) keeps them. */
+  RF_UNPACK_SHARED = 1 << 1,
+};
+
 typedef struct
 {
-  unsigned devices;        /* device nodes not made (rootless) */
+  unsigned devices;        /* device nodes not made (rootless, shared) */
+  unsigned privileges;     /* set-id bits and file capabilities left out (shared) */
   unsigned xattrs;         /* extended attributes the file system refused */
   unsigned long long files; /* entries written */
   unsigned long long bytes; /* file data written */
 } rf_unpack_stats_t;
 
-/* Unpack into the empty directory root_fd.  rootless: leave every file
-   owned by the caller and skip device nodes. */
-rf_unpacker_t *rf_unpacker_new (int root_fd, bool rootless);
+/* Unpack into the empty directory root_fd; flags: RF_UNPACK_*. */
+rf_unpacker_t *rf_unpacker_new (int root_fd, unsigned flags);
 /* The next layer, read from fd (any compression); with diff_id, its
    uncompressed bytes must hash to it. */
 int rf_unpacker_apply (rf_unpacker_t *u, int fd, const char *what, const char *diff_id,

@@ -571,6 +571,64 @@ rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool r
 }
 
 int
+rf_cgroup_device_fence (rf_cgroup_t *cg, const char *path, rf_error_t *err)
+{
+  rf_hierarchy_t *h;
+  size_t nh, n_rules;
+  bool v1_devices = false;
+  rf_spec_t none;
+  rf_resources_t res;
+  int ret = 0;
+
+  memset (cg, 0, sizeof *cg);
+  h = rf_cgroup_hierarchies (&nh);
+  for (size_t i = 0; i < nh; i++)
+    if (has_controller (&h[i], "devices"))
+      v1_devices = true;
+  cg->dirs = xzalloc ((nh + 1) * sizeof *cg->dirs);
+  /* The v1 devices hierarchy where there is one (legacy and hybrid hosts),
+     else the v2 one (an eBPF program). */
+  for (size_t i = 0; i < nh && ret == 0; i++)
+    {
+      if (v1_devices ? !has_controller (&h[i], "devices") : !h[i].v2)
+        continue;
+      ret = make_dir (h[i].mountpoint, path, h[i].v2, false, err);
+      if (ret < 0)
+        break;
+      cg->dirs[cg->n].dir = xasprintf ("%s%s%s", h[i].mountpoint, path[0] == '/' ? "" : "/", path);
+      cg->dirs[cg->n].controllers = xstrdup (h[i].controllers);
+      cg->dirs[cg->n].v2 = h[i].v2;
+      cg->n++;
+    }
+  rf_cgroup_hierarchies_free (h, nh);
+  if (ret == 0 && cg->n == 0)
+    ret = rf_error_make (err, ENOTSUP, "cgroup: no device controller (v1 devices or v2) on this host");
+  if (ret == 0 && !cg->dirs[0].v2)
+    {
+      /* v1 refuses to deny all in a cgroup whose children are still going
+         away (an earlier daemon's): a list without "a" is this fence, set
+         before. */
+      cleanup_free char *list_path = xasprintf ("%s/devices.list", cg->dirs[0].dir);
+      cleanup_free char *list = NULL;
+      if (rf_read_file_at (AT_FDCWD, list_path, 0, &list, NULL, NULL) == 0 && strstr (list, "a *:*") == NULL)
+        return 0;
+    }
+  if (ret == 0)
+    {
+      memset (&none, 0, sizeof none);
+      rf_resources_init (&res);
+      res.devices = rf_cgroup_device_rules (&none, &res, &n_rules);
+      res.n_devices = n_rules;
+      res.has_devices = true;
+      ret = rf_cgroup_apply (cg, &res, false, err);
+      rf_resources_clear (&res);
+    }
+  if (ret < 0)
+    rf_cgroup_clear (cg);
+  return ret;
+}
+
+int
 rf_cgroup_open_into (const rf_cgroup_t *cg)
 {
   for (size_t i = 0; i < cg->n; i++)

@@ -58,6 +58,11 @@ char *rf_cgroup_path_for (const char *cgroups_path, const char *id, bool rootles
    instances where each directory costs a mkdir and an rmdir. */
 int rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool rootless,
                       bool minimal, const char *path_override, rf_error_t *err);
+/* runc's default device rules on the cgroup at path (made if missing,
+   shared: not checked for other processes), in the v1 devices hierarchy or
+   else the v2 one.  They bind every process in it and every cgroup below:
+   set once on a parent (runfd's), they cost its instances nothing. */
+int rf_cgroup_device_fence (rf_cgroup_t *cg, const char *path, rf_error_t *err);
 /* The v2 directory as an fd for clone3's CLONE_INTO_CGROUP, or -1. */
 int rf_cgroup_open_into (const rf_cgroup_t *cg);
 /* The `tasks` files of the v1 directories, opened for writing (fds at or

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include "common/log.h"
 #include "linux/init.h"
 #include "linux/rdt.h"
+#include "linux/selfexe.h"
 #include "linux/sync.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
@@ -142,6 +145,9 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
             return rf_error_wrap (err, "move init into its cgroup");
           if (c->new_userns && rf_userns_write_maps (stage_pid, spec, err) < 0)
             return -1;
+          /* Init stops being dumpable after this (linux/process.h): an
+             unprivileged runf can read its namespaces only now. */
+          c->mnt_ns = rf_proc_mnt_ns (stage_pid);
           if (rf_sync_send (parent_fd, RF_SYNC_SETUP_DONE, 0, -1) < 0)
             return rf_error_sys (err, "write to the container's init");
           break;
@@ -212,6 +218,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   cleanup_free char *fifo = NULL;
   cleanup_close int fifo_fd = -1;
   cleanup_close int cgroup_fd = -1;
+  cleanup_close int trampoline_fd = -1;
   int task_fds[32];
   size_t n_task_fds = 0;
   int fds[2] = { -1, -1 };
@@ -287,7 +294,16 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       else
         new_flags |= spec->namespaces[i].flag;
     }
+  /* runfd's spawners run from a sealed copy of themselves already; runf
+     makes its processes exec through the trampoline (linux/selfexe.h). */
+  if (!rf_self_exe_sealed_p ())
+    {
+      trampoline_fd = rf_trampoline_open (err);
+      if (trampoline_fd < 0 || (trampoline_fd = rf_fd_above (trampoline_fd, min_fd, err)) < 0)
+        goto fail;
+    }
   memset (&ctx, 0, sizeof ctx);
+  ctx.trampoline_fd = trampoline_fd;
   ctx.spec = spec;
   ctx.id = opts->id;
   ctx.rootfs = rootfs;
@@ -300,6 +316,8 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   ctx.start_fd = opts->start_fd;
   ctx.start_fd_stdio = opts->start_fd_stdio;
   ctx.die_with_parent = opts->die_with_parent;
+  ctx.rootfs_flags = opts->rootfs_nosuid_nodev ? MS_NOSUID | MS_NODEV : 0;
+  ctx.dumpable_when_ready = !rf_self_exe_exposed_p (spec);
   ctx.parent = getpid ();
   ctx.no_pivot = opts->no_pivot;
   ctx.no_new_keyring = opts->no_new_keyring;
@@ -409,7 +427,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       .id = (char *) opts->id,
       .pid = c->pid,
       .start_time = rf_proc_start_time (c->pid, NULL),
-      .mnt_ns = rf_proc_mnt_ns (c->pid),
+      .mnt_ns = c->mnt_ns ? c->mnt_ns : rf_proc_mnt_ns (c->pid),
       .bundle = bundle,
       .rootfs = rootfs,
       .created = rf_time_now_rfc3339 (),
@@ -727,50 +745,46 @@ rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error
   return r < 0 ? -1 : 0;
 }
 
-/* Whether the process behind pid runs another program than this one: init
-   runs runf's binary until it execs the container's process. */
-static bool
-exec_done_p (pid_t pid)
-{
-  char path[64];
-  struct stat self, other;
-  snprintf (path, sizeof path, "/proc/%d/exe", (int) pid);
-  if (stat ("/proc/self/exe", &self) < 0)
-    return true;
-  if (stat (path, &other) < 0)
-    /* Not ours to look at: the fifo's EOF-less wait is all there is. */
-    return errno != ENOENT && errno != ESRCH;
-  return self.st_dev != other.st_dev || self.st_ino != other.st_ino;
-}
-
 /* After the start byte: wait until init has exec'd the process, or read
-   why it could not (it writes "E<message>" back into the fifo). */
+   why it could not.  init keeps exec.fifo open (close-on-exec) until the
+   container's program runs, and writes "E<message>" into it when it
+   cannot get there: so EOF on the fifo is the exec.  The byte must be
+   init's to read, not ours: we open our read end only once it is gone. */
 static int
-wait_exec (const rf_state_t *st, int back, rf_error_t *err)
+wait_exec (const rf_state_t *st, const char *fifo, int *wfd, rf_error_t *err)
 {
   cleanup_close int pidfd = rf_pidfd_open (st->pid);
+  cleanup_close int back = -1;
+
   for (;;)
     {
       struct pollfd p = { .fd = pidfd, .events = POLLIN };
-      bool dead;
-      if (exec_done_p (st->pid))
-        return 0;
-      dead = pidfd >= 0 ? poll (&p, 1, 1) > 0 : !rf_state_alive_p (st);
-      if (pidfd < 0)
-        usleep (1000);
-      if (dead)
+      int queued = 0;
+      if (ioctl (*wfd, FIONREAD, &queued) < 0 || queued == 0)
+        break;
+      if (pidfd >= 0 ? poll (&p, 1, 1) > 0 : (usleep (1000), !rf_state_alive_p (st)))
+        return rf_error_make (err, ESRCH, "its init died before it could start");
+    }
+  back = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (back < 0)
+    return rf_error_sys (err, "open `%s`", fifo);
+  close (*wfd);
+  *wfd = -1;
+  for (;;)
+    {
+      char buf[2048];
+      struct pollfd p = { .fd = back, .events = POLLIN };
+      ssize_t n = read (back, buf, sizeof buf - 1);
+      if (n > 0 && buf[0] == 'E')
         {
-          char buf[2048];
-          ssize_t n = read (back, buf, sizeof buf - 1);
-          if (n > 0 && buf[0] == 'E')
-            {
-              buf[n] = '\0';
-              return rf_error_make (err, 0, "%s", buf + 1);
-            }
-          if (n > 0 && buf[0] == '0')
-            return rf_error_make (err, ESRCH, "its init died before it could start");
-          return 0; /* exec'd, and already done */
+          buf[n] = '\0';
+          return rf_error_make (err, 0, "%s", buf + 1);
         }
+      if (n == 0)
+        return 0; /* exec'd (or gone without a word: as runc, not ours to say) */
+      if (n < 0 && errno != EAGAIN && errno != EINTR)
+        return rf_error_sys (err, "read `%s`", fifo);
+      poll (&p, 1, -1);
     }
 }
 
@@ -824,7 +838,6 @@ rf_container_start (const char *root, const char *id, rf_error_t *err)
   cleanup_free char *fifo = NULL;
   cleanup_close int lock = -1;
   cleanup_close int fd = -1;
-  cleanup_close int back = -1;
   rf_state_t st;
   rf_status_t status;
   int r;
@@ -851,10 +864,6 @@ rf_container_start (const char *root, const char *id, rf_error_t *err)
     return errno == ENXIO
                ? rf_error_make (err, ESRCH, "cannot start container `%s`: its init is gone", id)
                : rf_error_sys (err, "open `%s`", fifo);
-  /* A reader of our own, for what init writes back if it fails. */
-  back = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (back < 0)
-    return rf_error_sys (err, "open `%s`", fifo);
   if (rf_state_read (root, id, &st, err) < 0)
     return -1;
   if (write (fd, "0", 1) != 1)
@@ -862,7 +871,7 @@ rf_container_start (const char *root, const char *id, rf_error_t *err)
       rf_state_clear (&st);
       return rf_error_sys (err, "start container `%s`", id);
     }
-  r = wait_exec (&st, back, err);
+  r = wait_exec (&st, fifo, &fd, err);
   unlink (fifo);
   if (r == 0)
     run_poststart (root, &st);

@@ -39,6 +39,9 @@ typedef struct
   bool start_fd_stdio;
   /* The process is killed when its parent (runfd's spawner) dies. */
   bool die_with_parent;
+  /* The rootfs is mounted nosuid and nodev (runfd: image content that no
+     instance may use to gain privileges or reach a device). */
+  bool rootfs_nosuid_nodev;
 } rf_create_opts_t;
 
 typedef struct
@@ -54,6 +57,7 @@ typedef struct
   rf_cgroup_t cgroup;
   char *rdt_dir; /* resctrl group runf made */
   bool new_userns; /* runf writes the id maps */
+  unsigned long long mnt_ns; /* init's mount namespace, read while it was dumpable */
 } rf_container_t;
 
 /* Create the container described by spec; on failure nothing of it is left

@@ -20,6 +20,7 @@
 #include "container.h"
 #include "linux/caps.h"
 #include "linux/exec_init.h"
+#include "linux/selfexe.h"
 #include "linux/sync.h"
 #include "linux/syscalls.h"
 #include "linux/terminal.h"
@@ -352,6 +353,7 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
   out->pid = 0;
   out->pidfd = out->pty_master = -1;
   memset (&ctx, 0, sizeof ctx);
+  ctx.trampoline_fd = -1;
   for (size_t i = 0; i < RF_NAMESPACE_TYPES; i++)
     ctx.ns_fds[i] = -1;
   if (opts->preserve_fds < 0)
@@ -389,6 +391,14 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
       || (fds[1] = rf_fd_above (fds[1], min_fd, err)) < 0)
     goto out;
 
+  if (!rf_self_exe_sealed_p ())
+    {
+      /* The process execs through the trampoline (linux/selfexe.h). */
+      ctx.trampoline_fd = rf_trampoline_open (err);
+      if (ctx.trampoline_fd < 0
+          || (ctx.trampoline_fd = rf_fd_above (ctx.trampoline_fd, min_fd, err)) < 0)
+        goto out;
+    }
   ctx.id = opts->id;
   ctx.process = opts->process;
   ctx.sync_fd = fds[1];
@@ -408,6 +418,11 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
     }
   close (fds[1]);
   fds[1] = -1;
+  if (ctx.trampoline_fd >= 0)
+    {
+      close (ctx.trampoline_fd);
+      ctx.trampoline_fd = -1;
+    }
   for (size_t i = 0; i < RF_NAMESPACE_TYPES; i++)
     if (ctx.ns_fds[i] >= 0)
       {
@@ -438,6 +453,8 @@ out:
   for (size_t i = 0; i < RF_NAMESPACE_TYPES; i++)
     if (ctx.ns_fds[i] >= 0)
       close (ctx.ns_fds[i]);
+  if (ctx.trampoline_fd >= 0)
+    close (ctx.trampoline_fd);
   rf_state_clear (&st);
   return ret;
 }

@@ -244,7 +244,17 @@ rf_state_alive_p (const rf_state_t *st)
   unsigned long long t = rf_proc_start_time (st->pid, &zombie);
   if (t == 0 || t != st->start_time || zombie)
     return false;
-  return st->mnt_ns == 0 || rf_proc_mnt_ns (st->pid) == st->mnt_ns;
+  if (st->mnt_ns == 0)
+    return true;
+  {
+    unsigned long long ns = rf_proc_mnt_ns (st->pid);
+    /* A created container's init is not dumpable until it execs: an
+       unprivileged caller cannot see its namespaces, and the start time
+       alone must do. */
+    if (ns == 0 && (errno == EACCES || errno == EPERM))
+      return true;
+    return ns == st->mnt_ns;
+  }
 }
 
 rf_status_t

@@ -105,3 +105,16 @@ profile() { # jq expression for .linux.seccomp
   run runf run t1
   [ "$status" -eq 0 ]
 }
+
+@test "a profile that refuses close_range (EPERM) still runs, with no fd of runf's in the process" {
+  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["close_range"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+  set_args sh -c 'ls /proc/self/fd'
+  run runf run t1 </dev/null
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | tr '\n' ' ')" = "0 1 2 3 " ]
+  update_config '.process.noNewPrivileges = false'
+  run runf run t2 </dev/null
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | tr '\n' ' ')" = "0 1 2 3 " ]
+}

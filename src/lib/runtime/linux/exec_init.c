@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fds.h"
 #include "process.h"
 #include "sync.h"
 #include "syscalls.h"
@@ -55,15 +56,18 @@ setup_terminal (rf_exec_init_t *ctx, rf_error_t *err)
   return 0;
 }
 
-static int
-enter_cwd (const rf_process_t *p, bool after_identity, rf_error_t *err)
+static void
+close_inherited_fds (const rf_exec_init_t *ctx)
 {
-  if (chdir (p->cwd) == 0)
-    return 0;
-  /* A cwd only the final user may enter is retried after the uid change. */
-  if (errno == EACCES && !after_identity)
-    return 1;
-  return rf_error_sys (err, "cwd `%s`", p->cwd);
+  int n = 3 + ctx->preserve_fds;
+  int keep[n + 2 + RF_NAMESPACE_TYPES];
+  for (int i = 0; i < n; i++)
+    keep[i] = i;
+  keep[n] = ctx->sync_fd;
+  keep[n + 1] = ctx->trampoline_fd;
+  for (size_t i = 0; i < RF_NAMESPACE_TYPES; i++)
+    keep[n + 2 + i] = ctx->ns_fds[i];
+  rf_fds_close_except (keep, (size_t) n + 2 + RF_NAMESPACE_TYPES);
 }
 
 /* In the process that will exec, inside every namespace of the container. */
@@ -88,12 +92,12 @@ exec_run (rf_exec_init_t *ctx, rf_error_t *err)
     return -1;
   if (rf_process_rlimits (p, err) < 0)
     return -1;
-  r = enter_cwd (p, false, err);
+  r = rf_process_enter_cwd (p, false, err);
   if (r < 0)
     return -1;
   if (rf_process_identity (p, ctx->userns, err) < 0)
     return -1;
-  if (r > 0 && enter_cwd (p, true, err) < 0)
+  if (r > 0 && rf_process_enter_cwd (p, true, err) < 0)
     return -1;
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return rf_error_sys (err, "noNewPrivileges");
@@ -105,8 +109,18 @@ exec_run (rf_exec_init_t *ctx, rf_error_t *err)
   envp = rf_process_environ (p, 0);
   if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
     return -1;
-  execve (exe, p->args, envp);
-  return rf_process_exec_error (err, exe, errno);
+  {
+    rf_final_exec_t x = {
+      .exe = exe,
+      .argv = p->args,
+      .envp = envp,
+      .trampoline_fd = ctx->trampoline_fd,
+      .report_fd = ctx->sync_fd,
+      .report_kind = 's',
+      .lsm_fd = -1,
+    };
+    return rf_process_execve (&x, err);
+  }
 }
 
 noreturn void
@@ -119,6 +133,11 @@ rf_exec_init_main (rf_exec_init_t *ctx)
   /* runf blocks the signals it forwards; the process must get them. */
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
+  /* Inside the container's namespaces, the container's processes must
+     not reach this one's /proc/PID/{exe,fd,cwd,root}, nor find any fd of
+     runf's own in it. */
+  rf_process_set_dumpable (false);
+  close_inherited_fds (ctx);
   if (join_namespaces (ctx, &err) < 0)
     goto fail;
   /* CLONE_PARENT makes the process runf's own child, so runf can wait for

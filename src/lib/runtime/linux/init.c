@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fds.h"
 #include "common/fsutil.h"
 #include "devices.h"
 #include "mounts.h"
@@ -75,13 +76,16 @@ static int
 write_time_offsets (const rf_spec_t *spec, rf_error_t *err)
 {
   char buf[128];
-  int n;
+  int n, r;
   if (!spec->has_time_offsets)
     return 0;
   n = snprintf (buf, sizeof buf, "monotonic %lld %u\nboottime %lld %u\n",
                 (long long) spec->monotonic_secs, spec->monotonic_nsecs,
                 (long long) spec->boottime_secs, spec->boottime_nsecs);
-  if (rf_write_file_at (AT_FDCWD, "/proc/self/timens_offsets", buf, n, err) < 0)
+  rf_process_set_dumpable (true);
+  r = rf_write_file_at (AT_FDCWD, "/proc/self/timens_offsets", buf, n, err);
+  rf_process_set_dumpable (false);
+  if (r < 0)
     return rf_error_wrap (err, "linux.timeOffsets");
   return 0;
 }
@@ -141,6 +145,7 @@ enter_namespaces (rf_init_t *ctx, rf_error_t *err)
     }
   if ((new_userns || ctx->join_cgroup) && parent_setup (ctx, new_userns, err) < 0)
     return -1;
+  rf_process_set_dumpable (false);
   /* A cgroup namespace is rooted where it is made: only after the move. */
   if (ctx->late_cgroupns && unshare (CLONE_NEWCGROUP) < 0)
     return rf_error_sys (err, "linux.namespaces: unshare the cgroup namespace");
@@ -243,7 +248,7 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
   const rf_spec_t *spec = ctx->spec;
   cleanup_close int root_fd = -1;
 
-  if (rf_mounts_prepare_rootfs (spec, ctx->rootfs, err) < 0)
+  if (rf_mounts_prepare_rootfs (spec, ctx->rootfs, ctx->rootfs_flags, err) < 0)
     return -1;
   root_fd = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
@@ -280,17 +285,6 @@ setup_terminal (rf_init_t *ctx, rf_error_t *err)
     }
   close (master);
   return 0;
-}
-
-static int
-enter_cwd (const rf_process_t *p, bool after_identity, rf_error_t *err)
-{
-  if (chdir (p->cwd) == 0)
-    return 0;
-  /* A cwd only the final user may enter is retried after the uid change. */
-  if (errno == EACCES && !after_identity)
-    return 1;
-  return rf_error_sys (err, "process.cwd `%s`", p->cwd);
 }
 
 /* START's payload: "K=V\0K=V\0...", each replacing or joining envp. */
@@ -361,7 +355,8 @@ place_start_fd (rf_init_t *ctx, int fd, rf_error_t *err)
     return 0;
   if (fd < 0)
     return rf_error_make (err, EPROTO, "start: no fd came with START");
-  if (dup2 (fd, 3) < 0
+  /* It came close-on-exec; dup2 onto itself would keep the flag. */
+  if ((fd == 3 ? fcntl (fd, F_SETFD, 0) : dup2 (fd, 3)) < 0
       || (ctx->start_fd_stdio && (dup2 (fd, STDIN_FILENO) < 0 || dup2 (fd, STDOUT_FILENO) < 0)))
     return rf_error_sys (err, "place the handed-over fd");
   if (fd != 3)
@@ -376,6 +371,37 @@ set_stdio (rf_init_t *ctx, rf_error_t *err)
     if (ctx->stdio[i] >= 0 && dup2 (ctx->stdio[i], i) < 0)
       return rf_error_sys (err, "stdio fd %d", i);
   return 0;
+}
+
+/* The first thing init does with its own hands: close every fd it got
+   from its creator but the ones it needs (stdio, --preserve-fds, the sync
+   socket, exec.fifo, the trampoline).  runf, and runfd's spawners above all, hold fds to
+   host directories, cgroups and other containers; one left open is one
+   path out of the root for a cwd, mount or exec path that names
+   /proc/self/fd/N. */
+static void
+close_inherited_fds (const rf_init_t *ctx)
+{
+  int n = 3 + ctx->preserve_fds;
+  int keep[n + 3];
+  for (int i = 0; i < n; i++)
+    keep[i] = i;
+  keep[n] = ctx->sync_fd;
+  keep[n + 1] = ctx->fifo_fd;
+  keep[n + 2] = ctx->trampoline_fd;
+  rf_fds_close_except (keep, (size_t) n + 3);
+}
+
+/* Whether runf writes id maps for this init (in SETUP): then init stays
+   dumpable until that is done, since an unprivileged runf may only open
+   /proc/PID/uid_map of a dumpable child. */
+static bool
+maps_written_for_p (const rf_init_t *ctx)
+{
+  const rf_namespace_t *user = rf_spec_namespace (ctx->spec, CLONE_NEWUSER);
+  if (ctx->clone_namespaces)
+    return user && user->path == NULL;
+  return ctx->unshare_flags & CLONE_NEWUSER;
 }
 
 static int
@@ -399,8 +425,12 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   /* Modes in config.json are exact; the process's umask comes last. */
   umask (0);
   ctx->lsm_fd = -1;
-  if (set_stdio (ctx, err) < 0 || enter_cgroups (ctx, err) < 0
-      || rf_sched_affinity ("process.execCPUAffinity.initial", p->cpu_affinity_initial, err) < 0
+  if (!maps_written_for_p (ctx))
+    rf_process_set_dumpable (false);
+  if (set_stdio (ctx, err) < 0 || enter_cgroups (ctx, err) < 0)
+    return -1;
+  close_inherited_fds (ctx);
+  if (rf_sched_affinity ("process.execCPUAffinity.initial", p->cpu_affinity_initial, err) < 0
       || enter_namespaces (ctx, err) < 0)
     return -1;
   if (!ctx->no_new_keyring && rf_process_join_session_keyring (ctx->id, err) < 0)
@@ -421,7 +451,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       cleanup_error rf_error_t ignored = NULL;
       rf_mkdir_p (p->cwd, 0755, &ignored);
     }
-  if (rf_mounts_readonly_root (spec, err) < 0)
+  if (rf_mounts_readonly_root (spec, ctx->rootfs_flags, err) < 0)
     return -1;
   if (rf_process_oom_score_adj (p, err) < 0)
     return -1;
@@ -429,7 +459,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     return -1;
   if (rf_sched_apply (p, err) < 0)
     return -1;
-  r = enter_cwd (p, false, err);
+  r = rf_process_enter_cwd (p, false, err);
   if (r < 0)
     return -1;
   /* Without no_new_privs only a privileged process may install a filter:
@@ -442,7 +472,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     }
   if (rf_process_identity (p, ctx->userns, err) < 0)
     return -1;
-  if (r > 0 && enter_cwd (p, true, err) < 0)
+  if (r > 0 && rf_process_enter_cwd (p, true, err) < 0)
     return -1;
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return rf_error_sys (err, "process.noNewPrivileges");
@@ -474,6 +504,13 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   if (ctx->start_fd && early_filter_p (spec) && rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
     return -1;
 
+  /* Set up: the root is the container's, and init holds no fd of runf's
+     but its sync socket and exec.fifo.  While it waits for start, it may
+     be looked at (an unprivileged `runf exec` into a created container
+     opens its namespaces), unless its binary is one the container could
+     write (selfexe.h). */
+  if (ctx->dumpable_when_ready)
+    rf_process_set_dumpable (true);
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)
     return rf_error_sys (err, "tell runf the container is ready");
   if (wait_for_start (ctx, &start_fd, &envp, err) < 0 || place_start_fd (ctx, start_fd, err) < 0)
@@ -486,8 +523,10 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       if (rf_hooks_run (&spec->hooks, RF_HOOK_START_CONTAINER, state, err) < 0)
         return -1;
     }
+  /* Through the trampoline, the label is set by it, just before its own
+     exec: set here, it would apply to the trampoline. */
   if (rf_sched_personality (spec, err) < 0
-      || rf_lsm_set_exec_label (ctx->lsm_fd, p, err) < 0
+      || (ctx->trampoline_fd < 0 && rf_lsm_set_exec_label (ctx->lsm_fd, p, err) < 0)
       || rf_sched_affinity ("process.execCPUAffinity.final", p->cpu_affinity_final, err) < 0)
     return -1;
   /* The filter last: nothing of runf's own runs under it but execve. */
@@ -495,8 +534,20 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       && rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
     return -1;
 
-  execve (exe, p->args, envp);
-  return rf_process_exec_error (err, exe, errno);
+  {
+    cleanup_free char *lsm_value = ctx->trampoline_fd >= 0 ? rf_lsm_exec_value (p) : NULL;
+    rf_final_exec_t x = {
+      .exe = exe,
+      .argv = p->args,
+      .envp = envp,
+      .trampoline_fd = ctx->trampoline_fd,
+      .report_fd = ctx->started ? ctx->fifo_fd : ctx->sync_fd,
+      .report_kind = ctx->started ? 'f' : 's',
+      .lsm_fd = lsm_value ? ctx->lsm_fd : -1,
+      .lsm_value = lsm_value,
+    };
+    return rf_process_execve (&x, err);
+  }
 }
 
 noreturn void

@@ -238,7 +238,8 @@ remount_bind (const char *path, unsigned long flags, const char *what, rf_error_
 }
 
 int
-rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, rf_error_t *err)
+rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, unsigned long flags,
+                          rf_error_t *err)
 {
   unsigned long prop = spec->rootfs_propagation ? spec->rootfs_propagation : MS_SLAVE | MS_REC;
 
@@ -257,6 +258,8 @@ rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, rf_error_t 
     }
   if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return rf_error_sys (err, "bind the rootfs `%s`", rootfs);
+  if (flags && remount_bind (rootfs, flags, "the rootfs", err) < 0)
+    return -1;
   return 0;
 }
 
@@ -488,9 +491,16 @@ mask_path (const char *path, rf_error_t *err)
 static int
 readonly_path (const char *path, rf_error_t *err)
 {
+  struct statvfs sv;
+  unsigned long keep = 0;
   if (mount (path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
     return errno == ENOENT || errno == ENOTDIR ? 0 : rf_error_sys (err, "readonlyPaths `%s`", path);
-  return remount_bind (path, MS_RDONLY, path, err);
+  /* A bind remount sets every flag anew: keep the ones of the mount it
+     came from (proc's nosuid, nodev, noexec). */
+  if (statvfs (path, &sv) == 0)
+    keep = (sv.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (sv.f_flag & ST_NODEV ? MS_NODEV : 0)
+           | (sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
+  return remount_bind (path, MS_RDONLY | keep, path, err);
 }
 
 int
@@ -506,9 +516,10 @@ rf_mounts_finish (const rf_spec_t *spec, rf_error_t *err)
 }
 
 int
-rf_mounts_readonly_root (const rf_spec_t *spec, rf_error_t *err)
+rf_mounts_readonly_root (const rf_spec_t *spec, unsigned long flags, rf_error_t *err)
 {
   if (!spec->root_readonly)
     return 0;
-  return remount_bind ("/", MS_RDONLY, "/ (root.readonly)", err);
+  /* A bind remount sets every flag anew: the rootfs' own go with it. */
+  return remount_bind ("/", MS_RDONLY | flags, "/ (root.readonly)", err);
 }

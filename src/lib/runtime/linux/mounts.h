@@ -23,7 +23,8 @@ char *rf_root_resolve (int root_fd, const char *path, rf_error_t *err);
 void rf_root_force_fallback (bool on);
 
 /* Before the mounts: propagation of "/", the rootfs bind-mounted on itself. */
-int rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, rf_error_t *err);
+int rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, unsigned long flags,
+                              rf_error_t *err);
 /* config.json's mounts, in order, below root_fd. */
 int rf_mounts_apply (const rf_spec_t *spec, const char *bundle, int root_fd,
                      bool userns, rf_error_t *err);
@@ -32,7 +33,7 @@ int rf_mounts_pivot (const char *rootfs, bool no_pivot, rf_error_t *err);
 /* After the pivot: sysctl, maskedPaths, readonlyPaths, a read-only root. */
 int rf_mounts_finish (const rf_spec_t *spec, rf_error_t *err);
 int rf_mounts_sysctl (const rf_spec_t *spec, rf_error_t *err);
-int rf_mounts_readonly_root (const rf_spec_t *spec, rf_error_t *err);
+int rf_mounts_readonly_root (const rf_spec_t *spec, unsigned long flags, rf_error_t *err);
 /* Whether config.json mounts something at `dest`, and whether as a bind. */
 const rf_mount_t *rf_spec_mount_at (const rf_spec_t *spec, const char *dest);
 

@@ -103,13 +103,21 @@ rf_lsm_open_exec_attr (const rf_process_t *p, rf_error_t *err)
   return fd;
 }
 
+char *
+rf_lsm_exec_value (const rf_process_t *p)
+{
+  if (p->apparmor_profile)
+    return xasprintf ("exec %s", p->apparmor_profile);
+  return p->selinux_label ? xstrdup (p->selinux_label) : NULL;
+}
+
 int
 rf_lsm_set_exec_label (int fd, const rf_process_t *p, rf_error_t *err)
 {
   cleanup_free char *value = NULL;
   if (fd < 0)
     return 0;
-  value = p->apparmor_profile ? xasprintf ("exec %s", p->apparmor_profile) : xstrdup (p->selinux_label);
+  value = rf_lsm_exec_value (p);
   if (write (fd, value, strlen (value)) < 0)
     return rf_error_sys (err, "%s `%s`", p->apparmor_profile ? "process.apparmorProfile" : "process.selinuxLabel",
                          p->apparmor_profile ? p->apparmor_profile : p->selinux_label);

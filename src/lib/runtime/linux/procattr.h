@@ -15,6 +15,9 @@ int rf_sched_personality (const rf_spec_t *spec, rf_error_t *err);
    SELinux); -1 when none is asked for.  Opened before pivot_root, so the
    container needs no /proc of its own for it. */
 int rf_lsm_open_exec_attr (const rf_process_t *p, rf_error_t *err);
+/* What attr/exec gets for p's label ("exec PROFILE" for AppArmor); NULL
+   when p has none. */
+char *rf_lsm_exec_value (const rf_process_t *p);
 int rf_lsm_set_exec_label (int fd, const rf_process_t *p, rf_error_t *err);
 
 #endif

@@ -1,10 +1,10 @@
 #include "process.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 
 #include "caps.h"
 #include "common/cleanup.h"
+#include "common/fds.h"
 #include "common/fsutil.h"
 #include "syscalls.h"
 
@@ -66,11 +67,16 @@ int
 rf_process_oom_score_adj (const rf_process_t *p, rf_error_t *err)
 {
   char buf[16];
-  int n;
+  int n, r;
   if (!p->has_oom_score_adj)
     return 0;
   n = snprintf (buf, sizeof buf, "%d", p->oom_score_adj);
-  if (rf_write_file_at (AT_FDCWD, "/proc/self/oom_score_adj", buf, n, err) < 0)
+  /* Dumpable for one write: else, in a user namespace, the file belongs to
+     the host's root (rf_process_set_dumpable). */
+  rf_process_set_dumpable (true);
+  r = rf_write_file_at (AT_FDCWD, "/proc/self/oom_score_adj", buf, n, err);
+  rf_process_set_dumpable (false);
+  if (r < 0)
     return rf_error_wrap (err, "process.oomScoreAdj %d", p->oom_score_adj);
   return 0;
 }
@@ -127,6 +133,53 @@ env_get (char *const *env, const char *key)
     if (strncmp (env[i], key, len) == 0 && env[i][len] == '=')
       return env[i] + len + 1;
   return NULL;
+}
+
+int
+rf_process_execve (const rf_final_exec_t *x, rf_error_t *err)
+{
+  char report[32], lsm[16];
+  cleanup_free char **targv = NULL;
+  size_t n = strv_len (x->argv);
+
+  if (x->trampoline_fd < 0)
+    {
+      if (x->lsm_fd >= 0 && write (x->lsm_fd, x->lsm_value, strlen (x->lsm_value)) < 0)
+        return rf_error_sys (err, "set the LSM label `%s` for the exec", x->lsm_value);
+      execve (x->exe, x->argv, x->envp);
+      return rf_process_exec_error (err, x->exe, errno);
+    }
+  /* Through runf-trampoline (selfexe.h): the fds it needs cross this exec,
+     and it marks the report fd close-on-exec again before its own. */
+  if (x->report_fd >= 0)
+    snprintf (report, sizeof report, "%d:%c", x->report_fd, x->report_kind);
+  else
+    snprintf (report, sizeof report, "-");
+  if (x->lsm_fd >= 0)
+    snprintf (lsm, sizeof lsm, "%d", x->lsm_fd);
+  else
+    snprintf (lsm, sizeof lsm, "-");
+  targv = xzalloc ((n + 6) * sizeof (char *));
+  targv[0] = (char *) "runf-trampoline";
+  targv[1] = report;
+  targv[2] = lsm;
+  targv[3] = (char *) (x->lsm_value ? x->lsm_value : "");
+  targv[4] = (char *) x->exe;
+  for (size_t i = 0; i < n; i++)
+    targv[5 + i] = x->argv[i];
+  if ((x->report_fd >= 0 && fcntl (x->report_fd, F_SETFD, 0) < 0)
+      || (x->lsm_fd >= 0 && fcntl (x->lsm_fd, F_SETFD, 0) < 0))
+    return rf_error_sys (err, "exec `%s`: pass fds to the exec trampoline", x->exe);
+  syscall (SYS_execveat, x->trampoline_fd, "", targv, x->envp, AT_EMPTY_PATH);
+  {
+    int saved = errno;
+    if (x->report_fd >= 0)
+      fcntl (x->report_fd, F_SETFD, FD_CLOEXEC);
+    if (x->lsm_fd >= 0)
+      fcntl (x->lsm_fd, F_SETFD, FD_CLOEXEC);
+    errno = saved;
+  }
+  return rf_error_sys (err, "exec `%s`: start the exec trampoline", x->exe);
 }
 
 int
@@ -247,23 +300,36 @@ rf_process_prepare_fds (int keep, rf_error_t *err)
       if ((flags & FD_CLOEXEC) && fcntl (fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
         return rf_error_sys (err, "--preserve-fds: fd %d", fd);
     }
-  if (rf_close_range_cloexec (3 + keep) == 0)
-    return 0;
-  if (errno != ENOSYS && errno != EINVAL)
-    return rf_error_sys (err, "mark fds close-on-exec");
-  {
-    /* Without close_range: walk the open fds. */
-    DIR *dir = opendir ("/proc/self/fd");
-    struct dirent *de;
-    if (dir == NULL)
-      return rf_error_sys (err, "open /proc/self/fd");
-    while ((de = readdir (dir)) != NULL)
-      {
-        int fd = atoi (de->d_name);
-        if (fd >= 3 + keep && fd != dirfd (dir))
-          fcntl (fd, F_SETFD, FD_CLOEXEC);
-      }
-    closedir (dir);
-  }
+  /* Every other fd was closed when the process began (rf_fds_close_except)
+     and runf's own since are opened close-on-exec: marking the rest is a
+     second line of defence, and a filter that refuses close_range (with
+     /proc hidden) must not stop the container. */
+  rf_fds_cloexec_from (3 + keep);
   return 0;
+}
+
+int
+rf_process_enter_cwd (const rf_process_t *p, bool after_identity, rf_error_t *err)
+{
+  char buf[PATH_MAX];
+  if (chdir (p->cwd) < 0)
+    {
+      /* A cwd only the final user may enter is retried after the uid change. */
+      if (errno == EACCES && !after_identity)
+        return 1;
+      return rf_error_sys (err, "process.cwd `%s`", p->cwd);
+    }
+  /* The cwd comes from the config or an image (WorkingDir): through a
+     magic link (/proc/self/fd/N, /proc/1/cwd) it can name a directory
+     outside the container's root.  The kernel knows: a cwd that the root
+     cannot reach has no path, and getcwd says ENOENT. */
+  if (getcwd (buf, sizeof buf) == NULL && errno == ENOENT)
+    return rf_error_make (err, 0, "process.cwd `%s`: outside the container's root", p->cwd);
+  return 0;
+}
+
+void
+rf_process_set_dumpable (bool on)
+{
+  prctl (PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0);
 }

@@ -1,0 +1,198 @@
+/* runf-trampoline: the last step between runf's code and a container's
+ * program.  A container's init (and every `runf exec`) is a fork of runf:
+ * until it execs, /proc/self/exe is runf's binary on the host, and a
+ * program that is `#!/proc/self/exe` would have the kernel run that binary
+ * again inside the container, where its processes could reopen it for
+ * writing (CVE-2019-5736).  So the final execve goes through this program,
+ * which runf keeps in a sealed memfd: the exec that the container sees
+ * from /proc is this copy in memory, which nothing can change.
+ *
+ * It is a few hundred bytes of code with no libc: exec'ing it costs little
+ * (a libc's start-up asks the CPU about itself, which traps in a VM), and
+ * it makes no system call but those below, all under the container's
+ * seccomp filter already.
+ *
+ *   argv: runf-trampoline REPORT LSM-FD LSM-LABEL EXE ARGV0 ARGV1 ...
+ *   REPORT     FD:s  a failed exec is reported on runf's sync socket FD
+ *              FD:f  ... as "E<text>" on exec.fifo FD (`runf start` reads it)
+ *              -     not reported (stderr only)
+ *   LSM-FD     -, or an fd to /proc/thread-self/attr/.../exec that gets
+ *              LSM-LABEL just before the exec (the label must apply to the
+ *              container's program, not to this one)
+ *
+ * The report fd comes without close-on-exec and gets it here, so that its
+ * end closes when the program starts: `runf start` and `runf run` read EOF
+ * as success. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/linux/sync.h"
+
+#if defined(__x86_64__)
+#define NR_write 1
+#define NR_close 3
+#define NR_fcntl 72
+#define NR_execve 59
+#define NR_exit_group 231
+static long
+sys3 (long n, long a, long b, long c)
+{
+  long r;
+  __asm__ volatile ("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+  return r;
+}
+__asm__ (".text\n.global _start\n_start:\n"
+         "  xor %rbp, %rbp\n"
+         "  mov %rsp, %rdi\n"
+         "  and $-16, %rsp\n"
+         "  call trampoline_main\n"
+         "  hlt\n");
+#elif defined(__aarch64__)
+#define NR_write 64
+#define NR_close 57
+#define NR_fcntl 25
+#define NR_execve 221
+#define NR_exit_group 94
+static long
+sys3 (long n, long a, long b, long c)
+{
+  register long x8 __asm__ ("x8") = n;
+  register long x0 __asm__ ("x0") = a;
+  register long x1 __asm__ ("x1") = b;
+  register long x2 __asm__ ("x2") = c;
+  __asm__ volatile ("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+  return x0;
+}
+__asm__ (".text\n.global _start\n_start:\n"
+         "  mov x29, #0\n"
+         "  mov x0, sp\n"
+         "  bl trampoline_main\n"
+         "  brk #0\n");
+#else
+#error "runf-trampoline: no system call glue for this architecture"
+#endif
+
+#define F_SETFD_ 2
+#define FD_CLOEXEC_ 1
+
+void trampoline_main (long *sp) __attribute__ ((noreturn, used));
+
+static size_t
+str_len (const char *s)
+{
+  size_t n = 0;
+  while (s[n])
+    n++;
+  return n;
+}
+
+/* Appends src to buf (of cap bytes, kept NUL-terminated) at *len. */
+static void
+append (char *buf, size_t cap, size_t *len, const char *src)
+{
+  while (*src && *len + 1 < cap)
+    buf[(*len)++] = *src++;
+  buf[*len] = '\0';
+}
+
+static int
+parse_fd (const char *s, char *kind)
+{
+  int fd = 0;
+  if (*s < '0' || *s > '9')
+    return -1;
+  while (*s >= '0' && *s <= '9')
+    fd = fd * 10 + (*s++ - '0');
+  if (kind)
+    *kind = *s == ':' ? s[1] : '\0';
+  return fd;
+}
+
+/* The kernel's words, as runf's own exec errors put them (engines turn
+   "no such file or directory" into 127 and "permission denied" into 126,
+   as with runc). */
+static const char *
+describe (long e)
+{
+  switch (e)
+    {
+    case 2: return "no such file or directory";
+    case 13: return "permission denied";
+    case 8: return "exec format error";
+    case 7: return "argument list too long";
+    case 12: return "cannot allocate memory";
+    case 20: return "not a directory";
+    case 21: return "is a directory";
+    case 26: return "text file busy";
+    case 36: return "file name too long";
+    case 40: return "too many levels of symbolic links";
+    case 1: return "operation not permitted";
+    case 80: return "accessing a corrupted shared library";
+    case 24: return "too many open files";
+    default: return "exec failed";
+    }
+}
+
+void
+trampoline_main (long *sp)
+{
+  long argc = sp[0];
+  char **argv = (char **) (sp + 1);
+  char **envp = argv + argc + 1;
+  static rf_sync_msg_t msg;
+  size_t len = 0;
+  char kind = '\0';
+  int report, lsm;
+  long r;
+
+  if (argc < 6)
+    {
+      static const char usage[] = "runf-trampoline: runf's last step into a container; not a command\n";
+      sys3 (NR_write, 2, (long) usage, sizeof usage - 1);
+      sys3 (NR_exit_group, 127, 0, 0);
+    }
+  report = parse_fd (argv[1], &kind);
+  lsm = parse_fd (argv[2], NULL);
+  if (lsm >= 0)
+    {
+      r = sys3 (NR_write, lsm, (long) argv[3], (long) str_len (argv[3]));
+      if (r < 0)
+        {
+          append (msg.text, sizeof msg.text, &len, "process.apparmorProfile or selinuxLabel `");
+          append (msg.text, sizeof msg.text, &len, argv[3]);
+          append (msg.text, sizeof msg.text, &len, "`: ");
+          append (msg.text, sizeof msg.text, &len, describe (-r));
+          goto fail;
+        }
+      sys3 (NR_close, lsm, 0, 0);
+    }
+  if (report >= 0)
+    sys3 (NR_fcntl, report, F_SETFD_, FD_CLOEXEC_);
+  r = sys3 (NR_execve, (long) argv[4], (long) (argv + 5), (long) envp);
+  append (msg.text, sizeof msg.text, &len, "exec `");
+  append (msg.text, sizeof msg.text, &len, argv[4]);
+  append (msg.text, sizeof msg.text, &len, "`: ");
+  append (msg.text, sizeof msg.text, &len, describe (-r));
+
+fail:
+  if (report >= 0 && kind == 's')
+    {
+      msg.type = RF_SYNC_ERROR;
+      msg.code = 0;
+      sys3 (NR_write, report, (long) &msg, (long) (offsetof (rf_sync_msg_t, text) + len + 1));
+    }
+  else if (report >= 0 && kind == 'f')
+    {
+      sys3 (NR_write, report, (long) "E", 1);
+      sys3 (NR_write, report, (long) msg.text, (long) len);
+    }
+  else
+    {
+      sys3 (NR_write, 2, (long) "runf: ", 6);
+      msg.text[len] = '\n';
+      sys3 (NR_write, 2, (long) msg.text, (long) len + 1);
+    }
+  sys3 (NR_exit_group, 127, 0, 0);
+  __builtin_unreachable ();
+}
