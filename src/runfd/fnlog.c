@@ -34,8 +34,8 @@
 #include "runfd.h"
 
 #define LOG_BITE (64 * 1024)       /* read from a pipe per wakeup */
-#define LOG_RATE (16.0 * 1024 * 1024) /* bytes/s a function's log is written at, sustained */
-#define LOG_BURST (16.0 * 1024 * 1024)
+#define LOG_RATE (8.0 * 1024 * 1024) /* bytes/s a function's log is written at, sustained */
+#define LOG_BURST (8.0 * 1024 * 1024)
 #define READ_BLOCK (64 * 1024) /* what GET /system/logs reads and sends per wakeup */
 
 struct rfd_log

@@ -410,7 +410,7 @@ function_listen (rfd_function_t *fn, rfd_function_t *old, rf_error_t *err)
       if (fd < 0 && (*err)->code == EADDRINUSE)
         {
           rf_error_free (err);
-          return rf_error_make (err, EADDRINUSE, "its address %s:%d is taken by another process",
+          return rf_error_make (err, 0, "its address %s:%d is taken by another process",
                                 inet_ntoa (fn->addr), fn->port);
         }
     }

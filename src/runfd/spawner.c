@@ -274,6 +274,15 @@ on_orphans (rfd_timer_t *t)
     rfd_timer_arm (t, 100 * RFD_MS);
 }
 
+static void
+orphan_add (const rfd_instance_t *inst)
+{
+  orphan_t *o = xzalloc (sizeof *o);
+  o->name = xasprintf ("%s-%llu", inst->fn->name, (unsigned long long) inst->id);
+  o->next = orphans;
+  orphans = o;
+}
+
 /* A spawner died (killed, or crashed): the instances it made died with it
    (or are killed now), and their requests get 502, counted.  Another
    spawner takes its place; runfd serves on. */
@@ -311,6 +320,8 @@ spawner_died (spawner_t *sp)
           continue;
         }
       *p = found->next;
+      /* It may have made the cgroup already. */
+      orphan_add (found->inst);
       found->inst->fn->n_creating--;
       rfd_function_release (found->inst->fn);
       free (found->inst);
@@ -319,7 +330,6 @@ spawner_died (spawner_t *sp)
   for (size_t i = 0; i < live_len;)
     {
       rfd_instance_t *inst = live[i];
-      orphan_t *o;
       if (inst->spawner != idx)
         {
           i++;
@@ -327,10 +337,7 @@ spawner_died (spawner_t *sp)
         }
       live[i] = live[--live_len];
       rfd_instance_kill (inst, SIGKILL);
-      o = xzalloc (sizeof *o);
-      o->name = xasprintf ("%s-%llu", inst->fn->name, (unsigned long long) inst->id);
-      o->next = orphans;
-      orphans = o;
+      orphan_add (inst);
       inst->lost = true;
       rfd_instance_exited (inst, -1);
     }

@@ -18,7 +18,8 @@
  *   /flood/N     write to stderr as fast as it can for N seconds, then answer
  *   /spew/N      write N KiB to stderr without a newline, then answer
  *   /flags       whether its socket (fd 0 and the one it serves) blocks
- *   /fork/N      start N processes that wait, answer how many it could */
+ *   /fork/N      start N processes that wait, answer how many it could
+ *   /limits      its /proc/self/limits */
 #include <errno.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -191,6 +192,14 @@ serve (int fd)
                           fcntl (0, F_GETFL) & O_NONBLOCK ? "nonblocking" : "blocking",
                           fcntl (fd, F_GETFL) & O_NONBLOCK ? "nonblocking" : "blocking");
       respond (fd, out, (size_t) len);
+    }
+  else if (strcmp (path, "/limits") == 0)
+    {
+      int f = open ("/proc/self/limits", O_RDONLY);
+      ssize_t len = f >= 0 ? read (f, out, sizeof out) : -1;
+      if (f >= 0)
+        close (f);
+      respond (fd, out, len > 0 ? (size_t) len : 0);
     }
   else if (strncmp (path, "/fork/", 6) == 0)
     {
