@@ -270,3 +270,11 @@ bench-faas: deps
 	@bench/faas.sh $(BUILD)
 
 bench: bench-faas
+
+# runfd under a log flood and OOM kills (bench/soak.sh).
+.PHONY: bench-soak
+bench-soak: deps
+	$(MAKE) all fixtures $(BUILD)/bench/loadgen
+	@bench/soak.sh $(BUILD)
+
+bench: bench-soak
