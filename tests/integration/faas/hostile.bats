@@ -283,6 +283,8 @@ EOF
   [ "$lost" -ge 1 ]
   run curl -sS --unix-socket "$SOCK" http://localhost/metrics
   echo "$output" | grep -qx "runfd_requests_total{function=\"spawned\",code=\"502\"} $lost"
+  echo "$output" | grep -qx "# TYPE runfd_spawner_restarts_total counter"
+  echo "$output" | grep -Eqx "runfd_spawner_restarts_total [1-9][0-9]*"
   wait_for sh -c "[ \$(pgrep -P $pid -x runfd-spawner | wc -l) -eq $spawners ]"
   run curl -sS "$url/"
   [ "$output" = "hello spawned" ]
@@ -376,6 +378,9 @@ make_image() {
     wait_for sh -c "\"$RUNFCTL_BIN\" fn logs hog | grep -q 'out of memory'"
     run runfctl fn logs hog
     echo "$output" | grep -Eq "${stamp}instance hog-[0-9]+: killed: out of memory \(its limit is 16 MiB\)"
+    run curl -sS --unix-socket "$SOCK" http://localhost/metrics
+    echo "$output" | grep -qx 'runfd_oom_kills_total{function="hog"} 1'
+    echo "$output" | grep -qx 'runfd_requests_total{function="hog",code="502"} 1' 
   fi
 }
 
