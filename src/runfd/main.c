@@ -545,7 +545,11 @@ main (int argc, char **argv)
     rf_log (RF_LOG_INFO, "ready: api %s, gateway %s, functions on %s port %d%s", api ? api : def, gateway, range,
             rfd_config.function_port, rfd_config.rootless ? " (rootless)" : "");
   }
-  rfd_loop_run ();
+  if (rfd_loop_run () < 0)
+    {
+      rf_log (RF_LOG_ERROR, "epoll_wait: %s; stopping", strerror (errno));
+      rfd_config.exit_status = 1;
+    }
   for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
     rfd_pool_drain (fn);
   rfd_spawner_stop ();
