@@ -511,3 +511,16 @@ time.sleep(int(sys.argv[4]))' "${addr%:*}" "$FN_PORT" "$TEST_DIR/listening" 5 &
   # A function that is not restored says why, and only that.
   [ "$(grep -c 'config.json' "$TEST_DIR/runfd.log" || true)" -eq 0 ]
 }
+
+@test "runfd's new options refuse bad values in one line: --max-instances, --request-timeout" {
+  for args in "--max-instances 0" "--max-instances lots" "--request-timeout nan" "--request-timeout 1e3" \
+    "--request-timeout 2h"; do
+    run "$RUNFD_BIN" --state "$TEST_DIR/st" --store "$FAAS_DIR/store" --gateway none \
+      --addr-range "127.79.$FAAS_NET.128/25" $args
+    echo "$args -> $output"
+    [ "$status" -eq 1 ] && [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"${args%% *}"* ]]
+  done
+  # Nothing was made of the state directory.
+  [ ! -e "$TEST_DIR/st" ]
+}
