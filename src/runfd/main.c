@@ -571,5 +571,8 @@ fail:
   }
   rf_error_free (&err);
   rfd_spawner_stop ();
+  /* The probe of the limits may have made this daemon's cgroups. */
+  if (rfd_config.cgroup_parent)
+    remove_cgroup_parent ();
   return 1;
 }
