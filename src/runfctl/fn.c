@@ -138,11 +138,21 @@ api_call (const char *method, const char *path, const char *json_body, const cha
   rc = curl_easy_perform (curl);
   curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, status);
   curl_slist_free_all (headers);
-  curl_easy_cleanup (curl);
   if (in && in != stdin)
     fclose (in);
+  if (rc == CURLE_COULDNT_CONNECT)
+    {
+      /* curl's words ("localhost port 80") describe its URL, not the
+         socket runfd listens on. */
+      long os_errno = 0;
+      curl_easy_getinfo (curl, CURLINFO_OS_ERRNO, &os_errno);
+      curl_easy_cleanup (curl);
+      return rf_error_make (err, 0, "cannot reach runfd at `%s`: %s (is runfd running? --api or RUNFD_API names "
+                                    "another)", spec, os_errno ? strerror ((int) os_errno) : "connection refused");
+    }
+  curl_easy_cleanup (curl);
   if (rc != CURLE_OK)
-    return rf_error_make (err, 0, "runfd at `%s`: %s (is runfd running?)", spec, *errbuf ? errbuf : curl_easy_strerror (rc));
+    return rf_error_make (err, 0, "runfd at `%s`: %s", spec, *errbuf ? errbuf : curl_easy_strerror (rc));
   return 0;
 }
 
@@ -237,6 +247,20 @@ global_option (int c, rf_error_t *err)
 
 /* An image given as a file or "-" is uploaded first; its digest is what
    the function runs. */
+/* What can only be meant as a file: a path, or an archive's name. */
+static bool
+file_like_p (const char *s)
+{
+  static const char *const suffixes[] = { ".tar", ".tar.gz", ".tgz", ".tar.zst", ".oci" };
+  size_t n = strlen (s);
+  if (s[0] == '/' || strncmp (s, "./", 2) == 0 || strncmp (s, "../", 3) == 0 || s[0] == '~')
+    return true;
+  for (size_t i = 0; i < ARRAY_SIZE (suffixes); i++)
+    if (n > strlen (suffixes[i]) && strcmp (s + n - strlen (suffixes[i]), suffixes[i]) == 0)
+      return true;
+  return false;
+}
+
 static char *
 image_for (const char *cmd, const char *name, const char *image, rf_error_t *err)
 {
@@ -244,6 +268,8 @@ image_for (const char *cmd, const char *name, const char *image, rf_error_t *err
   cleanup_json json_t *res = NULL;
   cleanup_free char *path = NULL;
   const char *digest;
+  if (strcmp (image, "-") != 0 && stat (image, &st) < 0 && file_like_p (image))
+    return rf_error_sys (err, "%s: `%s`", cmd, image), NULL;
   if (strcmp (image, "-") != 0 && (stat (image, &st) < 0 || S_ISDIR (st.st_mode)))
     return xstrdup (image);
   path = xasprintf ("/system/images?name=localhost/%s:latest", name);
@@ -403,19 +429,35 @@ fn_ls (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   list = api_json ("fn ls", "GET", "/system/functions", NULL, NULL, err);
   if (list == NULL)
     return -1;
-  printf ("%-20s %-15s %-21s %6s %8s %12s  %s\n", "NAME", "MODE", "ADDRESS", "READY", "RUNNING", "INVOCATIONS",
-          "IMAGE");
+  printf ("%-20s %-15s %-21s %-8s %6s %8s %12s  %s\n", "NAME", "MODE", "ADDRESS", "STATUS", "READY", "RUNNING",
+          "INVOCATIONS", "IMAGE");
   json_array_foreach (list, i, fn)
     {
       char addr[64];
+      const char *status = json_string_value (json_object_get (fn, "status"));
+      bool warned = json_array_size (json_object_get (fn, "warnings")) > 0;
+      cleanup_free char *shown = xasprintf ("%s%s", status ? status : "?", warned ? "*" : "");
       snprintf (addr, sizeof addr, "%s:%lld", json_string_value (json_object_get (fn, "address")),
                 (long long) json_integer_value (json_object_get (fn, "port")));
-      printf ("%-20s %-15s %-21s %6lld %8lld %12lld  %s\n", json_string_value (json_object_get (fn, "name")),
-              json_string_value (json_object_get (fn, "mode")), addr,
+      printf ("%-20s %-15s %-21s %-8s %6lld %8lld %12lld  %s\n", json_string_value (json_object_get (fn, "name")),
+              json_string_value (json_object_get (fn, "mode")), addr, shown,
               (long long) json_integer_value (json_object_get (fn, "ready")),
               (long long) json_integer_value (json_object_get (fn, "running")),
               (long long) json_integer_value (json_object_get (fn, "invocationCount")),
               json_string_value (json_object_get (fn, "image")));
+    }
+  /* Why a function fails, and what of its limits is not applied: said,
+     never left for the user to find out. */
+  json_array_foreach (list, i, fn)
+    {
+      const char *name = json_string_value (json_object_get (fn, "name"));
+      const char *reason = json_string_value (json_object_get (fn, "reason"));
+      json_t *w;
+      size_t k;
+      if (reason)
+        printf ("%s: failing: %s\n", name, reason);
+      json_array_foreach (json_object_get (fn, "warnings"), k, w)
+        printf ("%s: * %s\n", name, json_string_value (w));
     }
   return 0;
 }
@@ -515,6 +557,8 @@ fn_logs (runfctl_t *g, int argc, char **argv, rf_error_t *err)
     }
   if (runfctl_positional (argc, argv, 1, "fn logs", "NAME", err) < 0)
     return -1;
+  if (tail && (tail[0] == '\0' || strspn (tail, "0123456789") != strlen (tail)))
+    return rf_error_make (err, 0, "fn logs: --tail `%s`: expected a whole number of lines", tail);
   path = xasprintf ("/system/logs?name=%s%s%s%s", argv[optind], follow ? "&follow=1" : "", tail ? "&tail=" : "",
                     tail ? tail : "");
   if (api_call ("GET", path, NULL, NULL, &out, &status, err) < 0)

@@ -57,10 +57,10 @@ typedef struct api_req
   char *upload_path;
   bool www_authenticate; /* a 401: say which scheme */
   uint64_t upload_size;
-  /* logs */
-  int log_fd;
-  ino_t log_ino;
-  rfd_timer_t follow;
+  /* the answer, sent as the client takes it */
+  char *out;
+  size_t out_len, out_off;
+  bool replying;
   /* an import or a deploy under way */
   rfd_watch_t job;
   pid_t job_pid;
@@ -79,22 +79,35 @@ req_free_cb (void *p)
   free (r->buf);
   free (r->upload_path);
   free (r->job_out);
+  free (r->out);
   free (r);
+}
+
+/* An upload is stored as uploads/N/upload.tar: what an OCI layout without
+   names is called after is "upload", not runfd's scratch name. */
+static void
+remove_upload (api_req_t *r)
+{
+  char *slash;
+  if (r->upload_path == NULL)
+    return;
+  unlink (r->upload_path);
+  slash = strrchr (r->upload_path, '/');
+  *slash = '\0';
+  rmdir (r->upload_path);
+  free (r->upload_path);
+  r->upload_path = NULL;
 }
 
 static void
 req_free (api_req_t *r)
 {
-  rfd_timer_cancel (&r->follow);
   rfd_timer_cancel (&r->deadline);
   rfd_watch_close (&r->w);
   rfd_watch_close (&r->job);
   if (r->upload_fd >= 0)
     close (r->upload_fd);
-  if (r->upload_path)
-    unlink (r->upload_path);
-  if (r->log_fd >= 0)
-    close (r->log_fd);
+  remove_upload (r);
   if (r->job_pid > 0)
     {
       kill (r->job_pid, SIGKILL);
@@ -160,6 +173,35 @@ linger_close (int fd)
     linger_end (l);
 }
 
+/* The answer goes out as the client takes it: one that does not read holds
+   its own connection (until the request timeout), never the loop. */
+static void
+api_write (rfd_watch_t *w, uint32_t events)
+{
+  api_req_t *r = w->data;
+  while (r->out_off < r->out_len)
+    {
+      ssize_t n = send (w->fd, r->out + r->out_off, r->out_len - r->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return;
+      if (n <= 0)
+        {
+          req_free (r);
+          return;
+        }
+      r->out_off += (size_t) n;
+    }
+  if (!r->body_read)
+    {
+      rfd_watch_del (&r->w);
+      linger_close (r->w.fd);
+      r->w.fd = -1;
+    }
+  req_free (r);
+}
+
 static void
 reply (api_req_t *r, int status, const char *type, const char *body)
 {
@@ -168,21 +210,21 @@ reply (api_req_t *r, int status, const char *type, const char *body)
                                        "%sConnection: close\r\n\r\n",
                                        status, rf_http_reason (status), type, blen,
                                        r->www_authenticate ? "WWW-Authenticate: Bearer realm=\"runfd\"\r\n" : "");
-  /* Small answers: a blocking write on a nonblocking socket may stop
-     short only for a reader that does not read; it loses the rest. */
-  fcntl (r->w.fd, F_SETFL, 0);
-  {
-    struct timeval tv = { 2, 0 };
-    setsockopt (r->w.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  if (rf_write_all (r->w.fd, head, strlen (head)) >= 0 && rf_write_all (r->w.fd, body, blen) >= 0
-      && !r->body_read)
+  size_t hlen = strlen (head);
+  r->out = xmalloc (hlen + blen);
+  memcpy (r->out, head, hlen);
+  memcpy (r->out + hlen, body, blen);
+  r->out_len = hlen + blen;
+  r->out_off = 0;
+  r->replying = true;
+  r->w.fn = api_write;
+  rfd_timer_arm (&r->deadline, rfd_config.request_line_timeout);
+  if (rfd_watch_mod (&r->w, EPOLLOUT) < 0 && rfd_watch_add (&r->w, EPOLLOUT) < 0)
     {
-      rfd_watch_del (&r->w);
-      linger_close (r->w.fd);
-      r->w.fd = -1;
+      req_free (r);
+      return;
     }
-  req_free (r);
+  api_write (&r->w, EPOLLOUT);
 }
 
 static void
@@ -303,9 +345,7 @@ on_import_done (rfd_watch_t *w, uint32_t events)
   waitpid (r->job_pid, &status, 0);
   r->job_pid = 0;
   /* The worker is done with the upload: gone before the answer. */
-  unlink (r->upload_path);
-  free (r->upload_path);
-  r->upload_path = NULL;
+  remove_upload (r);
   res = r->job_len ? json_loadb (r->job_out, r->job_len, 0, NULL) : NULL;
   if (res == NULL)
     reply_error (r, 500, "the import worker died");
@@ -351,11 +391,12 @@ start_import (api_req_t *r)
       reply_error (r, 500, "pipe failed");
       return;
     }
-  r->job_pid = fork ();
+  r->job_pid = rfd_worker_fork (pipefd[1], NULL);
   if (r->job_pid < 0)
     {
       close (pipefd[0]);
       close (pipefd[1]);
+      r->job_pid = 0;
       reply_error (r, 500, "fork failed");
       return;
     }
@@ -400,113 +441,37 @@ start_import (api_req_t *r)
 /* --- logs ------------------------------------------------------------------- */
 
 static void
-follow_logs (rfd_timer_t *t)
-{
-  api_req_t *r = t->data;
-  char buf[65536];
-  ssize_t n;
-  rfd_function_t *fn;
-  cleanup_free char *name = query_param (r, "name");
-  struct stat st;
-
-  while ((n = read (r->log_fd, buf, sizeof buf)) > 0)
-    if (send (r->w.fd, buf, (size_t) n, MSG_NOSIGNAL) < 0)
-      {
-        req_free (r);
-        return;
-      }
-  fn = name ? rfd_function_find (name) : NULL;
-  /* Rotated (copied to NAME.log.1, then emptied): the copy has the same
-     offsets, so what was not read yet is there. */
-  if (fn && fstat (r->log_fd, &st) == 0 && st.st_size < lseek (r->log_fd, 0, SEEK_CUR))
-    {
-      cleanup_free char *old_path = xasprintf ("%s.1", fn->log_path);
-      cleanup_close int old = open (old_path, O_RDONLY | O_CLOEXEC);
-      off_t off = lseek (r->log_fd, 0, SEEK_CUR);
-      while (old >= 0 && (n = pread (old, buf, sizeof buf, off)) > 0)
-        {
-          if (send (r->w.fd, buf, (size_t) n, MSG_NOSIGNAL) < 0)
-            {
-              req_free (r);
-              return;
-            }
-          off += n;
-        }
-      lseek (r->log_fd, 0, SEEK_SET);
-    }
-  /* Removed and made again (rm, then deploy): the new file. */
-  if (fn && stat (fn->log_path, &st) == 0 && st.st_ino != r->log_ino)
-    {
-      close (r->log_fd);
-      r->log_fd = open (fn->log_path, O_RDONLY | O_CLOEXEC);
-      r->log_ino = st.st_ino;
-    }
-  {
-    char probe;
-    if (recv (r->w.fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-      {
-        req_free (r);
-        return;
-      }
-  }
-  rfd_timer_arm (&r->follow, 200 * RFD_MS);
-}
-
-static void
 handle_logs (api_req_t *r)
 {
   cleanup_free char *name = query_param (r, "name");
   cleanup_free char *follow = query_param (r, "follow");
   cleanup_free char *tail = query_param (r, "tail");
   rfd_function_t *fn = name ? rfd_function_find (name) : NULL;
-  const char *head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
-  struct stat st;
+  long lines = -1;
+  int fd;
 
   if (fn == NULL)
     {
       reply_error (r, 404, "no such function");
       return;
     }
-  r->log_fd = open (fn->log_path, O_RDONLY | O_CLOEXEC);
-  if (r->log_fd < 0 || fstat (r->log_fd, &st) < 0)
-    {
-      reply_error (r, 500, "the log cannot be read");
-      return;
-    }
-  r->log_ino = st.st_ino;
   if (tail)
     {
-      /* The last N lines: read back from the end. */
-      long want = atol (tail), lines = 0;
-      off_t pos = st.st_size;
-      char c;
-      while (pos > 0 && lines <= want)
+      unsigned long long n;
+      if (rf_parse_uint64 (tail, 100000000, &n) < 0)
         {
-          pos--;
-          if (pread (r->log_fd, &c, 1, pos) == 1 && c == '\n' && pos != st.st_size - 1)
-            lines++;
+          reply_error (r, 400, "tail: expected a whole number of lines");
+          return;
         }
-      lseek (r->log_fd, lines > want ? pos + 1 : 0, SEEK_SET);
+      lines = (long) n;
     }
-  fcntl (r->w.fd, F_SETFL, 0);
-  if (rf_write_all (r->w.fd, head, strlen (head)) < 0)
-    {
-      req_free (r);
-      return;
-    }
+  /* The connection is the log reader's from here (fnlog.c). */
+  rfd_timer_cancel (&r->deadline);
   rfd_watch_del (&r->w);
-  rfd_timer_init (&r->follow, follow_logs, r);
-  if (follow && strcmp (follow, "0") != 0 && strcmp (follow, "false") != 0)
-    follow_logs (&r->follow);
-  else
-    {
-      char buf[65536];
-      ssize_t n;
-      while ((n = read (r->log_fd, buf, sizeof buf)) > 0)
-        if (rf_write_all (r->w.fd, buf, (size_t) n) < 0)
-          break;
-      req_free (r);
-    }
+  fd = r->w.fd;
+  r->w.fd = -1;
+  rfd_logs_serve (fd, fn->name, lines, follow && strcmp (follow, "0") != 0 && strcmp (follow, "false") != 0);
+  req_free (r);
 }
 
 /* --- routing ---------------------------------------------------------------- */
@@ -628,7 +593,11 @@ static void
 on_api_deadline (rfd_timer_t *t)
 {
   api_req_t *r = t->data;
-  reply_error (r, 408, "the request did not come in time");
+  /* A client that does not take its answer in that time loses it. */
+  if (r->replying)
+    req_free (r);
+  else
+    reply_error (r, 408, "the request did not come in time");
 }
 
 /* The parsed head points into buf: where buf moves, it is parsed again. */
@@ -695,8 +664,13 @@ api_read (rfd_watch_t *w, uint32_t events)
             }
           if (r->upload)
             {
-              r->upload_path = xasprintf ("%s/upload-%d-%p", rfd_config.run_dir, (int) getpid (), (void *) r);
-              r->upload_fd = open (r->upload_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+              static unsigned uploads;
+              cleanup_free char *dir = xasprintf ("%s/uploads/%u", rfd_config.run_dir, ++uploads);
+              if (rf_mkdir_p (dir, 0700, NULL) == 0)
+                {
+                  r->upload_path = xasprintf ("%s/upload.tar", dir);
+                  r->upload_fd = open (r->upload_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                }
               if (r->upload_fd < 0)
                 {
                   reply_error (r, 500, "cannot store the upload");
@@ -783,9 +757,8 @@ rfd_api_accept_conn (rfd_conn_t *c)
   r->w.fd = c->w.fd;
   r->w.fn = api_read;
   r->w.data = r;
-  r->upload_fd = r->log_fd = -1;
+  r->upload_fd = -1;
   r->job.fd = -1;
-  rfd_timer_init (&r->follow, follow_logs, r);
   rfd_timer_init (&r->deadline, on_api_deadline, r);
   rfd_timer_arm (&r->deadline, rfd_config.request_line_timeout);
   c->w.fd = -1;
@@ -799,12 +772,18 @@ rfd_api_accept_conn (rfd_conn_t *c)
 static void
 on_api_accept (rfd_watch_t *w, uint32_t events)
 {
-  for (;;)
+  for (int i = 0; i < 64; i++)
     {
       int fd = accept4 (w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
       rfd_conn_t *c;
+      if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+        continue;
       if (fd < 0)
-        return;
+        {
+          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            rfd_accept_pause (errno);
+          return;
+        }
       c = xzalloc (sizeof *c);
       c->w.fd = fd;
       c->kind = RFD_CONN_API;
@@ -894,5 +873,12 @@ rfd_api_start (const char *spec, rf_error_t *err)
     return rf_error_make (err, 0, "--api `%s`: expected unix:PATH or tcp:127.0.0.1:PORT", spec);
   api_w.fd = fd;
   api_w.fn = on_api_accept;
+  rfd_listener_register (&api_w);
   return rfd_watch_add (&api_w, EPOLLIN);
+}
+
+void
+rfd_api_close (void)
+{
+  rfd_watch_close (&api_w);
 }

@@ -33,6 +33,7 @@
 #define POOL_IDLE (30 * RFD_S) /* no request that long: no pool */
 
 static int ready_total;
+static int running_total; /* serving a request, every function but warm ones */
 
 /* --- small helpers --------------------------------------------------------- */
 
@@ -122,6 +123,8 @@ on_timeout (rfd_timer_t *t)
   rfd_instance_t *inst = t->data;
   inst->timed_out = true;
   rfd_instance_kill (inst, SIGKILL);
+  rfd_function_event (inst->fn, "instance %s-%llu: killed: still running after %.3gs (its timeout)",
+                      inst->fn->name, (unsigned long long) inst->id, (double) inst->fn->timeout_ns / RFD_S);
 }
 
 /* The sync socket after START: EOF once the handler is exec'd, or the
@@ -137,6 +140,8 @@ on_sync (rfd_watch_t *w, uint32_t events)
       inst->exec_failed = true;
       rf_log (RF_LOG_WARN, "function %s: instance %llu: %s", inst->fn->name, (unsigned long long) inst->id,
               msg.text);
+      rfd_function_event (inst->fn, "instance %s-%llu: its command could not be started: %s", inst->fn->name,
+                          (unsigned long long) inst->id, msg.text);
     }
   else if (r == 0 && inst->started && inst->fn->mode != RFD_MODE_WARM)
     rfd_histogram_add (&inst->fn->cold_hist, (double) (rfd_now () - inst->started) / RFD_S);
@@ -156,6 +161,12 @@ instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
 
   if (c && c->via_gateway)
     len = (size_t) snprintf (env, sizeof env, "RUNF_PATH_PREFIX=/function/%s", fn->name) + 1;
+  /* runfd reads and writes its sockets without blocking; a handler gets
+     its socket as systemd hands one over, blocking, or a reader faster
+     than its client sees EAGAIN as an error.  (runfd's own copy is only
+     ever used with MSG_DONTWAIT from here on.) */
+  if (c)
+    fcntl (c->w.fd, F_SETFL, fcntl (c->w.fd, F_GETFL) & ~O_NONBLOCK);
   if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, fn->mode == RFD_MODE_CONTROL ? -1 : fd, env, len) < 0)
     return -1;
   inst->started = rfd_now ();
@@ -166,6 +177,8 @@ instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
   inst->next = fn->running;
   fn->running = inst;
   fn->n_running++;
+  if (fn->mode != RFD_MODE_WARM)
+    running_total++;
   if (c)
     {
       /* runfd keeps its copy of the client's socket until the instance
@@ -251,7 +264,7 @@ dequeue (rfd_function_t *fn)
 static bool
 slot_free_p (const rfd_function_t *fn)
 {
-  return fn->concurrency == 0 || fn->n_running < fn->concurrency;
+  return (fn->concurrency == 0 || fn->n_running < fn->concurrency) && running_total < rfd_config.max_instances;
 }
 
 /* Serve what waits, as far as instances and slots allow. */
@@ -278,6 +291,13 @@ rfd_dispatch (rfd_function_t *fn, rfd_conn_t *c)
   if (fn->removing)
     {
       rfd_conn_fail (c, 503, "the function is being removed\n");
+      return;
+    }
+  if (fn->dir == NULL)
+    {
+      /* Listed, but its image could not be prepared (fn describe says
+         why); it is being retried. */
+      rfd_conn_fail (c, 503, "the function is failing (runfctl fn describe says why)\n");
       return;
     }
   if (fn->mode == RFD_MODE_WARM)
@@ -335,6 +355,12 @@ void
 rfd_instance_failed (rfd_function_t *fn, const char *why)
 {
   rf_log (RF_LOG_ERROR, "function %s: cannot create an instance: %s", fn->name, why);
+  /* A config that fails fails each time: one line a second at most. */
+  if (fn->create_failure_logged_at == 0 || rfd_now () - fn->create_failure_logged_at >= RFD_S)
+    {
+      rfd_function_event (fn, "an instance could not be created: %s", why);
+      fn->create_failure_logged_at = rfd_now ();
+    }
   fn->create_failures++;
   /* The same config will fail again: those waiting get the answer now,
      and creation pauses until the pool timer tries again. */
@@ -344,11 +370,42 @@ rfd_instance_failed (rfd_function_t *fn, const char *why)
   rfd_function_release (fn);
 }
 
+/* What the log says of an instance that ended badly. */
+static void
+log_end (rfd_instance_t *inst, int status, bool unanswered)
+{
+  rfd_function_t *fn = inst->fn;
+  char how[64];
+  if (inst->oom_killed)
+    {
+      fn->oom_kills++;
+      rfd_function_event (fn, "instance %s-%llu: killed: out of memory (its limit is %lld MiB)", fn->name,
+                          (unsigned long long) inst->id, (long long) (fn->memory >> 20));
+      return;
+    }
+  if (inst->lost)
+    {
+      rfd_function_event (fn, "instance %s-%llu: killed: the spawner that made it died", fn->name,
+                          (unsigned long long) inst->id);
+      return;
+    }
+  if (!unanswered || inst->exec_failed || inst->timed_out)
+    return;
+  if (status >= 0 && WIFSIGNALED (status))
+    snprintf (how, sizeof how, "killed by signal %d", WTERMSIG (status));
+  else if (status >= 0 && WIFEXITED (status))
+    snprintf (how, sizeof how, "exit status %d", WEXITSTATUS (status));
+  else
+    snprintf (how, sizeof how, "gone");
+  rfd_function_event (fn, "instance %s-%llu: ended without answering (%s)", fn->name, (unsigned long long) inst->id,
+                      how);
+}
+
 void
 rfd_instance_exited (rfd_instance_t *inst, int status)
 {
   rfd_function_t *fn = inst->fn;
-  bool was_ready = false;
+  bool was_ready = false, unanswered = false;
 
   for (rfd_instance_t *i = fn->ready; i; i = i->next)
     if (i == inst)
@@ -365,6 +422,8 @@ rfd_instance_exited (rfd_instance_t *inst, int status)
     {
       list_remove (&fn->running, inst);
       fn->n_running--;
+      if (fn->mode != RFD_MODE_WARM)
+        running_total--;
       if (inst->accepted)
         rfd_histogram_add (&fn->request_hist, (double) (rfd_now () - inst->accepted) / RFD_S);
       if (inst->client_fd >= 0 && !answered_p (inst->client_fd))
@@ -374,15 +433,21 @@ rfd_instance_exited (rfd_instance_t *inst, int status)
           respond_and_close (inst->client_fd, code,
                              inst->timed_out ? "the function did not answer in time\n"
                              : inst->exec_failed ? "the function could not be started\n"
-                                                 : "the function ended without answering\n");
+                             : inst->oom_killed ? "the function ran out of memory\n"
+                                                : "the function ended without answering\n");
           inst->client_fd = -1;
+          unanswered = true;
         }
       else if (inst->timed_out)
         fn->requests[RFD_REQ_504]++;
+      log_end (inst, status, unanswered);
     }
-  (void) status;
   rfd_instance_free (inst);
   drain_queue (fn);
+  /* A slot of --max-instances is free: whoever waits for one. */
+  for (rfd_function_t *f = rfd_functions; f; f = f->next)
+    if (f != fn && f->queue_head)
+      drain_queue (f);
   if (fn->mode == RFD_MODE_WARM && fn->n_running == 0 && !fn->removing)
     rfd_watch_mod (&fn->listen_w, EPOLLIN);
   rfd_pool_adjust (fn);
@@ -492,8 +557,15 @@ rfd_pool_adjust (rfd_function_t *fn)
   fn->pool_timer.fn = on_pool_timer;
   if (!rfd_timer_armed_p (&fn->pool_timer) && !fn->removing)
     rfd_timer_arm (&fn->pool_timer, RFD_S);
-  if (fn->removing || rfd_config.draining)
+  if (fn->removing || fn->dir == NULL)
     return;
+  if (rfd_config.draining)
+    {
+      /* Stopping: only what was accepted before is still served. */
+      while (fn->n_ready + fn->n_creating < fn->n_queued && fn->n_creating < CREATING_MAX)
+        rfd_spawner_create (fn);
+      return;
+    }
   if (fn->mode == RFD_MODE_WARM)
     {
       want = fn->min > 0 ? fn->min : 0;

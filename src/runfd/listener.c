@@ -22,6 +22,11 @@
 
 static rfd_watch_t gateway_w = { .fd = -1 };
 
+/* A whole request head must be in before a connection is routed: a client
+   that trickles its headers holds an fd of runfd's until the request
+   timeout, never a container. */
+#define HEAD_PEEK_MAX (32 * 1024)
+
 int
 rfd_listen_tcp (struct in_addr addr, int port, rf_error_t *err)
 {
@@ -96,9 +101,13 @@ rfd_conn_route (rfd_conn_t *c, const char *target, size_t target_len)
   if (target_len > 10 && memcmp (target, "/function/", 10) == 0)
     {
       char name[64];
-      size_t n = strcspn (target + 10, "/?");
+      size_t n = 0;
       rfd_function_t *fn;
-      if (n == 0 || n >= sizeof name || 10 + n > target_len)
+      /* The target is not NUL-terminated: "/function/NAME" ends at its
+         length (OpenFaaS's clients call the bare form too). */
+      while (10 + n < target_len && target[10 + n] != '/' && target[10 + n] != '?')
+        n++;
+      if (n == 0 || n >= sizeof name)
         {
           rfd_conn_fail (c, 404, "no such function\n");
           return;
@@ -124,11 +133,21 @@ rfd_conn_route (rfd_conn_t *c, const char *target, size_t target_len)
   rfd_conn_fail (c, 404, "the gateway serves /function/<name>/...\n");
 }
 
+/* Where the head ends (after its empty line), or 0. */
+static size_t
+head_end (const char *buf, size_t len)
+{
+  for (size_t i = 0; i + 1 < len; i++)
+    if (buf[i] == '\n' && (buf[i + 1] == '\n' || (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')))
+      return i + (buf[i + 1] == '\n' ? 2 : 3);
+  return 0;
+}
+
 static void
 on_conn_readable (rfd_watch_t *w, uint32_t events)
 {
   rfd_conn_t *c = w->data;
-  char buf[8193];
+  char buf[HEAD_PEEK_MAX];
   rf_http_request_t req;
   size_t max = rfd_config.request_line_max;
   ssize_t n;
@@ -136,7 +155,7 @@ on_conn_readable (rfd_watch_t *w, uint32_t events)
 
   if (max >= sizeof buf)
     max = sizeof buf - 1;
-  n = recv (w->fd, buf, max + 1, MSG_PEEK | MSG_DONTWAIT);
+  n = recv (w->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return;
   if (n <= 0)
@@ -157,6 +176,17 @@ on_conn_readable (rfd_watch_t *w, uint32_t events)
                      r == RF_HTTP_URI_LONG ? "request line too long\n" : "malformed request line\n");
       return;
     }
+  /* The admin API reads its own head; everything else is routed once the
+     head is whole. */
+  if (c->kind != RFD_CONN_API || rf_http_path_has_prefix (req.target, req.target_len, "/function"))
+    if (head_end (buf + r - 1, (size_t) n - (size_t) r + 1) == 0)
+      {
+        if ((size_t) n >= sizeof buf)
+          rfd_conn_fail (c, 431, "request head too large\n");
+        else if (events & (EPOLLRDHUP | EPOLLHUP))
+          rfd_conn_free (c);
+        return;
+      }
   rfd_timer_cancel (&c->deadline);
   rfd_watch_del (&c->w);
   rfd_conn_route (c, req.target, req.target_len);
@@ -185,18 +215,92 @@ conn_new (int fd, rfd_conn_kind_t kind, rfd_function_t *fn)
   return c;
 }
 
+/* --- out of fds ------------------------------------------------------------ */
+
+/* accept() that fails for want of fds leaves the connection in the listen
+   queue, and a level-triggered listener would wake the loop at once, for
+   ever.  So every listener rests a moment (the connections wait in their
+   queues), the failures are counted and said once in a while, and
+   accepting resumes by itself: as connections end (a silent one at the
+   request timeout), fds come back. */
+#define ACCEPT_REST (100 * RFD_MS)
+#define ACCEPT_LOG_EVERY (10 * RFD_S)
+static rfd_watch_t *registered[4];
+static size_t n_registered;
+static bool accept_paused;
+static rfd_timer_t accept_timer;
+static uint64_t accept_failures, accept_logged_at;
+
+void
+rfd_listener_register (rfd_watch_t *w)
+{
+  if (n_registered < ARRAY_SIZE (registered))
+    registered[n_registered++] = w;
+}
+
+bool
+rfd_accept_paused_p (void)
+{
+  return accept_paused;
+}
+
+static void
+set_listeners (uint32_t events)
+{
+  for (size_t i = 0; i < n_registered; i++)
+    if (registered[i]->fd >= 0)
+      rfd_watch_mod (registered[i], events);
+  for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    {
+      if (fn->listen_w.fd >= 0 && fn->mode != RFD_MODE_WARM)
+        rfd_watch_mod (&fn->listen_w, events);
+      if (fn->control_w.fd >= 0)
+        rfd_watch_mod (&fn->control_w, events);
+    }
+}
+
+static void
+on_accept_rested (rfd_timer_t *t)
+{
+  accept_paused = false;
+  set_listeners (EPOLLIN);
+}
+
+void
+rfd_accept_pause (int error)
+{
+  uint64_t now = rfd_now ();
+  accept_failures++;
+  if (accept_logged_at == 0 || now - accept_logged_at >= ACCEPT_LOG_EVERY)
+    {
+      rf_log (RF_LOG_WARN, "accept: %s (%llu times since the last such line): connections wait in the listen "
+              "queues while runfd's fds are all in use", strerror (error), (unsigned long long) accept_failures);
+      accept_failures = 0;
+      accept_logged_at = now;
+    }
+  if (accept_paused)
+    return;
+  accept_paused = true;
+  set_listeners (0);
+  if (accept_timer.fn == NULL)
+    rfd_timer_init (&accept_timer, on_accept_rested, NULL);
+  rfd_timer_arm (&accept_timer, ACCEPT_REST);
+}
+
 static void
 accept_all (rfd_watch_t *w, rfd_conn_kind_t kind, rfd_function_t *fn)
 {
-  for (;;)
+  /* A bounded batch per wakeup: the listener stays ready for the next
+     pass, after what else is ready now. */
+  for (int i = 0; i < 64; i++)
     {
       int fd = accept4 (w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0)
         {
           if (errno == EINTR || errno == ECONNABORTED)
             continue;
-          if (errno == EMFILE || errno == ENFILE)
-            rf_log (RF_LOG_WARN, "accept: %s", strerror (errno));
+          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            rfd_accept_pause (errno);
           return;
         }
       rfd_conn_wait_request (conn_new (fd, kind, fn));
@@ -223,7 +327,7 @@ rfd_function_listen (rfd_function_t *fn, int fd)
   fn->listen_w.fd = fd;
   fn->listen_w.fn = on_function_accept;
   fn->listen_w.data = fn;
-  rfd_watch_add (&fn->listen_w, EPOLLIN);
+  rfd_watch_add (&fn->listen_w, accept_paused && fn->mode != RFD_MODE_WARM ? 0 : EPOLLIN);
 }
 
 static void
@@ -250,7 +354,14 @@ rfd_gateway_start (const char *spec, rf_error_t *err)
     return rf_error_wrap (err, "--gateway");
   gateway_w.fd = fd;
   gateway_w.fn = on_gateway_accept;
+  rfd_listener_register (&gateway_w);
   return rfd_watch_add (&gateway_w, EPOLLIN);
+}
+
+void
+rfd_gateway_close (void)
+{
+  rfd_watch_close (&gateway_w);
 }
 
 /* --- control-socket mode -------------------------------------------------- */
@@ -267,7 +378,11 @@ on_control_accept (rfd_watch_t *w, uint32_t events)
       socklen_t len = sizeof cred;
       int fd = accept4 (w->fd, NULL, NULL, SOCK_CLOEXEC);
       if (fd < 0)
-        return;
+        {
+          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            rfd_accept_pause (errno);
+          return;
+        }
       if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
         for (rfd_instance_t *i = fn->running; i; i = i->next)
           if (i->pid == cred.pid && i->client_fd >= 0)
@@ -298,7 +413,7 @@ int
 rfd_control_listen (rfd_function_t *fn, rf_error_t *err)
 {
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  cleanup_free char *path = xasprintf ("%s/control.sock", fn->dir);
+  cleanup_free char *path = xasprintf ("%s/control.sock", fn->sock_dir);
   int fd;
 
   if (strlen (path) >= sizeof sa.sun_path)

@@ -196,12 +196,18 @@ rfd_loop_run (void)
           if (w->fd >= 0)
             w->fn (w, events[i].events);
         }
-      while (heap_len && heap[0]->when <= rfd_now ())
-        {
-          rfd_timer_t *t = heap[0];
-          rfd_timer_cancel (t);
-          t->fn (t);
-        }
+      {
+        /* Only the timers due before this pass: one that re-arms itself
+           with no delay (a job done one step per wakeup) runs again in the
+           next pass, after the events that came meanwhile. */
+        uint64_t now = rfd_now ();
+        while (heap_len && heap[0]->when < now)
+          {
+            rfd_timer_t *t = heap[0];
+            rfd_timer_cancel (t);
+            t->fn (t);
+          }
+      }
       /* What the batch let go of is freed only now that no event of it
          can point there any more. */
       while (graveyard_len)

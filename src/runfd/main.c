@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,10 +46,13 @@ usage (FILE *out)
            "  --uid-range BASE:SIZE  host ids for the instances' users (root only; default 1000000000:65536)\n"
            "  --shim PATH            the stdio-mode shim (default: runf-shim beside runfd,\n"
            "                         else ../lib/runf/runf-shim)\n"
-           "  --request-timeout S    seconds a client has to send its request line (default 10);\n"
-           "                         on the API, its head, and the longest pause in a body\n"
+           "  --request-timeout S    seconds (or a duration: 2.5s, 500ms) a client has to send its\n"
+           "                         request head (default 10); on the API also the longest pause\n"
+           "                         in a body, and the time it has to take an answer\n"
            "  --log-max SIZE         rotate a function's log at this size, keeping one old\n"
            "                         file NAME.log.1 (default 10m; 0: never)\n"
+           "  --max-instances N      instances serving requests at once, all functions together\n"
+           "                         (default: the memory's size / 256m, 16 to 1024)\n"
            "  --debug  --log FILE\n");
 }
 
@@ -82,8 +86,15 @@ sweep (void)
 
   rf_rm_rf (fn_dir, &err);
   rf_error_free (&err);
+  {
+    cleanup_free char *sock_dir = xasprintf ("%s/sock", rfd_config.run_dir);
+    cleanup_free char *uploads = xasprintf ("%s/uploads", rfd_config.run_dir);
+    rf_rm_rf (sock_dir, NULL);
+    rf_rm_rf (uploads, NULL);
+  }
   if ((d = opendir (rfd_config.run_dir)) != NULL)
     {
+      /* Uploads of runfd before 0.x sat in the run directory itself. */
       while ((de = readdir (d)) != NULL)
         if (strncmp (de->d_name, "upload-", 7) == 0)
           unlinkat (dirfd (d), de->d_name, 0);
@@ -150,23 +161,30 @@ cgroup_parent_for (const char *state_dir)
   return xasprintf ("runfd/%08x", h);
 }
 
+#define DRAIN_MAX (30 * RFD_S)
+static uint64_t drain_started;
+
 static void
 finish_drain (rfd_timer_t *t)
 {
-  bool busy = false;
+  int busy = 0;
   for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-    if (fn->n_running && fn->mode != RFD_MODE_WARM)
-      busy = true;
-  if (busy && rfd_now () < drain_timer.when + 30 * RFD_S)
+    if (fn->mode != RFD_MODE_WARM)
+      busy += fn->n_running + fn->n_queued;
+  if (busy && rfd_now () - drain_started < DRAIN_MAX)
     {
       rfd_timer_arm (t, 50 * RFD_MS);
       return;
     }
+  if (busy)
+    rf_log (RF_LOG_WARN, "drained for %llu s: %d requests still in flight are cut off",
+            (unsigned long long) (DRAIN_MAX / RFD_S), busy);
   rfd_loop_stop ();
 }
 
-/* SIGTERM: take no more connections, let requests in flight finish (up to
-   their timeouts, 30 s at most), then stop everything. */
+/* SIGTERM: refuse new connections (every listener closes), let requests in
+   flight finish (up to their timeouts, 30 s at most), then stop
+   everything.  A second SIGTERM stops at once. */
 static void
 on_signal (rfd_watch_t *w, uint32_t events)
 {
@@ -182,9 +200,13 @@ on_signal (rfd_watch_t *w, uint32_t events)
         }
       rf_log (RF_LOG_INFO, "draining: no new connections, waiting for requests in flight");
       rfd_config.draining = true;
+      drain_started = rfd_now ();
+      rfd_gateway_close ();
+      rfd_api_close ();
       for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
         {
-          rfd_watch_del (&fn->listen_w);
+          rfd_watch_close (&fn->listen_w);
+          rfd_watch_close (&fn->control_w);
           rfd_pool_drain (fn);
         }
       rfd_timer_init (&drain_timer, finish_drain, NULL);
@@ -218,6 +240,82 @@ check_reachable (const char *what, const char *path, rf_error_t *err)
   return 0;
 }
 
+/* Which limits the instances' cgroups can have: a hierarchy with the
+   controller, where runfd may make its parent directory.  As root, every
+   mounted one; rootless, only a delegated (writable) one. */
+static unsigned
+probe_limits (void)
+{
+  static const struct
+  {
+    const char *name;
+    unsigned bit;
+  } ctl[] = { { "memory", RFD_LIMIT_MEMORY }, { "cpu", RFD_LIMIT_CPU }, { "pids", RFD_LIMIT_PIDS } };
+  unsigned ok = 0;
+  size_t nh;
+  rf_hierarchy_t *h = rf_cgroup_hierarchies (&nh);
+
+  for (size_t c = 0; c < ARRAY_SIZE (ctl); c++)
+    for (size_t i = 0; i < nh && !(ok & ctl[c].bit); i++)
+      {
+        cleanup_free char *list = NULL;
+        cleanup_free char *dir = NULL;
+        bool has = false;
+        char *save = NULL;
+        if (h[i].v2)
+          {
+            cleanup_free char *path = xasprintf ("%s/cgroup.controllers", h[i].mountpoint);
+            if (rf_read_file_at (AT_FDCWD, path, 4096, &list, NULL, NULL) < 0)
+              continue;
+          }
+        else
+          list = xstrdup (h[i].controllers);
+        for (char *t = strtok_r (list, ", \n", &save); t; t = strtok_r (NULL, ", \n", &save))
+          if (strcmp (t, ctl[c].name) == 0)
+            has = true;
+        dir = xasprintf ("%s/%s", h[i].mountpoint, rfd_config.cgroup_parent);
+        if (has && rf_mkdir_p (dir, 0755, NULL) == 0 && access (dir, W_OK) == 0)
+          ok |= ctl[c].bit;
+      }
+  rf_cgroup_hierarchies_free (h, nh);
+  return ok;
+}
+
+/* So many instances that, if each used its whole default memory limit,
+   they would still fit in the machine's memory. */
+static int
+default_max_instances (void)
+{
+  cleanup_free char *text = NULL;
+  char *p;
+  long long kib;
+  if (rf_read_file_at (AT_FDCWD, "/proc/meminfo", 0, &text, NULL, NULL) < 0
+      || (p = strstr (text, "MemTotal:")) == NULL)
+    return 64;
+  kib = strtoll (p + 9, NULL, 10);
+  kib /= RFD_DEFAULT_MEMORY >> 10;
+  return kib < 16 ? 16 : kib > 1024 ? 1024 : (int) kib;
+}
+
+/* runfd holds a socket per connection and two fds per waiting instance:
+   the soft limit (1024 for a systemd service) goes up to the hard one.
+   What it was is what the instances get. */
+static void
+raise_nofile (void)
+{
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) < 0)
+    return;
+  rfd_config.nofile_soft = rl.rlim_cur;
+  rfd_config.nofile_hard = rl.rlim_max;
+  if (rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &rl) < 0)
+        rf_warn ("raise RLIMIT_NOFILE to %llu: %s", (unsigned long long) rl.rlim_max, strerror (errno));
+    }
+}
+
 static char *
 beside_self (const char *name)
 {
@@ -243,6 +341,7 @@ main (int argc, char **argv)
   int port = 0, lock_fd;
   uint64_t request_timeout = 10 * RFD_S;
   bool log_max_set = false;
+  int max_instances = 0;
   sigset_t mask;
 
   rf_log_init ("runfd");
@@ -279,13 +378,24 @@ main (int argc, char **argv)
         }
       else if (ARG ("--request-timeout"))
         {
-          double s = atof (v);
-          if (!(s > 0 && s <= 3600))
+          int64_t ns;
+          if (rf_parse_seconds_ns (v, &ns) < 0 || ns <= 0 || ns > 3600 * (int64_t) RFD_S)
             {
-              rf_error_make (&err, 0, "--request-timeout `%s`: expected seconds, more than 0", v);
+              rf_error_make (&err, 0, "--request-timeout `%s`: expected seconds or a duration (10, 2.5s, 500ms), "
+                                      "above 0 and up to 1h", v);
               goto fail;
             }
-          request_timeout = (uint64_t) (s * RFD_S);
+          request_timeout = (uint64_t) ns;
+        }
+      else if (ARG ("--max-instances"))
+        {
+          unsigned long long n;
+          if (rf_parse_uint64 (v, 1000000, &n) < 0 || n == 0)
+            {
+              rf_error_make (&err, 0, "--max-instances `%s`: expected a whole number from 1 to 1000000", v);
+              goto fail;
+            }
+          max_instances = (int) n;
         }
       else if (ARG ("--uid-range"))
         {
@@ -372,31 +482,41 @@ main (int argc, char **argv)
   rfd_config.request_line_max = 8192;
   if (!log_max_set)
     rfd_config.log_max = 10 << 20;
+  rfd_config.max_instances = max_instances ? max_instances : default_max_instances ();
   if (parse_cidr (range, &rfd_config.range_base, &rfd_config.range_size, &err) < 0)
     goto fail;
   if (rf_mkdir_p (rfd_config.state_dir, 0700, &err) < 0 || rf_mkdir_p (rfd_config.run_dir, 0700, &err) < 0)
     goto fail;
-  /* Instances run as unprivileged host ids and must reach the files bound
-     into them (control.sock below run/fn/): the directories on the way are
-     searchable, not listable; what is private in them is mode 0600. */
-  chmod (rfd_config.state_dir, 0711);
-  chmod (rfd_config.run_dir, 0711);
+  /* As root, instances run as unprivileged host ids and must reach what is
+     bound into them by path (run/sock/NAME.N/control.sock, run/dev): the
+     run directory (and the state directory when it holds it) may be
+     searched, not listed, by others.  What can hold a secret (records,
+     configs, logs, the token) is 0600 in 0700 directories below.
+     Rootless, the instances are the user: nothing is others'. */
+  {
+    size_t sl = strlen (rfd_config.state_dir);
+    bool run_inside = strncmp (rfd_config.run_dir, rfd_config.state_dir, sl) == 0 && rfd_config.run_dir[sl] == '/';
+    chmod (rfd_config.state_dir, !rfd_config.rootless && run_inside ? 0711 : 0700);
+    chmod (rfd_config.run_dir, rfd_config.rootless ? 0700 : 0711);
+  }
   if (!rfd_config.rootless
       && (check_reachable ("--store", rfd_config.store, &err) < 0
           || check_reachable ("--state", rfd_config.run_dir, &err) < 0))
     goto fail;
   {
     /* One daemon per state directory. */
-    cleanup_free char *lock = xasprintf ("%s/lock", rfd_config.state_dir);
-    lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    rfd_config.lock_path = xasprintf ("%s/lock", rfd_config.state_dir);
+    lock_fd = open (rfd_config.lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (lock_fd < 0 || flock (lock_fd, LOCK_EX | LOCK_NB) < 0)
       {
-        rf_error_sys (&err, "`%s`: another runfd uses this state directory", lock);
+        rf_error_sys (&err, "`%s`: another runfd uses this state directory", rfd_config.lock_path);
         goto fail;
       }
   }
   rfd_config.cgroup_parent = cgroup_parent_for (rfd_config.state_dir);
   sweep ();
+  raise_nofile ();
+  rfd_config.limits_ok = probe_limits ();
 
   signal (SIGPIPE, SIG_IGN);
   sigemptyset (&mask);
@@ -419,7 +539,6 @@ main (int argc, char **argv)
 
   if (rfd_functions_load (&err) < 0)
     goto fail;
-  rfd_logs_watch ();
   if (strcmp (gateway, "none") != 0 && rfd_gateway_start (gateway, &err) < 0)
     goto fail;
   {
@@ -429,17 +548,23 @@ main (int argc, char **argv)
     rf_log (RF_LOG_INFO, "ready: api %s, gateway %s, functions on %s port %d%s", api ? api : def, gateway, range,
             rfd_config.function_port, rfd_config.rootless ? " (rootless)" : "");
   }
-  rfd_loop_run ();
+  if (rfd_loop_run () < 0)
+    {
+      rf_log (RF_LOG_ERROR, "epoll_wait: %s; stopping", strerror (errno));
+      rfd_config.exit_status = 1;
+    }
   for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
     rfd_pool_drain (fn);
   rfd_spawner_stop ();
   remove_cgroup_parent ();
   {
     cleanup_free char *fn_dir = xasprintf ("%s/fn", rfd_config.run_dir);
+    cleanup_free char *sock_dir = xasprintf ("%s/sock", rfd_config.run_dir);
     rf_rm_rf (fn_dir, NULL);
+    rf_rm_rf (sock_dir, NULL);
   }
-  rf_log (RF_LOG_INFO, "stopped");
-  return 0;
+  rf_log (RF_LOG_INFO, rfd_config.exit_status ? "stopped after an error" : "stopped");
+  return rfd_config.exit_status;
 
 fail:
   {
@@ -448,6 +573,8 @@ fail:
   }
   rf_error_free (&err);
   rfd_spawner_stop ();
+  /* The probe of the limits and the device rules may have made this
+     daemon's cgroups. */
   if (rfd_config.cgroup_parent)
     remove_cgroup_parent ();
   return 1;

@@ -107,6 +107,14 @@ rfd_metrics_text (void)
     if (!fn->removing)
       add (&t, "runfd_create_failures_total{function=\"%s\"} %llu\n", fn->name,
            (unsigned long long) fn->create_failures);
+  add (&t, "# HELP runfd_oom_kills_total Instances killed for their memory.\n"
+           "# TYPE runfd_oom_kills_total counter\n");
+  for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    if (!fn->removing)
+      add (&t, "runfd_oom_kills_total{function=\"%s\"} %llu\n", fn->name, (unsigned long long) fn->oom_kills);
+  add (&t, "# HELP runfd_spawner_restarts_total Spawners started again after one died.\n"
+           "# TYPE runfd_spawner_restarts_total counter\nrunfd_spawner_restarts_total %llu\n",
+       (unsigned long long) rfd_spawner_restarts ());
   add (&t, "# HELP runfd_pool_ready Created instances waiting for a request.\n# TYPE runfd_pool_ready gauge\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
     if (!fn->removing)

@@ -10,6 +10,7 @@
 #define RUNFD_H
 
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -59,7 +60,7 @@ uint64_t rfd_now (void);
 #define RFD_MS (1000000ULL)
 #define RFD_S (1000000000ULL)
 
-/* --- functions (function.c) ----------------------------------------------- */
+/* --- functions ------------------------------------------------------------ */
 
 typedef enum
 {
@@ -71,6 +72,7 @@ typedef enum
 
 typedef struct rfd_conn rfd_conn_t;
 typedef struct rfd_instance rfd_instance_t;
+typedef struct rfd_log rfd_log_t;
 
 /* The outcomes /metrics counts, as the label code="...". */
 enum
@@ -89,34 +91,52 @@ typedef struct
   uint64_t n;
 } rfd_histogram_t;
 
+/* The limits a deploy may set: which were given, which runfd can apply. */
+enum
+{
+  RFD_LIMIT_MEMORY = 1,
+  RFD_LIMIT_CPU = 2,
+  RFD_LIMIT_PIDS = 4,
+};
+
 struct rfd_function
 {
   rfd_function_t *next;
   uint32_t id; /* the spawner's name for it */
+
+  /* What the deploy asked for (fnspec.c). */
   char *name;
   char *image;  /* as deployed */
-  char *digest; /* of the image's manifest */
   rfd_mode_t mode;
-  json_t *deploy; /* the deploy request as stored */
   char **env;
   char **cmd;
-  int64_t memory; /* bytes; 0: none */
+  int64_t memory; /* bytes */
   double cpus;    /* 0: none */
-  int64_t pids;   /* 0: none */
+  int64_t pids;
+  unsigned limits_given; /* RFD_LIMIT_*: set by the deploy, not defaults */
   uint64_t timeout_ns;
-  int concurrency; /* instances at once; 0: no limit */
+  int concurrency; /* instances serving at once */
   int queue_max;
   int min, max;     /* warm mode */
   uint64_t idle_ns; /* warm mode */
   bool read_only;
   char **caps;
 
+  char *digest; /* of the image's manifest */
+  json_t *deploy; /* the deploy request as stored */
+  char **command; /* what the instances run (the image's, or cmd) */
+  char **warnings; /* limits that are not applied, and why */
+  char *failing;   /* why it does not serve (its address is taken...); NULL when it does */
+  rfd_timer_t retry_timer;
+  uint64_t retry_delay;
+  bool preparing; /* a worker prepares its image again */
+
   struct in_addr addr;
   int port;
   rfd_watch_t listen_w;
-  char *dir; /* its runtime directory: config.json, control.sock */
-  int log_fd;
-  char *log_path;
+  char *dir;      /* run/fn/NAME.ID: config.json (0700: it holds the environment) */
+  char *sock_dir; /* run/sock/NAME.ID: control.sock, reachable by the instances */
+  rfd_log_t *log;
   rfd_watch_t control_w; /* control-socket mode */
 
   bool removing; /* gone once its last instance is */
@@ -139,7 +159,50 @@ struct rfd_function
   rfd_histogram_t request_hist; /* accept to the instance's exit */
   rfd_histogram_t create_hist;  /* CREATE to CREATED, in the spawner */
   uint64_t create_failures;
+  uint64_t create_failure_logged_at;
+  uint64_t oom_kills;
 };
+
+/* The deploy request and the container config (fnspec.c): pure, no I/O
+   but the image's root for the command's check. */
+
+/* Defaults that bound what one client or one function can hold (see
+   docs/functions.md, Limits). */
+#define RFD_DEFAULT_MEMORY (256LL << 20)
+#define RFD_DEFAULT_PIDS 256
+#define RFD_DEFAULT_CONCURRENCY 64
+#define RFD_DEFAULT_QUEUE 64
+#define RFD_DEFAULT_TIMEOUT (30 * RFD_S)
+#define RFD_DEFAULT_IDLE (60 * RFD_S)
+#define RFD_DURATION_MAX (24 * 3600 * RFD_S)
+
+/* What the container config depends on besides the deploy. */
+typedef struct
+{
+  bool rootless;
+  uint32_t uid_base, uid_size, gid_base, gid_size; /* as root */
+  uint32_t host_uid, host_gid;                     /* rootless: the caller */
+  const char *dev_template; /* as root: the spawners' /dev; NULL: a tmpfs each */
+  const char *shim_path;
+  const char *control_sock; /* control-socket mode: its path on the host */
+  unsigned limits_ok;       /* RFD_LIMIT_* that cgroups can apply here */
+  uint64_t nofile_soft, nofile_hard; /* the instances' RLIMIT_NOFILE */
+} rfd_config_opts_t;
+
+/* The fields of a deploy request into fn; errors name the field.  strict:
+   a field runfd does not know is an error (a stored record of an older
+   runfd is read leniently: such a field is left out, with a warning). */
+int rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *err);
+/* The image's config (from rf_bundle_config) made into a function
+   instance's. */
+int rfd_function_config (const rfd_function_t *fn, const rfd_config_opts_t *o, json_t *config, rf_error_t *err);
+/* The command of a function's config (without the stdio shim), as a new
+   strv. */
+char **rfd_config_command (json_t *config, rfd_mode_t mode);
+/* The config's command must name an executable file of the image (root_fd):
+   an absolute path, or a name found on the config's PATH. */
+int rfd_config_check_command (json_t *config, rfd_mode_t mode, int root_fd, rf_error_t *err);
+const char *rfd_mode_name (rfd_mode_t mode);
 
 extern rfd_function_t *rfd_functions;
 rfd_function_t *rfd_function_find (const char *name);
@@ -149,8 +212,6 @@ rfd_function_t *rfd_function_find (const char *name);
    done() is called with the outcome (err owned by the callee). */
 typedef void (*rfd_deploy_done) (void *ctx, rf_error_t err, rfd_function_t *fn);
 int rfd_function_deploy (json_t *req, bool replace, rfd_deploy_done done, void *ctx, rf_error_t *err);
-int rfd_function_prepare (const char *image, rfd_mode_t mode, bool rootless, char **digest,
-                          json_t **config, rf_error_t *err);
 int rfd_control_listen (rfd_function_t *fn, rf_error_t *err);
 int rfd_function_remove (const char *name, rf_error_t *err);
 /* Keep at least replicas instances (ready ones in pools, running ones in
@@ -158,9 +219,32 @@ int rfd_function_remove (const char *name, rf_error_t *err);
 int rfd_function_scale (rfd_function_t *fn, int replicas, rf_error_t *err);
 json_t *rfd_function_json (const rfd_function_t *fn);
 int rfd_functions_load (rf_error_t *err);
-void rfd_logs_watch (void);
 void rfd_function_release (rfd_function_t *fn);
-const char *rfd_mode_name (rfd_mode_t mode);
+/* Something about an instance of fn that its log must say (an exec that
+   failed, an OOM kill, a timeout...), with a timestamp. */
+void rfd_function_event (rfd_function_t *fn, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* --- function logs (fnlog.c) ----------------------------------------------- */
+
+/* One per function name, shared by its versions: the instances write to a
+   pipe; runfd copies it to STATE/logs/NAME.log in bounded bites, rotating
+   at --log-max by a rename. */
+rfd_log_t *rfd_log_get (const char *name, rf_error_t *err);
+void rfd_log_put (rfd_log_t *log);
+/* The write end the instances' stdout and stderr get. */
+int rfd_log_write_fd (const rfd_log_t *log);
+void rfd_log_event (rfd_log_t *log, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+void rfd_log_eventv (rfd_log_t *log, const char *fmt, va_list ap);
+/* Serve GET /system/logs on fd (owned from here): the log of name, its
+   last tail lines (tail < 0: all), then what comes while follow. */
+void rfd_logs_serve (int fd, const char *name, long tail, bool follow);
+
+/* --- workers (worker.c) ---------------------------------------------------- */
+
+/* fork() for a worker that runs library code off the loop (deploys,
+   imports): in the child (0 returned) every fd but stdio, keep and the log
+   is closed, the signal mask is cleared, and it dies with runfd. */
+pid_t rfd_worker_fork (int keep, rf_error_t *err);
 
 /* --- connections and dispatch (listener.c, dispatch.c) ------------------- */
 
@@ -179,6 +263,14 @@ struct rfd_conn
 
 int rfd_listen_tcp (struct in_addr addr, int port, rf_error_t *err);
 int rfd_gateway_start (const char *spec, rf_error_t *err);
+void rfd_gateway_close (void);
+/* A listener of runfd's own (the gateway, the API) that rests with the
+   others when fds run out. */
+void rfd_listener_register (rfd_watch_t *w);
+/* accept() failed for want of fds (EMFILE, ENFILE): every listener rests
+   a moment. */
+void rfd_accept_pause (int error);
+bool rfd_accept_paused_p (void);
 void rfd_function_listen (rfd_function_t *fn, int fd);
 /* A connection whose request line is in: route it. */
 void rfd_conn_route (rfd_conn_t *c, const char *target, size_t target_len);
@@ -207,7 +299,10 @@ struct rfd_instance
   uint64_t requested, created, started;
   uint64_t accepted; /* its client's connection, when it has one */
   rfd_timer_t timeout;
+  int spawner; /* which one made it */
   bool timed_out, exec_failed, exited;
+  bool oom_killed; /* its memory cgroup says so */
+  bool lost;       /* went with its spawner */
   uint64_t cpu_ticks; /* warm mode: activity */
   uint64_t busy_at;
   uint64_t term_at; /* warm: asked to stop */
@@ -218,6 +313,8 @@ void rfd_spawner_stop (void);
 /* Tell the spawner about fn (its config and log); again after a change. */
 int rfd_spawner_define (rfd_function_t *fn, rf_error_t *err);
 void rfd_spawner_forget (rfd_function_t *fn);
+/* Spawners started again after one died. */
+uint64_t rfd_spawner_restarts (void);
 /* Ask for one more created instance of fn; rfd_instance_ready or
    rfd_instance_failed follows. */
 void rfd_spawner_create (rfd_function_t *fn);
@@ -230,6 +327,7 @@ void rfd_instance_free (rfd_instance_t *inst);
 /* --- admin API (api.c), metrics (metrics.c) ------------------------------- */
 
 int rfd_api_start (const char *spec, rf_error_t *err);
+void rfd_api_close (void);
 void rfd_api_accept_conn (rfd_conn_t *c);
 void rfd_histogram_add (rfd_histogram_t *h, double seconds);
 char *rfd_metrics_text (void);
@@ -256,7 +354,12 @@ typedef struct
   uint64_t request_line_timeout;
   size_t request_line_max;
   int64_t log_max; /* bytes a function's log may grow to before rotation; 0: never */
+  int max_instances; /* instances serving requests at once, all functions together */
+  unsigned limits_ok; /* RFD_LIMIT_* that the instances' cgroups can apply */
+  uint64_t nofile_soft, nofile_hard; /* RLIMIT_NOFILE as runfd was started */
+  char *lock_path;   /* the state directory's lock, held while runfd runs */
   bool draining;
+  int exit_status; /* non-zero after a fatal error */
 } rfd_config_t;
 
 extern rfd_config_t rfd_config;

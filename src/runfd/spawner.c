@@ -25,15 +25,23 @@
    side by side only in several spawners (on 2 CPUs, 2 spawners made
    fresh containers 35% faster than one, 4 another few percent). */
 #define SPAWNERS_MAX 4
+/* A spawner that dies this soon after its start, this many times in a
+   row, will not do better: runfd stops, with an error. */
+#define QUICK_DEATH (2 * RFD_S)
+#define QUICK_DEATHS_MAX 5
 typedef struct
 {
   rfd_watch_t w;
   pid_t pid;
   int load; /* creations asked of it and not answered yet */
+  uint64_t started;
+  int quick_deaths;
+  rfd_timer_t restart;
 } spawner_t;
 static spawner_t spawners[SPAWNERS_MAX];
 static int n_spawners;
 static uint64_t next_instance = 1;
+static uint64_t spawner_restarts;
 
 /* Instances asked for and not yet created (per function). */
 typedef struct pending
@@ -71,6 +79,8 @@ live_take (uint64_t id)
   return NULL;
 }
 
+static void spawner_died (spawner_t *sp);
+
 static void
 on_spawner (rfd_watch_t *w, uint32_t events)
 {
@@ -83,9 +93,7 @@ on_spawner (rfd_watch_t *w, uint32_t events)
         return;
       if (r <= 0)
         {
-          rf_log (RF_LOG_ERROR, "the spawner exited; stopping");
-          rfd_watch_close (w);
-          rfd_loop_stop ();
+          spawner_died (w->data);
           return;
         }
       if (m.type == MSG_CREATED || m.type == MSG_FAILED)
@@ -117,6 +125,7 @@ on_spawner (rfd_watch_t *w, uint32_t events)
               continue;
             }
           found->inst->pid = m.pid;
+          found->inst->spawner = (int) (found->spawner - spawners);
           found->inst->sync_w.fd = fds[0];
           found->inst->pidfd = fds[1];
           found->inst->created = rfd_now ();
@@ -131,7 +140,10 @@ on_spawner (rfd_watch_t *w, uint32_t events)
         {
           rfd_instance_t *inst = live_take (m.inst);
           if (inst)
-            rfd_instance_exited (inst, m.status);
+            {
+              inst->oom_killed = strcmp (m.text, "oom") == 0;
+              rfd_instance_exited (inst, m.status);
+            }
         }
       else
         for (int i = 0; i < 4; i++)
@@ -217,6 +229,7 @@ spawner_start (spawner_t *sp, rf_error_t *err)
       close (sv[0]);
       return rf_error_wrap (err, "spawner: move it below the device rules");
     }
+  sp->started = rfd_now ();
   sp->w.fd = sv[0];
   sp->w.fn = on_spawner;
   sp->w.data = sp;
@@ -224,6 +237,162 @@ spawner_start (spawner_t *sp, rf_error_t *err)
   if (rfd_watch_add (&sp->w, EPOLLIN) < 0)
     return rf_error_sys (err, "spawner: epoll");
   return 0;
+}
+
+static void define_all (spawner_t *sp);
+
+static void
+on_restart (rfd_timer_t *t)
+{
+  spawner_t *sp = t->data;
+  rf_error_t err = NULL;
+  if (spawner_start (sp, &err) < 0)
+    {
+      cleanup_free char *text = rf_error_text (err);
+      rf_error_free (&err);
+      rf_log (RF_LOG_ERROR, "%s; stopping", text);
+      rfd_config.exit_status = 1;
+      rfd_loop_stop ();
+      return;
+    }
+  spawner_restarts++;
+  define_all (sp);
+  /* Pools and queues that waited for it. */
+  for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    rfd_pool_adjust (fn);
+}
+
+/* Cgroups of instances that went with a dead spawner (it removed them as
+   it reaped them): removed here, once their processes are gone. */
+typedef struct orphan
+{
+  struct orphan *next;
+  char *name;
+  int tries;
+} orphan_t;
+static orphan_t *orphans;
+static rfd_timer_t orphan_timer;
+
+static void
+on_orphans (rfd_timer_t *t)
+{
+  size_t nh;
+  rf_hierarchy_t *h = rf_cgroup_hierarchies (&nh);
+  for (orphan_t **p = &orphans; *p;)
+    {
+      orphan_t *o = *p;
+      bool busy = false;
+      for (size_t i = 0; i < nh; i++)
+        {
+          cleanup_free char *dir = xasprintf ("%s/%s/%s", h[i].mountpoint, rfd_config.cgroup_parent, o->name);
+          if (rmdir (dir) < 0 && errno == EBUSY)
+            busy = true;
+        }
+      if (busy && ++o->tries < 300)
+        {
+          p = &o->next;
+          continue;
+        }
+      *p = o->next;
+      free (o->name);
+      free (o);
+    }
+  rf_cgroup_hierarchies_free (h, nh);
+  if (orphans)
+    rfd_timer_arm (t, 100 * RFD_MS);
+}
+
+static void
+orphan_add (const rfd_instance_t *inst)
+{
+  orphan_t *o = xzalloc (sizeof *o);
+  o->name = xasprintf ("%s-%llu", inst->fn->name, (unsigned long long) inst->id);
+  o->next = orphans;
+  orphans = o;
+}
+
+/* A spawner died (killed, or crashed): the instances it made died with it
+   (or are killed now), and their requests get 502, counted.  Another
+   spawner takes its place; runfd serves on. */
+static void
+spawner_died (spawner_t *sp)
+{
+  int status = 0, idx = (int) (sp - spawners);
+  uint64_t now = rfd_now ();
+  uint64_t delay;
+  pid_t r;
+
+  rfd_watch_close (&sp->w);
+  r = waitpid (sp->pid, &status, WNOHANG);
+  if (r == 0)
+    {
+      /* It closed its socket but lives on: it is of no use any more. */
+      kill (sp->pid, SIGKILL);
+      while (waitpid (sp->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    }
+  if (WIFSIGNALED (status))
+    rf_log (RF_LOG_ERROR, "spawner %d (pid %d) was killed by signal %d; starting another", idx, (int) sp->pid,
+            WTERMSIG (status));
+  else
+    rf_log (RF_LOG_ERROR, "spawner %d (pid %d) exited with status %d; starting another", idx, (int) sp->pid,
+            WEXITSTATUS (status));
+  sp->pid = 0;
+  sp->load = 0;
+  for (pending_t **p = &pending; *p;)
+    {
+      pending_t *found = *p;
+      if (found->spawner != sp)
+        {
+          p = &found->next;
+          continue;
+        }
+      *p = found->next;
+      /* It may have made the cgroup already. */
+      orphan_add (found->inst);
+      found->inst->fn->n_creating--;
+      rfd_function_release (found->inst->fn);
+      free (found->inst);
+      free (found);
+    }
+  for (size_t i = 0; i < live_len;)
+    {
+      rfd_instance_t *inst = live[i];
+      if (inst->spawner != idx)
+        {
+          i++;
+          continue;
+        }
+      live[i] = live[--live_len];
+      rfd_instance_kill (inst, SIGKILL);
+      orphan_add (inst);
+      inst->lost = true;
+      rfd_instance_exited (inst, -1);
+    }
+  if (orphans)
+    rfd_timer_arm (&orphan_timer, 100 * RFD_MS);
+  if (now - sp->started < QUICK_DEATH)
+    sp->quick_deaths++;
+  else
+    sp->quick_deaths = 0;
+  if (sp->quick_deaths >= QUICK_DEATHS_MAX)
+    {
+      rf_log (RF_LOG_ERROR, "spawner %d died %d times in a row right after its start; stopping", idx,
+              sp->quick_deaths);
+      rfd_config.exit_status = 1;
+      rfd_loop_stop ();
+      return;
+    }
+  delay = sp->quick_deaths ? (100 * RFD_MS) << sp->quick_deaths : 0;
+  rfd_timer_arm (&sp->restart, delay);
+  for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    rfd_pool_adjust (fn);
+}
+
+uint64_t
+rfd_spawner_restarts (void)
+{
+  return spawner_restarts;
 }
 
 int
@@ -236,7 +405,11 @@ rfd_spawner_start (rf_error_t *err)
   if (fence_devices (err) < 0)
     return -1;
   for (int i = 0; i < SPAWNERS_MAX; i++)
-    spawners[i].w.fd = -1;
+    {
+      spawners[i].w.fd = -1;
+      rfd_timer_init (&spawners[i].restart, on_restart, &spawners[i]);
+    }
+  rfd_timer_init (&orphan_timer, on_orphans, NULL);
   n_spawners = n < 1 ? 1 : n > SPAWNERS_MAX ? SPAWNERS_MAX : (int) n;
   for (int i = 0; i < n_spawners; i++)
     if (spawner_start (&spawners[i], err) < 0)
@@ -251,6 +424,7 @@ rfd_spawner_stop (void)
   for (int i = 0; i < n_spawners; i++)
     {
       spawner_t *sp = &spawners[i];
+      rfd_timer_cancel (&sp->restart);
       if (sp->w.fd < 0)
         continue;
       rfd_watch_close (&sp->w);
@@ -259,11 +433,14 @@ rfd_spawner_stop (void)
     }
 }
 
-int
-rfd_spawner_define (rfd_function_t *fn, rf_error_t *err)
+static int
+define_one (spawner_t *sp, rfd_function_t *fn, rf_error_t *err)
 {
   spawn_msg_t m = { .type = MSG_DEFINE, .fn = fn->id, .status = (int32_t) fn->mode };
   size_t dl = strlen (fn->dir), nl = strlen (fn->name);
+  int log_fd = rfd_log_write_fd (fn->log);
+  if (sp->w.fd < 0)
+    return 0;
   if (dl + nl + 2 > sizeof m.text)
     return rf_error_make (err, ENAMETOOLONG, "function `%s`: its directory path is too long", fn->name);
   memcpy (m.text, fn->dir, dl + 1);
@@ -282,12 +459,38 @@ rfd_spawner_define (rfd_function_t *fn, rf_error_t *err)
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
     cm->cmsg_len = CMSG_LEN (sizeof (int));
-    memcpy (CMSG_DATA (cm), &fn->log_fd, sizeof (int));
-    for (int i = 0; i < n_spawners; i++)
-      if (sendmsg (spawners[i].w.fd, &mh, MSG_NOSIGNAL) < 0)
-        return rf_error_sys (err, "tell the spawner about `%s`", fn->name);
+    memcpy (CMSG_DATA (cm), &log_fd, sizeof (int));
+    if (sendmsg (sp->w.fd, &mh, MSG_NOSIGNAL) < 0)
+      return rf_error_sys (err, "tell the spawner about `%s`", fn->name);
   }
   return 0;
+}
+
+int
+rfd_spawner_define (rfd_function_t *fn, rf_error_t *err)
+{
+  for (int i = 0; i < n_spawners; i++)
+    if (define_one (&spawners[i], fn, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* A new spawner learns every function that may still need instances. */
+static void
+define_all (spawner_t *sp)
+{
+  for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    {
+      rf_error_t err = NULL;
+      if (fn->dir == NULL || fn->log == NULL)
+        continue;
+      if (define_one (sp, fn, &err) < 0)
+        {
+          cleanup_free char *text = rf_error_text (err);
+          rf_warn ("%s", text);
+          rf_error_free (&err);
+        }
+    }
 }
 
 void
@@ -295,7 +498,8 @@ rfd_spawner_forget (rfd_function_t *fn)
 {
   spawn_msg_t m = { .type = MSG_FORGET, .fn = fn->id };
   for (int i = 0; i < n_spawners; i++)
-    rfd_spawn_send (spawners[i].w.fd, &m, NULL, 0);
+    if (spawners[i].w.fd >= 0)
+      rfd_spawn_send (spawners[i].w.fd, &m, NULL, 0);
 }
 
 void
@@ -311,11 +515,18 @@ rfd_spawner_create (rfd_function_t *fn)
   inst->sync_w.fd = inst->pidfd = inst->client_fd = -1;
   rfd_timer_init (&inst->timeout, NULL, inst);
   m.inst = inst->id;
-  /* The least busy spawner. */
-  p->spawner = &spawners[0];
-  for (int i = 1; i < n_spawners; i++)
-    if (spawners[i].load < p->spawner->load)
+  /* The least busy spawner that is up. */
+  p->spawner = NULL;
+  for (int i = 0; i < n_spawners; i++)
+    if (spawners[i].w.fd >= 0 && (p->spawner == NULL || spawners[i].load < p->spawner->load))
       p->spawner = &spawners[i];
+  if (p->spawner == NULL)
+    {
+      /* All are being restarted: the pools are adjusted again then. */
+      free (inst);
+      free (p);
+      return;
+    }
   p->inst = inst;
   p->next = pending;
   pending = p;

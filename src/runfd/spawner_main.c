@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "runfd.h"
 #include "spawn_proto.h"
@@ -186,6 +187,25 @@ sp_create (int sock, spawn_msg_t *m)
   }
 }
 
+/* Whether the kernel's OOM killer killed a process of the instance's
+   memory cgroup: its oom_kill count (memory.events on v2,
+   memory.oom_control on v1), read before the cgroup goes. */
+static bool
+oom_killed_p (const rf_cgroup_t *cg)
+{
+  const rf_cgroup_dir_t *mem = rf_cgroup_find (cg, "memory");
+  cleanup_free char *path = NULL;
+  cleanup_free char *text = NULL;
+  char *p;
+  if (mem == NULL)
+    return false;
+  path = xasprintf ("%s/%s", mem->dir, mem->v2 ? "memory.events" : "memory.oom_control");
+  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
+    return false;
+  p = strstr (text, "oom_kill ");
+  return p && strtoull (p + 9, NULL, 10) > 0;
+}
+
 static void
 sp_reap (int sock)
 {
@@ -202,6 +222,8 @@ sp_reap (int sock)
             spawn_msg_t m = { .type = MSG_EXITED, .inst = i->id, .pid = pid, .status = status };
             rf_error_t err = NULL;
             *p = i->next;
+            if (oom_killed_p (&i->c->cgroup))
+              strcpy (m.text, "oom");
             /* The instance was reaped: nothing left runs in its cgroup
                (its pid namespace went with it). */
             if (i->c->cgroup.n && rf_cgroup_destroy (&i->c->cgroup, &err) < 0)

@@ -19,7 +19,12 @@
  *   /read/PATH   the file at PATH (relative to its cwd unless PATH starts
  *                with a second /), or "error: ..."
  *   /write/PATH  "ok" if PATH opens for writing and takes a byte, else
- *                "error: ..." */
+ *                "error: ..."
+ *   /flood/N     write to stderr as fast as it can for N seconds, then answer
+ *   /spew/N      write N KiB to stderr without a newline, then answer
+ *   /flags       whether its socket (fd 0 and the one it serves) blocks
+ *   /fork/N      start N processes that wait, answer how many it could
+ *   /limits      its /proc/self/limits */
 #include <errno.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -28,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -187,6 +193,61 @@ serve (int fd)
                                                   : snprintf (out, sizeof out, "error: %s", strerror (errno));
       if (f >= 0)
         close (f);
+      respond (fd, out, (size_t) len);
+    }
+  else if (strncmp (path, "/flood/", 7) == 0)
+    {
+      time_t until = time (NULL) + atol (path + 7);
+      static char block[4096];
+      memset (block, 'f', sizeof block - 1);
+      block[sizeof block - 1] = '\n';
+      while (time (NULL) < until)
+        if (write (2, block, sizeof block) < 0)
+          break;
+      respond (fd, "flooded\n", 8);
+    }
+  else if (strncmp (path, "/spew/", 6) == 0)
+    {
+      long kib = atol (path + 6);
+      static char block[1024];
+      memset (block, 's', sizeof block);
+      for (long i = 0; i < kib; i++)
+        if (write (2, block, sizeof block) < 0)
+          break;
+      respond (fd, "spewed\n", 7);
+    }
+  else if (strcmp (path, "/flags") == 0)
+    {
+      int len = snprintf (out, sizeof out, "fd0:%s served:%s\n",
+                          fcntl (0, F_GETFL) & O_NONBLOCK ? "nonblocking" : "blocking",
+                          fcntl (fd, F_GETFL) & O_NONBLOCK ? "nonblocking" : "blocking");
+      respond (fd, out, (size_t) len);
+    }
+  else if (strcmp (path, "/limits") == 0)
+    {
+      int f = open ("/proc/self/limits", O_RDONLY);
+      ssize_t len = f >= 0 ? read (f, out, sizeof out) : -1;
+      if (f >= 0)
+        close (f);
+      respond (fd, out, len > 0 ? (size_t) len : 0);
+    }
+  else if (strncmp (path, "/fork/", 6) == 0)
+    {
+      long want = atol (path + 6), made = 0;
+      int len;
+      for (long i = 0; i < want; i++)
+        {
+          pid_t p = fork ();
+          if (p == 0)
+            {
+              sleep (5);
+              _exit (0);
+            }
+          if (p < 0)
+            break;
+          made++;
+        }
+      len = snprintf (out, sizeof out, "forked %ld of %ld\n", made, want);
       respond (fd, out, (size_t) len);
     }
   else

@@ -62,6 +62,14 @@ test_ram_bytes (void **state)
   assert_int_equal (bytes ("99999999999p"), -1);
   assert_int_equal (errno, ERANGE);
   assert_int_equal (bytes ("99999999999999999999999"), -1);
+  /* What runfd's deploy once read with strtod and runf update refused: one
+     grammar now, for both. */
+  assert_int_equal (bytes ("512 KiB"), 512 << 10);
+  assert_int_equal (bytes ("0x10m"), -1);
+  assert_int_equal (bytes ("1e3m"), -1);
+  assert_int_equal (bytes ("nan"), -1);
+  assert_int_equal (bytes ("inf"), -1);
+  assert_int_equal (bytes (" 1m"), -1);
 }
 
 static void
@@ -87,6 +95,36 @@ test_duration (void **state)
   assert_true (duration ("1s2") == INT64_MIN);
   assert_true (duration ("-") == INT64_MIN);
   assert_true (duration ("99999999999h") == INT64_MIN);
+}
+
+static int64_t
+seconds (const char *s)
+{
+  int64_t v = -42;
+  if (rf_parse_seconds_ns (s, &v) < 0)
+    return INT64_MIN;
+  return v;
+}
+
+static void
+test_seconds (void **state)
+{
+  /* The duration grammar, and a bare number of seconds. */
+  assert_int_equal (seconds ("2"), 2000000000LL);
+  assert_int_equal (seconds ("2.5"), 2500000000LL);
+  assert_int_equal (seconds ("0"), 0);
+  assert_int_equal (seconds ("500ms"), 500000000LL);
+  assert_int_equal (seconds ("1m30s"), 90000000000LL);
+  assert_true (seconds ("nan") == INT64_MIN);
+  assert_true (seconds ("inf") == INT64_MIN);
+  assert_true (seconds ("1e3") == INT64_MIN);
+  assert_true (seconds ("0x10") == INT64_MIN);
+  assert_true (seconds ("") == INT64_MIN);
+  assert_true (seconds ("soon") == INT64_MIN);
+  assert_true (seconds ("3 s") == INT64_MIN);
+  assert_true (seconds ("99999999999999999999") == INT64_MIN);
+  assert_int_equal (errno, ERANGE);
+  assert_int_equal (seconds ("-1s"), -1000000000LL);
 }
 
 static void
@@ -129,6 +167,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_ram_bytes),
     cmocka_unit_test (test_duration),
+    cmocka_unit_test (test_seconds),
     cmocka_unit_test (test_conversions),
     cmocka_unit_test (test_stats_dump),
   };

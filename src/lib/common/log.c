@@ -62,6 +62,12 @@ rf_log_open (const char *file, const char *format, char **why)
   return 0;
 }
 
+int
+rf_log_fd (void)
+{
+  return log_fd;
+}
+
 static const char *
 level_name (rf_log_level_t level)
 {

@@ -14,6 +14,9 @@ void rf_log_set_debug (bool on);
 bool rf_log_debug_p (void);
 /* Open FILE for appending (O_CLOEXEC); format is "text" or "json". */
 int rf_log_open (const char *file, const char *format, char **why);
+/* The log file's fd, or -1: what a forked worker that closes everything
+   else must keep (or another file could take its number). */
+int rf_log_fd (void);
 void rf_log (rf_log_level_t level, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 

@@ -143,3 +143,20 @@ rf_parse_duration_ns (const char *s, int64_t *out)
   *out = negative ? -total : total;
   return 0;
 }
+
+int
+rf_parse_seconds_ns (const char *s, int64_t *out)
+{
+  uint64_t whole, frac;
+  bool overflow = false;
+  size_t n;
+
+  if (s == NULL)
+    return errno = EINVAL, -1;
+  n = read_decimal (s, &whole, &frac, &overflow);
+  if (n == 0 || s[n] != '\0')
+    return rf_parse_duration_ns (s, out);
+  if (overflow || scale_to_int64 (whole, frac, 1000000000ULL, out) < 0)
+    return errno = ERANGE, -1;
+  return 0;
+}

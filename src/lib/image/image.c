@@ -322,7 +322,19 @@ reachable (rf_store_t *s, json_t *refs, json_t *keep, rf_error_t *err)
 {
   const char *key;
   json_t *value;
-  json_object_foreach (refs, key, value)
+  cleanup_json json_t *roots = json_deep_copy (refs);
+  json_t *pinned = json_object ();
+
+  /* Pinned images (a function's, run by digest) are roots as names are. */
+  if (rf_store_pins (s, pinned, err) < 0)
+    {
+      json_decref (pinned);
+      return -1;
+    }
+  json_object_foreach (pinned, key, value)
+    json_object_set_new (roots, key, json_string (key));
+  json_decref (pinned);
+  json_object_foreach (roots, key, value)
     {
       rf_image_t img;
       const char *d = json_string_value (value);
@@ -334,7 +346,6 @@ reachable (rf_store_t *s, json_t *refs, json_t *keep, rf_error_t *err)
         json_object_set_new (keep, img.manifest.layers[i].digest, json_true ());
       rf_image_clear (&img);
     }
-  (void) err;
   return 0;
 }
 

@@ -543,3 +543,114 @@ rf_store_lock_image (rf_store_t *s, const char *digest, rf_error_t *err)
     }
   return fd;
 }
+
+/* --- pins ------------------------------------------------------------------ */
+
+static bool
+owner_valid_p (const char *owner)
+{
+  if (*owner == '\0' || *owner == '.' || strlen (owner) > 200)
+    return false;
+  for (const char *p = owner; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.'
+          || *p == '_' || *p == '-'))
+      return false;
+  return true;
+}
+
+int
+rf_store_pin (rf_store_t *s, const char *owner, const char *digest, const char *record, const char *lock,
+              rf_error_t *err)
+{
+  cleanup_json json_t *doc = NULL;
+  cleanup_free char *text = NULL;
+  cleanup_free char *dir = xasprintf ("%s/pins", s->root);
+  cleanup_free char *path = NULL;
+
+  if (!owner_valid_p (owner))
+    return rf_error_make (err, EINVAL, "pin `%s`: not a valid owner name", owner);
+  if (rf_mkdir_p (dir, 0700, err) < 0)
+    return -1;
+  path = xasprintf ("%s/%s.json", dir, owner);
+  doc = json_pack ("{s:s, s:s?, s:s?}", "digest", digest, "record", record, "lock", lock);
+  text = json_dumps (doc, JSON_COMPACT);
+  return rf_write_file_atomic (path, text, strlen (text), 0600, err);
+}
+
+void
+rf_store_unpin (const char *root, const char *owner)
+{
+  cleanup_free char *path = NULL;
+  if (!owner_valid_p (owner))
+    return;
+  path = xasprintf ("%s/pins/%s.json", root, owner);
+  unlink (path);
+}
+
+void
+rf_store_unpin_prefix (const char *root, const char *prefix)
+{
+  cleanup_free char *dir = xasprintf ("%s/pins", root);
+  DIR *d = opendir (dir);
+  struct dirent *de;
+  if (d == NULL)
+    return;
+  while ((de = readdir (d)) != NULL)
+    if (strncmp (de->d_name, prefix, strlen (prefix)) == 0)
+      unlinkat (dirfd (d), de->d_name, 0);
+  closedir (d);
+}
+
+/* Whether someone holds the flock of path (a running daemon): a shared
+   lock taken and let go at once is refused while it does. */
+static bool
+locked_p (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  bool held;
+  if (fd < 0)
+    return false;
+  held = flock (fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+  close (fd);
+  return held;
+}
+
+int
+rf_store_pins (rf_store_t *s, json_t *keep, rf_error_t *err)
+{
+  cleanup_close int dfd = openat (s->root_fd, "pins", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d;
+  struct dirent *de;
+
+  if (dfd < 0)
+    return errno == ENOENT ? 0 : rf_error_sys (err, "open `%s/pins`", s->root);
+  d = fdopendir (dfd);
+  if (d == NULL)
+    return rf_error_sys (err, "open `%s/pins`", s->root);
+  dfd = -1;
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_free char *text = NULL;
+      cleanup_json json_t *doc = NULL;
+      const char *digest, *record, *lock;
+      size_t len = strlen (de->d_name);
+      struct stat st;
+
+      if (len < 6 || strcmp (de->d_name + len - 5, ".json") != 0)
+        continue;
+      if (rf_read_file_at (dirfd (d), de->d_name, 64 * 1024, &text, NULL, NULL) < 0
+          || (doc = json_loads (text, 0, NULL)) == NULL)
+        continue;
+      digest = json_string_value (json_object_get (doc, "digest"));
+      record = json_string_value (json_object_get (doc, "record"));
+      lock = json_string_value (json_object_get (doc, "lock"));
+      if (digest == NULL || !rf_digest_valid_p (digest))
+        continue;
+      if ((record && stat (record, &st) == 0) || (lock && locked_p (lock)))
+        json_object_set_new (keep, digest, json_true ());
+      else
+        unlinkat (dirfd (d), de->d_name, 0);
+    }
+  closedir (d);
+  return 0;
+}

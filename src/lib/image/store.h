@@ -6,6 +6,7 @@
  *   <root>/rootfs/<hex>/      an image's root filesystem, unpacked once, then only read
  *   <root>/locks/<hex>        flock: one unpack of an image at a time
  *   <root>/tmp/<random>/      one scratch directory per running runfctl, flocked
+ *   <root>/pins/<owner>.json  images in use without a name (runfd's functions run theirs by digest)
  *
  * Everything enters by being written in tmp/ and renamed into place, so a
  * crash at any point leaves only scratch files, which the next writer
@@ -97,5 +98,19 @@ int rf_store_ref_set (rf_store_t *s, const char *name, const char *digest, rf_er
 char *rf_store_rootfs_path (rf_store_t *s, const char *digest);
 /* Take the unpack lock of an image (blocking); returns the lock fd. */
 int rf_store_lock_image (rf_store_t *s, const char *digest, rf_error_t *err);
+
+/* Pins: what prune keeps whatever the names say.  A pin names its image
+   and why it is still wanted: a record file (a function runfd restores at
+   its next start) and a lock file (flocked while that runfd runs).  Prune
+   keeps a pin while either holds, and drops it otherwise.  owner is a
+   file name of the caller's ([A-Za-z0-9._-]). */
+int rf_store_pin (rf_store_t *s, const char *owner, const char *digest, const char *record, const char *lock,
+                  rf_error_t *err);
+/* Without opening the store (a pin file's removal needs no lock). */
+void rf_store_unpin (const char *root, const char *owner);
+void rf_store_unpin_prefix (const char *root, const char *prefix);
+/* The digests of the pins still wanted, into keep (an object used as a
+   set); stale pins are removed. */
+int rf_store_pins (rf_store_t *s, json_t *keep, rf_error_t *err);
 
 #endif
