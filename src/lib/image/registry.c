@@ -525,7 +525,7 @@ authenticate (rf_registry_t *r, rf_error_t *err)
     ret = fetch_token (r, &ch, err);
   else if (r->user == NULL)
     ret = rf_error_make (err, 0, "401 Unauthorized: the registry wants a user and password "
-                                      "(--creds, --authfile, or docker login)");
+                                      "(--creds, --authfile, or runfctl image login)");
   else
     {
       cleanup_free char *b = rf_basic_auth (r->user, r->pass);
