@@ -35,6 +35,11 @@ runfctl_image_push (runfctl_t *g, int argc, char **argv, rf_error_t *err)
       quiet = true;
     else if (runfctl_registry_option (c, "image push", &opts, &creds, err) <= 0)
       goto out;
+  if (argc - optind > 2)
+    {
+      rf_error_make (err, 0, "image push: unexpected argument `%.60s`", argv[optind + 2]);
+      goto out;
+    }
   if (argc - optind == 2)
     dest = argv[optind + 1];
   else if (runfctl_positional (argc, argv, 1, "image push", "SRC (an image in the store) and DEST", err) < 0)

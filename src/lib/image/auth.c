@@ -266,8 +266,10 @@ rf_creds_lookup (const char *authfile, const char *domain, const char *path, cha
   *user = *pass = NULL;
   /* As containers/image reads them: a file the user names is the only
      one; otherwise podman's, then the per-user one, then docker's. */
+  /* --authfile must exist; $REGISTRY_AUTH_FILE names where login will
+     write, so a missing one just holds nothing yet. */
   if (given)
-    return lookup_file (given, true, false, domain, path, user, pass, err) < 0 ? -1 : 0;
+    return lookup_file (given, authfile != NULL, false, domain, path, user, pass, err) < 0 ? -1 : 0;
   files[0] = rf_auth_file_default ();
   if (config && *config == '/')
     files[1] = xasprintf ("%s/containers/auth.json", config);
