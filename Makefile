@@ -79,6 +79,7 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 
 fixtures: $(HELPER_BINS)
 	scripts/make-fixtures.sh $(BUILD)/fixtures $(BUILD)/helpers
+	scripts/make-python-rootfs.sh $(BUILD)/fixtures/python3-rootfs
 
 deps:
 	@scripts/install-deps.sh
@@ -113,11 +114,12 @@ clean:
 # runfctl links libarchive, libcurl and libcrypto dynamically (it is not on
 # any hot path), plus the one file of the runtime that writes runc's default
 # config.json.
-IMAGE_PKGS = jansson libarchive libcurl libcrypto
+IMAGE_PKGS = jansson libarchive libcurl libcrypto zlib
 IMAGE_LIBS = $(shell $(PKG_CONFIG) --libs $(IMAGE_PKGS))
 IMAGE_SRCS = $(wildcard src/lib/image/*.c)
 IMAGE_DEP_SRCS = $(COMMON_SRCS) src/lib/runtime/spec_default.c
 RUNFCTL_SRCS = $(wildcard src/runfctl/*.c)
+TEMPLATES_GEN = $(BUILD)/gen/templates.c
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CC ?= clang
@@ -135,9 +137,18 @@ $(BUILD)/libimage-san.a: $(call sanobj,$(IMAGE_SRCS) $(IMAGE_DEP_SRCS))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/bin/runfctl: $(call obj,$(RUNFCTL_SRCS)) $(BUILD)/libimage.a
+$(BUILD)/bin/runfctl: $(call obj,$(RUNFCTL_SRCS)) $(BUILD)/libimage.a $(BUILD)/obj/$(TEMPLATES_GEN:.c=.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(IMAGE_LIBS)
+
+# `runfctl fn new`'s templates are compiled in from share/runf/templates.
+$(TEMPLATES_GEN): $(wildcard share/runf/templates/*/*) scripts/embed-templates.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-templates.sh share/runf/templates >$@
+
+$(BUILD)/obj/$(TEMPLATES_GEN:.c=.o): $(TEMPLATES_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Isrc -c -o $@ $<
 
 # The image unit tests link libimage (these rules win over the generic ones:
 # their stem is shorter).

@@ -596,6 +596,8 @@ fn_invoke (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 }
 
 static const runfctl_command_t fn_commands[] = {
+  { "new", runfctl_fn_new, "NAME", "write a new function from a template: a handler directory and a stack file",
+    runfctl_fn_new_options, NULL },
   { "deploy", fn_deploy, "NAME IMAGE|FILE|-", "deploy an image (in the store, an archive file, or - for stdin) as a function",
     deploy_options, NULL },
   { "update", fn_update, "NAME IMAGE|FILE|-", "replace a function; requests in flight finish",

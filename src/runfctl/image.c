@@ -24,6 +24,10 @@ static const runfctl_command_t image_commands[] = {
   { "import", runfctl_image_import, "FILE|DIR|-",
     "add images from a docker save archive or an OCI layout (a directory, or a tar of one)",
     runfctl_import_options, NULL },
+  { "build", runfctl_image_build, "DIR",
+    "a new image: a base image of the store (or scratch) plus DIR as a new layer, with its "
+    "Cmd, Entrypoint, Env, WorkingDir, User and Labels set; no daemon, no network",
+    runfctl_build_options, NULL },
   { "save", runfctl_image_save, "REF...",
     "write images of the store as a docker save archive or an OCI layout", runfctl_save_options,
     NULL },
