@@ -329,6 +329,69 @@ dump_options (void)
       }
 }
 
+/* Text for roff: a leading dot or quote would be a request, a backslash
+   an escape, and "-" in an option's name must stay a hyphen-minus. */
+static void
+roff_text (const char *s, bool option)
+{
+  if (*s == '.' || *s == '\'')
+    fputs ("\\&", stdout);
+  for (; *s; s++)
+    if (*s == '\\')
+      fputs ("\\e", stdout);
+    else if (*s == '-' && option)
+      fputs ("\\-", stdout);
+    else
+      putchar (*s);
+}
+
+static void
+man_options (const runfctl_option_t *options)
+{
+  for (const runfctl_option_t *o = options; o && o->name; o++)
+    {
+      bool letter = o->val > 0 && o->val < 0x80 && isalpha (o->val);
+      printf (".TP\n\\fB");
+      if (letter)
+        printf ("\\-%c\\fR, \\fB", o->val);
+      fputs ("\\-\\-", stdout);
+      roff_text (o->name, true);
+      fputs ("\\fR", stdout);
+      if (o->arg)
+        {
+          fputs (o->has_arg == optional_argument ? "[=\\fI" : " \\fI", stdout);
+          roff_text (o->arg, false);
+          fputs (o->has_arg == optional_argument ? "\\fR]" : "\\fR", stdout);
+        }
+      putchar ('\n');
+      roff_text (o->help, false);
+      putchar ('\n');
+    }
+}
+
+/* `runfctl __man`: the COMMANDS section of runfctl(1), from the tables
+   (the build puts it into man/runfctl.1.in). */
+static void
+dump_man (void)
+{
+  printf (".SH COMMANDS\n");
+  for (size_t i = 0; i < ARRAY_SIZE (groups); i++)
+    for (size_t k = 0; k < groups[i]->n; k++)
+      {
+        const runfctl_command_t *c = &groups[i]->commands[k];
+        printf (".SS \"runfctl %s %s%s%s", groups[i]->name, c->name,
+                c->options && c->options[0].name ? " [options]" : "", *c->args ? " " : "");
+        roff_text (c->args, true);
+        printf ("\"\n");
+        printf (".PP\n");
+        roff_text (c->summary, false);
+        printf (".\n");
+        man_options (c->options);
+      }
+  printf (".SH GLOBAL OPTIONS\n");
+  man_options (global_options);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -363,6 +426,11 @@ main (int argc, char **argv)
   if (strcmp (argv[optind], "__options") == 0)
     {
       dump_options ();
+      return 0;
+    }
+  if (strcmp (argv[optind], "__man") == 0)
+    {
+      dump_man ();
       return 0;
     }
   for (size_t i = 0; i < ARRAY_SIZE (groups); i++)
