@@ -189,3 +189,17 @@ teardown() { teardown_image_test; }
   run runfctl image ls --json
   [ "$(jq length <<<"$output")" = 3 ]
 }
+
+@test "login to a registry that wants Bearer tokens: the token server checks the credentials" {
+  start_fake_registry token "$TEST_DIR/layout"
+  expect_failure "token from the registry's auth server: 401 Unauthorized" image login --retries 0 -u alice -p wrong "$FAKE"
+  [ ! -e "$TEST_DIR/auth.json" ]
+  run "$RUNFCTL_BIN" image login -u alice -p secret "$FAKE"
+  [ "$status" -eq 0 ]
+  grep -q "GET /token?service=fake" "$TEST_DIR/fake.log"
+  # The kept credentials get the token for an inspect, then for a pull.
+  run runfctl image inspect --remote "$FAKE/x:v1"
+  [ "$(jq -r .digest <<<"$output")" = "$DIGEST" ]
+  run "$RUNFCTL_BIN" --store "$TEST_DIR/store2" image pull "$FAKE/x:v1"
+  [ "${lines[-1]}" = "pulled $FAKE/x:v1 $DIGEST" ]
+}
