@@ -94,6 +94,7 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 
 fixtures: $(HELPER_BINS)
 	scripts/make-fixtures.sh $(BUILD)/fixtures $(BUILD)/helpers
+	scripts/make-python-rootfs.sh $(BUILD)/fixtures/python3-rootfs
 
 deps:
 	@scripts/install-deps.sh
@@ -118,6 +119,7 @@ install: all
 	install -D -m 0755 $(BUILD)/bin/runfd $(DESTDIR)$(PREFIX)/bin/runfd
 	install -D -m 0755 $(BUILD)/bin/runf-shim $(DESTDIR)$(PREFIX)/lib/runf/runf-shim
 	install -D -m 0755 $(BUILD)/bin/runfd-spawner $(DESTDIR)$(PREFIX)/lib/runf/runfd-spawner
+	$(MAKE) install-share
 
 clean:
 	rm -rf $(BUILD)
@@ -128,11 +130,12 @@ clean:
 # runfctl links libarchive, libcurl and libcrypto dynamically (it is not on
 # any hot path), plus the one file of the runtime that writes runc's default
 # config.json.
-IMAGE_PKGS = jansson libarchive libcurl libcrypto
+IMAGE_PKGS = jansson libarchive libcurl libcrypto zlib
 IMAGE_LIBS = $(shell $(PKG_CONFIG) --libs $(IMAGE_PKGS))
 IMAGE_SRCS = $(wildcard src/lib/image/*.c)
 IMAGE_DEP_SRCS = $(COMMON_SRCS) src/lib/runtime/spec_default.c
 RUNFCTL_SRCS = $(wildcard src/runfctl/*.c)
+TEMPLATES_GEN = $(BUILD)/gen/templates.c
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CC ?= clang
@@ -150,9 +153,18 @@ $(BUILD)/libimage-san.a: $(call sanobj,$(IMAGE_SRCS) $(IMAGE_DEP_SRCS))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/bin/runfctl: $(call obj,$(RUNFCTL_SRCS)) $(BUILD)/libimage.a
+$(BUILD)/bin/runfctl: $(call obj,$(RUNFCTL_SRCS)) $(BUILD)/libimage.a $(BUILD)/obj/$(TEMPLATES_GEN:.c=.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(IMAGE_LIBS)
+
+# `runfctl fn new`'s templates are compiled in from share/runf/templates.
+$(TEMPLATES_GEN): $(wildcard share/runf/templates/*/*) scripts/embed-templates.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-templates.sh share/runf/templates >$@
+
+$(BUILD)/obj/$(TEMPLATES_GEN:.c=.o): $(TEMPLATES_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Isrc -c -o $@ $<
 
 # The image unit tests link libimage (these rules win over the generic ones:
 # their stem is shorter).
@@ -293,3 +305,60 @@ bench-soak: deps
 	@bench/soak.sh $(BUILD)
 
 bench: bench-soak
+
+# --- running it: man pages, bash completion, systemd units --------------------
+# runfctl(1)'s commands and options come from runfctl's own tables; the
+# units name the installed binaries.
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMD_USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+SHARE_OUT = $(BUILD)/share/man/runfctl.1 $(BUILD)/share/man/runf.8 $(BUILD)/share/man/runfd.8 \
+            $(BUILD)/share/systemd/runfd.service $(BUILD)/share/systemd/user/runfd.service \
+            $(BUILD)/share/options/runf.txt $(BUILD)/share/options/runfd.txt \
+            $(addprefix $(BUILD)/share/bash-completion/,runf runfctl runfd)
+
+.PHONY: share
+all: share
+share: $(SHARE_OUT)
+
+$(BUILD)/share/man/runfctl.1: man/runfctl.1.in $(BUILD)/bin/runfctl
+	@mkdir -p $(dir $@)
+	$(BUILD)/bin/runfctl __man >$@.commands
+	sed -e '/^@COMMANDS@$$/{r $@.commands' -e 'd}' man/runfctl.1.in >$@
+	@rm -f $@.commands
+
+$(BUILD)/share/man/%.8: man/%.8
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(BUILD)/share/systemd/%: share/systemd/%.in
+	@mkdir -p $(dir $@)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' $< >$@
+
+$(BUILD)/share/bash-completion/%: share/bash-completion/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# What the programs accept, from their sources, for the tests.
+$(BUILD)/share/options/runf.txt: $(RUNF_SRCS) scripts/list-options.sh
+	@mkdir -p $(dir $@)
+	scripts/list-options.sh runf . >$@
+
+$(BUILD)/share/options/runfd.txt: src/runfd/main.c scripts/list-options.sh
+	@mkdir -p $(dir $@)
+	scripts/list-options.sh runfd . >$@
+
+.PHONY: install-share
+install-share: share
+	install -D -m 0644 $(BUILD)/share/man/runf.8 $(DESTDIR)$(MANDIR)/man8/runf.8
+	install -D -m 0644 $(BUILD)/share/man/runfd.8 $(DESTDIR)$(MANDIR)/man8/runfd.8
+	install -D -m 0644 $(BUILD)/share/man/runfctl.1 $(DESTDIR)$(MANDIR)/man1/runfctl.1
+	install -D -m 0644 $(BUILD)/share/bash-completion/runf $(DESTDIR)$(BASHCOMPDIR)/runf
+	install -D -m 0644 $(BUILD)/share/bash-completion/runfctl $(DESTDIR)$(BASHCOMPDIR)/runfctl
+	install -D -m 0644 $(BUILD)/share/bash-completion/runfd $(DESTDIR)$(BASHCOMPDIR)/runfd
+	@# The units name this install's runfd (build/share's, the default PREFIX's).
+	install -d $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSTEMD_USERUNITDIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' share/systemd/runfd.service.in >$(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.service
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' share/systemd/user/runfd.service.in >$(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.service $(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.service

@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config
 libjansson-dev libseccomp-dev libcap-dev
-libarchive-dev libcurl4-openssl-dev libssl-dev
+libarchive-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
 libcmocka-dev bats
 busybox-static uidmap iproute2 util-linux procps jq
 crun runc hyperfine

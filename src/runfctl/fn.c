@@ -188,28 +188,65 @@ api_json (const char *cmd, const char *method, const char *path, const char *bod
 enum
 {
   O_MODE = 0x100, O_ENV, O_MEMORY, O_CPUS, O_PIDS, O_TIMEOUT, O_CONCURRENCY, O_QUEUE, O_MIN, O_MAX,
-  O_IDLE, O_READ_ONLY, O_CMD, O_CAP, O_API, O_TOKEN, OPT_DATA, O_FOLLOW, OPT_TAIL, O_METHOD, OPT_PATH,
+  O_IDLE, O_READ_ONLY, O_CMD, O_CAP, O_API, O_TOKEN, OPT_TAIL, OPT_PATH,
 };
 
-static const struct option deploy_options[] = {
-  { "mode", required_argument, NULL, O_MODE },
-  { "env", required_argument, NULL, O_ENV },
-  { "memory", required_argument, NULL, O_MEMORY },
-  { "cpus", required_argument, NULL, O_CPUS },
-  { "pids", required_argument, NULL, O_PIDS },
-  { "timeout", required_argument, NULL, O_TIMEOUT },
-  { "concurrency", required_argument, NULL, O_CONCURRENCY },
-  { "queue", required_argument, NULL, O_QUEUE },
-  { "min", required_argument, NULL, O_MIN },
-  { "max", required_argument, NULL, O_MAX },
-  { "idle", required_argument, NULL, O_IDLE },
-  { "read-only", optional_argument, NULL, O_READ_ONLY },
-  { "cmd", required_argument, NULL, O_CMD },
-  { "cap", required_argument, NULL, O_CAP },
-  { "api", required_argument, NULL, O_API },
-  { "token-file", required_argument, NULL, O_TOKEN },
-  RUNFCTL_COMMON_OPTIONS,
-  { 0 },
+#define API_OPTIONS                                                                               \
+  { "api", O_API, required_argument, "unix:PATH|tcp:HOST:PORT",                                    \
+    "runfd's admin API (default: $RUNFD_API, else /run/runfd/api.sock as root, "                 \
+    "$XDG_RUNTIME_DIR/runfd/api.sock rootless)" },                                                \
+  { "token-file", O_TOKEN, required_argument, "FILE",                                              \
+    "the bearer token for a TCP API (runfd's STATE/api.token; default: none)" }
+
+static const runfctl_option_t deploy_options[] = {
+  { "mode", O_MODE, required_argument, "M",
+    "inetd, control-socket, warm or stdio (default: inetd)" },
+  { "env", 'e', required_argument, "K=V",
+    "an environment variable on top of the image's Env; repeat for more (default: none)" },
+  { "memory", O_MEMORY, required_argument, "SIZE",
+    "each instance's memory limit, at least 4m (default: none)" },
+  { "cpus", O_CPUS, required_argument, "N", "CPUs per instance, 0.01 to 1024 (default: none)" },
+  { "pids", O_PIDS, required_argument, "N", "processes per instance (default: none)" },
+  { "timeout", O_TIMEOUT, required_argument, "D",
+    "how long a request may run: 30s, 500ms, 2m or seconds (default: 30s)" },
+  { "concurrency", O_CONCURRENCY, required_argument, "N",
+    "instances serving requests at once (default: no limit)" },
+  { "queue", O_QUEUE, required_argument, "N",
+    "requests that may wait for an instance (default: 64)" },
+  { "min", O_MIN, required_argument, "N",
+    "instances kept, running (warm) or ready (default: 0)" },
+  { "max", O_MAX, required_argument, "N", "warm instances at most (default: 8)" },
+  { "idle", O_IDLE, required_argument, "D",
+    "warm mode: stop an instance idle this long, down to --min (default: 60s)" },
+  { "read-only", O_READ_ONLY, optional_argument, "true|false",
+    "a read-only root; the only choice for now (default: true)" },
+  { "cmd", O_CMD, required_argument, "ARG",
+    "the command instead of the image's Entrypoint and Cmd, one argument each (default: the "
+    "image's)" },
+  { "cap", O_CAP, required_argument, "CAP",
+    "a capability for the handler, e.g. CAP_NET_BIND_SERVICE; repeat for more (default: none)" },
+  API_OPTIONS,
+  RUNFCTL_OPTIONS_END,
+};
+
+static const runfctl_option_t api_options[] = {
+  API_OPTIONS,
+  RUNFCTL_OPTIONS_END,
+};
+
+static const runfctl_option_t logs_options[] = {
+  { "follow", 'f', no_argument, NULL, "keep printing what is appended, until interrupted" },
+  { "tail", OPT_TAIL, required_argument, "N", "only the last N lines (default: the whole log)" },
+  API_OPTIONS,
+  RUNFCTL_OPTIONS_END,
+};
+
+static const runfctl_option_t invoke_options[] = {
+  { "data", 'd', required_argument, "DATA", "the request's body; POST (default: a GET, no body)" },
+  { "method", 'X', required_argument, "METHOD", "the request method (default: GET, POST with -d)" },
+  { "path", OPT_PATH, required_argument, "P", "the path below the function (default: /)" },
+  API_OPTIONS,
+  RUNFCTL_OPTIONS_END,
 };
 
 static int
@@ -298,7 +335,7 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
 
   json_object_set_new (req, "envVars", env);
   json_object_set_new (req, "limits", limits);
-  while ((c = runfctl_getopt (g, argc, argv, cmd, "e:", deploy_options, err)) != -1)
+  while ((c = runfctl_getopt (g, argc, argv, cmd, deploy_options, err)) != -1)
     {
       json_int_t n;
       switch (c)
@@ -306,7 +343,6 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
         case '?': return -1;
         case O_MODE: json_object_set_new (req, "mode", json_string (optarg)); break;
         case 'e':
-        case O_ENV:
           {
             const char *eq = strchr (optarg, '=');
             cleanup_free char *k = NULL;
@@ -391,30 +427,14 @@ fn_update (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   return deploy (g, argc, argv, true, err);
 }
 
-static const struct option plain_options[] = {
-  { "api", required_argument, NULL, O_API },
-  { "token-file", required_argument, NULL, O_TOKEN },
-  { "data", required_argument, NULL, OPT_DATA },
-  { "follow", no_argument, NULL, O_FOLLOW },
-  { "tail", required_argument, NULL, OPT_TAIL },
-  { "method", required_argument, NULL, O_METHOD },
-  { "path", required_argument, NULL, OPT_PATH },
-  RUNFCTL_COMMON_OPTIONS,
-  { 0 },
-};
-
-/* Options every other command takes; returns the positional count check. */
+/* The commands that take only --api and --token-file. */
 static int
 plain_args (runfctl_t *g, int argc, char **argv, const char *cmd, int n, const char *names, rf_error_t *err)
 {
   int c;
-  while ((c = runfctl_getopt (g, argc, argv, cmd, "", plain_options, err)) != -1)
-    {
-      if (c == '?' || global_option (c, err) < 0)
-        return -1;
-      if (c == OPT_DATA || c == O_FOLLOW || c == OPT_TAIL || c == O_METHOD || c == OPT_PATH)
-        return rf_error_make (err, 0, "%s: unknown option `%s`", cmd, argv[optind - 1]);
-    }
+  while ((c = runfctl_getopt (g, argc, argv, cmd, api_options, err)) != -1)
+    if (c == '?' || global_option (c, err) < 0)
+      return -1;
   return runfctl_positional (argc, argv, n, cmd, names, err);
 }
 
@@ -546,11 +566,11 @@ fn_logs (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   cleanup_free char *path = NULL;
   long status = 0;
   int c;
-  while ((c = runfctl_getopt (g, argc, argv, "fn logs", "f", plain_options, err)) != -1)
+  while ((c = runfctl_getopt (g, argc, argv, "fn logs", logs_options, err)) != -1)
     {
       if (c == '?' || global_option (c, err) < 0)
         return -1;
-      if (c == 'f' || c == O_FOLLOW)
+      if (c == 'f')
         follow = true;
       else if (c == OPT_TAIL)
         tail = optarg;
@@ -581,13 +601,13 @@ fn_invoke (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   char errbuf[CURL_ERROR_SIZE] = "";
   int c;
 
-  while ((c = runfctl_getopt (g, argc, argv, "fn invoke", "d:X:", plain_options, err)) != -1)
+  while ((c = runfctl_getopt (g, argc, argv, "fn invoke", invoke_options, err)) != -1)
     {
       if (c == '?' || global_option (c, err) < 0)
         return -1;
-      if (c == 'd' || c == OPT_DATA)
+      if (c == 'd')
         data = optarg;
-      else if (c == 'X' || c == O_METHOD)
+      else if (c == 'X')
         method = optarg;
       else if (c == OPT_PATH)
         path = optarg;
@@ -620,19 +640,22 @@ fn_invoke (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 }
 
 static const runfctl_command_t fn_commands[] = {
-  { "deploy", fn_deploy, "deploy NAME IMAGE|FILE|- [--mode M] [--env K=V] ...", "deploy an image as a function" },
-  { "update", fn_update, "update NAME IMAGE|FILE|- [options]", "replace a function, requests in flight finish" },
-  { "ls", fn_ls, "ls", "list functions" },
-  { "describe", fn_describe, "describe NAME", "a function's settings and counts, as JSON" },
-  { "ip", fn_ip, "ip NAME", "the function's address (curl http://$(runfctl fn ip NAME)/)" },
-  { "invoke", fn_invoke, "invoke NAME [-d DATA] [-X METHOD] [--path P]", "call a function, print its answer" },
-  { "logs", fn_logs, "logs NAME [-f] [--tail N]", "a function's log" },
-  { "scale", fn_scale, "scale NAME N", "keep N instances (warm) or N ready (pools)" },
-  { "rm", fn_rm, "rm NAME", "remove a function" },
+  { "new", runfctl_fn_new, "NAME", "write a new function from a template: a handler directory and a stack file",
+    runfctl_fn_new_options, NULL },
+  { "deploy", fn_deploy, "NAME IMAGE|FILE|-", "deploy an image (in the store, an archive file, or - for stdin) as a function",
+    deploy_options, NULL },
+  { "update", fn_update, "NAME IMAGE|FILE|-", "replace a function; requests in flight finish",
+    deploy_options, NULL },
+  { "ls", fn_ls, "", "list functions", api_options, NULL },
+  { "describe", fn_describe, "NAME", "a function's settings and counts, as JSON", api_options, NULL },
+  { "ip", fn_ip, "NAME", "the function's address (curl http://$(runfctl fn ip NAME)/)", api_options, NULL },
+  { "invoke", fn_invoke, "NAME", "call a function, print its answer", invoke_options, NULL },
+  { "logs", fn_logs, "NAME", "a function's log", logs_options, NULL },
+  { "scale", fn_scale, "NAME N", "keep N instances (warm) or N ready (pools)", api_options, NULL },
+  { "rm", fn_rm, "NAME", "remove a function", api_options, NULL },
 };
 
-int
-runfctl_cmd_fn (runfctl_t *g, int argc, char **argv, rf_error_t *err)
-{
-  return runfctl_dispatch (g, "fn", fn_commands, ARRAY_SIZE (fn_commands), argc, argv, err);
-}
+const runfctl_group_t runfctl_fn_group = {
+  "fn", fn_commands, ARRAY_SIZE (fn_commands),
+  "functions: new, deploy, list, call and remove them (through runfd)",
+};

@@ -1,4 +1,4 @@
-/* runfctl image import FILE|DIR|- [--name NAME] [--platform P] [--verify] [-q] */
+/* runfctl image import FILE|DIR|- */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,17 +28,24 @@ imported (void *ctx, const char *digest, char *const *names, bool existed)
     printf ("imported %s %s%s\n", names[i], digest, existed ? " (already stored)" : "");
 }
 
+enum { O_NAME = 1, O_PLATFORM, O_VERIFY };
+
+const runfctl_option_t runfctl_import_options[] = {
+  { "name", O_NAME, required_argument, "REF",
+    "the name of the (single) image (default: the names the archive gives, RepoTags or "
+    "the layout's annotations)" },
+  { "platform", O_PLATFORM, required_argument, "OS/ARCH[/VARIANT]",
+    "the image to take from a multi-platform layout (default: this machine's)" },
+  { "verify", O_VERIFY, no_argument, NULL,
+    "read every layer through now and store nothing that fails (default: checked when unpacked)" },
+  { "quiet", 'q', no_argument, NULL, "print only the digests" },
+  RUNFCTL_STORE_OPTION,
+  RUNFCTL_OPTIONS_END,
+};
+
 int
 runfctl_image_import (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 {
-  static const struct option options[] = {
-    { "name", required_argument, NULL, 'n' },
-    { "platform", required_argument, NULL, 'p' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "verify", no_argument, NULL, 'V' },
-    RUNFCTL_COMMON_OPTIONS,
-    { 0 },
-  };
   cleanup_store rf_store_t *s = NULL;
   cleanup_free char *name = NULL;
   rf_platform_t platform = { 0 };
@@ -47,10 +54,10 @@ runfctl_image_import (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   int c, ret = -1;
 
   rf_platform_host (&platform);
-  while ((c = runfctl_getopt (g, argc, argv, "image import", "q", options, err)) != -1)
+  while ((c = runfctl_getopt (g, argc, argv, "image import", runfctl_import_options, err)) != -1)
     switch (c)
       {
-      case 'n':
+      case O_NAME:
         {
           rf_ref_t ref;
           if (rf_ref_parse (optarg, &ref, err) < 0)
@@ -60,12 +67,12 @@ runfctl_image_import (runfctl_t *g, int argc, char **argv, rf_error_t *err)
           rf_ref_clear (&ref);
           break;
         }
-      case 'p':
+      case O_PLATFORM:
         if (runfctl_parse_platform (optarg, &platform, err) < 0)
           goto out;
         break;
       case 'q': ctx.quiet = true; break;
-      case 'V': opts.check_layers = true; break;
+      case O_VERIFY: opts.check_layers = true; break;
       default: goto out;
       }
   if (runfctl_positional (argc, argv, 1, "image import", "FILE (a docker save archive, an OCI layout, or - for stdin)", err) < 0)

@@ -1,99 +1,58 @@
-/* runfctl image pull REF [--platform P] [--creds U:P] [--authfile F]
-   [--tls-verify=false] [--timeout S] [--retries N] [--verify] [-q] */
+/* runfctl image pull REF */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/fsutil.h"
 #include "image/auth.h"
 #include "image/progress.h"
 #include "image/pull.h"
 #include "runfctl.h"
 
-enum { O_PLATFORM = 1, O_CREDS, O_AUTHFILE, O_TLS_VERIFY, O_TIMEOUT, O_RETRIES, O_VERIFY };
+enum { O_PLATFORM = 1, O_VERIFY };
 
-static int
-parse_number (const char *flag, const char *s, unsigned long long max, long *out, rf_error_t *err)
-{
-  unsigned long long v;
-  if (rf_parse_uint64 (s, max, &v) < 0)
-    return rf_error_make (err, 0, "image pull: %s `%.40s`: expected a number up to %llu", flag,
-                          s, max);
-  *out = (long) v;
-  return 0;
-}
+const runfctl_option_t runfctl_pull_options[] = {
+  { "platform", O_PLATFORM, required_argument, "OS/ARCH[/VARIANT]",
+    "the image to take from a multi-platform index (default: this machine's platform)" },
+  RUNFCTL_REGISTRY_OPTIONS,
+  { "verify", O_VERIFY, no_argument, NULL,
+    "read every layer through now (decompress, tar, diff_id, no escapes) and store nothing "
+    "that fails (default: layers are checked when unpacked)" },
+  { "quiet", 'q', no_argument, NULL, "print only the digest (default: a line per blob)" },
+  RUNFCTL_STORE_OPTION,
+  RUNFCTL_OPTIONS_END,
+};
 
 int
 runfctl_image_pull (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 {
-  static const struct option options[] = {
-    { "platform", required_argument, NULL, O_PLATFORM },
-    { "creds", required_argument, NULL, O_CREDS },
-    { "authfile", required_argument, NULL, O_AUTHFILE },
-    { "tls-verify", optional_argument, NULL, O_TLS_VERIFY },
-    { "timeout", required_argument, NULL, O_TIMEOUT },
-    { "retries", required_argument, NULL, O_RETRIES },
-    { "quiet", no_argument, NULL, 'q' },
-    { "verify", no_argument, NULL, O_VERIFY },
-    RUNFCTL_COMMON_OPTIONS,
-    { 0 },
-  };
   cleanup_store rf_store_t *s = NULL;
-  cleanup_free char *user = NULL, *pass = NULL, *name = NULL;
+  cleanup_free char *name = NULL;
+  runfctl_creds_t creds = { 0 };
   rf_platform_t platform = { 0 };
   rf_pull_opts_t opts = { .registry = { .tls_verify = true, .timeout = 30, .retries = 3 },
                           .platform = &platform };
   char digest[RF_DIGEST_MAX];
   bool quiet = false;
-  long n = 0;
-  int c, ret = -1;
+  int c, r, ret = -1;
 
   rf_platform_host (&platform);
-  while ((c = runfctl_getopt (g, argc, argv, "image pull", "q", options, err)) != -1)
+  while ((c = runfctl_getopt (g, argc, argv, "image pull", runfctl_pull_options, err)) != -1)
     switch (c)
       {
       case O_PLATFORM:
         if (runfctl_parse_platform (optarg, &platform, err) < 0)
           goto out;
         break;
-      case O_CREDS:
-        free (user);
-        free (pass);
-        if (rf_creds_parse (optarg, &user, &pass, err) < 0)
-          goto out;
-        break;
-      case O_AUTHFILE: opts.registry.authfile = optarg; break;
-      case O_TLS_VERIFY:
-        if (optarg == NULL || strcmp (optarg, "true") == 0)
-          opts.registry.tls_verify = true;
-        else if (strcmp (optarg, "false") == 0)
-          opts.registry.tls_verify = false;
-        else
-          {
-            rf_error_make (err, 0, "image pull: --tls-verify: expected true or false");
-            goto out;
-          }
-        break;
-      case O_TIMEOUT:
-        if (parse_number ("--timeout", optarg, 3600, &n, err) < 0)
-          goto out;
-        opts.registry.timeout = n ? n : 1;
-        break;
-      case O_RETRIES:
-        if (parse_number ("--retries", optarg, 100, &n, err) < 0)
-          goto out;
-        opts.registry.retries = (int) n;
-        break;
       case 'q': quiet = true; break;
       case O_VERIFY: opts.check_layers = true; break;
-      default: goto out;
+      default:
+        if ((r = runfctl_registry_option (c, "image pull", &opts.registry, &creds, err)) <= 0)
+          goto out;
       }
   if (runfctl_positional (argc, argv, 1, "image pull", "REF", err) < 0)
     goto out;
-  opts.registry.user = user;
-  opts.registry.pass = pass;
   /* A live display on a terminal, one line per blob otherwise; the result
      goes to stdout either way. */
   if (!quiet)
@@ -113,5 +72,6 @@ runfctl_image_pull (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 out:
   rf_progress_free (opts.registry.progress);
   rf_platform_clear (&platform);
+  runfctl_creds_clear (&creds);
   return ret;
 }

@@ -9,11 +9,10 @@
 int
 runfctl_image_rm (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 {
-  static const struct option options[] = { RUNFCTL_COMMON_OPTIONS, { 0 } };
   cleanup_store rf_store_t *s = NULL;
   int c;
 
-  while ((c = runfctl_getopt (g, argc, argv, "image rm", "", options, err)) != -1)
+  while ((c = runfctl_getopt (g, argc, argv, "image rm", runfctl_store_only_options, err)) != -1)
     return -1;
   if (optind >= argc)
     return rf_error_make (err, 0, "image rm: missing REF");
@@ -40,13 +39,12 @@ runfctl_image_rm (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 int
 runfctl_image_prune (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 {
-  static const struct option options[] = { RUNFCTL_COMMON_OPTIONS, { 0 } };
   cleanup_store rf_store_t *s = NULL;
   rf_prune_stats_t st;
   char size[32];
   int c;
 
-  while ((c = runfctl_getopt (g, argc, argv, "image prune", "", options, err)) != -1)
+  while ((c = runfctl_getopt (g, argc, argv, "image prune", runfctl_store_only_options, err)) != -1)
     return -1;
   if (runfctl_positional (argc, argv, 0, "image prune", "", err) < 0
       || runfctl_open_store (g, RF_STORE_EXCLUSIVE, &s, err) < 0

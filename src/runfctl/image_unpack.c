@@ -54,14 +54,19 @@ prepare_dir (const char *dir, const char *cmd, bool want_rootfs, bool *created, 
   return 0;
 }
 
+enum { O_ROOTLESS = 1 };
+
+const runfctl_option_t runfctl_unpack_options[] = {
+  { "rootless", O_ROOTLESS, no_argument, NULL,
+    "files owned by the caller, no device nodes, a rootless config.json (default: when not "
+    "root on the host)" },
+  RUNFCTL_STORE_OPTION,
+  RUNFCTL_OPTIONS_END,
+};
+
 int
 runfctl_image_unpack (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 {
-  static const struct option options[] = {
-    { "rootless", no_argument, NULL, 'r' },
-    RUNFCTL_COMMON_OPTIONS,
-    { 0 },
-  };
   cleanup_store rf_store_t *s = NULL;
   cleanup_json json_t *config = NULL;
   cleanup_free char *tmp = NULL, *rootfs = NULL;
@@ -75,8 +80,8 @@ runfctl_image_unpack (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   const char *dir;
   int c, ret = -1;
 
-  while ((c = runfctl_getopt (g, argc, argv, "image unpack", "", options, err)) != -1)
-    if (c == 'r')
+  while ((c = runfctl_getopt (g, argc, argv, "image unpack", runfctl_unpack_options, err)) != -1)
+    if (c == O_ROOTLESS)
       rootless = true;
     else
       return -1;
@@ -154,7 +159,6 @@ out:
 int
 runfctl_image_bundle (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 {
-  static const struct option options[] = { RUNFCTL_COMMON_OPTIONS, { 0 } };
   cleanup_store rf_store_t *s = NULL;
   cleanup_json json_t *config = NULL;
   cleanup_free char *rootfs = NULL;
@@ -167,7 +171,7 @@ runfctl_image_bundle (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   const char *dir;
   int c, ret = -1;
 
-  while ((c = runfctl_getopt (g, argc, argv, "image bundle", "", options, err)) != -1)
+  while ((c = runfctl_getopt (g, argc, argv, "image bundle", runfctl_store_only_options, err)) != -1)
     return -1;
   if (runfctl_positional (argc, argv, 2, "image bundle", "REF and DIR", err) < 0)
     return -1;

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "common/jsonutil.h"
+#include "reference.h"
 #include "text.h"
 
 void
@@ -209,9 +211,10 @@ lookup_in (json_t *auths, const char *domain, const char *path, char **user, cha
   return 0;
 }
 
+/* legacy: ~/.dockercfg, whose entries are at the top level. */
 static int
-lookup_file (const char *file, bool must_exist, const char *domain, const char *path, char **user,
-             char **pass, rf_error_t *err)
+lookup_file (const char *file, bool must_exist, bool legacy, const char *domain, const char *path,
+             char **user, char **pass, rf_error_t *err)
 {
   cleanup_json json_t *doc = NULL;
   json_t *auths;
@@ -220,33 +223,195 @@ lookup_file (const char *file, bool must_exist, const char *domain, const char *
   doc = rf_json_load_file (file, err);
   if (doc == NULL)
     return rf_error_wrap (err, "auth file");
-  auths = json_object_get (doc, "auths");
+  auths = legacy ? doc : json_object_get (doc, "auths");
   if (!json_is_object (auths))
     return 0;
   return lookup_in (auths, domain, path, user, pass);
+}
+
+char *
+rf_auth_file_given (void)
+{
+  const char *env = getenv ("REGISTRY_AUTH_FILE");
+  return env && *env ? xstrdup (env) : NULL;
+}
+
+char *
+rf_auth_file_default (void)
+{
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  if (xdg && *xdg)
+    return xasprintf ("%s/containers/auth.json", xdg);
+  return xasprintf ("/run/containers/%d/auth.json", (int) getuid ());
+}
+
+char *
+rf_auth_file_docker (void)
+{
+  const char *dir = getenv ("DOCKER_CONFIG"), *home = getenv ("HOME");
+  if (dir && *dir)
+    return xasprintf ("%s/config.json", dir);
+  return xasprintf ("%s/.docker/config.json", home && *home ? home : "/");
 }
 
 int
 rf_creds_lookup (const char *authfile, const char *domain, const char *path, char **user,
                  char **pass, rf_error_t *err)
 {
-  const char *xdg = getenv ("XDG_RUNTIME_DIR"), *home = getenv ("HOME");
-  int r;
+  cleanup_free char *given = authfile ? xstrdup (authfile) : rf_auth_file_given ();
+  const char *config = getenv ("XDG_CONFIG_HOME"), *home = getenv ("HOME");
+  char *files[4] = { NULL };
+  int r = 0;
 
   *user = *pass = NULL;
-  if (authfile)
-    return lookup_file (authfile, true, domain, path, user, pass, err) < 0 ? -1 : 0;
-  if (xdg && *xdg)
-    {
-      cleanup_free char *f = xasprintf ("%s/containers/auth.json", xdg);
-      if ((r = lookup_file (f, false, domain, path, user, pass, err)) != 0)
-        return r < 0 ? -1 : 0;
-    }
+  /* As containers/image reads them: a file the user names is the only
+     one; otherwise podman's, then the per-user one, then docker's. */
+  /* --authfile must exist; $REGISTRY_AUTH_FILE names where login will
+     write, so a missing one just holds nothing yet. */
+  if (given)
+    return lookup_file (given, authfile != NULL, false, domain, path, user, pass, err) < 0 ? -1 : 0;
+  files[0] = rf_auth_file_default ();
+  if (config && *config == '/')
+    files[1] = xasprintf ("%s/containers/auth.json", config);
+  else if (home && *home)
+    files[1] = xasprintf ("%s/.config/containers/auth.json", home);
+  files[2] = rf_auth_file_docker ();
   if (home && *home)
+    files[3] = xasprintf ("%s/.dockercfg", home);
+  for (size_t i = 0; i < 4 && r == 0; i++)
+    if (files[i])
+      r = lookup_file (files[i], false, i == 3, domain, path, user, pass, err);
+  for (size_t i = 0; i < 4; i++)
+    free (files[i]);
+  return r < 0 ? -1 : 0;
+}
+
+int
+rf_auth_key (const char *registry, char **key, rf_error_t *err)
+{
+  cleanup_free char *shown = rf_printable (registry, 120);
+  cleanup_free char *k = NULL;
+  cleanup_free char *probe = NULL;
+  size_t n;
+  rf_ref_t ref;
+  bool ok;
+
+  if (strncmp (registry, "https://", 8) == 0)
+    registry += 8;
+  else if (strncmp (registry, "http://", 7) == 0)
+    registry += 7;
+  k = xstrdup (registry);
+  n = strlen (k);
+  while (n > 0 && k[n - 1] == '/')
+    k[--n] = '\0';
+  if (n >= 4 && strcmp (k + n - 3, "/v1") == 0)
+    k[n -= 3] = '\0';
+  else if (n >= 4 && strcmp (k + n - 3, "/v2") == 0)
+    k[n -= 3] = '\0';
+  if (strcmp (k, "index.docker.io") == 0 || strcmp (k, "registry-1.docker.io") == 0)
     {
-      cleanup_free char *f = xasprintf ("%s/.docker/config.json", home);
-      if (lookup_file (f, false, domain, path, user, pass, err) < 0)
-        return -1;
+      free (k);
+      k = xstrdup ("docker.io");
+    }
+  /* A registry (host with a dot or a port, or localhost), optionally with
+     a repository path: whatever a reference would not send there is
+     refused, since its credentials would never be used. */
+  probe = strchr (k, '/') ? xstrdup (k) : xasprintf ("%s/x", k);
+  ok = rf_ref_parse (probe, &ref, NULL) == 0;
+  if (ok)
+    {
+      size_t dlen = strlen (ref.domain);
+      ok = strncmp (k, ref.domain, dlen) == 0 && (k[dlen] == '\0' || k[dlen] == '/')
+           && (strcmp (ref.domain, "docker.io") != 0 || strncmp (k, "docker.io", 9) == 0)
+           && ref.tag && strcmp (ref.tag, "latest") == 0 && ref.digest == NULL;
+      rf_ref_clear (&ref);
+    }
+  if (!ok || n == 0)
+    return rf_error_make (err, 0, "registry `%s`: expected a host with a dot or a port, or "
+                                  "localhost (and optionally /repository)", shown);
+  *key = steal_pointer (&k);
+  return 0;
+}
+
+static int
+load_for_update (const char *file, json_t **doc, json_t **auths, rf_error_t *err)
+{
+  if (access (file, F_OK) < 0)
+    *doc = json_object ();
+  else if ((*doc = rf_json_load_file (file, err)) == NULL)
+    return rf_error_wrap (err, "auth file");
+  else if (!json_is_object (*doc))
+    {
+      json_decref (*doc);
+      *doc = NULL;
+      return rf_error_make (err, 0, "auth file `%s`: not a JSON object", file);
+    }
+  *auths = json_object_get (*doc, "auths");
+  if (*auths == NULL)
+    json_object_set_new (*doc, "auths", *auths = json_object ());
+  else if (!json_is_object (*auths))
+    {
+      json_decref (*doc);
+      *doc = NULL;
+      return rf_error_make (err, 0, "auth file `%s`: auths: not a JSON object", file);
     }
   return 0;
+}
+
+/* The file's directory is made 0700 and the file written 0600 (through a
+   rename): it holds passwords. */
+static int
+write_auth_file (const char *file, json_t *doc, rf_error_t *err)
+{
+  cleanup_free char *dir = xstrdup (file);
+  cleanup_free char *text = json_dumps (doc, JSON_INDENT (8));
+  char *slash = strrchr (dir, '/');
+  cleanup_free char *with_newline = xasprintf ("%s\n", text);
+  if (slash && slash != dir)
+    {
+      *slash = '\0';
+      if (rf_mkdir_p (dir, 0700, err) < 0)
+        return rf_error_wrap (err, "auth file `%s`", file);
+    }
+  if (rf_write_file_atomic (file, with_newline, strlen (with_newline), 0600, err) < 0)
+    return rf_error_wrap (err, "auth file");
+  return 0;
+}
+
+int
+rf_auth_store (const char *file, const char *key, const char *user, const char *pass,
+               rf_error_t *err)
+{
+  cleanup_json json_t *doc = NULL;
+  cleanup_free char *basic = rf_basic_auth (user, pass);
+  json_t *auths;
+  if (load_for_update (file, &doc, &auths, err) < 0)
+    return -1;
+  json_object_set_new (auths, key, json_pack ("{s:s}", "auth", basic + 6));
+  return write_auth_file (file, doc, err);
+}
+
+int
+rf_auth_remove (const char *file, const char *key, bool *found, rf_error_t *err)
+{
+  cleanup_json json_t *doc = NULL;
+  json_t *auths, *value;
+  const char *k;
+  void *tmp;
+
+  *found = false;
+  if (access (file, F_OK) < 0)
+    return 0;
+  if (load_for_update (file, &doc, &auths, err) < 0)
+    return -1;
+  json_object_foreach_safe (auths, tmp, k, value)
+    if (key == NULL || strcmp (k, key) == 0
+        || (strchr (key, '/') == NULL && host_key_p (k, key)))
+      {
+        json_object_del (auths, k);
+        *found = true;
+      }
+  if (!*found)
+    return 0;
+  return write_auth_file (file, doc, err);
 }

@@ -14,6 +14,7 @@
 #include "ingest.h"
 #include "layer.h"
 #include "reference.h"
+#include "remote.h"
 #include "text.h"
 
 #define MIN_PREFIX 12
@@ -220,30 +221,14 @@ rf_image_inspect (rf_store_t *s, const rf_image_t *img, json_t *refs)
 {
   cleanup_strv char **names = rf_image_names (refs, img->digest);
   cleanup_free char *rootfs = rf_store_rootfs_path (s, img->digest);
-  json_t *doc, *jnames = json_array (), *layers = json_array (), *diff_ids = json_array ();
-  json_t *config = img->config_json ? json_object_get (img->config_json, "config") : NULL;
+  json_t *doc, *jnames = json_array ();
   struct stat st;
-  rf_platform_t p = { .os = img->config.os ? img->config.os : "",
-                      .architecture = img->config.architecture ? img->config.architecture : "",
-                      .variant = img->config.variant };
-  cleanup_free char *platform = rf_platform_string (&p);
 
   for (size_t i = 0; names[i]; i++)
     json_array_append_new (jnames, json_string (names[i]));
-  for (size_t i = 0; i < img->manifest.n_layers; i++)
-    json_array_append_new (layers, json_pack ("{s:s, s:s, s:I}", "mediaType",
-                                              img->manifest.layers[i].media_type, "digest",
-                                              img->manifest.layers[i].digest, "size",
-                                              (json_int_t) img->manifest.layers[i].size));
-  for (size_t i = 0; i < img->config.n_diff_ids; i++)
-    json_array_append_new (diff_ids, json_string (img->config.diff_ids[i]));
-  doc = json_pack ("{s:o, s:s, s:s, s:I, s:s?, s:s, s:s, s:O?, s:o, s:o}", "names", jnames,
-                   "digest", img->digest, "mediaType", img->manifest.media_type, "size",
-                   (json_int_t) rf_image_size (s, img), "created", img->config.created,
-                   "platform", platform, "configDigest", img->manifest.config.digest, "config",
-                   json_is_object (config) ? config : NULL, "layers", layers, "diffIds", diff_ids);
-  if (doc == NULL)
-    abort ();
+  doc = rf_inspect_doc (img->digest, &img->manifest, &img->config, img->config_json,
+                        rf_image_size (s, img));
+  json_object_set_new (doc, "names", jnames);
   json_object_set_new (doc, "rootfs", stat (rootfs, &st) == 0 ? json_string (rootfs) : json_null ());
   return doc;
 }

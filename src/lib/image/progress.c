@@ -13,6 +13,7 @@ struct rf_progress_s
   FILE *out;
   bool tty;
   char *label;
+  const char *verb; /* "fetched", "pushed" */
   int64_t total, done;
   double start, last_draw;
 };
@@ -31,7 +32,15 @@ rf_progress_new (FILE *out, bool tty)
   rf_progress_t *p = xzalloc (sizeof *p);
   p->out = out;
   p->tty = tty;
+  p->verb = "fetched";
   return p;
+}
+
+void
+rf_progress_set_verb (rf_progress_t *p, const char *verb)
+{
+  if (p)
+    p->verb = verb;
 }
 
 void
@@ -95,9 +104,9 @@ rf_progress_restart (rf_progress_t *p, const char *why)
   if (p == NULL || p->out == NULL)
     return;
   if (p->tty)
-    fprintf (p->out, "\r\033[K%s: %s, retrying\n", p->label, why);
+    fprintf (p->out, "\r\033[K%s: %s, retrying\n", p->label ? p->label : "request", why);
   else
-    fprintf (p->out, "%s: %s, retrying\n", p->label, why);
+    fprintf (p->out, "%s: %s, retrying\n", p->label ? p->label : "request", why);
   p->done = 0;
 }
 
@@ -112,7 +121,7 @@ rf_progress_done (rf_progress_t *p, bool ok)
       fputc ('\n', p->out);
     }
   else if (ok)
-    draw (p, "fetched");
+    draw (p, p->verb);
 }
 
 void

@@ -13,6 +13,8 @@ typedef struct rf_progress_s rf_progress_t;
 /* out NULL: silent. */
 rf_progress_t *rf_progress_new (FILE *out, bool tty);
 void rf_progress_free (rf_progress_t *p);
+/* What a finished blob's line says it was (default "fetched"). */
+void rf_progress_set_verb (rf_progress_t *p, const char *verb);
 /* Start a blob: label as "layer 2 (sha256:0123...)", total bytes or -1. */
 void rf_progress_start (rf_progress_t *p, const char *label, int64_t total);
 void rf_progress_update (rf_progress_t *p, int64_t done);

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "common/cleanup.h"
 #include "common/jsonutil.h"
+#include "digest.h"
 #include "text.h"
 
 #define ERROR_BODY_MAX (64 * 1024)
@@ -38,9 +40,29 @@ struct rf_registry_s
   rf_registry_opts_t opts;
   /* The current answer. */
   sink_t *sink;
-  char *www_authenticate, *content_type;
+  char *www_authenticate, *content_type, *location, *docker_digest;
   long retry_after;
 };
+
+/* What a request sends: nothing, bytes in memory, or a file (a blob being
+   pushed), read again from the start on every attempt. */
+typedef struct
+{
+  const char *buf;
+  size_t len;
+  int fd; /* >= 0: the body is this file's first `len` bytes */
+  size_t off;
+} body_t;
+
+typedef struct
+{
+  const char *method;       /* "GET", "HEAD", "POST", "PUT" */
+  const char *target;       /* "/v2/..." on the registry, or an absolute URL (a Location) */
+  const char *accept;       /* a whole "Accept: ..." header, or NULL */
+  const char *content_type; /* of the body */
+  body_t *body;             /* NULL: none */
+  bool missing_ok;          /* a 404 is an answer (request returns 1), not an error */
+} req_t;
 
 static char *
 header_value (const char *line, size_t len, const char *name)
@@ -63,7 +85,9 @@ reset_answer (rf_registry_t *r)
 {
   free (r->www_authenticate);
   free (r->content_type);
-  r->www_authenticate = r->content_type = NULL;
+  free (r->location);
+  free (r->docker_digest);
+  r->www_authenticate = r->content_type = r->location = r->docker_digest = NULL;
   r->retry_after = 0;
 }
 
@@ -85,6 +109,16 @@ on_header (char *line, size_t size, size_t n, void *data)
     {
       free (r->content_type);
       r->content_type = v;
+    }
+  else if ((v = header_value (line, len, "Location")))
+    {
+      free (r->location);
+      r->location = v;
+    }
+  else if ((v = header_value (line, len, "Docker-Content-Digest")))
+    {
+      free (r->docker_digest);
+      r->docker_digest = v;
     }
   else if ((v = header_value (line, len, "Retry-After")))
     {
@@ -192,22 +226,68 @@ sink_clear (sink_t *s)
   memset (s, 0, sizeof *s);
 }
 
+static size_t
+on_read (char *dest, size_t size, size_t n, void *ctx)
+{
+  body_t *b = ctx;
+  size_t want = size * n, left = b->len - b->off;
+  if (want > left)
+    want = left;
+  if (want == 0)
+    return 0;
+  if (b->fd >= 0)
+    {
+      ssize_t got = pread (b->fd, dest, want, (off_t) b->off);
+      if (got <= 0)
+        return CURL_READFUNC_ABORT;
+      want = (size_t) got;
+    }
+  else
+    memcpy (dest, b->buf + b->off, want);
+  b->off += want;
+  return want;
+}
+
+static int
+on_seek (void *ctx, curl_off_t offset, int origin)
+{
+  body_t *b = ctx;
+  if (origin != SEEK_SET || offset < 0 || (size_t) offset > b->len)
+    return CURL_SEEKFUNC_CANTSEEK;
+  b->off = (size_t) offset;
+  return CURL_SEEKFUNC_OK;
+}
+
+static int
+on_progress (void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+  rf_registry_t *r = ctx;
+  if (ulnow > 0)
+    rf_progress_update (r->opts.progress, (int64_t) ulnow);
+  return 0;
+}
+
 /* One request, no retries: *status is the HTTP status, or 0 with *rc the
    transport error. */
 static void
-perform (rf_registry_t *r, const char *url, const char *accept, const char *authorization,
+perform (rf_registry_t *r, const char *url, const req_t *q, const char *authorization,
          sink_t *sink, long *status, CURLcode *rc)
 {
   struct curl_slist *headers = NULL;
+  cleanup_free char *ctype = NULL;
   CURL *c = r->curl;
 
   curl_easy_reset (c);
-  if (accept)
-    headers = curl_slist_append (headers, accept);
+  if (q->accept)
+    headers = curl_slist_append (headers, q->accept);
   if (authorization)
     headers = curl_slist_append (headers, authorization);
+  if (q->content_type)
+    {
+      ctype = xasprintf ("Content-Type: %s", q->content_type);
+      headers = curl_slist_append (headers, ctype);
+    }
   curl_easy_setopt (c, CURLOPT_URL, url);
-  curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt (c, CURLOPT_USERAGENT, "runfctl/0.1");
   curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt (c, CURLOPT_MAXREDIRS, 5L);
@@ -222,6 +302,37 @@ perform (rf_registry_t *r, const char *url, const char *accept, const char *auth
   curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, r);
   curl_easy_setopt (c, CURLOPT_ACCEPT_ENCODING, "");
+  if (strcmp (q->method, "HEAD") == 0)
+    curl_easy_setopt (c, CURLOPT_NOBODY, 1L);
+  else if (strcmp (q->method, "PUT") == 0 || (strcmp (q->method, "POST") == 0 && q->body))
+    {
+      /* A body of a known length, never "Expect: 100-continue": a registry
+         answers a PUT only once it has the whole blob anyway. */
+      q->body->off = 0;
+      headers = curl_slist_append (headers, "Expect:");
+      curl_easy_setopt (c, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, q->method);
+      curl_easy_setopt (c, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt (c, CURLOPT_READDATA, q->body);
+      curl_easy_setopt (c, CURLOPT_SEEKFUNCTION, on_seek);
+      curl_easy_setopt (c, CURLOPT_SEEKDATA, q->body);
+      curl_easy_setopt (c, CURLOPT_INFILESIZE_LARGE, (curl_off_t) q->body->len);
+      if (r->opts.progress)
+        {
+          curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, on_progress);
+          curl_easy_setopt (c, CURLOPT_XFERINFODATA, r);
+          curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
+        }
+    }
+  else if (strcmp (q->method, "POST") == 0)
+    {
+      curl_easy_setopt (c, CURLOPT_POST, 1L);
+      curl_easy_setopt (c, CURLOPT_POSTFIELDS, "");
+      curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+  else if (strcmp (q->method, "DELETE") == 0)
+    curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, "DELETE");
+  curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
   if (!r->opts.tls_verify)
     {
       curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -331,12 +442,18 @@ backoff (int attempt, long retry_after)
 static int
 fetch_token (rf_registry_t *r, const rf_challenge_t *ch, rf_error_t *err)
 {
-  cleanup_free char *scope = ch->scope ? xstrdup (ch->scope)
-                                       : xasprintf ("repository:%s:pull", r->path);
+  /* A push asks for both rights at once, whatever the first challenge
+     (a HEAD of a blob) names; a login asks for none. */
+  cleanup_free char *scope = r->opts.push ? xasprintf ("repository:%s:pull,push", r->path)
+                             : ch->scope  ? xstrdup (ch->scope)
+                             : *r->path   ? xasprintf ("repository:%s:pull", r->path)
+                                          : xstrdup ("");
   char *esc_service = curl_easy_escape (r->curl, ch->service ? ch->service : "", 0);
   char *esc_scope = curl_easy_escape (r->curl, scope, 0);
-  cleanup_free char *url = xasprintf ("%s%sservice=%s&scope=%s", ch->realm,
-                                      strchr (ch->realm, '?') ? "&" : "?", esc_service, esc_scope);
+  cleanup_free char *url = xasprintf ("%s%sservice=%s%s%s", ch->realm,
+                                      strchr (ch->realm, '?') ? "&" : "?", esc_service,
+                                      *scope ? "&scope=" : "", esc_scope);
+  req_t q = { .method = "GET", .target = url };
   cleanup_free char *basic = NULL;
   cleanup_json json_t *doc = NULL;
   const char *token;
@@ -354,7 +471,7 @@ fetch_token (rf_registry_t *r, const rf_challenge_t *ch, rf_error_t *err)
     }
   for (int attempt = 0;; attempt++)
     {
-      perform (r, url, NULL, basic, &sink, &status, &rc);
+      perform (r, url, &q, basic, &sink, &status, &rc);
       if (rc == CURLE_OK && !retryable_status (status))
         break;
       if (attempt >= r->opts.retries)
@@ -408,7 +525,7 @@ authenticate (rf_registry_t *r, rf_error_t *err)
     ret = fetch_token (r, &ch, err);
   else if (r->user == NULL)
     ret = rf_error_make (err, 0, "401 Unauthorized: the registry wants a user and password "
-                                      "(--creds, --authfile, or docker login)");
+                                      "(--creds, --authfile, or runfctl image login)");
   else
     {
       cleanup_free char *b = rf_basic_auth (r->user, r->pass);
@@ -420,17 +537,21 @@ authenticate (rf_registry_t *r, rf_error_t *err)
   return ret;
 }
 
+/* A request with everything around it: the challenge answered, the
+   retries, the fall back to plain HTTP.  0 for a 2xx answer, 1 for a 404
+   with q->missing_ok, -1 with err. */
 static int
-request (rf_registry_t *r, const char *what, const char *kind, const char *reference,
-         const char *accept, sink_t *sink, rf_error_t *err)
+request (rf_registry_t *r, const char *what, const req_t *q, sink_t *sink, rf_error_t *err)
 {
   bool answered_challenge = false;
   int attempt = 0;
 
   for (;;)
     {
-      cleanup_free char *url = xasprintf ("%s://%s/v2/%s/%s/%s", r->scheme, r->host, r->path, kind,
-                                          reference);
+      cleanup_free char *url = strncmp (q->target, "http://", 7) == 0
+                                       || strncmp (q->target, "https://", 8) == 0
+                                   ? xstrdup (q->target)
+                                   : xasprintf ("%s://%s%s", r->scheme, r->host, q->target);
       long status;
       CURLcode rc;
 
@@ -441,7 +562,7 @@ request (rf_registry_t *r, const char *what, const char *kind, const char *refer
       sink->errbuf = NULL;
       sink->errlen = 0;
       sink->len = 0;
-      perform (r, url, accept, r->authorization, sink, &status, &rc);
+      perform (r, url, q, r->authorization, sink, &status, &rc);
 
       if (rc != CURLE_OK)
         {
@@ -469,6 +590,8 @@ request (rf_registry_t *r, const char *what, const char *kind, const char *refer
         }
       if (status >= 200 && status < 300)
         return 0;
+      if (status == 404 && q->missing_ok)
+        return 1;
       if (status == 401 && !answered_challenge)
         {
           answered_challenge = true;
@@ -487,6 +610,9 @@ request (rf_registry_t *r, const char *what, const char *kind, const char *refer
         cleanup_free char *d = describe_status (status, sink);
         if (status == 401 && r->user)
           return rf_error_make (err, 0, "%s: %s: the registry refused the credentials", what, d);
+        if (status == 401)
+          return rf_error_make (err, 0, "%s: %s: the registry wants a user and password "
+                                        "(--creds, --authfile, or runfctl image login)", what, d);
         return rf_error_make (err, 0, "%s: %s", what, d);
       }
     }
@@ -500,8 +626,10 @@ rf_registry_manifest (rf_registry_t *r, const char *reference, char **body, size
                                RF_MT_OCI_MANIFEST ", " RF_MT_DOCKER_MANIFEST;
   cleanup_free char *shown = rf_printable (reference, 80);
   cleanup_free char *what = xasprintf ("manifest `%s`", shown);
+  cleanup_free char *target = xasprintf ("/v2/%s/manifests/%s", r->path, reference);
+  req_t q = { .method = "GET", .target = target, .accept = accept };
   sink_t sink = { .max = RF_MANIFEST_MAX };
-  int ret = request (r, what, "manifests", reference, accept, &sink, err);
+  int ret = request (r, what, &q, &sink, err);
   if (ret == 0)
     {
       *body = sink.buf ? steal_pointer (&sink.buf) : xstrdup ("");
@@ -516,8 +644,126 @@ int
 rf_registry_blob (rf_registry_t *r, const rf_descriptor_t *d, rf_blob_writer_t *w, rf_error_t *err)
 {
   cleanup_free char *what = xasprintf ("blob %s", d->digest);
+  cleanup_free char *target = xasprintf ("/v2/%s/blobs/%s", r->path, d->digest);
+  req_t q = { .method = "GET", .target = target };
   sink_t sink = { .w = w };
-  int ret = request (r, what, "blobs", d->digest, NULL, &sink, err);
+  int ret = request (r, what, &q, &sink, err);
+  sink_clear (&sink);
+  return ret;
+}
+
+int
+rf_registry_blob_buffer (rf_registry_t *r, const rf_descriptor_t *d, size_t max, char **buf,
+                         size_t *len, rf_error_t *err)
+{
+  cleanup_free char *what = xasprintf ("blob %s", d->digest);
+  cleanup_free char *target = xasprintf ("/v2/%s/blobs/%s", r->path, d->digest);
+  req_t q = { .method = "GET", .target = target };
+  sink_t sink = { .max = max };
+  char got[RF_DIGEST_MAX];
+  int ret = request (r, what, &q, &sink, err);
+  if (ret == 0)
+    {
+      rf_digest_buffer (sink.buf ? sink.buf : "", sink.len, got);
+      if (strcmp (got, d->digest) != 0)
+        ret = rf_error_make (err, 0, "%s: digest mismatch (the registry sent %s)", what, got);
+      else
+        {
+          *buf = sink.buf ? steal_pointer (&sink.buf) : xstrdup ("");
+          *len = sink.len;
+        }
+    }
+  sink_clear (&sink);
+  return ret;
+}
+
+int
+rf_registry_blob_exists (rf_registry_t *r, const char *digest, rf_error_t *err)
+{
+  cleanup_free char *what = xasprintf ("blob %s", digest);
+  cleanup_free char *target = xasprintf ("/v2/%s/blobs/%s", r->path, digest);
+  req_t q = { .method = "HEAD", .target = target, .missing_ok = true };
+  sink_t sink = { .max = 0 };
+  int ret = request (r, what, &q, &sink, err);
+  sink_clear (&sink);
+  return ret < 0 ? -1 : ret == 0;
+}
+
+/* The upload URL a POST gave, with the digest that finishes the upload
+   added to its query. */
+static char *
+upload_target (rf_registry_t *r, const char *location, const char *digest)
+{
+  char *esc = curl_easy_escape (r->curl, digest, 0);
+  char *out = xasprintf ("%s%s%sdigest=%s", location[0] == '/' || strstr (location, "://") ? "" : "/",
+                         location, strchr (location, '?') ? "&" : "?", esc);
+  curl_free (esc);
+  return out;
+}
+
+int
+rf_registry_blob_upload (rf_registry_t *r, const char *digest, int fd, int64_t size,
+                         rf_error_t *err)
+{
+  cleanup_free char *what = xasprintf ("upload blob %s", digest);
+  cleanup_free char *start = xasprintf ("/v2/%s/blobs/uploads/", r->path);
+  cleanup_free char *location = NULL, *target = NULL;
+  req_t post = { .method = "POST", .target = start };
+  body_t body = { .fd = fd, .len = (size_t) size };
+  req_t put = { .method = "PUT", .content_type = "application/octet-stream", .body = &body };
+  sink_t sink = { .max = 0 };
+  int ret;
+
+  /* The distribution spec's monolithic upload: POST for a session, then
+     the whole blob in one PUT to its Location, with the digest. */
+  ret = request (r, what, &post, &sink, err);
+  if (ret == 0 && r->location == NULL)
+    ret = rf_error_make (err, 0, "%s: the registry gave no upload location", what);
+  if (ret == 0)
+    {
+      location = xstrdup (r->location);
+      target = upload_target (r, location, digest);
+      put.target = target;
+      ret = request (r, what, &put, &sink, err);
+    }
+  if (ret == 0 && r->docker_digest && strcmp (r->docker_digest, digest) != 0)
+    {
+      cleanup_free char *shown = rf_printable (r->docker_digest, 80);
+      ret = rf_error_make (err, 0, "%s: the registry stored it as %s", what, shown);
+    }
+  sink_clear (&sink);
+  return ret;
+}
+
+int
+rf_registry_manifest_put (rf_registry_t *r, const char *reference, const char *buf, size_t len,
+                          const char *media_type, rf_error_t *err)
+{
+  cleanup_free char *shown = rf_printable (reference, 80);
+  cleanup_free char *what = xasprintf ("put manifest `%s`", shown);
+  cleanup_free char *target = xasprintf ("/v2/%s/manifests/%s", r->path, reference);
+  body_t body = { .buf = buf, .len = len, .fd = -1 };
+  req_t q = { .method = "PUT", .target = target, .content_type = media_type, .body = &body };
+  sink_t sink = { .max = 0 };
+  char digest[RF_DIGEST_MAX];
+  int ret = request (r, what, &q, &sink, err);
+
+  rf_digest_buffer (buf, len, digest);
+  if (ret == 0 && r->docker_digest && strcmp (r->docker_digest, digest) != 0)
+    {
+      cleanup_free char *got = rf_printable (r->docker_digest, 80);
+      ret = rf_error_make (err, 0, "%s: the registry stored it as %s, not %s", what, got, digest);
+    }
+  sink_clear (&sink);
+  return ret;
+}
+
+int
+rf_registry_ping (rf_registry_t *r, rf_error_t *err)
+{
+  req_t q = { .method = "GET", .target = "/v2/" };
+  sink_t sink = { .max = 64 * 1024 };
+  int ret = request (r, "/v2/", &q, &sink, err);
   sink_clear (&sink);
   return ret;
 }

@@ -113,7 +113,9 @@ YML
     htpasswd -Bbn alice secret >"$dir/htpasswd"
     printf 'auth:\n  htpasswd:\n    realm: test\n    path: %s\n' "$dir/htpasswd" >>"$dir/config.yml"
   fi
-  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+  # The registry takes REGISTRY_* variables as settings (REGISTRY_AUTH_FILE
+  # would be auth.file), so it starts without them.
+  env $(compgen -e | sed -n 's/^REGISTRY_.*/-u &/p') docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
   REGISTRY_PIDS="$REGISTRY_PIDS $!"
   for i in $(seq 1 100); do
     curl -s -o /dev/null "http://$REGISTRY/v2/" && return 0
