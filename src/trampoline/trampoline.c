@@ -184,8 +184,12 @@ fail:
     }
   else if (report >= 0 && kind == 'f')
     {
-      sys3 (NR_write, report, (long) "E", 1);
-      sys3 (NR_write, report, (long) msg.text, (long) len);
+      /* One write: `runf start` may read as soon as the first byte is in. */
+      static char line[sizeof msg.text + 1];
+      size_t n = 0;
+      append (line, sizeof line, &n, "E");
+      append (line, sizeof line, &n, msg.text);
+      sys3 (NR_write, report, (long) line, (long) n);
     }
   else
     {

@@ -770,22 +770,26 @@ wait_exec (const rf_state_t *st, const char *fifo, int *wfd, rf_error_t *err)
     return rf_error_sys (err, "open `%s`", fifo);
   close (*wfd);
   *wfd = -1;
+  /* The message is read up to EOF: its writer may write it in pieces. */
+  char buf[2048];
+  size_t len = 0;
   for (;;)
     {
-      char buf[2048];
       struct pollfd p = { .fd = back, .events = POLLIN };
-      ssize_t n = read (back, buf, sizeof buf - 1);
-      if (n > 0 && buf[0] == 'E')
-        {
-          buf[n] = '\0';
-          return rf_error_make (err, 0, "%s", buf + 1);
-        }
-      if (n == 0)
-        return 0; /* exec'd (or gone without a word: as runc, not ours to say) */
+      ssize_t n = read (back, buf + len, sizeof buf - 1 - len);
+      if (n > 0)
+        len += n;
+      if (n == 0 || len == sizeof buf - 1)
+        break;
       if (n < 0 && errno != EAGAIN && errno != EINTR)
         return rf_error_sys (err, "read `%s`", fifo);
-      poll (&p, 1, -1);
+      if (n < 0)
+        poll (&p, 1, -1);
     }
+  if (len == 0 || buf[0] != 'E')
+    return 0; /* exec'd (or gone without a word: as runc, not ours to say) */
+  buf[len] = '\0';
+  return rf_error_make (err, 0, "%s", buf + 1);
 }
 
 static char *
