@@ -431,31 +431,72 @@ enable_controllers (const char *parent)
     }
 }
 
+/* Whether a cgroup that just failed a write is going away: one being
+   removed refuses writes (ENODEV) and loses its files (ENOENT) a moment
+   before its directory goes. */
+static bool
+being_removed (const char *dir)
+{
+  struct timespec pause = { 0, 1000000 };
+  for (int i = 0; i < 100; i++)
+    {
+      if (access (dir, F_OK) < 0 && errno == ENOENT)
+        return true;
+      nanosleep (&pause, NULL);
+    }
+  return false;
+}
+
 /* mkdir -p below a hierarchy's mount point, preparing each new level. */
 static int
 make_dir (const char *mountpoint, const char *rel, bool v2, bool cpuset, rf_error_t *err)
 {
-  cleanup_free char *path = xstrdup (mountpoint);
-  cleanup_free char *copy = xstrdup (rel);
-  char *save = NULL;
-
-  for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
+  /* An empty parent may be removed by someone else before its child is
+     made here (a daemon that stops removes runfd/, a test's teardown the
+     parents it used): ENOENT, and another go from the top. */
+  for (int tries = 0;; tries++)
     {
-      char *next = xasprintf ("%s/%s", path, c);
-      if (v2)
-        enable_controllers (path);
-      free (path);
-      path = next;
-      if (mkdir (path, 0755) < 0)
+      cleanup_free char *path = xstrdup (mountpoint);
+      cleanup_free char *copy = xstrdup (rel);
+      char *save = NULL;
+      rf_error_t cpuset_err = NULL;
+      bool vanished = false;
+
+      for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
         {
-          if (errno != EEXIST)
-            return rf_error_sys (err, "cgroup: mkdir `%s`", path);
-          continue;
+          char *next = xasprintf ("%s/%s", path, c);
+          if (v2)
+            enable_controllers (path);
+          free (path);
+          path = next;
+          if (mkdir (path, 0755) < 0)
+            {
+              if (errno == ENOENT && tries < 100)
+                {
+                  vanished = true;
+                  break;
+                }
+              if (errno != EEXIST)
+                return rf_error_sys (err, "cgroup: mkdir `%s`", path);
+              continue;
+            }
+          if (cpuset && init_cpuset (path, &cpuset_err) < 0)
+            {
+              if (tries < 100 && being_removed (path))
+                {
+                  rf_error_free (&cpuset_err);
+                  vanished = true;
+                  break;
+                }
+              if (err && *err == NULL)
+                *err = steal_pointer (&cpuset_err);
+              rf_error_free (&cpuset_err);
+              return -1;
+            }
         }
-      if (cpuset && init_cpuset (path, err) < 0)
-        return -1;
+      if (!vanished)
+        return 0;
     }
-  return 0;
 }
 
 static bool

@@ -500,6 +500,35 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   done
 }
 
+@test "a parent cgroup that someone else removes while runf makes the one below it is made again" {
+  requires_root
+  # As a stopping runfd removes runfd/ and a test's teardown runf-tests/:
+  # every 0.2 ms, the parent goes if it is empty.  (Without a pause no
+  # runtime could make it: it would go between mkdir and its first write.)
+  parent=runftest-gone-$$
+  dirs=()
+  for h in $(cgroup_hierarchies); do
+    dirs+=("$h/$parent")
+  done
+  EXTRA_DIRS+=("${dirs[@]}")
+  python3 -c 'import os, sys, time
+while True:
+    for d in sys.argv[1:]:
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+    time.sleep(0.0002)' "${dirs[@]}" &
+  set_args true
+  for i in $(seq 1 40); do
+    update_config --arg p "/$parent/c$i" '.linux.cgroupsPath = $p'
+    run runf run "$CID-$i"
+    [ "$status" -eq 0 ] || { echo "run $i: $output"; false; }
+  done
+  kill %1
+  wait %1 || true
+}
+
 @test "a container cannot take a cgroup that another one is using" {
   requires_root
   update_config --arg p "/runftest-$$/shared" '.linux.cgroupsPath = $p'
