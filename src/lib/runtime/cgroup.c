@@ -93,18 +93,129 @@ rf_cgroup_hierarchies (size_t *n)
   return h;
 }
 
+/* One line of /proc/self/mountinfo, the fields the hierarchies need. */
+struct mount_line
+{
+  long id, parent;
+  const char *mountpoint, *fstype;
+  char *sopts;
+};
+
+/* The mount a lookup of `path` reaches: the last of those on `path` whose
+   parent is `parent` (when -1: whose parent is not itself on `path`),
+   then, as long as there is one, the last mounted on top of it (a mount
+   over another has the covered one as its parent).  A mount covered on the
+   same path, or left below a mount that covers its parent, is never the
+   answer: a lookup cannot reach it. */
+static const struct mount_line *
+reachable_mount (const struct mount_line *m, size_t n, const char *path, long parent)
+{
+  const struct mount_line *top = NULL;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      bool parent_on_path = false;
+      if (strcmp (m[i].mountpoint, path) != 0)
+        continue;
+      if (parent == -1)
+        for (size_t j = 0; j < n; j++)
+          if (m[j].id == m[i].parent && strcmp (m[j].mountpoint, path) == 0)
+            parent_on_path = true;
+      if (parent == -1 ? !parent_on_path : m[i].parent == parent)
+        top = &m[i];
+    }
+  for (bool climbed = top != NULL; climbed;)
+    {
+      climbed = false;
+      for (size_t i = 0; i < n; i++)
+        if (m[i].parent == top->id && &m[i] != top && strcmp (m[i].mountpoint, path) == 0)
+          {
+            top = &m[i];
+            climbed = true;
+          }
+    }
+  return top;
+}
+
+static rf_hierarchy_t *
+add_hierarchy (rf_hierarchy_t *h, size_t *n, const char *mountpoint, bool v2, char *sopts)
+{
+  h = xrealloc (h, (*n + 1) * sizeof *h);
+  h[*n].mountpoint = xstrdup (mountpoint);
+  h[*n].v2 = v2;
+  h[*n].controllers = v2 ? xstrdup ("") : controllers_of (sopts);
+  (*n)++;
+  return h;
+}
+
+rf_hierarchy_t *
+rf_cgroup_parse_mountinfo (char *text, size_t *n)
+{
+  cleanup_free struct mount_line *m = NULL;
+  const struct mount_line *root;
+  rf_hierarchy_t *h = xzalloc (sizeof *h);
+  size_t nm = 0;
+  char *line, *save = NULL;
+
+  *n = 0;
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *dash = strstr (line, " - "), *fields[5], *p, *tok, *end;
+      struct mount_line ml;
+      size_t nf = 0;
+
+      if (dash == NULL)
+        continue;
+      *dash = '\0';
+      for (tok = strtok_r (line, " ", &p); tok && nf < 5; tok = strtok_r (NULL, " ", &p))
+        fields[nf++] = tok;
+      if (nf < 5)
+        continue;
+      ml.id = strtol (fields[0], &end, 10);
+      if (*end != '\0')
+        continue;
+      ml.parent = strtol (fields[1], &end, 10);
+      if (*end != '\0')
+        continue;
+      ml.mountpoint = fields[4];
+      ml.fstype = strtok_r (dash + 3, " ", &p);
+      strtok_r (NULL, " ", &p); /* source */
+      ml.sopts = strtok_r (NULL, " ", &p);
+      if (ml.fstype == NULL || ml.sopts == NULL)
+        continue;
+      m = xrealloc (m, (nm + 1) * sizeof *m);
+      m[nm++] = ml;
+    }
+
+  root = reachable_mount (m, nm, CGROUP_ROOT, -1);
+  if (root && strcmp (root->fstype, "cgroup2") == 0)
+    return add_hierarchy (h, n, CGROUP_ROOT, true, NULL);
+  /* Only what is mounted counts: on a v1 or hybrid host /sys/fs/cgroup is
+     a tmpfs where anything (podman, for one) may leave a directory named
+     like a controller that is no hierarchy. */
+  for (size_t i = 0; i < nm; i++)
+    {
+      const char *name = m[i].mountpoint + sizeof CGROUP_ROOT;
+      bool v2 = strcmp (m[i].fstype, "cgroup2") == 0;
+      if ((!v2 && strcmp (m[i].fstype, "cgroup") != 0)
+          || strncmp (m[i].mountpoint, CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0 || *name == '\0'
+          || strchr (name, '/')
+          || reachable_mount (m, nm, m[i].mountpoint, root ? root->id : -1) != &m[i])
+        continue;
+      h = add_hierarchy (h, n, m[i].mountpoint, v2, m[i].sopts);
+    }
+  return h;
+}
+
 static rf_hierarchy_t *
 read_hierarchies (size_t *n)
 {
   cleanup_free char *text = NULL;
-  rf_hierarchy_t *h = NULL;
-  char *line, *save = NULL;
-  size_t cap = 0;
 
   *n = 0;
   if (rf_cgroup_unified_p ())
     {
-      h = xzalloc (sizeof *h);
+      rf_hierarchy_t *h = xzalloc (sizeof *h);
       h->mountpoint = xstrdup (CGROUP_ROOT);
       h->controllers = xstrdup ("");
       h->v2 = true;
@@ -113,35 +224,7 @@ read_hierarchies (size_t *n)
     }
   if (rf_read_file_at (AT_FDCWD, "/proc/self/mountinfo", 0, &text, NULL, NULL) < 0)
     return NULL;
-  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      char *dash = strstr (line, " - "), *fields[5], *p, *fs, *sopts, *tok;
-      size_t nf = 0;
-
-      if (dash == NULL)
-        continue;
-      *dash = '\0';
-      for (tok = strtok_r (line, " ", &p); tok && nf < 5; tok = strtok_r (NULL, " ", &p))
-        fields[nf++] = tok;
-      if (nf < 5 || strncmp (fields[4], CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0
-          || strchr (fields[4] + sizeof CGROUP_ROOT, '/'))
-        continue;
-      fs = strtok_r (dash + 3, " ", &p);
-      strtok_r (NULL, " ", &p); /* source */
-      sopts = strtok_r (NULL, " ", &p);
-      if (fs == NULL || sopts == NULL || (strcmp (fs, "cgroup") != 0 && strcmp (fs, "cgroup2") != 0))
-        continue;
-      if (*n == cap)
-        {
-          cap = cap ? cap * 2 : 16;
-          h = xrealloc (h, cap * sizeof *h);
-        }
-      h[*n].mountpoint = xstrdup (fields[4]);
-      h[*n].v2 = strcmp (fs, "cgroup2") == 0;
-      h[*n].controllers = h[*n].v2 ? xstrdup ("") : controllers_of (sopts);
-      (*n)++;
-    }
-  return h;
+  return rf_cgroup_parse_mountinfo (text, n);
 }
 
 void
@@ -348,31 +431,72 @@ enable_controllers (const char *parent)
     }
 }
 
+/* Whether a cgroup that just failed a write is going away: one being
+   removed refuses writes (ENODEV) and loses its files (ENOENT) a moment
+   before its directory goes. */
+static bool
+being_removed (const char *dir)
+{
+  struct timespec pause = { 0, 1000000 };
+  for (int i = 0; i < 100; i++)
+    {
+      if (access (dir, F_OK) < 0 && errno == ENOENT)
+        return true;
+      nanosleep (&pause, NULL);
+    }
+  return false;
+}
+
 /* mkdir -p below a hierarchy's mount point, preparing each new level. */
 static int
 make_dir (const char *mountpoint, const char *rel, bool v2, bool cpuset, rf_error_t *err)
 {
-  cleanup_free char *path = xstrdup (mountpoint);
-  cleanup_free char *copy = xstrdup (rel);
-  char *save = NULL;
-
-  for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
+  /* An empty parent may be removed by someone else before its child is
+     made here (a daemon that stops removes runfd/, a test's teardown the
+     parents it used): ENOENT, and another go from the top. */
+  for (int tries = 0;; tries++)
     {
-      char *next = xasprintf ("%s/%s", path, c);
-      if (v2)
-        enable_controllers (path);
-      free (path);
-      path = next;
-      if (mkdir (path, 0755) < 0)
+      cleanup_free char *path = xstrdup (mountpoint);
+      cleanup_free char *copy = xstrdup (rel);
+      char *save = NULL;
+      rf_error_t cpuset_err = NULL;
+      bool vanished = false;
+
+      for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
         {
-          if (errno != EEXIST)
-            return rf_error_sys (err, "cgroup: mkdir `%s`", path);
-          continue;
+          char *next = xasprintf ("%s/%s", path, c);
+          if (v2)
+            enable_controllers (path);
+          free (path);
+          path = next;
+          if (mkdir (path, 0755) < 0)
+            {
+              if (errno == ENOENT && tries < 100)
+                {
+                  vanished = true;
+                  break;
+                }
+              if (errno != EEXIST)
+                return rf_error_sys (err, "cgroup: mkdir `%s`", path);
+              continue;
+            }
+          if (cpuset && init_cpuset (path, &cpuset_err) < 0)
+            {
+              if (tries < 100 && being_removed (path))
+                {
+                  rf_error_free (&cpuset_err);
+                  vanished = true;
+                  break;
+                }
+              if (err && *err == NULL)
+                *err = steal_pointer (&cpuset_err);
+              rf_error_free (&cpuset_err);
+              return -1;
+            }
         }
-      if (cpuset && init_cpuset (path, err) < 0)
-        return -1;
+      if (!vanished)
+        return 0;
     }
-  return 0;
 }
 
 static bool
