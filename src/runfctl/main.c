@@ -15,6 +15,7 @@
 static const runfctl_group_t *const groups[] = {
   &runfctl_image_group,
   &runfctl_fn_group,
+  &runfctl_secret_group,
 };
 
 /* The global flags, before the group's name. */
