@@ -315,6 +315,7 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMD_USERUNITDIR ?= $(PREFIX)/lib/systemd/user
 SHARE_OUT = $(BUILD)/share/man/runfctl.1 $(BUILD)/share/man/runf.8 $(BUILD)/share/man/runfd.8 \
             $(BUILD)/share/systemd/runfd.service $(BUILD)/share/systemd/user/runfd.service \
+            $(BUILD)/share/systemd/runfd.socket $(BUILD)/share/systemd/user/runfd.socket \
             $(BUILD)/share/options/runf.txt $(BUILD)/share/options/runfd.txt \
             $(addprefix $(BUILD)/share/bash-completion/,runf runfctl runfd)
 
@@ -335,6 +336,10 @@ $(BUILD)/share/man/%.8: man/%.8
 $(BUILD)/share/systemd/%: share/systemd/%.in
 	@mkdir -p $(dir $@)
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' $< >$@
+
+$(BUILD)/share/systemd/%.socket: share/systemd/%.socket
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(BUILD)/share/bash-completion/%: share/bash-completion/%
 	@mkdir -p $(dir $@)
@@ -361,4 +366,6 @@ install-share: share
 	install -d $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSTEMD_USERUNITDIR)
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' share/systemd/runfd.service.in >$(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.service
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' share/systemd/user/runfd.service.in >$(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.service
+	install -m 0644 share/systemd/runfd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.socket
+	install -m 0644 share/systemd/user/runfd.socket $(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.socket
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.service $(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.service

@@ -1032,11 +1032,54 @@ load_token (rf_error_t *err)
   return 0;
 }
 
+/* The API's socket when systemd made it (runfd.socket): fd 3. */
+static int inherited_fd = -1;
+
+int
+rfd_api_inherit (rf_error_t *err)
+{
+  const char *pid = getenv ("LISTEN_PID"), *fds = getenv ("LISTEN_FDS");
+  bool ours = pid && fds && atol (pid) == (long) getpid () && atoi (fds) >= 1;
+  int type = 0, listening = 0;
+  socklen_t len = sizeof type;
+
+  /* Gone before any spawner starts: the instances' own LISTEN_FDS (their
+     socket, handed over) must not be confused with these. */
+  unsetenv ("LISTEN_PID");
+  unsetenv ("LISTEN_FDS");
+  unsetenv ("LISTEN_FDNAMES");
+  if (!ours)
+    return 0;
+  if (getsockopt (3, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM
+      || (len = sizeof listening, getsockopt (3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len)) < 0 || !listening)
+    return rf_error_make (err, 0, "LISTEN_FDS: fd 3 is not a listening stream socket (ListenStream= in runfd.socket)");
+  fcntl (3, F_SETFD, FD_CLOEXEC);
+  fcntl (3, F_SETFL, fcntl (3, F_GETFL) | O_NONBLOCK);
+  inherited_fd = 3;
+  return 1;
+}
+
 int
 rfd_api_start (const char *spec, rf_error_t *err)
 {
   int fd;
-  if (strncmp (spec, "unix:", 5) == 0)
+  if (inherited_fd >= 0)
+    {
+      /* Made, bound and moded by systemd: only whether it is TCP matters
+         (then the token is needed, as for --api tcp:). */
+      struct sockaddr_storage ss;
+      socklen_t len = sizeof ss;
+      fd = inherited_fd;
+      if (getsockname (fd, (struct sockaddr *) &ss, &len) < 0)
+        return rf_error_sys (err, "the socket systemd passed (fd 3)");
+      if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+        {
+          if (load_token (err) < 0)
+            return -1;
+          api_tcp = true;
+        }
+    }
+  else if (strncmp (spec, "unix:", 5) == 0)
     {
       struct sockaddr_un sa = { .sun_family = AF_UNIX };
       const char *path = spec + 5;

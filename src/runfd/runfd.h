@@ -357,6 +357,10 @@ void rfd_instance_free (rfd_instance_t *inst);
 
 /* --- admin API (api.c), metrics (metrics.c) ------------------------------- */
 
+/* Socket activation: take fd 3 when LISTEN_PID and LISTEN_FDS say it is
+   runfd's (1), else nothing (0); the variables are unset either way.  Call
+   before anything is started. */
+int rfd_api_inherit (rf_error_t *err);
 int rfd_api_start (const char *spec, rf_error_t *err);
 void rfd_api_close (void);
 void rfd_api_accept_conn (rfd_conn_t *c);
