@@ -612,7 +612,7 @@ fn_logs (runfctl_t *g, int argc, char **argv, rf_error_t *err)
     return -1;
   if (tail && (tail[0] == '\0' || strspn (tail, "0123456789") != strlen (tail)))
     return rf_error_make (err, 0, "fn logs: --tail `%s`: expected a whole number of lines", tail);
-  path = xasprintf ("/system/logs?name=%s%s%s%s", argv[optind], follow ? "&follow=1" : "", tail ? "&tail=" : "",
+  path = xasprintf ("/system/logs?format=text&name=%s%s%s%s", argv[optind], follow ? "&follow=1" : "", tail ? "&tail=" : "",
                     tail ? tail : "");
   if (api_call ("GET", path, NULL, NULL, &out, &status, err) < 0)
     return rf_error_wrap (err, "fn logs");

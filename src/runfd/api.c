@@ -484,6 +484,19 @@ start_import (api_req_t *r)
   rfd_watch_add (&r->job, EPOLLIN);
 }
 
+/* OpenFaaS's clients may name the one namespace there is. */
+static bool
+namespace_ok_p (api_req_t *r)
+{
+  cleanup_free char *ns = rfd_api_query_param (r, "namespace");
+  cleanup_free char *why = NULL;
+  if (ns == NULL || *ns == '\0' || strcmp (ns, rfd_namespace) == 0)
+    return true;
+  why = xasprintf ("namespace `%.64s`: runfd has one namespace, %s", ns, rfd_namespace);
+  rfd_api_reply_error (r, 404, why);
+  return false;
+}
+
 /* --- logs ------------------------------------------------------------------- */
 
 static void
@@ -492,8 +505,11 @@ handle_logs (api_req_t *r)
   cleanup_free char *name = rfd_api_query_param (r, "name");
   cleanup_free char *follow = rfd_api_query_param (r, "follow");
   cleanup_free char *tail = rfd_api_query_param (r, "tail");
+  cleanup_free char *since = rfd_api_query_param (r, "since");
+  cleanup_free char *format = rfd_api_query_param (r, "format");
   rfd_function_t *fn = name ? rfd_function_find (name) : NULL;
   long lines = -1;
+  int64_t since_ms = 0;
   int fd;
 
   if (fn == NULL)
@@ -501,22 +517,38 @@ handle_logs (api_req_t *r)
       rfd_api_reply_error (r, 404, "no such function");
       return;
     }
-  if (tail)
+  if (!namespace_ok_p (r))
+    return;
+  if (tail && *tail)
     {
-      unsigned long long n;
-      if (rf_parse_uint64 (tail, 100000000, &n) < 0)
+      /* OpenFaaS: tail <= 0 is all of it (faas-cli sends -1); runf's
+         `fn logs --tail 0` is none, to follow what comes. */
+      char *end;
+      long n = strtol (tail, &end, 10);
+      if (*end || n > 100000000 || (n == 0 && strcmp (tail, "0") != 0))
         {
           rfd_api_reply_error (r, 400, "tail: expected a whole number of lines");
           return;
         }
-      lines = (long) n;
+      lines = n < 0 ? -1 : n;
+    }
+  if (since && *since && (since_ms = rfd_logs_parse_since (since)) < 0)
+    {
+      rfd_api_reply_error (r, 400, "since: expected an RFC 3339 time, like 2006-01-02T15:04:05Z");
+      return;
+    }
+  if (format && strcmp (format, "text") != 0 && strcmp (format, "json") != 0)
+    {
+      rfd_api_reply_error (r, 400, "format: expected json (OpenFaaS's log messages, the default) or text");
+      return;
     }
   /* The connection is the log reader's from here (fnlog.c). */
   rfd_timer_cancel (&r->deadline);
   rfd_watch_del (&r->w);
   fd = r->w.fd;
   r->w.fd = -1;
-  rfd_logs_serve (fd, fn->name, lines, follow && strcmp (follow, "0") != 0 && strcmp (follow, "false") != 0);
+  rfd_logs_serve (fd, fn->name, lines, follow && strcmp (follow, "0") != 0 && strcmp (follow, "false") != 0,
+                  format == NULL || strcmp (format, "json") == 0, since_ms);
   req_free (r);
 }
 
@@ -533,19 +565,6 @@ get_metrics (api_req_t *r, const char *name)
 {
   cleanup_free char *text = rfd_metrics_text ();
   reply (r, 200, "text/plain; version=0.0.4", text);
-}
-
-/* OpenFaaS's clients may name the one namespace there is. */
-static bool
-namespace_ok_p (api_req_t *r)
-{
-  cleanup_free char *ns = rfd_api_query_param (r, "namespace");
-  cleanup_free char *why = NULL;
-  if (ns == NULL || *ns == '\0' || strcmp (ns, rfd_namespace) == 0)
-    return true;
-  why = xasprintf ("namespace `%.64s`: runfd has one namespace, %s", ns, rfd_namespace);
-  rfd_api_reply_error (r, 404, why);
-  return false;
 }
 
 static void

@@ -252,8 +252,12 @@ int rfd_log_write_fd (const rfd_log_t *log);
 void rfd_log_event (rfd_log_t *log, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 void rfd_log_eventv (rfd_log_t *log, const char *fmt, va_list ap);
 /* Serve GET /system/logs on fd (owned from here): the log of name, its
-   last tail lines (tail < 0: all), then what comes while follow. */
-void rfd_logs_serve (int fd, const char *name, long tail, bool follow);
+   last tail lines (tail < 0: all), then what comes while follow; as
+   OpenFaaS's JSON lines or as the file's text; lines from since_ms on
+   (milliseconds since the epoch; 0: all). */
+void rfd_logs_serve (int fd, const char *name, long tail, bool follow, bool json, int64_t since_ms);
+/* An RFC 3339 time as milliseconds since the epoch, or -1. */
+int64_t rfd_logs_parse_since (const char *s);
 
 /* --- secrets (secrets.c) -------------------------------------------------- */
 
