@@ -153,9 +153,10 @@ $(BUILD)/libimage-san.a: $(call sanobj,$(IMAGE_SRCS) $(IMAGE_DEP_SRCS))
 	@rm -f $@
 	ar rcs $@ $^
 
+# Stack files are read with libyaml: runfctl's alone.
 $(BUILD)/bin/runfctl: $(call obj,$(RUNFCTL_SRCS)) $(BUILD)/libimage.a $(BUILD)/obj/$(TEMPLATES_GEN:.c=.o)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(IMAGE_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(IMAGE_LIBS) $(shell $(PKG_CONFIG) --libs yaml-0.1)
 
 # `runfctl fn new`'s templates are compiled in from share/runf/templates.
 $(TEMPLATES_GEN): $(wildcard share/runf/templates/*/*) scripts/embed-templates.sh

@@ -63,6 +63,7 @@ typedef struct
 extern const runfctl_group_t runfctl_image_group;
 extern const runfctl_group_t runfctl_fn_group;
 extern const runfctl_group_t runfctl_secret_group;
+extern const runfctl_group_t runfctl_stack_group;
 
 /* Run the command argv[0] names from the group (argv[-1] is the group's
    name).  `COMMAND --help` anywhere before `--` prints its help. */
