@@ -257,6 +257,11 @@ static const runfctl_option_t invoke_options[] = {
   { "data", 'd', required_argument, "DATA", "the request's body; POST (default: a GET, no body)" },
   { "method", 'X', required_argument, "METHOD", "the request method (default: GET, POST with -d)" },
   { "path", OPT_PATH, required_argument, "P", "the path below the function (default: /)" },
+  { "async", OPT_ASYNC, no_argument, NULL,
+    "queue the call in runfd (POST /async-function/NAME) and print its id; runfd makes it, and retries "
+    "a 5xx" },
+  { "callback", OPT_CALLBACK, required_argument, "URL",
+    "with --async: where runfd POSTs the function's answer (default: nowhere)" },
   RUNFCTL_API_OPTIONS,
   RUNFCTL_OPTIONS_END,
 };
@@ -621,10 +626,72 @@ fn_logs (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   return 0;
 }
 
+/* POST /async-function/NAME through the admin API: runfd answers 202 with
+   the call's id at once and makes the call later. */
+static int
+invoke_async (const char *name, const char *path, const char *data, const char *callback_url, rf_error_t *err)
+{
+  const char *spec = api_spec ? api_spec : default_api ();
+  cleanup_free char *url = NULL;
+  cleanup_free char *auth = NULL;
+  cleanup_free char *cb = NULL;
+  struct curl_slist *headers = NULL;
+  body_t out = { 0 };
+  CURL *curl;
+  CURLcode rc;
+  long status = 0;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  cleanup_json json_t *doc = NULL;
+
+  if (!rf_function_name_valid_p (name))
+    return rf_error_make (err, 0, "fn invoke: `%s` is not a function name", name);
+  curl = curl_easy_init ();
+  if (strncmp (spec, "unix:", 5) == 0)
+    {
+      url = xasprintf ("http://localhost/async-function/%s%s%s", name, path[0] == '/' ? "" : "/", path);
+      curl_easy_setopt (curl, CURLOPT_UNIX_SOCKET_PATH, spec + 5);
+    }
+  else
+    url = xasprintf ("%s%s/async-function/%s%s%s", strncmp (spec, "tcp:", 4) == 0 ? "http://" : "",
+                     strncmp (spec, "tcp:", 4) == 0 ? spec + 4 : spec, name, path[0] == '/' ? "" : "/", path);
+  if (token == NULL && getenv ("RUNFD_TOKEN") && *getenv ("RUNFD_TOKEN"))
+    token = xstrdup (getenv ("RUNFD_TOKEN"));
+  if (token)
+    headers = curl_slist_append (headers, auth = xasprintf ("Authorization: Bearer %s", token));
+  if (callback_url)
+    headers = curl_slist_append (headers, cb = xasprintf ("X-Callback-Url: %s", callback_url));
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDS, data ? data : "");
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, &out);
+  curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
+  rc = curl_easy_perform (curl);
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup (curl);
+  curl_slist_free_all (headers);
+  if (rc != CURLE_OK)
+    {
+      free (out.buf);
+      return rf_error_make (err, 0, "fn invoke: runfd at `%s`: %s", spec, *errbuf ? errbuf : curl_easy_strerror (rc));
+    }
+  doc = out.buf ? json_loads (out.buf, 0, NULL) : NULL;
+  free (out.buf);
+  if (status != 202)
+    {
+      const char *why = json_string_value (json_object_get (doc, "error"));
+      return rf_error_make (err, 0, "fn invoke: %s", why ? why : "runfd did not accept the call");
+    }
+  printf ("%s\n", json_string_value (json_object_get (doc, "callId")));
+  return 0;
+}
+
 static int
 fn_invoke (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 {
-  const char *data = NULL, *method = NULL, *path = "/";
+  const char *data = NULL, *method = NULL, *path = "/", *callback_url = NULL;
+  bool async = false;
   cleanup_json json_t *fn = NULL;
   cleanup_free char *url = NULL;
   body_t out = { .stream = stdout };
@@ -644,9 +711,17 @@ fn_invoke (runfctl_t *g, int argc, char **argv, rf_error_t *err)
         method = optarg;
       else if (c == OPT_PATH)
         path = optarg;
+      else if (c == OPT_ASYNC)
+        async = true;
+      else if (c == OPT_CALLBACK)
+        callback_url = optarg;
     }
   if (runfctl_positional (argc, argv, 1, "fn invoke", "NAME", err) < 0)
     return -1;
+  if (callback_url && !async)
+    return rf_error_make (err, 0, "fn invoke: --callback goes with --async");
+  if (async)
+    return invoke_async (argv[optind], path, data, callback_url, err);
   fn = describe ("fn invoke", argv[optind], err);
   if (fn == NULL)
     return -1;

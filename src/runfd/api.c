@@ -685,6 +685,7 @@ static const route_t routes[] = {
       [M_DELETE] = rfd_api_remove_secret } },
   { "/system/images", PATH_EXACT, { [M_POST] = post_images } },
   { "/system/logs", PATH_EXACT, { [M_GET] = get_logs } },
+  { "/async-function/", PATH_BELOW, { [M_POST] = rfd_api_async_invoke } },
 };
 
 /* The route of the target's path, and the name in it (a function's; NULL

@@ -33,7 +33,7 @@ typedef struct api_req
   char *out;
   size_t out_len, out_off;
   bool replying;
-  const char *extra_headers; /* static text, each line ending in CRLF */
+  const char *extra_headers; /* for rfd_api_reply (which copies them): lines ending in CRLF */
   /* an import or a deploy under way */
   rfd_watch_t job;
   pid_t job_pid;
@@ -45,6 +45,7 @@ typedef struct api_req
 
 /* The answer: sent as the client takes it, then the connection closes. */
 void rfd_api_reply (api_req_t *r, int status, const char *type, const char *body, size_t len);
+/* What rfd_api_reply sends is in r->out from here: extra_headers may go. */
 /* doc is stolen. */
 void rfd_api_reply_json (api_req_t *r, int status, json_t *doc);
 /* {"error": msg} */
@@ -58,6 +59,9 @@ char *rfd_api_query_param (const api_req_t *r, const char *key);
 json_t *rfd_api_body_json (api_req_t *r);
 /* The body's bytes. */
 const char *rfd_api_body (const api_req_t *r, size_t *len);
+
+/* async.c: POST /async-function/NAME[/PATH] */
+void rfd_api_async_invoke (api_req_t *r, const char *name);
 
 /* api_system.c */
 void rfd_api_get_info (api_req_t *r, const char *name);

@@ -370,6 +370,8 @@ void rfd_api_close (void);
 void rfd_api_accept_conn (rfd_conn_t *c);
 void rfd_histogram_add (rfd_histogram_t *h, double seconds);
 char *rfd_metrics_text (void);
+/* The asynchronous calls' part of /metrics (async.c). */
+char *rfd_async_metrics_text (void);
 
 /* --- the daemon's configuration (main.c) ---------------------------------- */
 
