@@ -204,6 +204,8 @@ bench: bench-image
 SPAWNER_SRCS = src/runfd/spawner_main.c src/runfd/spawn_proto.c
 RUNFD_SRCS = $(filter-out src/runfd/spawner_main.c,$(wildcard src/runfd/*.c))
 SECCOMP_GEN = $(BUILD)/gen/seccomp_functions.c
+# The dashboard's page, compiled in as the seccomp profile is.
+DASHBOARD_GEN = $(BUILD)/gen/dashboard_html.c
 
 all: $(BUILD)/bin/runfd $(BUILD)/bin/runfd-spawner
 
@@ -216,7 +218,17 @@ $(BUILD)/obj/$(SECCOMP_GEN:.c=.o): $(SECCOMP_GEN)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -c -o $@ $<
 
-$(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS) $(IMAGE_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) $(BUILD)/libruntime.a
+$(DASHBOARD_GEN): share/runf/dashboard.html
+	@mkdir -p $(dir $@)
+	{ printf 'const char rfd_dashboard_html[] =\n'; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/  "/; s/$$/\\n"/' $<; printf ';\n'; } >$@
+
+$(BUILD)/obj/$(DASHBOARD_GEN:.c=.o): $(DASHBOARD_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -c -o $@ $<
+
+$(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS) $(IMAGE_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) \
+                    $(BUILD)/obj/$(DASHBOARD_GEN:.c=.o) $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNTIME_LIBS_DYN) $(IMAGE_LIBS) -lm
 

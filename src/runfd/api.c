@@ -686,6 +686,8 @@ static const route_t routes[] = {
   { "/system/images", PATH_EXACT, { [M_POST] = post_images } },
   { "/system/logs", PATH_EXACT, { [M_GET] = get_logs } },
   { "/async-function/", PATH_BELOW, { [M_POST] = rfd_api_async_invoke } },
+  { "/ui", PATH_EXACT, { [M_GET] = rfd_api_get_dashboard } },
+  { "/ui/", PATH_EXACT, { [M_GET] = rfd_api_get_dashboard } },
 };
 
 /* The route of the target's path, and the name in it (a function's; NULL

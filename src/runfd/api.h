@@ -63,6 +63,9 @@ const char *rfd_api_body (const api_req_t *r, size_t *len);
 /* async.c: POST /async-function/NAME[/PATH] */
 void rfd_api_async_invoke (api_req_t *r, const char *name);
 
+/* dashboard.c: GET /ui */
+void rfd_api_get_dashboard (api_req_t *r, const char *name);
+
 /* api_system.c */
 void rfd_api_get_info (api_req_t *r, const char *name);
 void rfd_api_get_namespaces (api_req_t *r, const char *name);

@@ -237,6 +237,9 @@ stop_second() {
   runfctl fn deploy of-logs - <"$FN_IMAGE"
   curl -sS "$(fn_url of-logs)/log" >/dev/null
   wait_for sh -c "\"$RUNFCTL_BIN\" fn logs of-logs | grep -q 'a line for the log'"
+  # RFC 3339 to the second, as faas-cli sends it: a second apart on both
+  # sides.
+  sleep 1.1
   before=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   sleep 1.1
   curl -sS "$(fn_url of-logs)/crash" >/dev/null || true
@@ -407,6 +410,39 @@ EOF
   [ "$status" -eq 0 ]
   run curl -sS "http://$(env RUNFD_API="unix:$TEST_DIR/activated.sock" "$RUNFCTL_BIN" fn ip of-act)/"
   [ "$output" = "hello of-act" ]
+}
+
+@test "the dashboard in headless Chromium: the functions, an invocation with a body, a screenshot kept" {
+  command -v chromium >/dev/null || skip "chromium is not installed (scripts/install-deps.sh installs it)"
+  api_addr=127.78.$FAAS_NET.4:8083
+  start_second --api "tcp:$api_addr"
+  wait_for test -s "$TEST_DIR/st/api.token" || { cat "$TEST_DIR/runfd.log"; return 1; }
+  wait_for curl -sS "http://$api_addr/healthz"
+  token=$(cat "$TEST_DIR/st/api.token")
+  run env -u RUNFD_API RUNFD_URL="http://$api_addr" RUNFD_TOKEN="$token" "$RUNFCTL_BIN" fn deploy of-dash - <"$FN_IMAGE"
+  [ "$status" -eq 0 ]
+  # The page is behind the token too.
+  run curl -sS -o /dev/null -w '%{http_code}' "http://$api_addr/ui"
+  [ "$output" = 401 ]
+  run curl -sS -D "$TEST_DIR/head" -u "admin:$token" "http://$api_addr/ui"
+  [[ "$output" == *"<title>runfd</title>"* ]]
+  grep -qi "^content-security-policy: .*frame-ancestors 'none'" "$TEST_DIR/head"
+  # Outside the staged tree, which goes when the run ends.
+  out=${RUNF_TEST_OUTPUT:-${TMPDIR:-/tmp}/runf-test-output-$(id -u)}
+  mkdir -p "$out"
+  shot=$out/dashboard-$(id -u).png
+  run timeout 120 python3 "$BATS_TEST_DIRNAME/dashboard.py" "http://$api_addr/ui" "$token" of-dash \
+    "a body from the page" "$shot"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.row[0]' <<<"$output")" = of-dash ]
+  [ "$(jq -r '.row[1]' <<<"$output")" = inetd ]
+  [ "$(jq -r '.row[7]' <<<"$output")" -ge 1 ]
+  [ "$(jq -r .error <<<"$output")" = "" ]
+  [[ "$(jq -r .answer <<<"$output")" == "200 OK ("*"a body from the page" ]]
+  # A PNG, kept for a person to look at.
+  [ "$(head -c 8 "$shot" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+  echo "# screenshot: $shot" >&3
 }
 
 @test "runfd.socket is a valid unit that names runfd's socket, 0600" {
