@@ -1,16 +1,21 @@
-/* The admin API: HTTP/1.1 + JSON, OpenFaaS's provider paths where they fit.
+/* The admin API: HTTP/1.1 + JSON, OpenFaaS's provider API (docs/functions.md,
+ * "Coming from OpenFaaS", says what of it): one table of routes, each a
+ * path (exact, or a prefix and a function's name) and a handler per method.
  *
- *   GET  /healthz                      GET /metrics
- *   GET  /system/functions             POST|PUT /system/functions  (deploy, update)
- *   DELETE /system/functions           {"functionName": NAME}
- *   GET  /system/function/NAME         POST /system/scale-function/NAME {"replicas": N}
- *   POST /system/images[?name=REF]     the body is an image archive (docker save, OCI)
- *   GET  /system/logs?name=NAME[&follow=1][&tail=N]
- *   *    /function/NAME/...            the function itself, as through the gateway
+ *   GET /healthz  GET /metrics  GET /ui (dashboard.c)
+ *   GET /system/info  GET /system/namespaces            (api_system.c)
+ *   GET|POST|PUT|DELETE /system/functions  GET /system/function/NAME
+ *   POST /system/scale-function/NAME
+ *   GET|POST|PUT|DELETE /system/secrets                 (api_system.c)
+ *   POST /system/images[?name=REF]   the body is an image archive
+ *   GET /system/logs?name=NAME[&follow][&tail][&since][&format=text]
+ *   POST /async-function/NAME[/PATH]                    (async.c)
+ *   *    /function/NAME[/...]  the function itself, routed by the listener
  *
- * On a unix socket (mode 0600) by default; on TCP only with the bearer
- * token of <state>/api.token, but for /function/NAME/..., which is public
- * on the gateway and at the function's own address as well. */
+ * On a unix socket (mode 0600) by default, or one systemd passes; on TCP
+ * only with the token of <state>/api.token (Bearer, or Basic auth's
+ * password), but for /function/NAME/..., which is public on the gateway
+ * and at the function's own address as well. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
