@@ -84,13 +84,21 @@ install_one (rfd_function_t *fn, const char *name, rf_error_t *err)
   cleanup_free char *data = NULL;
   cleanup_close int dfd = -1;
   size_t len = 0;
+  int r;
   if (read_secret (name, &data, &len, err) < 0)
     return -1;
   dfd = open (fn->secrets_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0)
     return rf_error_sys (err, "open `%s`", fn->secrets_dir);
-  return write_owned (dfd, name, data, len, 0400, rfd_config.rootless ? (uid_t) -1 : fn->secrets_uid,
-                      fn->secrets_gid, err);
+  /* The directory is the instances' to read only (0500): rootless, runfd
+     is its owner and needs the write bit while it renames a copy in. */
+  if (rfd_config.rootless && chmod (fn->secrets_dir, 0700) < 0)
+    return rf_error_sys (err, "chmod `%s`", fn->secrets_dir);
+  r = write_owned (dfd, name, data, len, 0400, rfd_config.rootless ? (uid_t) -1 : fn->secrets_uid,
+                   fn->secrets_gid, err);
+  if (rfd_config.rootless && chmod (fn->secrets_dir, 0500) < 0 && r == 0)
+    return rf_error_sys (err, "chmod `%s`", fn->secrets_dir);
+  return r;
 }
 
 int

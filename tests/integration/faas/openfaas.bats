@@ -56,10 +56,14 @@ stop_second() {
 
 @test "faas-cli's deploy, list, describe, scale and delete, byte for byte, and the shapes it decodes" {
   upload_image
+  # Rootless without a delegated cgroup, a memory limit is refused (see
+  # hostile.bats): there the request has none.
+  limits='"limits":{"memory":"64m"},'
+  is_root || limits=
   # faas-cli deploy: Go's json.Marshal of FunctionDeployment (omitempty
   # fields left out), Content-Type application/json.
   run api -X POST -H 'Content-Type: application/json' -H 'User-Agent: faas-cli/0.16.0' \
-    --data-binary '{"service":"of-cli","image":"localhost/of-test:1","envProcess":"node index.js","envVars":{"GREETING":"hi"},"labels":{"com.openfaas.scale.min":"1"},"annotations":{"topic":"orders"},"limits":{"memory":"64m"},"requests":{"cpu":"100m"}}' \
+    --data-binary '{"service":"of-cli","image":"localhost/of-test:1","envProcess":"node index.js","envVars":{"GREETING":"hi"},"labels":{"com.openfaas.scale.min":"1"},"annotations":{"topic":"orders"},'"$limits"'"requests":{"cpu":"100m"}}' \
     http://localhost/system/functions
   echo "$output"
   [ "${lines[-1]}" = 200 ]
@@ -71,7 +75,7 @@ stop_second() {
   run api "http://localhost/system/functions?namespace=openfaas-fn"
   [ "${lines[-1]}" = 200 ]
   f=$(body "$output" | jq '.[] | select(.name == "of-cli")')
-  [ "$(jq -r .limits.memory <<<"$f")" = 64m ]
+  if is_root; then [ "$(jq -r .limits.memory <<<"$f")" = 64m ]; fi
   [ "$(jq -r .requests.cpu <<<"$f")" = 100m ]
   [ "$(jq -r '.labels["com.openfaas.scale.min"]' <<<"$f")" = 1 ]
   [ "$(jq -r .annotations.topic <<<"$f")" = orders ]
@@ -303,6 +307,8 @@ functions:
     image: localhost/of-test:1
 EOF
   printf 'environment:\n  B: file\n' >"$TEST_DIR/env.yml"
+  # Rootless without a delegated cgroup, a memory limit is refused.
+  if ! is_root; then sed -i '/^    limits:$/,+1d' "$TEST_DIR/stack.yml"; fi
   run runfctl deploy -f "$TEST_DIR/stack.yml"
   echo "$output"
   [ "$status" -eq 0 ]
@@ -317,7 +323,7 @@ EOF
   [ "$(jq -r .concurrency <<<"$d")" = 3 ]
   [ "$(jq -r .min <<<"$d")" = 1 ]
   [ "$(jq -r .timeoutSeconds <<<"$d")" = 5 ]
-  [ "$(jq -r .limits.memory <<<"$d")" = 64m ]
+  if is_root; then [ "$(jq -r .limits.memory <<<"$d")" = 64m ]; fi
   # Again: replaced, at the same address; one of them alone by name.
   addr=$(runfctl fn ip of-stack-a)
   run runfctl stack deploy -f "$TEST_DIR/stack.yml" of-stack-a
@@ -375,7 +381,9 @@ EOF
   run runfctl fn invoke of-async --async --path /crash --callback "$cb/crashed"
   [ "$status" -eq 0 ]
   [[ "$output" =~ ^[0-9a-f]+-[0-9a-f]+$ ]]
-  wait_for test -e "$TEST_DIR/cb/2.json"
+  # 1 + 2 + 4 s of backoff, and each try's own time.
+  for i in $(seq 1 300); do [ -e "$TEST_DIR/cb/2.json" ] && break; sleep 0.1; done
+  [ -e "$TEST_DIR/cb/2.json" ]
   [ "$(jq -r .path "$TEST_DIR/cb/2.json")" = /crashed ]
   [ "$(jq -r '.headers["x-function-status"]' "$TEST_DIR/cb/2.json")" = 502 ]
   run curl -sS --unix-socket "$SOCK" http://localhost/metrics
