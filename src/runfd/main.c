@@ -90,10 +90,9 @@ sweep (void)
   {
     cleanup_free char *sock_dir = xasprintf ("%s/sock", rfd_config.run_dir);
     cleanup_free char *uploads = xasprintf ("%s/uploads", rfd_config.run_dir);
-    cleanup_free char *secrets = xasprintf ("%s/secrets", rfd_config.run_dir);
     rf_rm_rf (sock_dir, NULL);
     rf_rm_rf (uploads, NULL);
-    rf_rm_rf (secrets, NULL);
+    rfd_secrets_sweep ();
   }
   if ((d = opendir (rfd_config.run_dir)) != NULL)
     {
@@ -566,10 +565,9 @@ main (int argc, char **argv)
   {
     cleanup_free char *fn_dir = xasprintf ("%s/fn", rfd_config.run_dir);
     cleanup_free char *sock_dir = xasprintf ("%s/sock", rfd_config.run_dir);
-    cleanup_free char *secrets = xasprintf ("%s/secrets", rfd_config.run_dir);
     rf_rm_rf (fn_dir, NULL);
     rf_rm_rf (sock_dir, NULL);
-    rf_rm_rf (secrets, NULL);
+    rfd_secrets_sweep ();
   }
   rf_log (RF_LOG_INFO, rfd_config.exit_status ? "stopped after an error" : "stopped");
   return rfd_config.exit_status;

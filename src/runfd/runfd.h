@@ -273,6 +273,8 @@ json_t *rfd_secrets_list (void);
 /* fn's secrets copied for its instances (fn->secrets_dir); undone. */
 int rfd_secrets_install (rfd_function_t *fn, rf_error_t *err);
 void rfd_secrets_uninstall (rfd_function_t *fn);
+/* Every function's copies gone (at start and at stop). */
+void rfd_secrets_sweep (void);
 
 /* --- workers (worker.c) ---------------------------------------------------- */
 

@@ -135,9 +135,25 @@ rfd_secrets_uninstall (rfd_function_t *fn)
 {
   if (fn->secrets_dir == NULL)
     return;
+  /* Rootless, runfd may only remove what is in it once it may write it. */
+  chmod (fn->secrets_dir, 0700);
   rf_rm_rf (fn->secrets_dir, NULL);
   free (fn->secrets_dir);
   fn->secrets_dir = NULL;
+}
+
+void
+rfd_secrets_sweep (void)
+{
+  cleanup_free char *parent = xasprintf ("%s/secrets", rfd_config.run_dir);
+  DIR *d = opendir (parent);
+  struct dirent *de;
+  while (d && (de = readdir (d)) != NULL)
+    if (de->d_name[0] != '.' && fchmodat (dirfd (d), de->d_name, 0700, 0) < 0)
+      rf_debug ("chmod `%s/%s`: %s", parent, de->d_name, strerror (errno));
+  if (d)
+    closedir (d);
+  rf_rm_rf (parent, NULL);
 }
 
 static bool

@@ -204,8 +204,11 @@ stop_second() {
     -d '{"service":"of-nosec","image":"localhost/of-test:1","secrets":["of-none"]}' http://localhost/system/functions
   [ "${lines[-1]}" = 400 ]
   [[ "$output" == *"secrets: \`of-none\` does not exist"* ]]
+  dir=$(ls -d "$FAAS_DIR"/st/run/secrets/of-sec.*)
   runfctl fn rm of-sec
   wait_for sh -c "! \"$RUNFCTL_BIN\" secret rm of-lit 2>&1 | grep -q 'used by'"
+  # The instances' copies go with the function, rootless too.
+  wait_for test ! -e "$dir"
   run runfctl secret ls
   [[ "$output" != *of-lit* ]]
 }
@@ -336,7 +339,8 @@ EOF
   sed 's/^    concurrency: 3/    concurrancy: 3/; s/of-stack-b:/of-stack-c:/' "$TEST_DIR/stack.yml" >"$TEST_DIR/typo.yml"
   run runfctl deploy -f "$TEST_DIR/typo.yml"
   [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
-  [[ "$output" == *"typo.yml:28: of-stack-a.concurrancy: not a key runfctl knows"* ]]
+  at=$(grep -n '^    concurrancy:' "$TEST_DIR/typo.yml" | cut -d: -f1)
+  [[ "$output" == *"typo.yml:$at: of-stack-a.concurrancy: not a key runfctl knows"* ]]
   run runfctl fn describe of-stack-c
   [ "$status" -ne 0 ]
   printf 'functions:\n  of-x:\n    image: [\n' >"$TEST_DIR/broken.yml"
