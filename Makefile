@@ -153,9 +153,10 @@ $(BUILD)/libimage-san.a: $(call sanobj,$(IMAGE_SRCS) $(IMAGE_DEP_SRCS))
 	@rm -f $@
 	ar rcs $@ $^
 
+# Stack files are read with libyaml: runfctl's alone.
 $(BUILD)/bin/runfctl: $(call obj,$(RUNFCTL_SRCS)) $(BUILD)/libimage.a $(BUILD)/obj/$(TEMPLATES_GEN:.c=.o)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(IMAGE_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(IMAGE_LIBS) $(shell $(PKG_CONFIG) --libs yaml-0.1)
 
 # `runfctl fn new`'s templates are compiled in from share/runf/templates.
 $(TEMPLATES_GEN): $(wildcard share/runf/templates/*/*) scripts/embed-templates.sh
@@ -203,6 +204,8 @@ bench: bench-image
 SPAWNER_SRCS = src/runfd/spawner_main.c src/runfd/spawn_proto.c
 RUNFD_SRCS = $(filter-out src/runfd/spawner_main.c,$(wildcard src/runfd/*.c))
 SECCOMP_GEN = $(BUILD)/gen/seccomp_functions.c
+# The dashboard's page, compiled in as the seccomp profile is.
+DASHBOARD_GEN = $(BUILD)/gen/dashboard_html.c
 
 all: $(BUILD)/bin/runfd $(BUILD)/bin/runfd-spawner
 
@@ -215,7 +218,17 @@ $(BUILD)/obj/$(SECCOMP_GEN:.c=.o): $(SECCOMP_GEN)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -c -o $@ $<
 
-$(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS) $(IMAGE_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) $(BUILD)/libruntime.a
+$(DASHBOARD_GEN): share/runf/dashboard.html
+	@mkdir -p $(dir $@)
+	{ printf 'const char rfd_dashboard_html[] =\n'; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/  "/; s/$$/\\n"/' $<; printf ';\n'; } >$@
+
+$(BUILD)/obj/$(DASHBOARD_GEN:.c=.o): $(DASHBOARD_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -c -o $@ $<
+
+$(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS) $(IMAGE_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) \
+                    $(BUILD)/obj/$(DASHBOARD_GEN:.c=.o) $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNTIME_LIBS_DYN) $(IMAGE_LIBS) -lm
 
@@ -315,6 +328,7 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMD_USERUNITDIR ?= $(PREFIX)/lib/systemd/user
 SHARE_OUT = $(BUILD)/share/man/runfctl.1 $(BUILD)/share/man/runf.8 $(BUILD)/share/man/runfd.8 \
             $(BUILD)/share/systemd/runfd.service $(BUILD)/share/systemd/user/runfd.service \
+            $(BUILD)/share/systemd/runfd.socket $(BUILD)/share/systemd/user/runfd.socket \
             $(BUILD)/share/options/runf.txt $(BUILD)/share/options/runfd.txt \
             $(addprefix $(BUILD)/share/bash-completion/,runf runfctl runfd)
 
@@ -335,6 +349,10 @@ $(BUILD)/share/man/%.8: man/%.8
 $(BUILD)/share/systemd/%: share/systemd/%.in
 	@mkdir -p $(dir $@)
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' $< >$@
+
+$(BUILD)/share/systemd/%.socket: share/systemd/%.socket
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(BUILD)/share/bash-completion/%: share/bash-completion/%
 	@mkdir -p $(dir $@)
@@ -361,4 +379,6 @@ install-share: share
 	install -d $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSTEMD_USERUNITDIR)
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' share/systemd/runfd.service.in >$(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.service
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' share/systemd/user/runfd.service.in >$(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.service
+	install -m 0644 share/systemd/runfd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.socket
+	install -m 0644 share/systemd/user/runfd.socket $(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.socket
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.service $(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.service

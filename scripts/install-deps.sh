@@ -7,7 +7,7 @@ PACKAGES="
 build-essential pkg-config
 libjansson-dev libseccomp-dev libcap-dev
 libarchive-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
-libcmocka-dev bats
+libcmocka-dev bats libyaml-dev chromium
 busybox-static uidmap iproute2 util-linux procps jq
 crun runc hyperfine
 skopeo umoci docker-registry apache2-utils zstd python3 curl clang
