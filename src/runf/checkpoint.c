@@ -1,0 +1,621 @@
+/* `runf checkpoint ID`: save the processes of a running container with
+ * CRIU, taking runc's flags.  Unless --leave-running or --pre-dump, the
+ * container is deleted afterwards as runc does; `runf restore` makes it
+ * again from the images. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "criu.h"
+#include "runf.h"
+#include "runtime/container.h"
+#include "runtime/state.h"
+
+enum
+{
+  O_IMAGE_PATH = 1,
+  O_WORK_PATH,
+  O_PARENT_PATH,
+  O_LEAVE_RUNNING,
+  O_TCP_ESTABLISHED,
+  O_TCP_SKIP_IN_FLIGHT,
+  O_LINK_REMAP,
+  O_EXT_UNIX_SK,
+  O_SHELL_JOB,
+  O_LAZY_PAGES,
+  O_STATUS_FD,
+  O_PAGE_SERVER,
+  O_FILE_LOCKS,
+  O_PRE_DUMP,
+  O_MANAGE_CGROUPS_MODE,
+  O_EMPTY_NS,
+  O_AUTO_DEDUP,
+  O_HELP,
+};
+
+static const runf_option_t checkpoint_options[] = {
+  { "image-path", 0, true, O_IMAGE_PATH },
+  { "work-path", 0, true, O_WORK_PATH },
+  { "parent-path", 0, true, O_PARENT_PATH },
+  { "leave-running", 0, false, O_LEAVE_RUNNING },
+  { "tcp-established", 0, false, O_TCP_ESTABLISHED },
+  { "tcp-skip-in-flight", 0, false, O_TCP_SKIP_IN_FLIGHT },
+  { "link-remap", 0, false, O_LINK_REMAP },
+  { "ext-unix-sk", 0, false, O_EXT_UNIX_SK },
+  { "shell-job", 0, false, O_SHELL_JOB },
+  { "lazy-pages", 0, false, O_LAZY_PAGES },
+  { "status-fd", 0, true, O_STATUS_FD },
+  { "page-server", 0, true, O_PAGE_SERVER },
+  { "file-locks", 0, false, O_FILE_LOCKS },
+  { "pre-dump", 0, false, O_PRE_DUMP },
+  { "manage-cgroups-mode", 0, true, O_MANAGE_CGROUPS_MODE },
+  { "empty-ns", 0, true, O_EMPTY_NS },
+  { "auto-dedup", 0, false, O_AUTO_DEDUP },
+  { "help", 'h', false, O_HELP },
+  { 0 },
+};
+
+static void
+usage (void)
+{
+  printf ("usage: runf checkpoint [flags] ID\n\n"
+          "Save the processes of a running container with CRIU; without\n"
+          "--leave-running or --pre-dump the container is deleted afterwards.\n\n"
+          "  --image-path DIR          where the images go (default ./checkpoint)\n"
+          "  --work-path DIR           where CRIU's dump.log goes (default: the image directory)\n"
+          "  --parent-path DIR         the images of an earlier --pre-dump, relative to --image-path\n"
+          "  --leave-running           keep the container running\n"
+          "  --pre-dump                save the memory only, keep the container running\n"
+          "  --tcp-established         save established TCP connections\n"
+          "  --tcp-skip-in-flight      leave out connections not yet accepted\n"
+          "  --link-remap              save files that were deleted while open as links\n"
+          "  --ext-unix-sk             allow unix sockets connected outside the container\n"
+          "  --shell-job               allow a session or terminal from outside the container\n"
+          "  --file-locks              save file locks\n"
+          "  --manage-cgroups-mode soft|full|strict|ignore\n"
+          "  --empty-ns network        save the network namespace without its contents\n"
+          "  --auto-dedup              free memory pages already in the parent's images\n"
+          "  --page-server ADDR:PORT   send the memory to a CRIU page server\n"
+          "  --lazy-pages, --status-fd not supported\n");
+}
+
+typedef struct
+{
+  const char *image_path;
+  const char *work_path;
+  const char *parent_path;
+  const char *page_server;
+  bool leave_running, tcp_established, tcp_skip_in_flight, link_remap, ext_unix_sk;
+  bool shell_job, file_locks, pre_dump, auto_dedup;
+  bool has_cg_mode;
+  CriuCgMode cg_mode;
+  uint32_t empty_ns;
+} checkpoint_args_t;
+
+static int
+parse_args (int argc, char **argv, checkpoint_args_t *a, const char **id, bool *help,
+            rf_error_t *err)
+{
+  const char *value;
+  int index = 1, opt;
+
+  memset (a, 0, sizeof *a);
+  *help = false;
+  a->image_path = "checkpoint";
+  while ((opt = runf_next_option (argc, argv, &index, checkpoint_options, &value, err)) > 0)
+    {
+      bool on = value && strcmp (value, "true") == 0;
+      switch (opt)
+        {
+        case O_IMAGE_PATH: a->image_path = value; break;
+        case O_WORK_PATH: a->work_path = value; break;
+        case O_PARENT_PATH: a->parent_path = value; break;
+        case O_LEAVE_RUNNING: a->leave_running = on; break;
+        case O_TCP_ESTABLISHED: a->tcp_established = on; break;
+        case O_TCP_SKIP_IN_FLIGHT: a->tcp_skip_in_flight = on; break;
+        case O_LINK_REMAP: a->link_remap = on; break;
+        case O_EXT_UNIX_SK: a->ext_unix_sk = on; break;
+        case O_SHELL_JOB: a->shell_job = on; break;
+        case O_FILE_LOCKS: a->file_locks = on; break;
+        case O_PRE_DUMP: a->pre_dump = on; break;
+        case O_AUTO_DEDUP: a->auto_dedup = on; break;
+        case O_PAGE_SERVER: a->page_server = value; break;
+        case O_LAZY_PAGES:
+          if (on)
+            return rf_error_make (err, ENOTSUP, "checkpoint --lazy-pages: runf does not support CRIU's lazy migration");
+          break;
+        case O_STATUS_FD:
+          return rf_error_make (err, ENOTSUP, "checkpoint --status-fd: only for --lazy-pages, which runf does not support");
+        case O_MANAGE_CGROUPS_MODE:
+          if (runf_criu_cg_mode (value, &a->cg_mode, err) < 0)
+            return -1;
+          a->has_cg_mode = true;
+          break;
+        case O_EMPTY_NS:
+          if (runf_criu_empty_ns (value, &a->empty_ns, err) < 0)
+            return -1;
+          break;
+        case O_HELP: *help = true; return 0;
+        default: break;
+        }
+    }
+  if (opt < 0)
+    return -1;
+  if (index >= argc)
+    return rf_error_make (err, 0, "checkpoint: missing container id");
+  if (index + 1 < argc)
+    return rf_error_make (err, 0, "checkpoint: unexpected argument `%s`", argv[index + 1]);
+  if (a->parent_path && a->parent_path[0] == '/')
+    return rf_error_make (err, 0, "checkpoint --parent-path `%s`: must be relative to --image-path, as CRIU wants it",
+                          a->parent_path);
+  if (a->pre_dump && a->leave_running)
+    rf_debug ("--leave-running goes without saying with --pre-dump");
+  *id = argv[index];
+  return rf_id_check (*id, err);
+}
+
+/* One line of /proc/PID/mountinfo: what deciding on external mounts needs. */
+typedef struct
+{
+  unsigned major, minor;
+  char *root;
+  char *mountpoint;
+} mount_line_t;
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static char *
+unescape (const char *s)
+{
+  char *out = xmalloc (strlen (s) + 1), *o = out;
+  while (*s)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
+          && s[3] <= '7')
+        {
+          *o++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+          s += 4;
+        }
+      else
+        *o++ = *s++;
+    }
+  *o = '\0';
+  return out;
+}
+
+static size_t
+read_mounts (pid_t pid, mount_line_t **out)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/mountinfo", (int) pid);
+  cleanup_free char *text = NULL;
+  char *line, *save = NULL;
+  size_t n = 0;
+
+  *out = NULL;
+  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
+    return 0;
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char root[4096], mp[4096];
+      unsigned major, minor;
+      if (sscanf (line, "%*d %*d %u:%u %4095s %4095s", &major, &minor, root, mp) != 4)
+        continue;
+      *out = xrealloc (*out, (n + 1) * sizeof **out);
+      (*out)[n].major = major;
+      (*out)[n].minor = minor;
+      (*out)[n].root = unescape (root);
+      (*out)[n].mountpoint = unescape (mp);
+      n++;
+    }
+  return n;
+}
+
+static void
+free_mounts (mount_line_t *m, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (m[i].root);
+      free (m[i].mountpoint);
+    }
+  free (m);
+}
+
+/* Bind mounts of something the container's mount namespace does not hold
+   itself (cgroup directories, the host's device nodes, bundle binds) are
+   CRIU's "external" mounts: it cannot save what they show, and needs to be
+   told the mountpoint is expected, under a key that `restore` maps to a
+   host path again.  The key is the mountpoint, as runc makes it.  A bind
+   whose file system has a mount in the container at or above its root is
+   CRIU's to handle. */
+static void
+add_external_mounts (CriuOpts *opts, pid_t pid)
+{
+  mount_line_t *m;
+  size_t n = read_mounts (pid, &m);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      bool reachable = false;
+      if (strcmp (m[i].root, "/") == 0 || strcmp (m[i].mountpoint, "/") == 0)
+        continue;
+      for (size_t k = 0; k < n && !reachable; k++)
+        {
+          size_t len = strlen (m[k].root);
+          if (k == i || m[k].major != m[i].major || m[k].minor != m[i].minor)
+            continue;
+          reachable = strcmp (m[k].root, "/") == 0
+                      || (strncmp (m[k].root, m[i].root, len) == 0 && m[i].root[len] == '/');
+        }
+      if (!reachable)
+        {
+          rf_debug ("checkpoint: `%s` (%s) is an external mount", m[i].mountpoint, m[i].root);
+          runf_criu_add_ext_mount (opts, m[i].mountpoint, m[i].mountpoint);
+        }
+    }
+  free_mounts (m, n);
+}
+
+static bool
+mount_id_in (const char *mountinfo, int mnt_id)
+{
+  char want[32];
+  const char *p = mountinfo;
+  size_t len = (size_t) snprintf (want, sizeof want, "%d ", mnt_id);
+  while (p && *p)
+    {
+      if (strncmp (p, want, len) == 0)
+        return true;
+      p = strchr (p, '\n');
+      if (p)
+        p++;
+    }
+  return false;
+}
+
+static int
+fd_mount_id (pid_t pid, int fd)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/fdinfo/%d", (int) pid, fd);
+  cleanup_free char *text = NULL;
+  const char *p;
+  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
+    return -1;
+  p = strstr (text, "mnt_id:");
+  return p ? atoi (p + 7) : -1;
+}
+
+/* The container's stdio as CRIU will need it back (runc's descriptors.json,
+   which `restore` reads): "pipe:[N]" for pipes, which restore connects to
+   its own stdio; files the container's mount namespace cannot reach (the
+   caller's /dev/null, a log file) are declared external as
+   "file[mnt:inode]" and handed over the same way; anything else (a
+   terminal, a socket) is CRIU's to save. */
+static int
+describe_stdio (CriuOpts *opts, pid_t pid, const char *image_dir, rf_error_t *err)
+{
+  cleanup_free char *mountinfo_path = xasprintf ("/proc/%d/mountinfo", (int) pid);
+  cleanup_free char *mountinfo = NULL;
+  cleanup_json json_t *list = json_array ();
+  cleanup_free char *text = NULL;
+  cleanup_free char *out = NULL;
+
+  if (rf_read_file_at (AT_FDCWD, mountinfo_path, 0, &mountinfo, NULL, NULL) < 0)
+    mountinfo = xstrdup ("");
+  for (int fd = 0; fd < 3; fd++)
+    {
+      cleanup_free char *path = xasprintf ("/proc/%d/fd/%d", (int) pid, fd);
+      char link[4096];
+      ssize_t len = readlink (path, link, sizeof link - 1);
+      struct stat st;
+      bool tty;
+      int mnt;
+
+      if (len < 0)
+        {
+          json_array_append_new (list, json_string (""));
+          continue;
+        }
+      link[len] = '\0';
+      tty = stat (path, &st) == 0 && S_ISCHR (st.st_mode)
+            && (major (st.st_rdev) == 4 || major (st.st_rdev) == 5
+                || (major (st.st_rdev) >= 136 && major (st.st_rdev) <= 143));
+      if (link[0] == '/' && !tty && (mnt = fd_mount_id (pid, fd)) >= 0
+          && !mount_id_in (mountinfo, mnt))
+        {
+          cleanup_free char *key = xasprintf ("file[%x:%llx]", (unsigned) mnt,
+                                              (unsigned long long) st.st_ino);
+          bool seen = false;
+          for (size_t i = 0; i < opts->n_external; i++)
+            seen = seen || strcmp (opts->external[i], key) == 0;
+          if (!seen)
+            runf_criu_add_external (opts, key);
+          json_array_append_new (list, json_string (key));
+        }
+      else
+        json_array_append_new (list, json_string (link));
+    }
+  text = json_dumps (list, JSON_COMPACT);
+  out = xasprintf ("%s/" RUNF_CRIU_DESCRIPTORS, image_dir);
+  return rf_write_file_atomic (out, text, strlen (text), 0600, err);
+}
+
+/* Namespaces the container joined by path are not its own to save: CRIU
+   records them as external (under runc's keys), and restore passes the
+   namespace it finds at the path then.  Only net and pid have such keys. */
+static int
+add_external_namespaces (CriuOpts *opts, const rf_spec_t *spec, rf_error_t *err)
+{
+  static const int flags[] = { CLONE_NEWNET, CLONE_NEWPID };
+  for (size_t i = 0; i < ARRAY_SIZE (flags); i++)
+    {
+      const rf_namespace_t *ns = rf_spec_namespace (spec, flags[i]);
+      struct stat st;
+      cleanup_free char *spec_text = NULL;
+      if (ns == NULL || ns->path == NULL)
+        continue;
+      if (stat (ns->path, &st) < 0)
+        return rf_error_sys (err, "linux.namespaces: `%s`", ns->path);
+      spec_text = xasprintf ("%s[%llu]:%s", rf_namespace_proc_name (flags[i]),
+                             (unsigned long long) st.st_ino, runf_criu_ns_key (flags[i]));
+      runf_criu_add_external (opts, spec_text);
+    }
+  return 0;
+}
+
+static const char *
+freezer_dir (const rf_cgroup_t *cg)
+{
+  const rf_cgroup_dir_t *d = rf_cgroup_find (cg, "freezer");
+  if (d)
+    return d->dir;
+  for (size_t i = 0; i < cg->n; i++)
+    if (cg->dirs[i].v2 && rf_cgroup_has_file (cg->dirs[i].dir, "cgroup.freeze"))
+      return cg->dirs[i].dir;
+  return NULL;
+}
+
+static int
+parse_page_server (CriuOpts *opts, const char *value, rf_error_t *err)
+{
+  const char *colon = strrchr (value, ':');
+  int port;
+  if (colon == NULL || colon == value)
+    return rf_error_make (err, 0, "checkpoint --page-server `%s`: expected ADDRESS:PORT", value);
+  if (runf_parse_int ("checkpoint --page-server port", colon + 1, 1, 65535, &port, err) < 0)
+    return -1;
+  opts->ps = xmalloc (sizeof *opts->ps);
+  criu_page_server_info__init (opts->ps);
+  opts->ps->address = xstrndup (value, (size_t) (colon - value));
+  opts->ps->has_port = true;
+  opts->ps->port = port;
+  return 0;
+}
+
+/* What a failed dump leaves: CRIU's log stays (the error line names it),
+   images that did not make a checkpoint go. */
+static void
+discard_images (const char *dir, bool made_dir, bool log_inside)
+{
+  rf_error_t ignored = NULL;
+  if (made_dir && !log_inside)
+    rf_rm_rf (dir, &ignored);
+  else
+    {
+      cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      DIR *d = dfd >= 0 ? fdopendir (dup (dfd)) : NULL;
+      struct dirent *de;
+      while (d && (de = readdir (d)) != NULL)
+        {
+          if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0
+              || strcmp (de->d_name, "dump.log") == 0)
+            continue;
+          rf_rm_rf_at (dfd, de->d_name, &ignored);
+        }
+      if (d)
+        closedir (d);
+    }
+  rf_error_free (&ignored);
+}
+
+static bool
+dir_empty_p (const char *path)
+{
+  DIR *d = opendir (path);
+  struct dirent *de;
+  bool empty = true;
+  if (d == NULL)
+    return false;
+  while (empty && (de = readdir (d)) != NULL)
+    empty = strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0;
+  closedir (d);
+  return empty;
+}
+
+int
+runf_cmd_checkpoint (runf_global_t *g, int argc, char **argv, rf_error_t *err)
+{
+  checkpoint_args_t a;
+  CriuOpts opts = CRIU_OPTS__INIT;
+  runf_criu_call_t call = { 0 };
+  cleanup_free char *dir = NULL;
+  cleanup_free char *image_dir = NULL;
+  cleanup_free char *log_path = NULL;
+  cleanup_close int lock = -1;
+  cleanup_close int image_fd = -1;
+  cleanup_close int work_fd = -1;
+  rf_spec_t *spec = NULL;
+  const char *id = NULL, *freezer;
+  bool help, made_image_dir = false, image_dir_was_empty = false;
+  rf_state_t st;
+  rf_status_t status;
+  int r = -1;
+
+  if (parse_args (argc, argv, &a, &id, &help, err) < 0)
+    return -1;
+  if (help)
+    {
+      usage ();
+      return 0;
+    }
+  if (g->rootless)
+    return rf_error_make (err, EPERM, "checkpoint `%s`: not supported rootless (CRIU needs root on the host)", id);
+  if (rf_state_read (g->root, id, &st, err) < 0)
+    {
+      rf_state_clear (&st);
+      return -1;
+    }
+  dir = rf_state_dir (g->root, id);
+  lock = rf_state_lock (dir, err);
+  if (lock < 0)
+    goto out;
+  status = rf_state_status (g->root, &st);
+  if (status != RF_STATUS_RUNNING && status != RF_STATUS_PAUSED)
+    {
+      rf_error_make (err, 0, "checkpoint `%s`: the container is %s, not running", id,
+                     rf_status_name (status));
+      goto out;
+    }
+  spec = rf_container_load_spec (g->root, id, err);
+  if (spec == NULL)
+    goto out;
+
+  if (mkdir (a.image_path, 0700) == 0)
+    made_image_dir = true;
+  else if (errno != EEXIST)
+    {
+      rf_error_sys (err, "checkpoint `%s`: --image-path `%s`", id, a.image_path);
+      goto out;
+    }
+  image_dir = realpath (a.image_path, NULL);
+  image_fd = image_dir ? open (image_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (image_fd < 0)
+    {
+      rf_error_sys (err, "checkpoint `%s`: --image-path `%s`", id, a.image_path);
+      goto out;
+    }
+  image_dir_was_empty = made_image_dir || dir_empty_p (image_dir);
+  if (a.work_path)
+    {
+      if (mkdir (a.work_path, 0700) < 0 && errno != EEXIST)
+        {
+          rf_error_sys (err, "checkpoint `%s`: --work-path `%s`", id, a.work_path);
+          goto out;
+        }
+      work_fd = open (a.work_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (work_fd < 0)
+        {
+          rf_error_sys (err, "checkpoint `%s`: --work-path `%s`", id, a.work_path);
+          goto out;
+        }
+      opts.has_work_dir_fd = true;
+      opts.work_dir_fd = work_fd;
+      log_path = xasprintf ("%s/dump.log", a.work_path);
+    }
+  else
+    log_path = xasprintf ("%s/dump.log", image_dir);
+
+  opts.images_dir_fd = image_fd;
+  opts.has_pid = true;
+  opts.pid = st.pid;
+  opts.root = st.rootfs;
+  opts.log_file = (char *) "dump.log";
+  opts.has_log_level = true;
+  opts.log_level = 4;
+  opts.has_manage_cgroups = true;
+  opts.manage_cgroups = true;
+  opts.has_manage_cgroups_mode = true;
+  opts.manage_cgroups_mode = a.has_cg_mode ? a.cg_mode : CRIU_CG_MODE__DEFAULT;
+  opts.has_leave_running = true;
+  opts.leave_running = a.leave_running;
+  opts.has_tcp_established = true;
+  opts.tcp_established = a.tcp_established;
+  opts.has_tcp_skip_in_flight = true;
+  opts.tcp_skip_in_flight = a.tcp_skip_in_flight;
+  opts.has_link_remap = true;
+  opts.link_remap = a.link_remap;
+  opts.has_ext_unix_sk = true;
+  opts.ext_unix_sk = a.ext_unix_sk;
+  opts.has_shell_job = true;
+  opts.shell_job = a.shell_job;
+  opts.has_file_locks = true;
+  opts.file_locks = a.file_locks;
+  opts.has_auto_dedup = true;
+  opts.auto_dedup = a.auto_dedup;
+  opts.has_orphan_pts_master = true;
+  opts.orphan_pts_master = true;
+  if (a.empty_ns)
+    {
+      opts.has_empty_ns = true;
+      opts.empty_ns = a.empty_ns;
+    }
+  if (a.parent_path || a.pre_dump)
+    {
+      /* Later dumps find only the pages that changed since this one. */
+      opts.has_track_mem = true;
+      opts.track_mem = true;
+      opts.parent_img = (char *) a.parent_path;
+    }
+  if (a.page_server && parse_page_server (&opts, a.page_server, err) < 0)
+    goto out;
+  opts.config_file = (char *) runf_criu_config_file (spec);
+  /* With the freezer, CRIU stops every task at once, also those forking
+     meanwhile; without it, it seizes them one by one. */
+  freezer = freezer_dir (&st.cgroup);
+  opts.freeze_cgroup = (char *) freezer;
+  if (add_external_namespaces (&opts, spec, err) < 0)
+    goto out;
+  if (!a.pre_dump)
+    {
+      add_external_mounts (&opts, st.pid);
+      if (describe_stdio (&opts, st.pid, image_dir, err) < 0)
+        goto out;
+    }
+
+  call.binary = g->criu;
+  call.log_path = log_path;
+  rf_debug ("checkpoint `%s`: pid %d into %s", id, (int) st.pid, image_dir);
+  if (runf_criu_request (&call, a.pre_dump ? CRIU_REQ_TYPE__PRE_DUMP : CRIU_REQ_TYPE__DUMP, &opts,
+                         NULL, err) < 0)
+    {
+      if (image_dir_was_empty)
+        {
+          cleanup_free char *work_dir = a.work_path ? realpath (a.work_path, NULL) : NULL;
+          discard_images (image_dir, made_image_dir,
+                          a.work_path == NULL || (work_dir && strcmp (work_dir, image_dir) == 0));
+        }
+      rf_error_wrap (err, "checkpoint `%s`", id);
+      goto out;
+    }
+  r = 0;
+  if (!a.leave_running && !a.pre_dump)
+    {
+      /* CRIU has ended the processes; as with runc, the container goes
+         too (its cgroup, its state), and the images are what is left. */
+      close (lock);
+      lock = -1;
+      if (rf_container_delete (g->root, id, true, err) < 0)
+        r = rf_error_wrap (err, "checkpoint `%s`: delete the checkpointed container", id);
+    }
+
+out:
+  if (opts.ps)
+    {
+      free (opts.ps->address);
+      free (opts.ps);
+    }
+  runf_criu_opts_clear (&opts);
+  rf_spec_free (spec);
+  rf_state_clear (&st);
+  return r;
+}
