@@ -96,12 +96,22 @@ typedef struct
   const char *work_path;
   const char *parent_path;
   const char *page_server;
+  int page_server_port;
   bool leave_running, tcp_established, tcp_skip_in_flight, link_remap, ext_unix_sk;
   bool shell_job, file_locks, pre_dump, auto_dedup;
   bool has_cg_mode;
   CriuCgMode cg_mode;
   uint32_t empty_ns;
 } checkpoint_args_t;
+
+static int
+check_page_server (const char *value, int *port, rf_error_t *err)
+{
+  const char *colon = strrchr (value, ':');
+  if (colon == NULL || colon == value)
+    return rf_error_make (err, 0, "checkpoint --page-server `%s`: expected ADDRESS:PORT", value);
+  return runf_parse_int ("checkpoint --page-server port", colon + 1, 1, 65535, port, err);
+}
 
 static int
 parse_args (int argc, char **argv, checkpoint_args_t *a, const char **id, bool *help,
@@ -130,7 +140,11 @@ parse_args (int argc, char **argv, checkpoint_args_t *a, const char **id, bool *
         case O_FILE_LOCKS: a->file_locks = on; break;
         case O_PRE_DUMP: a->pre_dump = on; break;
         case O_AUTO_DEDUP: a->auto_dedup = on; break;
-        case O_PAGE_SERVER: a->page_server = value; break;
+        case O_PAGE_SERVER:
+          if (check_page_server (value, &a->page_server_port, err) < 0)
+            return -1;
+          a->page_server = value;
+          break;
         case O_LAZY_PAGES:
           if (on)
             return rf_error_make (err, ENOTSUP, "checkpoint --lazy-pages: runf does not support CRIU's lazy migration");
@@ -385,29 +399,16 @@ freezer_dir (const rf_cgroup_t *cg)
   return NULL;
 }
 
-static int
-parse_page_server (CriuOpts *opts, const char *value, rf_error_t *err)
-{
-  const char *colon = strrchr (value, ':');
-  int port;
-  if (colon == NULL || colon == value)
-    return rf_error_make (err, 0, "checkpoint --page-server `%s`: expected ADDRESS:PORT", value);
-  if (runf_parse_int ("checkpoint --page-server port", colon + 1, 1, 65535, &port, err) < 0)
-    return -1;
-  opts->ps = xmalloc (sizeof *opts->ps);
-  criu_page_server_info__init (opts->ps);
-  opts->ps->address = xstrndup (value, (size_t) (colon - value));
-  opts->ps->has_port = true;
-  opts->ps->port = port;
-  return 0;
-}
-
 /* What a failed dump leaves: CRIU's log stays (the error line names it),
-   images that did not make a checkpoint go. */
+   images that did not make a checkpoint go, and so does a directory that
+   runf made and that holds nothing else. */
 static void
-discard_images (const char *dir, bool made_dir, bool log_inside)
+discard_images (const char *dir, bool made_dir, const char *log_path)
 {
   rf_error_t ignored = NULL;
+  size_t len = strlen (dir);
+  bool log_inside = strncmp (log_path, dir, len) == 0 && log_path[len] == '/'
+                    && access (log_path, F_OK) == 0;
   if (made_dir && !log_inside)
     rf_rm_rf (dir, &ignored);
   else
@@ -489,6 +490,22 @@ runf_cmd_checkpoint (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   spec = rf_container_load_spec (g->root, id, err);
   if (spec == NULL)
     goto out;
+  if (a.pre_dump || a.parent_path)
+    {
+      /* As runc does, asked before anything is written: CRIU's own
+         answer would name its --track-mem, not runf's flags. */
+      bool mem_track;
+      if (runf_criu_mem_track (g->criu, &mem_track, err) < 0)
+        {
+          rf_error_wrap (err, "checkpoint `%s`", id);
+          goto out;
+        }
+      if (!mem_track)
+        {
+          rf_error_make (err, ENOTSUP, "checkpoint `%s`: --pre-dump and --parent-path need CRIU to track memory changes, which this kernel cannot (no soft-dirty bits)", id);
+          goto out;
+        }
+    }
 
   if (mkdir (a.image_path, 0700) == 0)
     made_image_dir = true;
@@ -520,7 +537,10 @@ runf_cmd_checkpoint (runf_global_t *g, int argc, char **argv, rf_error_t *err)
         }
       opts.has_work_dir_fd = true;
       opts.work_dir_fd = work_fd;
-      log_path = xasprintf ("%s/dump.log", a.work_path);
+      {
+        cleanup_free char *work_dir = realpath (a.work_path, NULL);
+        log_path = xasprintf ("%s/dump.log", work_dir ? work_dir : a.work_path);
+      }
     }
   else
     log_path = xasprintf ("%s/dump.log", image_dir);
@@ -566,8 +586,14 @@ runf_cmd_checkpoint (runf_global_t *g, int argc, char **argv, rf_error_t *err)
       opts.track_mem = true;
       opts.parent_img = (char *) a.parent_path;
     }
-  if (a.page_server && parse_page_server (&opts, a.page_server, err) < 0)
-    goto out;
+  if (a.page_server)
+    {
+      opts.ps = xmalloc (sizeof *opts.ps);
+      criu_page_server_info__init (opts.ps);
+      opts.ps->address = xstrndup (a.page_server, (size_t) (strrchr (a.page_server, ':') - a.page_server));
+      opts.ps->has_port = true;
+      opts.ps->port = a.page_server_port;
+    }
   opts.config_file = (char *) runf_criu_config_file (spec);
   /* With the freezer, CRIU stops every task at once, also those forking
      meanwhile; without it, it seizes them one by one. */
@@ -589,11 +615,7 @@ runf_cmd_checkpoint (runf_global_t *g, int argc, char **argv, rf_error_t *err)
                          NULL, err) < 0)
     {
       if (image_dir_was_empty)
-        {
-          cleanup_free char *work_dir = a.work_path ? realpath (a.work_path, NULL) : NULL;
-          discard_images (image_dir, made_image_dir,
-                          a.work_path == NULL || (work_dir && strcmp (work_dir, image_dir) == 0));
-        }
+        discard_images (image_dir, made_image_dir, log_path);
       rf_error_wrap (err, "checkpoint `%s`", id);
       goto out;
     }

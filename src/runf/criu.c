@@ -61,6 +61,15 @@ spawn_swrk (const runf_criu_call_t *call, int *sk_out, rf_error_t *err)
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
       close (pipefd[0]);
+      /* CRIU's log file has everything; what it also prints on stderr
+         (warnings about how it was built, before it opens the log) would
+         break runf's one error line.  --debug keeps it. */
+      if (!rf_log_debug_p ())
+        {
+          int null = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+          if (null < 0 || dup2 (null, STDERR_FILENO) < 0)
+            goto fail;
+        }
       if (fcntl (sk_child, F_SETFD, 0) < 0)
         goto fail;
       for (size_t i = 0; i < call->n_keep_fds; i++)
@@ -82,9 +91,10 @@ spawn_swrk (const runf_criu_call_t *call, int *sk_out, rf_error_t *err)
     {
       while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
         ;
-      errno = child_errno;
       if (child_errno == ENOENT)
-        return rf_error_sys (err, "CRIU: run `%s` (install Debian's criu, or give its path with --criu)", bin);
+        return rf_error_make (err, 0, "CRIU: run `%s`: %s (install Debian's criu, or give its path with --criu)",
+                              bin, strerror (child_errno));
+      errno = child_errno;
       return rf_error_sys (err, "CRIU: run `%s`", bin);
     }
   *sk_out = steal_fd (&sk_parent);
@@ -186,7 +196,7 @@ runf_criu_log_error (const char *log_path)
 {
   cleanup_fclose FILE *f = NULL;
   cleanup_free char *line = NULL;
-  char *found = NULL;
+  char *first = NULL, *last = NULL;
   size_t cap = 0;
   ssize_t len;
 
@@ -203,14 +213,21 @@ runf_criu_log_error (const char *log_path)
       /* "(00.1) Error (criu/file.c:12): what": keep "what". */
       end = strstr (msg, "): ");
       msg = end ? end + 3 : msg;
-      /* CRIU closes a failure with "Dumping FAILED." and the like, after
-         the line that says why. */
-      if (strstr (msg, "FAILED") && found)
-        break;
-      free (found);
-      found = xstrdup (msg);
+      free (last);
+      last = xstrdup (msg);
+      /* The first error is the cause, the later ones its consequences,
+         down to CRIU's closing "Dumping FAILED.".  Not a cause: CRIU logs
+         as an error that it could not raise its own RLIMIT_NOFILE (root
+         without CAP_SYS_RESOURCE), and goes on without. */
+      if (first == NULL && !strstr (msg, "FAILED") && !strstr (msg, "Can't setup RLIMIT_NOFILE"))
+        first = xstrdup (msg);
     }
-  return found;
+  if (first)
+    {
+      free (last);
+      return first;
+    }
+  return last;
 }
 
 static int
@@ -366,6 +383,37 @@ runf_criu_version (const char *binary, int *version, rf_error_t *err)
     }
   *version = resp->version->major_number * 10000 + resp->version->minor_number * 100
              + (resp->version->has_sublevel ? resp->version->sublevel : 0);
+  criu_resp__free_unpacked (resp, NULL);
+  return 0;
+}
+
+int
+runf_criu_mem_track (const char *binary, bool *available, rf_error_t *err)
+{
+  runf_criu_call_t call = { .binary = binary };
+  CriuFeatures want = CRIU_FEATURES__INIT;
+  CriuReq req = CRIU_REQ__INIT;
+  CriuResp *resp = NULL;
+  int sk = -1, r;
+  pid_t criu;
+
+  *available = false;
+  criu = spawn_swrk (&call, &sk, err);
+  if (criu < 0)
+    return -1;
+  want.has_mem_track = true;
+  want.mem_track = true;
+  req.type = CRIU_REQ_TYPE__FEATURE_CHECK;
+  req.features = &want;
+  r = send_req (sk, &req, err);
+  if (r == 0)
+    r = exchange (&call, sk, CRIU_REQ_TYPE__FEATURE_CHECK, &resp, err);
+  close (sk);
+  reap (criu);
+  if (r < 0)
+    return -1;
+  *available = resp->success && resp->features && resp->features->has_mem_track
+               && resp->features->mem_track;
   criu_resp__free_unpacked (resp, NULL);
   return 0;
 }

@@ -46,6 +46,10 @@ int runf_criu_request (const runf_criu_call_t *call, CriuReqType type, CriuOpts 
 /* The version of the criu binary as major*10000 + minor*100 + sublevel. */
 int runf_criu_version (const char *binary, int *version, rf_error_t *err);
 
+/* Whether CRIU can track memory changes here (soft-dirty bits), which
+   --pre-dump and --parent-path need. */
+int runf_criu_mem_track (const char *binary, bool *available, rf_error_t *err);
+
 /* "soft", "full", "strict", "ignore" (runc's --manage-cgroups-mode). */
 int runf_criu_cg_mode (const char *name, CriuCgMode *mode, rf_error_t *err);
 

@@ -434,7 +434,15 @@ add_stdio (restore_t *r, int image_fd, rf_error_t *err)
   for (size_t i = 0; i < ARRAY_SIZE (order); i++)
     {
       const char *s = json_string_value (json_array_get (doc, (size_t) order[i]));
-      if (s && (strncmp (s, "pipe:", 5) == 0 || strncmp (s, "file[", 5) == 0))
+      if (s == NULL)
+        continue;
+      /* CRIU opens an external file again and seeks to where it was:
+         it can give back only something seekable. */
+      if (strncmp (s, "file[", 5) == 0 && lseek (order[i], 0, SEEK_CUR) < 0 && errno == ESPIPE)
+        return rf_error_make (err, 0,
+                              "fd %d was a file when the container was checkpointed, and is a pipe or a socket here: CRIU can give it back only as a file (redirect fd %d of runf to one)",
+                              order[i], order[i]);
+      if (strncmp (s, "pipe:", 5) == 0 || strncmp (s, "file[", 5) == 0)
         runf_criu_add_inherit_fd (r->opts, s, order[i]);
     }
   return 0;
