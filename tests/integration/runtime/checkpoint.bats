@@ -278,6 +278,29 @@ recv_at_least() {
   wait_for count_at_least $((at + 5))
 }
 
+@test "a terminal container: restore --console-socket sends the restored pty's master, and the output goes on there" {
+  requires_root
+  requires_criu
+  update_config '.process.terminal = true'
+  set_args sh -c 'i=0; while :; do i=$((i+1)); echo n$i; sleep 0.05; done'
+  "$HELPERS/recvtty" "$TEST_DIR/c1.sock" >"$TEST_DIR/tty1.out" 2>"$TEST_DIR/tty1.err" &
+  wait_for test -S "$TEST_DIR/c1.sock"
+  runf_detached run -d --console-socket "$TEST_DIR/c1.sock" t1
+  wait_for grep -q '^n5' "$TEST_DIR/tty1.out"
+  run criu_runf checkpoint --image-path "$TEST_DIR/img" t1
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  last=$(tr -d '\r' <"$TEST_DIR/tty1.out" | grep '^n' | tail -n 1)
+  last=${last#n}
+
+  "$HELPERS/recvtty" "$TEST_DIR/c2.sock" >"$TEST_DIR/tty2.out" 2>"$TEST_DIR/tty2.err" &
+  wait_for test -S "$TEST_DIR/c2.sock"
+  restore_detached --console-socket "$TEST_DIR/c2.sock" --image-path "$TEST_DIR/img" t1
+  wait_for grep -q "got a terminal" "$TEST_DIR/tty2.err"
+  wait_for grep -q "^n$((last + 5))" "$TEST_DIR/tty2.out"
+  # Where the first terminal stopped, not from n1 again.
+  ! grep -q '^n1\b' "$TEST_DIR/tty2.out"
+}
+
 # --- what needs no working CRIU ----------------------------------------------
 
 @test "checkpoint --help and restore --help succeed (podman probes them)" {
