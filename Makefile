@@ -101,6 +101,23 @@ $(BUILD)/bin/runf: $(call obj,$(RUNF_SRCS)) $(CRIU_RPC_OBJ) $(BUILD)/libruntime.
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNF_LIBS)
 
+# The CRIU client's pure parts have a unit test of their own.
+CRIU_RPC_SANOBJ = $(BUILD)/san/gen/criu/rpc.pb-c.o
+CRIU_SANUSERS = $(call sanobj,src/runf/criu.c)
+$(CRIU_RPC_SANOBJ): $(CRIU_GEN)/rpc.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -I$(CRIU_GEN) -c -o $@ $<
+$(CRIU_SANUSERS): $(CRIU_GEN)/rpc.pb-c.h
+$(CRIU_SANUSERS): SAN_CFLAGS += -I$(CRIU_GEN)
+
+$(BUILD)/unit/test_runf_criu: tests/unit/test_runf_criu.c $(call obj,src/runf/criu.c) $(CRIU_RPC_OBJ) $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -I$(CRIU_GEN) -o $@ $^ $(RUNTIME_LIBS_DYN) $(shell $(PKG_CONFIG) --libs libprotobuf-c) $(CMOCKA_LIBS)
+
+$(BUILD)/unit-san/test_runf_criu: tests/unit/test_runf_criu.c $(CRIU_SANUSERS) $(CRIU_RPC_SANOBJ) $(BUILD)/libruntime-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Isrc -I$(CRIU_GEN) -o $@ $^ $(RUNTIME_LIBS_DYN) $(shell $(PKG_CONFIG) --libs libprotobuf-c) $(CMOCKA_LIBS)
+
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS)

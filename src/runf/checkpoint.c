@@ -179,105 +179,26 @@ parse_args (int argc, char **argv, checkpoint_args_t *a, const char **id, bool *
   return rf_id_check (*id, err);
 }
 
-/* One line of /proc/PID/mountinfo: what deciding on external mounts needs. */
-typedef struct
-{
-  unsigned major, minor;
-  char *root;
-  char *mountpoint;
-} mount_line_t;
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static char *
-unescape (const char *s)
-{
-  char *out = xmalloc (strlen (s) + 1), *o = out;
-  while (*s)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
-          && s[3] <= '7')
-        {
-          *o++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-          s += 4;
-        }
-      else
-        *o++ = *s++;
-    }
-  *o = '\0';
-  return out;
-}
-
-static size_t
-read_mounts (pid_t pid, mount_line_t **out)
-{
-  cleanup_free char *path = xasprintf ("/proc/%d/mountinfo", (int) pid);
-  cleanup_free char *text = NULL;
-  char *line, *save = NULL;
-  size_t n = 0;
-
-  *out = NULL;
-  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
-    return 0;
-  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      char root[4096], mp[4096];
-      unsigned major, minor;
-      if (sscanf (line, "%*d %*d %u:%u %4095s %4095s", &major, &minor, root, mp) != 4)
-        continue;
-      *out = xrealloc (*out, (n + 1) * sizeof **out);
-      (*out)[n].major = major;
-      (*out)[n].minor = minor;
-      (*out)[n].root = unescape (root);
-      (*out)[n].mountpoint = unescape (mp);
-      n++;
-    }
-  return n;
-}
-
-static void
-free_mounts (mount_line_t *m, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    {
-      free (m[i].root);
-      free (m[i].mountpoint);
-    }
-  free (m);
-}
-
 /* Bind mounts of something the container's mount namespace does not hold
-   itself (cgroup directories, the host's device nodes, bundle binds) are
-   CRIU's "external" mounts: it cannot save what they show, and needs to be
-   told the mountpoint is expected, under a key that `restore` maps to a
-   host path again.  The key is the mountpoint, as runc makes it.  A bind
-   whose file system has a mount in the container at or above its root is
-   CRIU's to handle. */
+   itself are CRIU's "external" mounts (runf_criu_external_mounts): it
+   cannot save what they show, and needs to be told the mountpoint is
+   expected, under a key that `restore` maps to a host path again.  The
+   key is the mountpoint, as runc makes it. */
 static void
 add_external_mounts (CriuOpts *opts, pid_t pid)
 {
-  mount_line_t *m;
-  size_t n = read_mounts (pid, &m);
+  cleanup_free char *path = xasprintf ("/proc/%d/mountinfo", (int) pid);
+  cleanup_free char *text = NULL;
+  cleanup_strv char **mounts = NULL;
 
-  for (size_t i = 0; i < n; i++)
+  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
+    return;
+  mounts = runf_criu_external_mounts (text);
+  for (size_t i = 0; mounts[i]; i++)
     {
-      bool reachable = false;
-      if (strcmp (m[i].root, "/") == 0 || strcmp (m[i].mountpoint, "/") == 0)
-        continue;
-      for (size_t k = 0; k < n && !reachable; k++)
-        {
-          size_t len = strlen (m[k].root);
-          if (k == i || m[k].major != m[i].major || m[k].minor != m[i].minor)
-            continue;
-          reachable = strcmp (m[k].root, "/") == 0
-                      || (strncmp (m[k].root, m[i].root, len) == 0 && m[i].root[len] == '/');
-        }
-      if (!reachable)
-        {
-          rf_debug ("checkpoint: `%s` (%s) is an external mount", m[i].mountpoint, m[i].root);
-          runf_criu_add_ext_mount (opts, m[i].mountpoint, m[i].mountpoint);
-        }
+      rf_debug ("checkpoint: `%s` is an external mount", mounts[i]);
+      runf_criu_add_ext_mount (opts, mounts[i], mounts[i]);
     }
-  free_mounts (m, n);
 }
 
 static bool

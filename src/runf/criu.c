@@ -466,6 +466,89 @@ runf_criu_config_file (const rf_spec_t *spec)
   return "/etc/criu/runf.conf";
 }
 
+/* One line of mountinfo: what deciding on external mounts needs. */
+typedef struct
+{
+  unsigned major, minor;
+  char *root;
+  char *mountpoint;
+} mount_line_t;
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static char *
+unescape (const char *s)
+{
+  char *out = xmalloc (strlen (s) + 1), *o = out;
+  while (*s)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
+          && s[3] <= '7')
+        {
+          *o++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+          s += 4;
+        }
+      else
+        *o++ = *s++;
+    }
+  *o = '\0';
+  return out;
+}
+
+char **
+runf_criu_external_mounts (const char *mountinfo)
+{
+  cleanup_free char *text = xstrdup (mountinfo);
+  mount_line_t *m = NULL;
+  char **out = xzalloc (sizeof *out);
+  char *line, *save = NULL;
+  size_t n = 0, n_out = 0;
+
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char root[4096], mp[4096];
+      unsigned major, minor;
+      if (sscanf (line, "%*d %*d %u:%u %4095s %4095s", &major, &minor, root, mp) != 4)
+        continue;
+      m = xrealloc (m, (n + 1) * sizeof *m);
+      m[n].major = major;
+      m[n].minor = minor;
+      m[n].root = unescape (root);
+      m[n].mountpoint = unescape (mp);
+      n++;
+    }
+  /* CRIU saves a bind by way of a mount of the same file system, in the
+     same namespace, at or above the bind's root; a bind that has none
+     (a cgroup directory, a host device node, a bundle directory) shows
+     something from outside. */
+  for (size_t i = 0; i < n; i++)
+    {
+      bool reachable = false;
+      if (strcmp (m[i].root, "/") == 0 || strcmp (m[i].mountpoint, "/") == 0)
+        continue;
+      for (size_t k = 0; k < n && !reachable; k++)
+        {
+          size_t len = strlen (m[k].root);
+          if (k == i || m[k].major != m[i].major || m[k].minor != m[i].minor)
+            continue;
+          reachable = strcmp (m[k].root, "/") == 0
+                      || (strncmp (m[k].root, m[i].root, len) == 0 && m[i].root[len] == '/');
+        }
+      if (!reachable)
+        {
+          out = xrealloc (out, (n_out + 2) * sizeof *out);
+          out[n_out++] = xstrdup (m[i].mountpoint);
+          out[n_out] = NULL;
+        }
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      free (m[i].root);
+      free (m[i].mountpoint);
+    }
+  free (m);
+  return out;
+}
+
 #define APPEND(array, n, item)                                                \
   do                                                                          \
     {                                                                         \

@@ -68,6 +68,12 @@ const char *runf_criu_config_file (const rf_spec_t *spec);
    CRIU's closing "... FAILED." line.  NULL when the log has none. */
 char *runf_criu_log_error (const char *log_path);
 
+/* The mountpoints of a mountinfo text (a process's mount namespace) that
+   CRIU must be told are external: binds whose file system has no mount
+   in that namespace at or above their root.  NULL-terminated; the
+   caller frees it with strv_free. */
+char **runf_criu_external_mounts (const char *mountinfo);
+
 /* Small builders for CriuOpts' repeated fields (the caller frees them with
    runf_criu_opts_clear). */
 void runf_criu_add_ext_mount (CriuOpts *opts, const char *key, const char *val);
