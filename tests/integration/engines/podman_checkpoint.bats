@@ -71,9 +71,9 @@ teardown() {
   pm rm -a -f -t 0 >/dev/null 2>&1 || true
 }
 
-# The numbers a container printed, one a line.
+# The numbers a container printed, one a line (a terminal's end with \r).
 logged() {
-  pm logs "$1" 2>/dev/null | grep -E '^[0-9]+$'
+  pm logs "$1" 2>/dev/null | tr -d '\r' | grep -E '^[0-9]+$'
 }
 
 logged_at_least() { # name n
@@ -115,4 +115,18 @@ COUNTER='i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done'
   [ "$(pm inspect -f '{{.State.Status}}' c2)" = running ]
   at=$(logged c2 | tail -n 1)
   engine_wait 10 logged_at_least c2 $((at + 5))
+}
+
+@test "podman: a container with a tty: checkpoint, restore, and the count goes on in the logs" {
+  pm run -d -t --network none --name c3 "$ENGINE_IMAGE" sh -c "$COUNTER" >/dev/null
+  engine_wait 10 logged_at_least c3 5
+  run pm container checkpoint c3
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  saved=$(logged c3 | tail -n 1)
+  run pm container restore c3
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [ "$(pm inspect -f '{{.State.Status}}' c3)" = running ]
+  engine_wait 10 logged_at_least c3 $((saved + 10))
+  run pm exec -t c3 tty
+  [[ "$output" == /dev/pts/* ]]
 }
