@@ -264,6 +264,30 @@ recv_at_least() {
   [ -z "$(cgroup_dirs)" ]
 }
 
+@test "restore runs the prestart and createRuntime hooks with the restored init's pid; checkpoint's delete runs poststop" {
+  requires_root
+  requires_criu
+  cat >"$TEST_DIR/hook.sh" <<HOOK
+#!/bin/sh
+echo "\$1 \$(jq -r '.status + " " + (.pid|tostring)')" >>$TEST_DIR/hooks.log
+HOOK
+  chmod +x "$TEST_DIR/hook.sh"
+  update_config --arg h "$TEST_DIR/hook.sh" '.hooks = {
+    "prestart": [{"path": $h, "args": ["hook", "prestart"]}],
+    "createRuntime": [{"path": $h, "args": ["hook", "createRuntime"]}],
+    "poststop": [{"path": $h, "args": ["hook", "poststop"]}]}'
+  start_counter t1
+  wait_for count_at_least 5
+  criu_runf checkpoint --image-path "$TEST_DIR/img" t1
+  grep -q '^poststop stopped' "$TEST_DIR/hooks.log"
+  rm "$TEST_DIR/hooks.log"
+  restore_detached --image-path "$TEST_DIR/img" t1
+  pid=$(runf state t1 | jq -r .pid)
+  cat "$TEST_DIR/hooks.log"
+  [ "$(cat "$TEST_DIR/hooks.log")" = "prestart creating $pid
+createRuntime creating $pid" ]
+}
+
 @test "a paused container: checkpoint --leave-running leaves it paused" {
   requires_root
   requires_criu
