@@ -75,9 +75,48 @@ $(BUILD)/libruntime-san.a: $(LIB_SANOBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/bin/runf: $(call obj,$(RUNF_SRCS)) $(BUILD)/libruntime.a
+# checkpoint and restore speak CRIU's RPC protocol: C code that protoc-c
+# generates from the rpc.proto of Debian's criu package, with protobuf-c
+# linked statically like runf's other libraries (docs/engines.md).
+CRIU_PROTO ?= /usr/include/criu/rpc.proto
+CRIU_GEN = $(BUILD)/gen/criu
+CRIU_RPC_OBJ = $(BUILD)/obj/gen/criu/rpc.pb-c.o
+CRIU_USERS = $(call obj,src/runf/criu.c src/runf/checkpoint.c src/runf/restore.c)
+RUNF_LIBS = $(RUNTIME_LIBS) -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libprotobuf-c) -Wl,-Bdynamic
+
+$(CRIU_GEN)/rpc.pb-c.c: $(wildcard $(CRIU_PROTO))
+	@test -r $(CRIU_PROTO) || { echo "$(CRIU_PROTO) is missing: install Debian's criu (scripts/install-deps.sh)" >&2; exit 1; }
+	@command -v protoc-c >/dev/null || { echo "protoc-c is missing: install protobuf-c-compiler (scripts/install-deps.sh)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNTIME_LIBS)
+	protoc-c --proto_path=$(dir $(CRIU_PROTO)) --c_out=$(dir $@) $(CRIU_PROTO)
+$(CRIU_GEN)/rpc.pb-c.h: $(CRIU_GEN)/rpc.pb-c.c
+
+$(CRIU_RPC_OBJ): $(CRIU_GEN)/rpc.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(CRIU_GEN) -c -o $@ $<
+$(CRIU_USERS): $(CRIU_GEN)/rpc.pb-c.h
+$(CRIU_USERS): ALL_CFLAGS += -I$(CRIU_GEN)
+
+$(BUILD)/bin/runf: $(call obj,$(RUNF_SRCS)) $(CRIU_RPC_OBJ) $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNF_LIBS)
+
+# The CRIU client's pure parts have a unit test of their own.
+CRIU_RPC_SANOBJ = $(BUILD)/san/gen/criu/rpc.pb-c.o
+CRIU_SANUSERS = $(call sanobj,src/runf/criu.c)
+$(CRIU_RPC_SANOBJ): $(CRIU_GEN)/rpc.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -I$(CRIU_GEN) -c -o $@ $<
+$(CRIU_SANUSERS): $(CRIU_GEN)/rpc.pb-c.h
+$(CRIU_SANUSERS): SAN_CFLAGS += -I$(CRIU_GEN)
+
+$(BUILD)/unit/test_runf_criu: tests/unit/test_runf_criu.c $(call obj,src/runf/criu.c) $(CRIU_RPC_OBJ) $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -I$(CRIU_GEN) -o $@ $^ $(RUNTIME_LIBS_DYN) $(shell $(PKG_CONFIG) --libs libprotobuf-c) $(CMOCKA_LIBS)
+
+$(BUILD)/unit-san/test_runf_criu: tests/unit/test_runf_criu.c $(CRIU_SANUSERS) $(CRIU_RPC_SANOBJ) $(BUILD)/libruntime-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Isrc -I$(CRIU_GEN) -o $@ $^ $(RUNTIME_LIBS_DYN) $(shell $(PKG_CONFIG) --libs libprotobuf-c) $(CMOCKA_LIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)

@@ -35,11 +35,8 @@ static const struct
   { "update", runf_cmd_update, "change the resource limits of a container" },
   { "events", runf_cmd_events, "print a container's stats and OOM events as JSON" },
   { "features", runf_cmd_features, "print the OCI features document as JSON" },
-};
-
-/* runc commands that runf does not do yet: they fail with a clear line. */
-static const char *const not_yet[] = {
-  "checkpoint", "restore",
+  { "checkpoint", runf_cmd_checkpoint, "save a running container with CRIU" },
+  { "restore", runf_cmd_restore, "restore a container from a checkpoint" },
 };
 
 enum { G_ROOT = 1, G_LOG, G_LOG_FORMAT, G_DEBUG, G_ROOTLESS, G_SYSTEMD, G_CRIU, G_VERSION, G_HELP };
@@ -74,6 +71,7 @@ usage (FILE *out)
            "  --debug                  debug output\n"
            "  --rootless auto|true|false\n"
            "  --systemd-cgroup         accepted; runf manages cgroups through cgroupfs\n"
+           "  --criu PATH              the criu of checkpoint and restore (default: criu in PATH)\n"
            "  --version, --help\n");
 }
 
@@ -122,7 +120,7 @@ main (int argc, char **argv)
       case G_DEBUG: rf_log_set_debug (strcmp (value, "true") == 0); break;
       case G_ROOTLESS: rootless = value; break;
       case G_SYSTEMD: g.systemd_cgroup = strcmp (value, "true") == 0; break;
-      case G_CRIU: break;
+      case G_CRIU: g.criu = value; break;
       case G_VERSION: version (); return 0;
       case G_HELP: usage (stdout); return 0;
       }
@@ -159,12 +157,6 @@ main (int argc, char **argv)
             free (g.root);
             return ret;
           }
-        goto fail;
-      }
-  for (size_t i = 0; i < ARRAY_SIZE (not_yet); i++)
-    if (strcmp (argv[index], not_yet[i]) == 0)
-      {
-        rf_error_make (&err, 0, "`%s`: not implemented in this runf yet", argv[index]);
         goto fail;
       }
   if (strcmp (argv[index], "help") == 0)

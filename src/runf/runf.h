@@ -14,6 +14,7 @@ typedef struct
   char *root; /* state root */
   bool rootless;
   bool systemd_cgroup;
+  const char *criu; /* --criu: the criu binary; NULL: "criu" in PATH */
 } runf_global_t;
 
 /* Options: "--name value", "--name=value", "-name" (Go style), "-n value". */
@@ -47,5 +48,7 @@ int runf_cmd_pause (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_resume (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_update (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 int runf_cmd_events (runf_global_t *g, int argc, char **argv, rf_error_t *err);
+int runf_cmd_checkpoint (runf_global_t *g, int argc, char **argv, rf_error_t *err);
+int runf_cmd_restore (runf_global_t *g, int argc, char **argv, rf_error_t *err);
 
 #endif

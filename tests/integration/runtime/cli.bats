@@ -61,13 +61,6 @@ teardown() { teardown_bundle; }
   assert_one_error_line "unknown flag \`--frobnicate\`"
 }
 
-@test "checkpoint and restore say they are not supported" {
-  run runf checkpoint x
-  assert_one_error_line "not implemented"
-  run runf restore x
-  assert_one_error_line "not implemented"
-}
-
 @test "--log with --log-format json writes JSON lines" {
   run "$RUNF_BIN" --root "$STATE_ROOT" --log "$TEST_DIR/log.json" --log-format json state nosuch
   [ "$status" -ne 0 ]

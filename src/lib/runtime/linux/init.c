@@ -273,8 +273,12 @@ static int
 setup_terminal (rf_init_t *ctx, rf_error_t *err)
 {
   int master;
+  /* As with runc, the container's process leads a session of its own
+     (rf_terminal_setup makes one too): no job control signal of the
+     caller's terminal reaches it, and CRIU can checkpoint the container
+     without taking the caller's session for a shell job. */
   if (!ctx->spec->process.terminal)
-    return 0;
+    return setsid () < 0 ? rf_error_sys (err, "setsid") : 0;
   master = rf_terminal_setup (&ctx->spec->process, true, err);
   if (master < 0)
     return -1;
