@@ -176,8 +176,8 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
             /* Status "creating": init exists, the process does not yet. */
             cleanup_free char *state = rf_hooks_state_json (c->id, "creating", c->pid, bundle,
                                                             spec->annotations);
-            if (rf_hooks_run (&spec->hooks, RF_HOOK_PRESTART, state, err) < 0
-                || rf_hooks_run (&spec->hooks, RF_HOOK_CREATE_RUNTIME, state, err) < 0)
+            if (rf_hooks_run (&spec->hooks, RF_HOOK_PRESTART, state, NULL, err) < 0
+                || rf_hooks_run (&spec->hooks, RF_HOOK_CREATE_RUNTIME, state, NULL, err) < 0)
               return -1;
             if (rf_sync_send (parent_fd, RF_SYNC_HOOKS_DONE, c->pid, -1) < 0)
               return rf_error_sys (err, "write to the container's init");
@@ -218,7 +218,6 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   cleanup_free char *fifo = NULL;
   cleanup_close int fifo_fd = -1;
   cleanup_close int cgroup_fd = -1;
-  cleanup_close int trampoline_fd = -1;
   int task_fds[32];
   size_t n_task_fds = 0;
   int fds[2] = { -1, -1 };
@@ -294,16 +293,12 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       else
         new_flags |= spec->namespaces[i].flag;
     }
-  /* runfd's spawners run from a sealed copy of themselves already; runf
-     makes its processes exec through the trampoline (linux/selfexe.h). */
-  if (!rf_self_exe_sealed_p ())
-    {
-      trampoline_fd = rf_trampoline_open (err);
-      if (trampoline_fd < 0 || (trampoline_fd = rf_fd_above (trampoline_fd, min_fd, err)) < 0)
-        goto fail;
-    }
   memset (&ctx, 0, sizeof ctx);
-  ctx.trampoline_fd = trampoline_fd;
+  /* runfd's spawners run from a sealed copy of themselves already; runf
+     makes its processes exec through the trampoline (linux/selfexe.h),
+     which init makes. */
+  ctx.trampoline_fd = -1;
+  ctx.make_trampoline = !rf_self_exe_sealed_p ();
   ctx.spec = spec;
   ctx.id = opts->id;
   ctx.rootfs = rootfs;

@@ -35,6 +35,14 @@ send_msg (int fd, const rf_sync_msg_t *msg, size_t len, int passfd)
       ssize_t n = sendmsg (fd, &mh, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR)
         continue;
+      /* init sends its last messages under the container's seccomp filter
+         (loaded before the change of identity when noNewPrivileges is
+         false), and profiles written for programs that never use sockets
+         refuse sendmsg: a message without an fd goes as well with write,
+         which every profile allows.  A peer that is gone is not retried. */
+      if (n < 0 && passfd < 0 && errno != EPIPE && errno != ECONNRESET && errno != ENOTCONN
+          && errno != EBADF)
+        n = write (fd, msg, len);
       return n < 0 ? -1 : 0;
     }
 }
@@ -99,6 +107,15 @@ rf_sync_recv (int fd, rf_sync_msg_t *msg, int *passfd)
   do
     n = recvmsg (fd, &mh, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
+  /* Under a filter that refuses recvmsg (see send_msg), a message that
+     brings no fd reads as well with read. */
+  if (n < 0 && passfd == NULL && errno != EBADF && errno != EAGAIN && errno != ECONNRESET)
+    {
+      mh.msg_controllen = 0;
+      do
+        n = read (fd, msg, sizeof *msg);
+      while (n < 0 && errno == EINTR);
+    }
   if (n < 0)
     return -1;
   if (n == 0)
