@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -171,8 +172,40 @@ rf_send_fd (int sock, int fd, const char *payload, rf_error_t *err)
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN (sizeof (int));
   memcpy (CMSG_DATA (cm), &fd, sizeof (int));
+  /* The socket may be non-blocking (rf_unix_connect): a peer whose buffer
+     is full does not take the fd, rather than runf waiting for it. */
   while (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
     if (errno != EINTR)
-      return rf_error_sys (err, "send the terminal over the console socket");
+      return rf_error_sys (err, "send an fd over the socket");
   return 0;
+}
+
+int
+rf_unix_connect (const char *path, const char *what, rf_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  cleanup_close int sock = -1;
+
+  if (strlen (path) >= sizeof addr.sun_path)
+    return rf_error_make (err, ENAMETOOLONG, "%s `%s`: path too long", what, path);
+  strcpy (addr.sun_path, path);
+  sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (sock < 0)
+    return rf_error_sys (err, "%s: socket", what);
+  /* A listener that does not accept fills its backlog, and a blocking
+     connect would wait for it forever: non-blocking, connect says EAGAIN
+     until there is room, which is waited for a bounded time. */
+  for (int waited_ms = 0;; waited_ms += 10)
+    {
+      if (connect (sock, (struct sockaddr *) &addr, sizeof addr) == 0)
+        break;
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN)
+        return rf_error_sys (err, "%s `%s`: connect", what, path);
+      if (waited_ms >= RF_UNIX_CONNECT_TIMEOUT_MS)
+        return rf_error_make (err, ETIMEDOUT, "%s `%s`: nobody accepts connections there", what, path);
+      usleep (10000);
+    }
+  return steal_fd (&sock);
 }

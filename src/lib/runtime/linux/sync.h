@@ -41,6 +41,12 @@ int rf_sync_recv (int fd, rf_sync_msg_t *msg, int *passfd);
 /* Wait for one message of `type`; an RF_SYNC_ERROR or EOF becomes *err. */
 int rf_sync_expect (int fd, rf_sync_type_t type, rf_sync_msg_t *msg,
                     int *passfd, rf_error_t *err);
+/* A connected, non-blocking unix stream socket to path (the console
+   socket, the seccomp listener): one that nobody accepts on fails after
+   RF_UNIX_CONNECT_TIMEOUT_MS instead of blocking forever.  `what` names it
+   in errors. */
+#define RF_UNIX_CONNECT_TIMEOUT_MS 10000
+int rf_unix_connect (const char *path, const char *what, rf_error_t *err);
 /* Send an fd over a unix socket with a short payload (the console socket). */
 int rf_send_fd (int sock, int fd, const char *payload, rf_error_t *err);
 
