@@ -138,6 +138,7 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
             }
           return rf_error_make (err, EPIPE, "the container's init exited during setup%s", why);
         }
+      rf_debug ("create `%s`: init says %s", c->id, rf_sync_type_name (msg.type));
       switch (msg.type)
         {
         case RF_SYNC_SETUP:
@@ -394,6 +395,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       close (fds[0]);
       rf_init_main (&ctx);
     }
+  rf_debug ("create `%s`: init is pid %d (bundle %s, rootfs %s)", opts->id, (int) child, bundle, rootfs);
   close (fds[1]);
   fds[1] = -1;
   c->sync_fd = fds[0];
@@ -866,7 +868,9 @@ rf_container_start (const char *root, const char *id, rf_error_t *err)
       rf_state_clear (&st);
       return rf_error_sys (err, "start container `%s`", id);
     }
+  rf_debug ("start `%s`: wrote the start byte to exec.fifo", id);
   r = wait_exec (&st, fifo, &fd, err);
+  rf_debug ("start `%s`: %s", id, r == 0 ? "init has exec'd the process" : "init could not exec the process");
   unlink (fifo);
   if (r == 0)
     run_poststart (root, &st);

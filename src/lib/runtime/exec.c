@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/jsonutil.h"
+#include "common/log.h"
 #include "container.h"
 #include "linux/caps.h"
 #include "linux/exec_init.h"
@@ -288,6 +289,7 @@ drive (const rf_exec_opts_t *opts, const rf_state_t *st, pid_t *stage, int sync_
           *stage = 0;
           return rf_error_make (err, EPIPE, "the process exited while joining the container%s", why);
         }
+      rf_debug ("exec into `%s`: the process says %s", opts->id, rf_sync_type_name (msg.type));
       if (msg.type != RF_SYNC_PTY && msg.type != RF_SYNC_SECCOMP && passfd >= 0)
         close (passfd);
       switch (msg.type)

@@ -48,6 +48,26 @@ send_msg (int fd, const rf_sync_msg_t *msg, size_t len, int passfd)
     }
 }
 
+const char *
+rf_sync_type_name (int32_t type)
+{
+  static const char *const names[] = {
+    [RF_SYNC_SETUP] = "SETUP (write the id maps, join the cgroup)",
+    [RF_SYNC_SETUP_DONE] = "SETUP_DONE",
+    [RF_SYNC_CHILD_PID] = "CHILD_PID (forked into the pid namespace)",
+    [RF_SYNC_PTY] = "PTY (the terminal's master)",
+    [RF_SYNC_READY] = "READY (set up, waiting for start)",
+    [RF_SYNC_START] = "START",
+    [RF_SYNC_ERROR] = "ERROR",
+    [RF_SYNC_HOOKS] = "HOOKS (run prestart and createRuntime)",
+    [RF_SYNC_HOOKS_DONE] = "HOOKS_DONE",
+    [RF_SYNC_SECCOMP] = "SECCOMP (the notify fd, for the listener)",
+  };
+  if (type > 0 && (size_t) type < sizeof names / sizeof names[0] && names[type])
+    return names[type];
+  return "an unknown message";
+}
+
 int
 rf_sync_send (int fd, rf_sync_type_t type, int pid, int passfd)
 {

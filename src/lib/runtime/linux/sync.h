@@ -31,6 +31,8 @@ typedef struct
   char text[2048];
 } rf_sync_msg_t;
 
+/* The message's name, for --debug. */
+const char *rf_sync_type_name (int32_t type);
 int rf_sync_send (int fd, rf_sync_type_t type, int pid, int passfd);
 /* With a payload of len bytes (at most sizeof text) in `text`. */
 int rf_sync_send_data (int fd, rf_sync_type_t type, int pid, int passfd, const char *data,
