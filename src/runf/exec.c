@@ -139,6 +139,10 @@ run_exec (exec_args_t *a, rf_process_t *process, rf_error_t *err)
 
   if (process->terminal && a->detach && a->opts.console_socket == NULL)
     return rf_error_make (err, 0, "a detached exec with a terminal needs --console-socket");
+  if (a->opts.console_socket && !process->terminal)
+    return rf_error_make (err, 0, "--console-socket: the process gets no terminal (no -t)");
+  if (a->opts.console_socket && !a->detach)
+    return rf_error_make (err, 0, "--console-socket: exec without --detach relays the terminal itself");
   a->opts.process = process;
   if (!a->detach && (sfd = runf_signals_block (err)) < 0)
     return -1;

@@ -33,6 +33,13 @@ rf_terminal_setup (const rf_process_t *p, bool bind_console, rf_error_t *err)
   slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0)
     return rf_error_sys (err, "process.terminal: open `%s`", name);
+  /* The process's own terminal: its user owns it (the group stays the
+     one devpts gives, tty with runc's gid=5), so that it may change its
+     modes as it could on a login terminal, as with runc.  A uid the user
+     namespace does not map, an owner it does not map, or a read-only /dev
+     leave it as it is. */
+  if (fchown (slave, p->uid, (gid_t) -1) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+    return rf_error_sys (err, "process.terminal: give `%s` to uid %u", name, p->uid);
   if (p->console_height || p->console_width)
     {
       struct winsize ws = { .ws_row = p->console_height, .ws_col = p->console_width };
