@@ -22,6 +22,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "linux/init.h"
+#include "linux/mounts.h"
 #include "linux/rdt.h"
 #include "linux/selfexe.h"
 #include "linux/sync.h"
@@ -145,6 +146,9 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
           if (join_cgroup && rf_cgroup_enter_v2 (&c->cgroup, stage_pid, err) < 0)
             return rf_error_wrap (err, "move init into its cgroup");
           if (c->new_userns && rf_userns_write_maps (stage_pid, spec, err) < 0)
+            return -1;
+          if (c->new_userns && !opts->rootless
+              && rf_mount_sources_send (stage_pid, spec, bundle, parent_fd, err) < 0)
             return -1;
           /* Init stops being dumpable after this (linux/process.h): an
              unprivileged runf can read its namespaces only now. */

@@ -100,8 +100,39 @@ parent_setup (rf_init_t *ctx, bool new_userns, rf_error_t *err)
   rf_sync_msg_t msg;
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_SETUP, getpid (), -1) < 0)
     return rf_error_sys (err, "ask runf for the id maps and the cgroup");
-  if (rf_sync_expect (ctx->sync_fd, RF_SYNC_SETUP_DONE, &msg, NULL, err) < 0)
-    return -1;
+  for (;;)
+    {
+      int fd = -1;
+      int r = rf_sync_recv (ctx->sync_fd, &msg, &fd);
+      if (r < 0)
+        return rf_error_sys (err, "read from runf");
+      if (r == 0)
+        return rf_error_make (err, EPIPE, "runf went away during setup");
+      if (msg.type == RF_SYNC_MOUNT_SOURCE)
+        {
+          /* A bind mount's source that root of the new user namespace
+             could not reach by its path (linux/mounts.h). */
+          size_t i = (size_t) msg.pid;
+          if (ctx->mount_fds == NULL)
+            {
+              ctx->mount_fds = xmalloc ((ctx->spec->n_mounts + 1) * sizeof (int));
+              for (size_t k = 0; k <= ctx->spec->n_mounts; k++)
+                ctx->mount_fds[k] = -1;
+            }
+          if (msg.pid >= 0 && i < ctx->spec->n_mounts && ctx->mount_fds[i] < 0)
+            ctx->mount_fds[i] = fd;
+          else if (fd >= 0)
+            close (fd);
+          continue;
+        }
+      if (fd >= 0)
+        close (fd);
+      if (msg.type == RF_SYNC_SETUP_DONE)
+        break;
+      if (msg.type == RF_SYNC_ERROR)
+        return rf_error_make (err, msg.code, "%s", msg.text);
+      return rf_error_make (err, EPROTO, "runf sent message %d during setup", msg.type);
+    }
   if (!new_userns)
     return 0;
   /* Root of the new namespace is who may set up the rest; when 0 is not
@@ -254,8 +285,14 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
   root_fd = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
     return rf_error_sys (err, "open the rootfs `%s`", ctx->rootfs);
-  if (rf_mounts_apply (spec, ctx->bundle, root_fd, ctx->userns, err) < 0)
+  if (rf_mounts_apply (spec, ctx->bundle, root_fd, ctx->userns, ctx->mount_fds, err) < 0)
     return -1;
+  for (size_t i = 0; ctx->mount_fds && i < spec->n_mounts; i++)
+    if (ctx->mount_fds[i] >= 0)
+      {
+        close (ctx->mount_fds[i]);
+        ctx->mount_fds[i] = -1;
+      }
   if (rf_devices_setup (spec, root_fd, ctx->userns, err) < 0)
     return -1;
   if (run_create_hooks (ctx, err) < 0)
@@ -265,7 +302,7 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
     return -1;
   if (rf_mounts_pivot (ctx->rootfs, ctx->no_pivot, err) < 0)
     return -1;
-  if (spec->rootfs_propagation && mount (NULL, "/", NULL, spec->rootfs_propagation | MS_REC, NULL) < 0)
+  if (spec->rootfs_propagation && mount (NULL, "/", NULL, spec->rootfs_propagation, NULL) < 0)
     return rf_error_sys (err, "linux.rootfsPropagation: set it on the new root");
   return 0;
 }

@@ -62,6 +62,7 @@ rf_sync_type_name (int32_t type)
     [RF_SYNC_HOOKS] = "HOOKS (run prestart and createRuntime)",
     [RF_SYNC_HOOKS_DONE] = "HOOKS_DONE",
     [RF_SYNC_SECCOMP] = "SECCOMP (the notify fd, for the listener)",
+    [RF_SYNC_MOUNT_SOURCE] = "MOUNT_SOURCE",
   };
   if (type > 0 && (size_t) type < sizeof names / sizeof names[0] && names[type])
     return names[type];

@@ -21,6 +21,7 @@ typedef enum
   RF_SYNC_HOOKS,     /* child: mounts made; run prestart and createRuntime */
   RF_SYNC_HOOKS_DONE, /* parent: done; `pid` is init's pid on the host */
   RF_SYNC_SECCOMP,   /* child: the seccomp notify fd, for the listener */
+  RF_SYNC_MOUNT_SOURCE, /* parent: the source of bind mount `pid`, as an O_PATH fd */
 } rf_sync_type_t;
 
 typedef struct
