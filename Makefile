@@ -67,6 +67,16 @@ $(BUILD)/obj/$(TRAMPOLINE_BLOB) $(BUILD)/san/$(TRAMPOLINE_BLOB): $(TRAMPOLINE)
 $(BUILD)/obj/$(TRAMPOLINE_BLOB): ALL_CFLAGS += -DRF_TRAMPOLINE_PATH='"$(TRAMPOLINE)"'
 $(BUILD)/san/$(TRAMPOLINE_BLOB): SAN_CFLAGS += -DRF_TRAMPOLINE_PATH='"$(TRAMPOLINE)"'
 
+# The commit runf is built from, for `runf --version` (runc prints one); the
+# stamp changes only with it, so main.o is rebuilt exactly then.
+RUNF_COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/commit: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(RUNF_COMMIT)' | cmp -s - $@ || echo '$(RUNF_COMMIT)' >$@
+$(BUILD)/obj/src/runf/main.o: $(BUILD)/commit
+$(BUILD)/obj/src/runf/main.o: ALL_CFLAGS += -DRUNF_COMMIT='"$(RUNF_COMMIT)"'
+FORCE:
+
 $(BUILD)/libruntime.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^

@@ -66,30 +66,6 @@ static const runf_option_t checkpoint_options[] = {
   { 0 },
 };
 
-static void
-usage (void)
-{
-  printf ("usage: runf checkpoint [flags] ID\n\n"
-          "Save the processes of a running container with CRIU; without\n"
-          "--leave-running or --pre-dump the container is deleted afterwards.\n\n"
-          "  --image-path DIR          where the images go (default ./checkpoint)\n"
-          "  --work-path DIR           where CRIU's dump.log goes (default: the image directory)\n"
-          "  --parent-path DIR         the images of an earlier --pre-dump, relative to --image-path\n"
-          "  --leave-running           keep the container running\n"
-          "  --pre-dump                save the memory only, keep the container running\n"
-          "  --tcp-established         save established TCP connections\n"
-          "  --tcp-skip-in-flight      leave out connections not yet accepted\n"
-          "  --link-remap              save files that were deleted while open as links\n"
-          "  --ext-unix-sk             allow unix sockets connected outside the container\n"
-          "  --shell-job               allow a session or terminal from outside the container\n"
-          "  --file-locks              save file locks\n"
-          "  --manage-cgroups-mode soft|full|strict|ignore\n"
-          "  --empty-ns network        save the network namespace without its contents\n"
-          "  --auto-dedup              free memory pages already in the parent's images\n"
-          "  --page-server ADDR:PORT   send the memory to a CRIU page server\n"
-          "  --lazy-pages, --status-fd not supported\n");
-}
-
 typedef struct
 {
   const char *image_path;
@@ -386,10 +362,7 @@ runf_cmd_checkpoint (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   if (parse_args (argc, argv, &a, &id, &help, err) < 0)
     return -1;
   if (help)
-    {
-      usage ();
-      return 0;
-    }
+    return rf_error_make (err, RUNF_HELP_REQUESTED, "help");
   if (g->rootless)
     return rf_error_make (err, EPERM, "checkpoint `%s`: not supported rootless (CRIU needs root on the host)", id);
   if (rf_state_read (g->root, id, &st, err) < 0)

@@ -78,32 +78,6 @@ static const runf_option_t restore_options[] = {
   { 0 },
 };
 
-static void
-usage (void)
-{
-  printf ("usage: runf restore [flags] ID\n\n"
-          "Restore a container from the images of `runf checkpoint`.\n\n"
-          "  --image-path DIR          the images (default ./checkpoint)\n"
-          "  --work-path DIR           where CRIU's restore.log goes (default: the image directory)\n"
-          "  --bundle, -b DIR          the bundle (default: the current directory)\n"
-          "  --detach, -d              leave the restored container running and exit\n"
-          "  --pid-file FILE           write the pid of the container's init there\n"
-          "  --console-socket PATH     send the restored terminal's master there\n"
-          "  --tcp-established         restore established TCP connections\n"
-          "  --tcp-close               restore established TCP connections closed\n"
-          "  --ext-unix-sk             allow unix sockets connected outside the container\n"
-          "  --shell-job               allow a session or terminal from outside the container\n"
-          "  --file-locks              restore file locks\n"
-          "  --manage-cgroups-mode soft|full|strict|ignore\n"
-          "  --empty-ns network        make the network namespace empty\n"
-          "  --auto-dedup              free image pages once restored\n"
-          "  --lsm-profile TYPE:LABEL  the LSM profile of the restored processes\n"
-          "  --lsm-mount-context CTX   the LSM context of the restored mounts\n"
-          "  --no-subreaper            do not become the subreaper of the container's orphans\n"
-          "  --no-pivot                accepted for runc's command line: CRIU sets up the root\n"
-          "  --lazy-pages              not supported\n");
-}
-
 typedef struct
 {
   /* the command line */
@@ -249,8 +223,8 @@ on_notify (const char *script, pid_t pid, int fd, void *data, rf_error_t *err)
         {
           cleanup_free char *state = rf_hooks_state_json (r->id, "creating", pid, r->bundle,
                                                           r->spec->annotations);
-          if (rf_hooks_run (h, RF_HOOK_PRESTART, state, err) < 0
-              || rf_hooks_run (h, RF_HOOK_CREATE_RUNTIME, state, err) < 0)
+          if (rf_hooks_run (h, RF_HOOK_PRESTART, state, NULL, err) < 0
+              || rf_hooks_run (h, RF_HOOK_CREATE_RUNTIME, state, NULL, err) < 0)
             return -1;
         }
     }
@@ -663,10 +637,7 @@ runf_cmd_restore (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   if (parse_args (argc, argv, &r, &help, err) < 0)
     return -1;
   if (help)
-    {
-      usage ();
-      return 0;
-    }
+    return rf_error_make (err, RUNF_HELP_REQUESTED, "help");
   if (g->rootless)
     return rf_error_make (err, EPERM, "restore `%s`: not supported rootless (CRIU needs root on the host)", r.id);
   r.bundle = realpath (r.bundle_arg ? r.bundle_arg : ".", NULL);

@@ -533,16 +533,29 @@ hierarchy_needed (const rf_hierarchy_t *h, const rf_resources_t *r)
 /* A cgroup that already holds processes belongs to something else (another
    container with the same id under another --root, say): sharing it would
    let that one's limits, pause and delete reach this container and the
-   other way round.  runc refuses it too. */
+   other way round.  runc refuses it too.  A frozen one would freeze the
+   container's init as it enters it, and create would wait for it
+   forever. */
 static int
-check_unused (const char *mountpoint, const char *rel, rf_error_t *err)
+check_unused (const char *mountpoint, const char *rel, bool v2, const char *controllers, rf_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("%s%s%s/cgroup.procs", mountpoint, rel[0] == '/' ? "" : "/", rel);
+  cleanup_free char *dir = xasprintf ("%s%s%s", mountpoint, rel[0] == '/' ? "" : "/", rel);
+  cleanup_free char *procs = xasprintf ("%s/cgroup.procs", dir);
+  cleanup_free char *freeze = NULL;
   cleanup_free char *text = NULL;
-  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0 || text[0] == '\0')
+  cleanup_free char *state = NULL;
+  if (rf_read_file_at (AT_FDCWD, procs, 0, &text, NULL, NULL) == 0 && text[0] != '\0')
+    return rf_error_make (err, EBUSY, "cgroup `%s` is already in use by other processes", dir);
+  if (v2)
+    freeze = xasprintf ("%s/cgroup.freeze", dir);
+  else if (strstr (controllers, "freezer"))
+    freeze = xasprintf ("%s/freezer.state", dir);
+  else
     return 0;
-  *strrchr (path, '/') = '\0';
-  return rf_error_make (err, EBUSY, "cgroup `%s` is already in use by other processes", path);
+  if (rf_read_file_at (AT_FDCWD, freeze, 0, &state, NULL, NULL) == 0
+      && (v2 ? state[0] == '1' : strncmp (state, "THAWED", 6) != 0))
+    return rf_error_make (err, EBUSY, "cgroup `%s` is frozen: the container would never run (thaw it first)", dir);
+  return 0;
 }
 
 void
@@ -650,7 +663,7 @@ rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool r
         rel = xstrdup (path);
       ret = make_dir (h[i].mountpoint, rel, h[i].v2, strstr (h[i].controllers, "cpuset") != NULL, err);
       if (ret == 0)
-        ret = check_unused (h[i].mountpoint, rel, err);
+        ret = check_unused (h[i].mountpoint, rel, h[i].v2, h[i].controllers, err);
       if (ret == 0)
         {
           cg->dirs[cg->n].dir = xasprintf ("%s%s%s", h[i].mountpoint, rel[0] == '/' ? "" : "/", rel);
@@ -818,28 +831,56 @@ rf_cgroup_kill (const rf_cgroup_t *cg)
   return false;
 }
 
+/* rmdir, waiting out EBUSY: the kernel keeps a cgroup busy until its last
+   task is fully gone, a little after the process was reaped. */
+static int
+remove_one (const char *dir, rf_error_t *err)
+{
+  struct timespec pause = { 0, 1000000 };
+  int tries = 0;
+  while (rmdir (dir) < 0)
+    {
+      if (errno == ENOENT)
+        return 0;
+      if (errno != EBUSY || ++tries > 2000)
+        return rf_error_sys (err, "remove cgroup `%s`", dir);
+      nanosleep (&pause, NULL);
+    }
+  return 0;
+}
+
+/* dir and the cgroups the container made below it, deepest first (on v1
+   a container with its own cgroup namespace may make them). */
+static int
+remove_tree (const char *dir, int depth, rf_error_t *err)
+{
+  DIR *d = depth < 32 ? opendir (dir) : NULL;
+  struct dirent *de;
+  int ret = 0;
+
+  while (d && (de = readdir (d)) != NULL)
+    {
+      cleanup_free char *child = NULL;
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      child = xasprintf ("%s/%s", dir, de->d_name);
+      if (remove_tree (child, depth + 1, err) < 0)
+        ret = -1;
+    }
+  if (d)
+    closedir (d);
+  if (ret < 0)
+    return -1;
+  return remove_one (dir, err);
+}
+
 int
 rf_cgroup_destroy (const rf_cgroup_t *cg, rf_error_t *err)
 {
   int ret = 0;
   for (size_t i = 0; i < cg->n; i++)
-    {
-      /* The kernel keeps a cgroup busy until its last task is fully gone,
-         a little after the process was reaped. */
-      struct timespec pause = { 0, 1000000 };
-      int tries = 0;
-      while (rmdir (cg->dirs[i].dir) < 0)
-        {
-          if (errno == ENOENT)
-            break;
-          if (errno != EBUSY || ++tries > 2000)
-            {
-              ret = rf_error_sys (err, "remove cgroup `%s`", cg->dirs[i].dir);
-              break;
-            }
-          nanosleep (&pause, NULL);
-        }
-    }
+    if (ret == 0 && remove_tree (cg->dirs[i].dir, 0, err) < 0)
+      ret = -1;
   return ret;
 }
 
@@ -900,12 +941,40 @@ rf_cgroup_freeze (const rf_cgroup_t *cg, bool frozen, rf_error_t *err)
                         frozen ? "freeze" : "thaw");
 }
 
+/* The pids of dir's cgroup.procs and of the cgroups below it. */
+static void
+collect_pids (const char *dir, int depth, pid_t **pids, size_t *n, size_t *cap)
+{
+  cleanup_free char *path = xasprintf ("%s/cgroup.procs", dir);
+  cleanup_free char *text = NULL;
+  char *save = NULL;
+  DIR *d;
+  struct dirent *de;
+
+  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) == 0)
+    for (char *t = strtok_r (text, "\n", &save); t; t = strtok_r (NULL, "\n", &save))
+      {
+        if (*n == *cap)
+          *pids = xrealloc (*pids, (*cap *= 2) * sizeof (pid_t));
+        (*pids)[(*n)++] = (pid_t) atoi (t);
+      }
+  d = depth < 32 ? opendir (dir) : NULL;
+  while (d && (de = readdir (d)) != NULL)
+    {
+      cleanup_free char *child = NULL;
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      child = xasprintf ("%s/%s", dir, de->d_name);
+      collect_pids (child, depth + 1, pids, n, cap);
+    }
+  if (d)
+    closedir (d);
+}
+
 int
 rf_cgroup_pids (const rf_cgroup_t *cg, pid_t **pids, size_t *n, rf_error_t *err)
 {
   cleanup_free char *path = NULL;
-  cleanup_free char *text = NULL;
-  char *save = NULL;
   size_t cap = 16;
 
   *pids = NULL;
@@ -913,15 +982,12 @@ rf_cgroup_pids (const rf_cgroup_t *cg, pid_t **pids, size_t *n, rf_error_t *err)
   if (cg->n == 0)
     return rf_error_make (err, 0, "the container has no cgroup");
   path = xasprintf ("%s/cgroup.procs", cg->dirs[0].dir);
-  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, err) < 0)
-    return -1;
+  if (access (path, F_OK) < 0)
+    return rf_error_sys (err, "read `%s`", path);
   *pids = xmalloc (cap * sizeof (pid_t));
-  for (char *t = strtok_r (text, "\n", &save); t; t = strtok_r (NULL, "\n", &save))
-    {
-      if (*n == cap)
-        *pids = xrealloc (*pids, (cap *= 2) * sizeof (pid_t));
-      (*pids)[(*n)++] = (pid_t) atoi (t);
-    }
+  /* Sub-cgroups too: every process of the container, as runc's ps, kill
+     --all and delete see them. */
+  collect_pids (cg->dirs[0].dir, 0, pids, n, &cap);
   return 0;
 }
 

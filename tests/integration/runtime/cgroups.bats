@@ -543,6 +543,74 @@ while True:
   [ "$(runf state "$CID" | jq -r .status)" = running ]
 }
 
+@test "a frozen cgroup is refused at create, in one line, instead of a create that never ends" {
+  requires_root
+  path=/runf-tests/frozen-$$-$BATS_TEST_NUMBER
+  update_config --arg p "$path" '.linux.cgroupsPath = $p'
+  if [ -d /sys/fs/cgroup/freezer ]; then
+    dir=/sys/fs/cgroup/freezer$path
+    mkdir -p "$dir"
+    EXTRA_DIRS+=("$dir")
+    echo FROZEN >"$dir/freezer.state"
+  else
+    dir=/sys/fs/cgroup$path
+    mkdir -p "$dir"
+    EXTRA_DIRS+=("$dir")
+    echo 1 >"$dir/cgroup.freeze"
+  fi
+  set_args true
+  run timeout 30 "$RUNF_BIN" --root "$STATE_ROOT" run t1
+  assert_one_error_line "is frozen"
+  [ -z "$(ls -A "$STATE_ROOT")" ]
+}
+
+@test "sub-cgroups the container made: ps sees their processes, delete --force kills them and removes the tree" {
+  requires_v1
+  set_args sleep 1000
+  runf_detached run -d "$CID"
+  mem=$(cgroup_dir memory)
+  # What a container that manages its own cgroups does: a child cgroup,
+  # and a process in it.
+  mkdir "$mem/sub"
+  runf exec -d --pid-file "$TEST_DIR/exec.pid" "$CID" sleep 999
+  pid=$(cat "$TEST_DIR/exec.pid")
+  echo "$pid" >"$mem/sub/cgroup.procs"
+  run runf ps -f json "$CID"
+  [ "$(jq length <<<"$output")" -eq 2 ]
+  jq -e --argjson p "$pid" 'index($p) != null' <<<"$output"
+  run timeout 60 "$RUNF_BIN" --root "$STATE_ROOT" delete --force "$CID"
+  [ "$status" -eq 0 ]
+  ! kill -0 "$pid" 2>/dev/null
+  [ ! -d "$mem" ]
+}
+
+@test "delete --force without a pid namespace ends every process, also once init is gone; plain delete too" {
+  requires_root
+  update_config '.linux.namespaces -= [{"type": "pid"}]'
+  set_args sleep 1000
+  for force in --force ""; do
+    runf_detached run -d "$CID"
+    init=$(runf state "$CID" | jq -r .pid)
+    for i in 1 2 3; do
+      runf exec -d "$CID" sleep 999
+    done
+    pids=$(runf ps -f json "$CID" | jq -r '.[]')
+    [ "$(wc -w <<<"$pids")" -eq 4 ]
+    # Init is nothing special without a pid namespace: the rest lives on.
+    kill -9 "$init"
+    wait_for sh -c "! kill -0 $init 2>/dev/null"
+    run runf state "$CID"
+    [ "$(jq -r .status <<<"$output")" = stopped ]
+    run runf delete $force "$CID"
+    [ "$status" -eq 0 ]
+    run runf state "$CID"
+    [ "$status" -ne 0 ]
+    for p in $pids; do
+      wait_for sh -c "! kill -0 $p 2>/dev/null"
+    done
+  done
+}
+
 @test "a cgroup namespace shows the container its own cgroup as /" {
   requires_root
   update_config '.linux.namespaces += [{"type": "cgroup"}]'
