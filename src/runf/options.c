@@ -73,7 +73,9 @@ runf_plain_args (int argc, char **argv, int n, const char *what, rf_error_t *err
   int index = 1;
   if (runf_next_option (argc, argv, &index, none, &value, err) < 0)
     return -1;
-  if (argc - index != n)
+  if (argc - index > n)
+    return rf_error_make (err, 0, "%s: unexpected argument `%s` (expected %s)", argv[0], argv[index + n], what);
+  if (argc - index < n)
     return rf_error_make (err, 0, "%s: expected exactly %s", argv[0], what);
   return index;
 }
