@@ -275,6 +275,11 @@ void rfd_function_listen (rfd_function_t *fn, int fd);
 /* A connection whose request line is in: route it. */
 void rfd_conn_route (rfd_conn_t *c, const char *target, size_t target_len);
 void rfd_conn_wait_request (rfd_conn_t *c);
+/* Close after the last answer: shut down writing, drop what the client
+   still sends for a moment, then close (no reset to lose the answer). */
+void rfd_linger_close (int fd);
+/* A connection whose last request is answered: wait for its next. */
+void rfd_conn_again (int fd, rfd_conn_kind_t kind);
 /* Answer with a short error response and close. */
 void rfd_conn_fail (rfd_conn_t *c, int status, const char *body);
 void rfd_conn_free (rfd_conn_t *c);
@@ -296,6 +301,10 @@ struct rfd_instance
   int pidfd;
   int client_fd;       /* a dup of the handed-over socket, for 502/504 */
   bool via_gateway;
+  /* Through the gateway: the handler's socket is one end of a socketpair,
+     and this relays its one request (relay.c). */
+  struct rfd_relay *relay;
+  rfd_conn_kind_t relay_kind;
   uint64_t requested, created, started;
   uint64_t accepted; /* its client's connection, when it has one */
   rfd_timer_t timeout;

@@ -24,7 +24,10 @@
  *   /spew/N      write N KiB to stderr without a newline, then answer
  *   /flags       whether its socket (fd 0 and the one it serves) blocks
  *   /fork/N      start N processes that wait, answer how many it could
- *   /limits      its /proc/self/limits */
+ *   /limits      its /proc/self/limits
+ *   /ka          "hello <function>", as an answer that keeps the connection
+ *                (no Connection: close)
+ *   /head        "<function>:" and the request's head as it came */
 #include <errno.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -170,6 +173,24 @@ serve (int fd)
     }
   else if (strcmp (path, "/echo") == 0)
     respond (fd, end + 4, (size_t) clen);
+  else if (strcmp (path, "/head") == 0)
+    {
+      const char *f = getenv ("RUNF_FUNCTION");
+      /* The request line was cut at the target: its headers follow. */
+      int len = snprintf (out, sizeof out, "%s:\n%.*s", f ? f : "?", sp ? (int) (end - sp - 1) : 0,
+                          sp ? sp + 1 : "");
+      respond (fd, out, (size_t) len);
+    }
+  else if (strcmp (path, "/ka") == 0)
+    {
+      const char *f = getenv ("RUNF_FUNCTION");
+      char body[128];
+      int blen = snprintf (body, sizeof body, "hello %s\n", f ? f : "?");
+      int len = snprintf (out, sizeof out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s",
+                          blen, body);
+      if (write (fd, out, (size_t) len) < 0)
+        perror ("write");
+    }
   else if (strcmp (path, "/cwd") == 0)
     {
       int len = getcwd (out, sizeof out - 1) ? (int) strlen (out)
