@@ -67,6 +67,16 @@ $(BUILD)/obj/$(TRAMPOLINE_BLOB) $(BUILD)/san/$(TRAMPOLINE_BLOB): $(TRAMPOLINE)
 $(BUILD)/obj/$(TRAMPOLINE_BLOB): ALL_CFLAGS += -DRF_TRAMPOLINE_PATH='"$(TRAMPOLINE)"'
 $(BUILD)/san/$(TRAMPOLINE_BLOB): SAN_CFLAGS += -DRF_TRAMPOLINE_PATH='"$(TRAMPOLINE)"'
 
+# The commit runf is built from, for `runf --version` (runc prints one); the
+# stamp changes only with it, so main.o is rebuilt exactly then.
+RUNF_COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/commit: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(RUNF_COMMIT)' | cmp -s - $@ || echo '$(RUNF_COMMIT)' >$@
+$(BUILD)/obj/src/runf/main.o: $(BUILD)/commit
+$(BUILD)/obj/src/runf/main.o: ALL_CFLAGS += -DRUNF_COMMIT='"$(RUNF_COMMIT)"'
+FORCE:
+
 $(BUILD)/libruntime.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -75,9 +85,48 @@ $(BUILD)/libruntime-san.a: $(LIB_SANOBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/bin/runf: $(call obj,$(RUNF_SRCS)) $(BUILD)/libruntime.a
+# checkpoint and restore speak CRIU's RPC protocol: C code that protoc-c
+# generates from the rpc.proto of Debian's criu package, with protobuf-c
+# linked statically like runf's other libraries (docs/engines.md).
+CRIU_PROTO ?= /usr/include/criu/rpc.proto
+CRIU_GEN = $(BUILD)/gen/criu
+CRIU_RPC_OBJ = $(BUILD)/obj/gen/criu/rpc.pb-c.o
+CRIU_USERS = $(call obj,src/runf/criu.c src/runf/checkpoint.c src/runf/restore.c)
+RUNF_LIBS = $(RUNTIME_LIBS) -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libprotobuf-c) -Wl,-Bdynamic
+
+$(CRIU_GEN)/rpc.pb-c.c: $(wildcard $(CRIU_PROTO))
+	@test -r $(CRIU_PROTO) || { echo "$(CRIU_PROTO) is missing: install Debian's criu (scripts/install-deps.sh)" >&2; exit 1; }
+	@command -v protoc-c >/dev/null || { echo "protoc-c is missing: install protobuf-c-compiler (scripts/install-deps.sh)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNTIME_LIBS)
+	protoc-c --proto_path=$(dir $(CRIU_PROTO)) --c_out=$(dir $@) $(CRIU_PROTO)
+$(CRIU_GEN)/rpc.pb-c.h: $(CRIU_GEN)/rpc.pb-c.c
+
+$(CRIU_RPC_OBJ): $(CRIU_GEN)/rpc.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(CRIU_GEN) -c -o $@ $<
+$(CRIU_USERS): $(CRIU_GEN)/rpc.pb-c.h
+$(CRIU_USERS): ALL_CFLAGS += -I$(CRIU_GEN)
+
+$(BUILD)/bin/runf: $(call obj,$(RUNF_SRCS)) $(CRIU_RPC_OBJ) $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNF_LIBS)
+
+# The CRIU client's pure parts have a unit test of their own.
+CRIU_RPC_SANOBJ = $(BUILD)/san/gen/criu/rpc.pb-c.o
+CRIU_SANUSERS = $(call sanobj,src/runf/criu.c)
+$(CRIU_RPC_SANOBJ): $(CRIU_GEN)/rpc.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -I$(CRIU_GEN) -c -o $@ $<
+$(CRIU_SANUSERS): $(CRIU_GEN)/rpc.pb-c.h
+$(CRIU_SANUSERS): SAN_CFLAGS += -I$(CRIU_GEN)
+
+$(BUILD)/unit/test_runf_criu: tests/unit/test_runf_criu.c $(call obj,src/runf/criu.c) $(CRIU_RPC_OBJ) $(BUILD)/libruntime.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -I$(CRIU_GEN) -o $@ $^ $(RUNTIME_LIBS_DYN) $(shell $(PKG_CONFIG) --libs libprotobuf-c) $(CMOCKA_LIBS)
+
+$(BUILD)/unit-san/test_runf_criu: tests/unit/test_runf_criu.c $(CRIU_SANUSERS) $(CRIU_RPC_SANOBJ) $(BUILD)/libruntime-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Isrc -I$(CRIU_GEN) -o $@ $^ $(RUNTIME_LIBS_DYN) $(shell $(PKG_CONFIG) --libs libprotobuf-c) $(CMOCKA_LIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
@@ -153,9 +202,10 @@ $(BUILD)/libimage-san.a: $(call sanobj,$(IMAGE_SRCS) $(IMAGE_DEP_SRCS))
 	@rm -f $@
 	ar rcs $@ $^
 
+# Stack files are read with libyaml: runfctl's alone.
 $(BUILD)/bin/runfctl: $(call obj,$(RUNFCTL_SRCS)) $(BUILD)/libimage.a $(BUILD)/obj/$(TEMPLATES_GEN:.c=.o)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(IMAGE_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(IMAGE_LIBS) $(shell $(PKG_CONFIG) --libs yaml-0.1)
 
 # `runfctl fn new`'s templates are compiled in from share/runf/templates.
 $(TEMPLATES_GEN): $(wildcard share/runf/templates/*/*) scripts/embed-templates.sh
@@ -203,6 +253,8 @@ bench: bench-image
 SPAWNER_SRCS = src/runfd/spawner_main.c src/runfd/spawn_proto.c
 RUNFD_SRCS = $(filter-out src/runfd/spawner_main.c,$(wildcard src/runfd/*.c))
 SECCOMP_GEN = $(BUILD)/gen/seccomp_functions.c
+# The dashboard's page, compiled in as the seccomp profile is.
+DASHBOARD_GEN = $(BUILD)/gen/dashboard_html.c
 
 all: $(BUILD)/bin/runfd $(BUILD)/bin/runfd-spawner
 
@@ -215,7 +267,17 @@ $(BUILD)/obj/$(SECCOMP_GEN:.c=.o): $(SECCOMP_GEN)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -c -o $@ $<
 
-$(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS) $(IMAGE_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) $(BUILD)/libruntime.a
+$(DASHBOARD_GEN): share/runf/dashboard.html
+	@mkdir -p $(dir $@)
+	{ printf 'const char rfd_dashboard_html[] =\n'; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/  "/; s/$$/\\n"/' $<; printf ';\n'; } >$@
+
+$(BUILD)/obj/$(DASHBOARD_GEN:.c=.o): $(DASHBOARD_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -c -o $@ $<
+
+$(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS) $(IMAGE_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) \
+                    $(BUILD)/obj/$(DASHBOARD_GEN:.c=.o) $(BUILD)/libruntime.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNTIME_LIBS_DYN) $(IMAGE_LIBS) -lm
 
@@ -315,6 +377,7 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMD_USERUNITDIR ?= $(PREFIX)/lib/systemd/user
 SHARE_OUT = $(BUILD)/share/man/runfctl.1 $(BUILD)/share/man/runf.8 $(BUILD)/share/man/runfd.8 \
             $(BUILD)/share/systemd/runfd.service $(BUILD)/share/systemd/user/runfd.service \
+            $(BUILD)/share/systemd/runfd.socket $(BUILD)/share/systemd/user/runfd.socket \
             $(BUILD)/share/options/runf.txt $(BUILD)/share/options/runfd.txt \
             $(addprefix $(BUILD)/share/bash-completion/,runf runfctl runfd)
 
@@ -335,6 +398,10 @@ $(BUILD)/share/man/%.8: man/%.8
 $(BUILD)/share/systemd/%: share/systemd/%.in
 	@mkdir -p $(dir $@)
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' $< >$@
+
+$(BUILD)/share/systemd/%.socket: share/systemd/%.socket
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(BUILD)/share/bash-completion/%: share/bash-completion/%
 	@mkdir -p $(dir $@)
@@ -361,4 +428,6 @@ install-share: share
 	install -d $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSTEMD_USERUNITDIR)
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' share/systemd/runfd.service.in >$(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.service
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' share/systemd/user/runfd.service.in >$(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.service
+	install -m 0644 share/systemd/runfd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.socket
+	install -m 0644 share/systemd/user/runfd.socket $(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.socket
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/runfd.service $(DESTDIR)$(SYSTEMD_USERUNITDIR)/runfd.service

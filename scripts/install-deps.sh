@@ -7,12 +7,13 @@ PACKAGES="
 build-essential pkg-config
 libjansson-dev libseccomp-dev libcap-dev
 libarchive-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
-libcmocka-dev bats
+libcmocka-dev bats libyaml-dev chromium
 busybox-static uidmap iproute2 util-linux procps jq
 crun runc hyperfine
 skopeo umoci docker-registry apache2-utils zstd python3 curl clang
 podman conmon catatonit fuse-overlayfs slirp4netns containerd docker.io
 musl-tools
+criu protobuf-c-compiler libprotobuf-c-dev
 "
 
 missing=""

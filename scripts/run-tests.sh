@@ -21,7 +21,7 @@ trap cleanup EXIT
 
 # bats 1.8's BATS_TEST_TIMEOUT holds every file for the whole timeout, so
 # a hang is bounded per suite instead.
-suite_timeout=${SUITE_TIMEOUT:-900}
+suite_timeout=${SUITE_TIMEOUT:-2400}
 
 # --- unit tests -------------------------------------------------------------
 for t in "$build"/unit/test_* "$build"/unit-san/test_*; do

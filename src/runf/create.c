@@ -114,6 +114,12 @@ runf_parse_create (runf_global_t *g, int argc, char **argv, bool run,
   if (a->spec->process.terminal && a->opts.console_socket == NULL && (!run || a->detach))
     return rf_error_make (err, 0,
                           "process.terminal: a detached container needs --console-socket");
+  /* As runc: a console socket that would get no terminal is a mistake of
+     the caller's, better said than ignored. */
+  if (a->opts.console_socket && !a->spec->process.terminal)
+    return rf_error_make (err, 0, "--console-socket: process.terminal is false, there is no terminal to send");
+  if (a->opts.console_socket && run && !a->detach)
+    return rf_error_make (err, 0, "--console-socket: run without --detach relays the terminal itself");
   return 0;
 }
 

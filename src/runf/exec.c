@@ -28,6 +28,7 @@ enum
   O_NO_NEW_PRIVS,
   O_CAP,
   O_PRESERVE_FDS,
+  O_IGNORE_PAUSED,
 };
 
 static const runf_option_t options[] = {
@@ -45,6 +46,7 @@ static const runf_option_t options[] = {
   { "no-new-privs", 0, false, O_NO_NEW_PRIVS },
   { "cap", 'c', true, O_CAP },
   { "preserve-fds", 0, true, O_PRESERVE_FDS },
+  { "ignore-paused", 0, false, O_IGNORE_PAUSED },
   { 0 },
 };
 
@@ -101,6 +103,7 @@ parse_args (runf_global_t *g, int argc, char **argv, exec_args_t *a, rf_error_t 
         case O_PID_FILE: a->opts.pid_file = value; break;
         case O_NO_NEW_PRIVS: a->o.no_new_privs = on; break;
         case O_CAP: append (&a->o.caps, value); break;
+        case O_IGNORE_PAUSED: a->opts.ignore_paused = on; break;
         case O_PROCESS_LABEL:
           if (*value)
             return rf_error_make (err, 0, "--process-label: SELinux is not supported by this runf");
@@ -136,6 +139,10 @@ run_exec (exec_args_t *a, rf_process_t *process, rf_error_t *err)
 
   if (process->terminal && a->detach && a->opts.console_socket == NULL)
     return rf_error_make (err, 0, "a detached exec with a terminal needs --console-socket");
+  if (a->opts.console_socket && !process->terminal)
+    return rf_error_make (err, 0, "--console-socket: the process gets no terminal (no -t)");
+  if (a->opts.console_socket && !a->detach)
+    return rf_error_make (err, 0, "--console-socket: exec without --detach relays the terminal itself");
   a->opts.process = process;
   if (!a->detach && (sfd = runf_signals_block (err)) < 0)
     return -1;
@@ -166,20 +173,26 @@ runf_cmd_exec (runf_global_t *g, int argc, char **argv, rf_error_t *err)
 {
   exec_args_t a;
   rf_process_t process;
-  int ret;
+  rf_spec_t *spec = NULL;
+  int ret = -1;
 
+  memset (&process, 0, sizeof process);
   if (parse_args (g, argc, argv, &a, err) < 0)
     {
       exec_args_clear (&a);
       return -1;
     }
-  if (a.process_file)
-    ret = rf_exec_process_from_file (a.process_file, &process, err);
-  else
-    ret = rf_exec_process_from_config (g->root, a.opts.id, &a.o, &process, err);
+  spec = rf_exec_container_spec (g->root, a.opts.id, err);
+  if (spec)
+    ret = a.process_file ? rf_exec_process_from_file (a.process_file, &process, err)
+                         : rf_exec_process_from_spec (spec, a.opts.id, &a.o, &process, err);
   if (ret == 0)
-    ret = run_exec (&a, &process, err);
+    {
+      a.opts.spec = spec;
+      ret = run_exec (&a, &process, err);
+    }
   rf_process_free (&process);
+  rf_spec_free (spec);
   exec_args_clear (&a);
   if (ret < 0)
     {

@@ -166,8 +166,8 @@ runf_cmd_features (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   cleanup_free char *text = NULL;
   char libseccomp[32];
 
-  if (argc > 1)
-    return rf_error_make (err, 0, "features: unexpected argument `%s`", argv[1]);
+  if (runf_plain_args (argc, argv, 0, "no arguments", err) < 0)
+    return -1;
   snprintf (libseccomp, sizeof libseccomp, "%u.%u.%u", v->major, v->minor, v->micro);
   doc = json_pack ("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s, s:s}}",
                    "ociVersionMin", OCI_VERSION_MIN, "ociVersionMax", RUNF_SPEC_VERSION,

@@ -35,11 +35,8 @@ static const struct
   { "update", runf_cmd_update, "change the resource limits of a container" },
   { "events", runf_cmd_events, "print a container's stats and OOM events as JSON" },
   { "features", runf_cmd_features, "print the OCI features document as JSON" },
-};
-
-/* runc commands that runf does not do yet: they fail with a clear line. */
-static const char *const not_yet[] = {
-  "checkpoint", "restore",
+  { "checkpoint", runf_cmd_checkpoint, "save a running container with CRIU" },
+  { "restore", runf_cmd_restore, "restore a container from a checkpoint" },
 };
 
 enum { G_ROOT = 1, G_LOG, G_LOG_FORMAT, G_DEBUG, G_ROOTLESS, G_SYSTEMD, G_CRIU, G_VERSION, G_HELP };
@@ -57,32 +54,18 @@ static const runf_option_t global_options[] = {
   { 0 },
 };
 
-static void
-usage (FILE *out)
-{
-  fprintf (out,
-           "usage: runf [global flags] COMMAND [flags] [ID] ...\n\n"
-           "runf is an OCI container runtime with runc's command line.\n\n"
-           "Commands:\n");
-  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out,
-           "\nGlobal flags:\n"
-           "  --root DIR               state directory (/run/runf; rootless: $XDG_RUNTIME_DIR/runf)\n"
-           "  --log FILE               also write log lines to FILE\n"
-           "  --log-format text|json   format of those lines\n"
-           "  --debug                  debug output\n"
-           "  --rootless auto|true|false\n"
-           "  --systemd-cgroup         accepted; runf manages cgroups through cgroupfs\n"
-           "  --version, --help\n");
-}
+#ifndef RUNF_COMMIT
+#define RUNF_COMMIT "unknown"
+#endif
 
+/* runc's layout, whose first lines scripts and engines read: name and
+   version, the commit, the runtime spec; then the library. */
 static void
-version (void)
+version (const char *prog)
 {
   const struct scmp_version *v = seccomp_version ();
-  printf ("runf version %s\nspec: %s\nlibseccomp: %u.%u.%u\n", RUNF_VERSION,
-          RUNF_SPEC_VERSION, v->major, v->minor, v->micro);
+  printf ("%s version %s\ncommit: %s\nspec: %s\nlibseccomp: %u.%u.%u\n", prog, RUNF_VERSION,
+          RUNF_COMMIT, RUNF_SPEC_VERSION, v->major, v->minor, v->micro);
 }
 
 static int
@@ -104,10 +87,21 @@ decide_rootless (const char *mode, bool *out, rf_error_t *err)
   return 0;
 }
 
+/* The help of `runf COMMAND --help` and `runf help COMMAND`; an unknown
+   command has no help topic (runc's words). */
+static int
+command_help (const char *prog, const char *name, rf_error_t *err)
+{
+  if (runf_command_usage (stdout, prog, name))
+    return 0;
+  return rf_error_make (err, 0, "No help topic for '%s'", name);
+}
+
 int
 main (int argc, char **argv)
 {
   runf_global_t g = { 0 };
+  const char *prog = strrchr (argv[0], '/') ? strrchr (argv[0], '/') + 1 : argv[0];
   rf_error_t err = NULL;
   const char *log_file = NULL, *log_format = NULL, *rootless = NULL, *value;
   int index = 1, id, ret = 1;
@@ -122,10 +116,16 @@ main (int argc, char **argv)
       case G_DEBUG: rf_log_set_debug (strcmp (value, "true") == 0); break;
       case G_ROOTLESS: rootless = value; break;
       case G_SYSTEMD: g.systemd_cgroup = strcmp (value, "true") == 0; break;
-      case G_CRIU: break;
-      case G_VERSION: version (); return 0;
-      case G_HELP: usage (stdout); return 0;
+      case G_CRIU: g.criu = value; break;
+      case G_VERSION: version (prog); return 0;
+      case G_HELP: runf_usage (stdout, prog); return 0;
       }
+  if (id < 0 && err->code == RUNF_HELP_REQUESTED)
+    {
+      rf_error_free (&err);
+      runf_usage (stdout, prog);
+      return 0;
+    }
   if (id < 0)
     goto fail;
   {
@@ -139,7 +139,7 @@ main (int argc, char **argv)
   }
   if (index >= argc)
     {
-      usage (stderr);
+      runf_usage (stderr, prog);
       return 1;
     }
   if (decide_rootless (rootless, &g.rootless, &err) < 0)
@@ -154,6 +154,13 @@ main (int argc, char **argv)
     if (strcmp (argv[index], commands[i].name) == 0)
       {
         ret = commands[i].fn (&g, argc - index, argv + index, &err);
+        if (err && err->code == RUNF_HELP_REQUESTED)
+          {
+            rf_error_free (&err);
+            free (g.root);
+            runf_command_usage (stdout, prog, argv[index]);
+            return 0;
+          }
         if (ret >= 0 && err == NULL)
           {
             free (g.root);
@@ -161,17 +168,23 @@ main (int argc, char **argv)
           }
         goto fail;
       }
-  for (size_t i = 0; i < ARRAY_SIZE (not_yet); i++)
-    if (strcmp (argv[index], not_yet[i]) == 0)
-      {
-        rf_error_make (&err, 0, "`%s`: not implemented in this runf yet", argv[index]);
-        goto fail;
-      }
-  if (strcmp (argv[index], "help") == 0)
+  if (strcmp (argv[index], "help") == 0 || strcmp (argv[index], "h") == 0)
     {
-      usage (stdout);
+      if (index + 1 >= argc)
+        runf_usage (stdout, prog);
+      else if (command_help (prog, argv[index + 1], &err) < 0)
+        goto fail;
+      free (g.root);
       return 0;
     }
+  /* `runf foo -h` is a question about foo: runc answers that there is no
+     help topic for it. */
+  for (int i = index + 1; i < argc && argv[i][0] == '-'; i++)
+    if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0)
+      {
+        command_help (prog, argv[index], &err);
+        goto fail;
+      }
   rf_error_make (&err, 0, "unknown command `%s` (see runf --help)", argv[index]);
 
 fail:

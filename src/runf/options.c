@@ -58,7 +58,24 @@ runf_next_option (int argc, char **argv, int *index, const runf_option_t *opts,
         *value = "true";
       return o->id;
     }
+  if (name_len == 4 && strncmp (name, "help", 4) == 0)
+    return rf_error_make (err, RUNF_HELP_REQUESTED, "help");
+  if (arg[1] != '-' && name_len == 1 && name[0] == 'h')
+    return rf_error_make (err, RUNF_HELP_REQUESTED, "help");
   return rf_error_make (err, 0, "unknown flag `%s`", arg);
+}
+
+int
+runf_plain_args (int argc, char **argv, int n, const char *what, rf_error_t *err)
+{
+  static const runf_option_t none[] = { { 0 } };
+  const char *value;
+  int index = 1;
+  if (runf_next_option (argc, argv, &index, none, &value, err) < 0)
+    return -1;
+  if (argc - index != n)
+    return rf_error_make (err, 0, "%s: expected exactly %s", argv[0], what);
+  return index;
 }
 
 int

@@ -31,9 +31,10 @@ runf_cmd_state (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   cleanup_free char *text = NULL;
   rf_state_t st;
 
-  if (argc != 2)
-    return rf_error_make (err, 0, "state: expected exactly one container id");
-  if (rf_state_read (g->root, argv[1], &st, err) < 0)
+  int i = runf_plain_args (argc, argv, 1, "one container id", err);
+  if (i < 0)
+    return -1;
+  if (rf_state_read (g->root, argv[i], &st, err) < 0)
     return -1;
   doc = runf_state_json (g->root, &st);
   rf_state_clear (&st);

@@ -52,13 +52,17 @@ on_data (char *ptr, size_t size, size_t n, void *ctx)
   return size * n;
 }
 
+/* RUNFD_URL is an OpenFaaS client's habit (OPENFAAS_URL): http://HOST:PORT
+   of runfd's TCP API. */
 static const char *
 default_api (void)
 {
   static char buf[512];
-  const char *env = getenv ("RUNFD_API"), *run = getenv ("XDG_RUNTIME_DIR");
+  const char *env = getenv ("RUNFD_API"), *run = getenv ("XDG_RUNTIME_DIR"), *url = getenv ("RUNFD_URL");
   if (env && *env)
     return env;
+  if (url && *url)
+    return url;
   /* As runfd decides: root on the host, not root of a nested namespace. */
   if (geteuid () == 0 && !rf_userns_nested_p ())
     return "unix:/run/runfd/api.sock";
@@ -94,11 +98,15 @@ api_call (const char *method, const char *path, const char *json_body, const cha
     }
   else if (strncmp (spec, "tcp:", 4) == 0)
     url = xasprintf ("http://%s%s", spec + 4, path);
+  else if (strncmp (spec, "http://", 7) == 0)
+    url = xasprintf ("%.*s%s", (int) (strlen (spec) - (spec[strlen (spec) - 1] == '/')), spec, path);
   else
     {
       curl_easy_cleanup (curl);
-      return rf_error_make (err, 0, "--api `%s`: expected unix:PATH or tcp:HOST:PORT", spec);
+      return rf_error_make (err, 0, "--api `%s`: expected unix:PATH, tcp:HOST:PORT or http://HOST:PORT", spec);
     }
+  if (token == NULL && getenv ("RUNFD_TOKEN") && *getenv ("RUNFD_TOKEN"))
+    token = xstrdup (getenv ("RUNFD_TOKEN"));
   if (token)
     {
       auth = xasprintf ("Authorization: Bearer %s", token);
@@ -156,10 +164,11 @@ api_call (const char *method, const char *path, const char *json_body, const cha
   return 0;
 }
 
-/* A JSON answer, or the API's error as this command's. */
-static json_t *
-api_json (const char *cmd, const char *method, const char *path, const char *body, const char *upload,
-          rf_error_t *err)
+/* A JSON answer (an empty object for 204), or the API's error as this
+   command's. */
+json_t *
+runfctl_api_json (const char *cmd, const char *method, const char *path, const char *body, const char *upload,
+                  rf_error_t *err)
 {
   body_t out = { 0 };
   long status = 0;
@@ -180,6 +189,8 @@ api_json (const char *cmd, const char *method, const char *path, const char *bod
       return NULL;
     }
   free (out.buf);
+  if (doc == NULL && status == 204)
+    return json_object ();
   if (doc == NULL)
     return rf_error_make (err, 0, "%s: runfd's answer is not JSON", cmd), NULL;
   return doc;
@@ -188,15 +199,10 @@ api_json (const char *cmd, const char *method, const char *path, const char *bod
 enum
 {
   O_MODE = 0x100, O_ENV, O_MEMORY, O_CPUS, O_PIDS, O_TIMEOUT, O_CONCURRENCY, O_QUEUE, O_MIN, O_MAX,
-  O_IDLE, O_READ_ONLY, O_CMD, O_CAP, O_API, O_TOKEN, OPT_TAIL, OPT_PATH,
+  O_IDLE, O_READ_ONLY, O_CMD, O_CAP, OPT_TAIL, OPT_PATH, O_SECRET, O_LABEL, O_ANNOTATION, OPT_ASYNC,
+  OPT_CALLBACK, OPT_FILE,
 };
 
-#define API_OPTIONS                                                                               \
-  { "api", O_API, required_argument, "unix:PATH|tcp:HOST:PORT",                                    \
-    "runfd's admin API (default: $RUNFD_API, else /run/runfd/api.sock as root, "                 \
-    "$XDG_RUNTIME_DIR/runfd/api.sock rootless)" },                                                \
-  { "token-file", O_TOKEN, required_argument, "FILE",                                              \
-    "the bearer token for a TCP API (runfd's STATE/api.token; default: none)" }
 
 static const runfctl_option_t deploy_options[] = {
   { "mode", O_MODE, required_argument, "M",
@@ -225,19 +231,25 @@ static const runfctl_option_t deploy_options[] = {
     "image's)" },
   { "cap", O_CAP, required_argument, "CAP",
     "a capability for the handler, e.g. CAP_NET_BIND_SERVICE; repeat for more (default: none)" },
-  API_OPTIONS,
+  { "secret", O_SECRET, required_argument, "NAME",
+    "a secret (runfctl secret create) the instances read at /var/openfaas/secrets/NAME and "
+    "/run/secrets/NAME; repeat for more (default: none)" },
+  { "label", O_LABEL, required_argument, "K=V", "a label, kept and shown; repeat for more (default: none)" },
+  { "annotation", O_ANNOTATION, required_argument, "K=V",
+    "an annotation, kept and shown; repeat for more (default: none)" },
+  RUNFCTL_API_OPTIONS,
   RUNFCTL_OPTIONS_END,
 };
 
 static const runfctl_option_t api_options[] = {
-  API_OPTIONS,
+  RUNFCTL_API_OPTIONS,
   RUNFCTL_OPTIONS_END,
 };
 
 static const runfctl_option_t logs_options[] = {
   { "follow", 'f', no_argument, NULL, "keep printing what is appended, until interrupted" },
   { "tail", OPT_TAIL, required_argument, "N", "only the last N lines (default: the whole log)" },
-  API_OPTIONS,
+  RUNFCTL_API_OPTIONS,
   RUNFCTL_OPTIONS_END,
 };
 
@@ -245,7 +257,12 @@ static const runfctl_option_t invoke_options[] = {
   { "data", 'd', required_argument, "DATA", "the request's body; POST (default: a GET, no body)" },
   { "method", 'X', required_argument, "METHOD", "the request method (default: GET, POST with -d)" },
   { "path", OPT_PATH, required_argument, "P", "the path below the function (default: /)" },
-  API_OPTIONS,
+  { "async", OPT_ASYNC, no_argument, NULL,
+    "queue the call in runfd (POST /async-function/NAME) and print its id; runfd makes it, and retries "
+    "a 5xx" },
+  { "callback", OPT_CALLBACK, required_argument, "URL",
+    "with --async: where runfd POSTs the function's answer (default: nowhere)" },
+  RUNFCTL_API_OPTIONS,
   RUNFCTL_OPTIONS_END,
 };
 
@@ -260,16 +277,16 @@ parse_int (const char *cmd, const char *flag, const char *s, json_int_t *out, rf
   return 0;
 }
 
-static int
-global_option (int c, rf_error_t *err)
+int
+runfctl_api_option (int c, rf_error_t *err)
 {
-  if (c == O_API)
+  if (c == RUNFCTL_OPT_API)
     {
       free (api_spec);
       api_spec = xstrdup (optarg);
       return 1;
     }
-  if (c == O_TOKEN)
+  if (c == RUNFCTL_OPT_TOKEN)
     {
       char *text = NULL;
       if (rf_read_file_at (AT_FDCWD, optarg, 4096, &text, NULL, err) < 0)
@@ -310,7 +327,7 @@ image_for (const char *cmd, const char *name, const char *image, rf_error_t *err
   if (strcmp (image, "-") != 0 && (stat (image, &st) < 0 || S_ISDIR (st.st_mode)))
     return xstrdup (image);
   path = xasprintf ("/system/images?name=localhost/%s:latest", name);
-  res = api_json (cmd, "POST", path, NULL, image, err);
+  res = runfctl_api_json (cmd, "POST", path, NULL, image, err);
   if (res == NULL)
     return NULL;
   digest = json_string_value (json_object_get (json_array_get (json_object_get (res, "images"), 0), "digest"));
@@ -328,7 +345,7 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
   const char *cmd = update ? "fn update" : "fn deploy";
   cleanup_json json_t *req = json_object ();
   cleanup_json json_t *res = NULL;
-  json_t *env = json_object (), *limits = json_object (), *cmdv = NULL, *caps = NULL;
+  json_t *env = json_object (), *limits = json_object (), *cmdv = NULL, *caps = NULL, *secrets = NULL;
   cleanup_free char *image = NULL;
   cleanup_free char *text = NULL;
   int c;
@@ -369,6 +386,27 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
             json_object_set_new (req, "capabilities", caps = json_array ());
           json_array_append_new (caps, json_string (optarg));
           break;
+        case O_SECRET:
+          if (secrets == NULL)
+            json_object_set_new (req, "secrets", secrets = json_array ());
+          json_array_append_new (secrets, json_string (optarg));
+          break;
+        case O_LABEL:
+        case O_ANNOTATION:
+          {
+            const char *key = c == O_LABEL ? "labels" : "annotations";
+            const char *eq = strchr (optarg, '=');
+            cleanup_free char *k = NULL;
+            json_t *map = json_object_get (req, key);
+            if (eq == NULL || eq == optarg)
+              return rf_error_make (err, 0, "%s: --%s `%s`: expected K=V", cmd, c == O_LABEL ? "label" : "annotation",
+                                    optarg);
+            if (map == NULL)
+              json_object_set_new (req, key, map = json_object ());
+            k = xstrndup (optarg, (size_t) (eq - optarg));
+            json_object_set_new (map, k, json_string (eq + 1));
+          }
+          break;
         case O_PIDS:
         case O_CONCURRENCY:
         case O_QUEUE:
@@ -383,7 +421,7 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
           }
           break;
         default:
-          if (global_option (c, err) < 0)
+          if (runfctl_api_option (c, err) < 0)
             return -1;
           break;
         }
@@ -401,7 +439,7 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
     return -1;
   json_object_set_new (req, "image", json_string (image));
   text = json_dumps (req, JSON_COMPACT);
-  res = api_json (cmd, update ? "PUT" : "POST", "/system/functions", text, NULL, err);
+  res = runfctl_api_json (cmd, update ? "PUT" : "POST", "/system/functions", text, NULL, err);
   if (res == NULL)
     return -1;
   {
@@ -433,7 +471,7 @@ plain_args (runfctl_t *g, int argc, char **argv, const char *cmd, int n, const c
 {
   int c;
   while ((c = runfctl_getopt (g, argc, argv, cmd, api_options, err)) != -1)
-    if (c == '?' || global_option (c, err) < 0)
+    if (c == '?' || runfctl_api_option (c, err) < 0)
       return -1;
   return runfctl_positional (argc, argv, n, cmd, names, err);
 }
@@ -446,7 +484,7 @@ fn_ls (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   size_t i;
   if (plain_args (g, argc, argv, "fn ls", 0, "", err) < 0)
     return -1;
-  list = api_json ("fn ls", "GET", "/system/functions", NULL, NULL, err);
+  list = runfctl_api_json ("fn ls", "GET", "/system/functions", NULL, NULL, err);
   if (list == NULL)
     return -1;
   printf ("%-20s %-15s %-21s %-8s %6s %8s %12s  %s\n", "NAME", "MODE", "ADDRESS", "STATUS", "READY", "RUNNING",
@@ -488,7 +526,7 @@ describe (const char *cmd, const char *name, rf_error_t *err)
   cleanup_free char *path = xasprintf ("/system/function/%s", name);
   if (strpbrk (name, "/?#% "))
     return rf_error_make (err, 0, "%s: `%s` is not a function name", cmd, name), NULL;
-  return api_json (cmd, "GET", path, NULL, NULL, err);
+  return runfctl_api_json (cmd, "GET", path, NULL, NULL, err);
 }
 
 static int
@@ -535,7 +573,7 @@ fn_rm (runfctl_t *g, int argc, char **argv, rf_error_t *err)
     return -1;
   req = json_pack ("{s:s}", "functionName", argv[optind]);
   text = json_dumps (req, JSON_COMPACT);
-  res = api_json ("fn rm", "DELETE", "/system/functions", text, NULL, err);
+  res = runfctl_api_json ("fn rm", "DELETE", "/system/functions", text, NULL, err);
   return res ? 0 : -1;
 }
 
@@ -553,7 +591,7 @@ fn_scale (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   req = json_pack ("{s:I}", "replicas", n);
   text = json_dumps (req, JSON_COMPACT);
   path = xasprintf ("/system/scale-function/%s", argv[optind]);
-  res = api_json ("fn scale", "POST", path, text, NULL, err);
+  res = runfctl_api_json ("fn scale", "POST", path, text, NULL, err);
   return res ? 0 : -1;
 }
 
@@ -568,7 +606,7 @@ fn_logs (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   int c;
   while ((c = runfctl_getopt (g, argc, argv, "fn logs", logs_options, err)) != -1)
     {
-      if (c == '?' || global_option (c, err) < 0)
+      if (c == '?' || runfctl_api_option (c, err) < 0)
         return -1;
       if (c == 'f')
         follow = true;
@@ -579,7 +617,7 @@ fn_logs (runfctl_t *g, int argc, char **argv, rf_error_t *err)
     return -1;
   if (tail && (tail[0] == '\0' || strspn (tail, "0123456789") != strlen (tail)))
     return rf_error_make (err, 0, "fn logs: --tail `%s`: expected a whole number of lines", tail);
-  path = xasprintf ("/system/logs?name=%s%s%s%s", argv[optind], follow ? "&follow=1" : "", tail ? "&tail=" : "",
+  path = xasprintf ("/system/logs?format=text&name=%s%s%s%s", argv[optind], follow ? "&follow=1" : "", tail ? "&tail=" : "",
                     tail ? tail : "");
   if (api_call ("GET", path, NULL, NULL, &out, &status, err) < 0)
     return rf_error_wrap (err, "fn logs");
@@ -588,10 +626,72 @@ fn_logs (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   return 0;
 }
 
+/* POST /async-function/NAME through the admin API: runfd answers 202 with
+   the call's id at once and makes the call later. */
+static int
+invoke_async (const char *name, const char *path, const char *data, const char *callback_url, rf_error_t *err)
+{
+  const char *spec = api_spec ? api_spec : default_api ();
+  cleanup_free char *url = NULL;
+  cleanup_free char *auth = NULL;
+  cleanup_free char *cb = NULL;
+  struct curl_slist *headers = NULL;
+  body_t out = { 0 };
+  CURL *curl;
+  CURLcode rc;
+  long status = 0;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  cleanup_json json_t *doc = NULL;
+
+  if (!rf_function_name_valid_p (name))
+    return rf_error_make (err, 0, "fn invoke: `%s` is not a function name", name);
+  curl = curl_easy_init ();
+  if (strncmp (spec, "unix:", 5) == 0)
+    {
+      url = xasprintf ("http://localhost/async-function/%s%s%s", name, path[0] == '/' ? "" : "/", path);
+      curl_easy_setopt (curl, CURLOPT_UNIX_SOCKET_PATH, spec + 5);
+    }
+  else
+    url = xasprintf ("%s%s/async-function/%s%s%s", strncmp (spec, "tcp:", 4) == 0 ? "http://" : "",
+                     strncmp (spec, "tcp:", 4) == 0 ? spec + 4 : spec, name, path[0] == '/' ? "" : "/", path);
+  if (token == NULL && getenv ("RUNFD_TOKEN") && *getenv ("RUNFD_TOKEN"))
+    token = xstrdup (getenv ("RUNFD_TOKEN"));
+  if (token)
+    headers = curl_slist_append (headers, auth = xasprintf ("Authorization: Bearer %s", token));
+  if (callback_url)
+    headers = curl_slist_append (headers, cb = xasprintf ("X-Callback-Url: %s", callback_url));
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDS, data ? data : "");
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, &out);
+  curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
+  rc = curl_easy_perform (curl);
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup (curl);
+  curl_slist_free_all (headers);
+  if (rc != CURLE_OK)
+    {
+      free (out.buf);
+      return rf_error_make (err, 0, "fn invoke: runfd at `%s`: %s", spec, *errbuf ? errbuf : curl_easy_strerror (rc));
+    }
+  doc = out.buf ? json_loads (out.buf, 0, NULL) : NULL;
+  free (out.buf);
+  if (status != 202)
+    {
+      const char *why = json_string_value (json_object_get (doc, "error"));
+      return rf_error_make (err, 0, "fn invoke: %s", why ? why : "runfd did not accept the call");
+    }
+  printf ("%s\n", json_string_value (json_object_get (doc, "callId")));
+  return 0;
+}
+
 static int
 fn_invoke (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 {
-  const char *data = NULL, *method = NULL, *path = "/";
+  const char *data = NULL, *method = NULL, *path = "/", *callback_url = NULL;
+  bool async = false;
   cleanup_json json_t *fn = NULL;
   cleanup_free char *url = NULL;
   body_t out = { .stream = stdout };
@@ -603,7 +703,7 @@ fn_invoke (runfctl_t *g, int argc, char **argv, rf_error_t *err)
 
   while ((c = runfctl_getopt (g, argc, argv, "fn invoke", invoke_options, err)) != -1)
     {
-      if (c == '?' || global_option (c, err) < 0)
+      if (c == '?' || runfctl_api_option (c, err) < 0)
         return -1;
       if (c == 'd')
         data = optarg;
@@ -611,9 +711,17 @@ fn_invoke (runfctl_t *g, int argc, char **argv, rf_error_t *err)
         method = optarg;
       else if (c == OPT_PATH)
         path = optarg;
+      else if (c == OPT_ASYNC)
+        async = true;
+      else if (c == OPT_CALLBACK)
+        callback_url = optarg;
     }
   if (runfctl_positional (argc, argv, 1, "fn invoke", "NAME", err) < 0)
     return -1;
+  if (callback_url && !async)
+    return rf_error_make (err, 0, "fn invoke: --callback goes with --async");
+  if (async)
+    return invoke_async (argv[optind], path, data, callback_url, err);
   fn = describe ("fn invoke", argv[optind], err);
   if (fn == NULL)
     return -1;

@@ -16,11 +16,11 @@
 #include "runfctl.h"
 
 static void
-report (const rf_unpack_stats_t *st, const rf_bundle_opts_t *opts)
+report (const rf_unpack_stats_t *st, const rf_bundle_opts_t *opts, bool shared)
 {
   if (st->devices)
-    runfctl_note ("skipped %u device node%s: only root can make them, and the store's shared rootfs has none",
-                  st->devices, st->devices == 1 ? "" : "s");
+    runfctl_note ("skipped %u device node%s: %s", st->devices, st->devices == 1 ? "" : "s",
+                  shared ? "the store's shared rootfs has none" : "only root can make them");
   if (st->privileges)
     runfctl_note ("left out %u set-id bit%s or file capabilit%s: the store's shared rootfs grants no privileges"
                   " (`image unpack` keeps them)",
@@ -139,7 +139,7 @@ runfctl_image_unpack (runfctl_t *g, int argc, char **argv, rf_error_t *err)
         rf_rm_tree_at (dir_fd, "rootfs", NULL);
       goto out;
     }
-  report (&st, &opts);
+  report (&st, &opts, false);
   {
     char size[32];
     rf_format_size ((double) st.bytes, size, sizeof size);
@@ -200,7 +200,7 @@ runfctl_image_bundle (runfctl_t *g, int argc, char **argv, rf_error_t *err)
       rf_error_wrap (err, "image bundle");
       goto out;
     }
-  report (&st, &opts);
+  report (&st, &opts, true);
   printf ("bundle %s uses %s%s\n", dir, rootfs, made ? " (unpacked now)" : "");
   ret = 0;
 

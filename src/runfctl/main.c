@@ -15,6 +15,8 @@
 static const runfctl_group_t *const groups[] = {
   &runfctl_image_group,
   &runfctl_fn_group,
+  &runfctl_secret_group,
+  &runfctl_stack_group,
 };
 
 /* The global flags, before the group's name. */
@@ -88,6 +90,8 @@ usage (FILE *out)
   fprintf (out, "usage: runfctl [global options] GROUP COMMAND [options] ...\n\nCommands:\n");
   for (size_t i = 0; i < ARRAY_SIZE (groups); i++)
     fprintf (out, "  %-10s %s\n", groups[i]->name, groups[i]->summary);
+  fprintf (out, "  %-10s %s\n  %-10s %s\n", "deploy", "runfctl stack deploy -f FILE, as faas-cli deploy -f",
+           "rm", "runfctl stack rm -f FILE, as faas-cli rm -f");
   fprintf (out, "\nGlobal options:\n");
   print_options (out, global_options);
   fprintf (out, "\nrunfctl GROUP --help lists a group's commands.\n");
@@ -444,6 +448,17 @@ main (int argc, char **argv)
           }
         goto fail;
       }
+  /* faas-cli's verbs for stack files. */
+  if (strcmp (argv[optind], "deploy") == 0 || strcmp (argv[optind], "rm") == 0)
+    {
+      ret = runfctl_dispatch (&g, &runfctl_stack_group, argc - optind, argv + optind, &err);
+      if (ret >= 0 && err == NULL)
+        {
+          free (g.store);
+          return ret;
+        }
+      goto fail;
+    }
   if (strcmp (argv[optind], "help") == 0)
     {
       usage (stdout);

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "common/error.h"
 #include "image/store.h"
 
@@ -60,6 +62,8 @@ typedef struct
 
 extern const runfctl_group_t runfctl_image_group;
 extern const runfctl_group_t runfctl_fn_group;
+extern const runfctl_group_t runfctl_secret_group;
+extern const runfctl_group_t runfctl_stack_group;
 
 /* Run the command argv[0] names from the group (argv[-1] is the group's
    name).  `COMMAND --help` anywhere before `--` prints its help. */
@@ -134,6 +138,22 @@ typedef struct
 int runfctl_registry_option (int c, const char *cmd, void *registry_opts, runfctl_creds_t *creds,
                              rf_error_t *err);
 void runfctl_creds_clear (runfctl_creds_t *creds);
+
+/* The options of the commands that talk to runfd: --api, --token-file. */
+#define RUNFCTL_OPT_API 0x1200
+#define RUNFCTL_OPT_TOKEN 0x1201
+#define RUNFCTL_API_OPTIONS                                                                        \
+  { "api", RUNFCTL_OPT_API, required_argument, "unix:PATH|tcp:HOST:PORT|http://HOST:PORT",         \
+    "runfd's admin API (default: $RUNFD_API, else $RUNFD_URL, else /run/runfd/api.sock as root, "  \
+    "$XDG_RUNTIME_DIR/runfd/api.sock rootless)" },                                                \
+  { "token-file", RUNFCTL_OPT_TOKEN, required_argument, "FILE",                                    \
+    "the token for a TCP API (runfd's STATE/api.token; default: $RUNFD_TOKEN, else none)" }
+/* Handle --api or --token-file: 1 when c was one, 0 when not, -1 with err. */
+int runfctl_api_option (int c, rf_error_t *err);
+/* One request to runfd; the answer as JSON (an empty object for 204), or
+   the API's error as cmd's.  upload: a file (or "-") sent as the body. */
+json_t *runfctl_api_json (const char *cmd, const char *method, const char *path, const char *body,
+                          const char *upload, rf_error_t *err);
 
 extern const runfctl_option_t runfctl_pull_options[];
 extern const runfctl_option_t runfctl_push_options[];

@@ -1,16 +1,21 @@
-/* The admin API: HTTP/1.1 + JSON, OpenFaaS's provider paths where they fit.
+/* The admin API: HTTP/1.1 + JSON, OpenFaaS's provider API (docs/functions.md,
+ * "Coming from OpenFaaS", says what of it): one table of routes, each a
+ * path (exact, or a prefix and a function's name) and a handler per method.
  *
- *   GET  /healthz                      GET /metrics
- *   GET  /system/functions             POST|PUT /system/functions  (deploy, update)
- *   DELETE /system/functions           {"functionName": NAME}
- *   GET  /system/function/NAME         POST /system/scale-function/NAME {"replicas": N}
- *   POST /system/images[?name=REF]     the body is an image archive (docker save, OCI)
- *   GET  /system/logs?name=NAME[&follow=1][&tail=N]
- *   *    /function/NAME/...            the function itself, as through the gateway
+ *   GET /healthz  GET /metrics  GET /ui (dashboard.c)
+ *   GET /system/info  GET /system/namespaces            (api_system.c)
+ *   GET|POST|PUT|DELETE /system/functions  GET /system/function/NAME
+ *   POST /system/scale-function/NAME
+ *   GET|POST|PUT|DELETE /system/secrets                 (api_system.c)
+ *   POST /system/images[?name=REF]   the body is an image archive
+ *   GET /system/logs?name=NAME[&follow][&tail][&since][&format=text]
+ *   POST /async-function/NAME[/PATH]                    (async.c)
+ *   *    /function/NAME[/...]  the function itself, routed by the listener
  *
- * On a unix socket (mode 0600) by default; on TCP only with the bearer
- * token of <state>/api.token, but for /function/NAME/..., which is public
- * on the gateway and at the function's own address as well. */
+ * On a unix socket (mode 0600) by default, or one systemd passes; on TCP
+ * only with the token of <state>/api.token (Bearer, or Basic auth's
+ * password), but for /function/NAME/..., which is public on the gateway
+ * and at the function's own address as well. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +29,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "common/cleanup.h"
+#include "common/fnname.h"
 #include "common/fsutil.h"
 #include "common/http.h"
 #include "common/jsonutil.h"
@@ -32,6 +40,7 @@
 #include "image/import.h"
 #include "image/reference.h"
 #include "image/store.h"
+#include "api.h"
 #include "runfd.h"
 
 #define HEAD_MAX 16384
@@ -40,35 +49,6 @@
 static rfd_watch_t api_w = { .fd = -1 };
 static bool api_tcp;
 static char *api_token;
-
-typedef struct api_req
-{
-  rfd_watch_t w;
-  char *buf;
-  size_t len, cap;
-  long head_len;
-  rf_http_request_t req;
-  rfd_timer_t deadline; /* the head, then each pause in the body */
-  bool chunked;
-  rf_http_chunked_t ch;
-  uint64_t body_left; /* Content-Length still to come */
-  bool upload;        /* the body goes to a file */
-  int upload_fd;
-  char *upload_path;
-  bool www_authenticate; /* a 401: say which scheme */
-  uint64_t upload_size;
-  /* the answer, sent as the client takes it */
-  char *out;
-  size_t out_len, out_off;
-  bool replying;
-  /* an import or a deploy under way */
-  rfd_watch_t job;
-  pid_t job_pid;
-  char *job_out;
-  size_t job_len;
-  bool busy;
-  bool body_read; /* all of the request is in */
-} api_req_t;
 
 static void api_read (rfd_watch_t *w, uint32_t events);
 
@@ -202,16 +182,28 @@ api_write (rfd_watch_t *w, uint32_t events)
   req_free (r);
 }
 
-static void
-reply (api_req_t *r, int status, const char *type, const char *body)
+void
+rfd_api_reply (api_req_t *r, int status, const char *type, const char *body, size_t blen)
 {
-  size_t blen = strlen (body);
-  cleanup_free char *head = xasprintf ("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                                       "%sConnection: close\r\n\r\n",
-                                       status, rf_http_reason (status), type, blen,
-                                       r->www_authenticate ? "WWW-Authenticate: Bearer realm=\"runfd\"\r\n" : "");
-  size_t hlen = strlen (head);
-  r->out = xmalloc (hlen + blen);
+  /* A 401 names both schemes: Basic makes a browser ask for the token
+     (as the password), Bearer is what runfctl sends. */
+  cleanup_free char *head = NULL;
+  size_t hlen;
+  if (status == 204)
+    head = xasprintf ("HTTP/1.1 204 No Content\r\n%sConnection: close\r\n\r\n",
+                      r->extra_headers ? r->extra_headers : "");
+  else
+    head = xasprintf ("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s"
+                      "Connection: close\r\n\r\n",
+                      status, rf_http_reason (status), type, blen,
+                      r->www_authenticate ? "WWW-Authenticate: Basic realm=\"runfd\", charset=\"UTF-8\"\r\n"
+                                            "WWW-Authenticate: Bearer realm=\"runfd\"\r\n"
+                                          : "",
+                      r->extra_headers ? r->extra_headers : "");
+  if (status == 204)
+    blen = 0;
+  hlen = strlen (head);
+  r->out = xmalloc (hlen + blen + 1);
   memcpy (r->out, head, hlen);
   memcpy (r->out + hlen, body, blen);
   r->out_len = hlen + blen;
@@ -228,27 +220,37 @@ reply (api_req_t *r, int status, const char *type, const char *body)
 }
 
 static void
-reply_json (api_req_t *r, int status, json_t *doc)
+reply (api_req_t *r, int status, const char *type, const char *body)
+{
+  rfd_api_reply (r, status, type, body, strlen (body));
+}
+
+void
+rfd_api_reply_json (api_req_t *r, int status, json_t *doc)
 {
   cleanup_free char *text = json_dumps (doc, JSON_INDENT (2));
   json_decref (doc);
   reply (r, status, "application/json", text);
 }
 
-static void
-reply_error (api_req_t *r, int status, const char *msg)
+void
+rfd_api_reply_error (api_req_t *r, int status, const char *msg)
 {
-  reply_json (r, status, json_pack ("{s:s}", "error", msg));
+  rfd_api_reply_json (r, status, json_pack ("{s:s}", "error", msg));
 }
 
-static void
-reply_rf_error (api_req_t *r, rf_error_t err)
+void
+rfd_api_reply_rf_error (api_req_t *r, rf_error_t err)
 {
-  cleanup_free char *text = rf_error_text (err);
-  int status = err && err->code == ENOENT ? 404 : err && err->code == EEXIST ? 409 : 400;
+  int code = err ? err->code : 0;
+  int status = code == ENOENT ? 404 : code == EEXIST || code == EBUSY ? 409 : code == EFBIG ? 413 : 400;
+  /* The status says what the errno would: the message stands alone. */
+  cleanup_free char *text = status != 400 ? xstrdup (err->msg) : rf_error_text (err);
   rf_error_free (&err);
-  reply_error (r, status, text);
+  rfd_api_reply_error (r, status, text);
 }
+
+
 
 static bool
 method_is (const api_req_t *r, const char *m)
@@ -266,29 +268,78 @@ path_is (const api_req_t *r, const char *path)
   return n == strlen (path) && memcmp (r->req.target, path, n) == 0;
 }
 
+static int
+hex_value (char c)
+{
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* %XX and '+' (a space, as forms and Go's url.Values encode it).  A bad
+   escape or a NUL leaves the text as sent: no name or value runfd takes
+   can then match it. */
 static char *
-query_param (const api_req_t *r, const char *key)
+percent_decode (const char *s, size_t n)
+{
+  char *out = xmalloc (n + 1), *o = out;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (s[i] == '+')
+        *o++ = ' ';
+      else if (s[i] != '%')
+        *o++ = s[i];
+      else if (i + 2 < n && hex_value (s[i + 1]) >= 0 && hex_value (s[i + 2]) >= 0
+               && (hex_value (s[i + 1]) | hex_value (s[i + 2])) != 0)
+        {
+          *o++ = (char) (hex_value (s[i + 1]) * 16 + hex_value (s[i + 2]));
+          i += 2;
+        }
+      else
+        {
+          free (out);
+          return xstrndup (s, n);
+        }
+    }
+  *o = '\0';
+  return out;
+}
+
+char *
+rfd_api_query_param (const api_req_t *r, const char *key)
 {
   const char *q = memchr (r->req.target, '?', r->req.target_len);
   const char *end = r->req.target + r->req.target_len;
   size_t kl = strlen (key);
+  char *found = NULL;
+  /* The last of a repeated key counts, as in Go's servers. */
   while (q && q < end)
     {
       const char *amp;
       q++;
       amp = memchr (q, '&', (size_t) (end - q));
       if ((size_t) ((amp ? amp : end) - q) > kl && memcmp (q, key, kl) == 0 && q[kl] == '=')
-        return xstrndup (q + kl + 1, (size_t) ((amp ? amp : end) - q - kl - 1));
+        {
+          free (found);
+          found = percent_decode (q + kl + 1, (size_t) ((amp ? amp : end) - q - kl - 1));
+        }
       q = amp;
     }
-  return NULL;
+  return found;
 }
 
-static json_t *
-body_json (api_req_t *r)
+json_t *
+rfd_api_body_json (api_req_t *r)
 {
   return json_loadb (r->buf + r->head_len, r->len - (size_t) r->head_len, 0, NULL);
 }
+
+const char *
+rfd_api_body (const api_req_t *r, size_t *len)
+{
+  *len = r->len - (size_t) r->head_len;
+  return r->buf + r->head_len;
+}
+
+
 
 /* --- deploy ----------------------------------------------------------------- */
 
@@ -298,26 +349,26 @@ deploy_done (void *ctx, rf_error_t err, rfd_function_t *fn)
   api_req_t *r = ctx;
   r->busy = false;
   if (err)
-    reply_rf_error (r, err);
+    rfd_api_reply_rf_error (r, err);
   else
-    reply_json (r, 200, rfd_function_json (fn));
+    rfd_api_reply_json (r, 200, rfd_function_json (fn));
 }
 
 static void
 handle_deploy (api_req_t *r, bool replace)
 {
-  cleanup_json json_t *doc = body_json (r);
+  cleanup_json json_t *doc = rfd_api_body_json (r);
   rf_error_t err = NULL;
   if (doc == NULL)
     {
-      reply_error (r, 400, "the request body is not JSON");
+      rfd_api_reply_error (r, 400, "the request body is not JSON");
       return;
     }
   r->busy = true;
   if (rfd_function_deploy (doc, replace, deploy_done, r, &err) < 0)
     {
       r->busy = false;
-      reply_rf_error (r, err);
+      rfd_api_reply_rf_error (r, err);
     }
 }
 
@@ -348,11 +399,11 @@ on_import_done (rfd_watch_t *w, uint32_t events)
   remove_upload (r);
   res = r->job_len ? json_loadb (r->job_out, r->job_len, 0, NULL) : NULL;
   if (res == NULL)
-    reply_error (r, 500, "the import worker died");
+    rfd_api_reply_error (r, 500, "the import worker died");
   else if (json_object_get (res, "error"))
-    reply_error (r, 400, json_string_value (json_object_get (res, "error")));
+    rfd_api_reply_error (r, 400, json_string_value (json_object_get (res, "error")));
   else
-    reply_json (r, 200, json_incref (res));
+    rfd_api_reply_json (r, 200, json_incref (res));
 }
 
 static void
@@ -369,7 +420,7 @@ static void
 start_import (api_req_t *r)
 {
   int pipefd[2];
-  cleanup_free char *raw = query_param (r, "name");
+  cleanup_free char *raw = rfd_api_query_param (r, "name");
   cleanup_free char *name = NULL;
 
   if (raw)
@@ -380,7 +431,7 @@ start_import (api_req_t *r)
       rf_error_t err = NULL;
       if (rf_ref_parse (raw, &ref, &err) < 0)
         {
-          reply_rf_error (r, err);
+          rfd_api_reply_rf_error (r, err);
           return;
         }
       name = rf_ref_string (&ref);
@@ -388,7 +439,7 @@ start_import (api_req_t *r)
     }
   if (pipe2 (pipefd, O_CLOEXEC) < 0)
     {
-      reply_error (r, 500, "pipe failed");
+      rfd_api_reply_error (r, 500, "pipe failed");
       return;
     }
   r->job_pid = rfd_worker_fork (pipefd[1], NULL);
@@ -397,7 +448,7 @@ start_import (api_req_t *r)
       close (pipefd[0]);
       close (pipefd[1]);
       r->job_pid = 0;
-      reply_error (r, 500, "fork failed");
+      rfd_api_reply_error (r, 500, "fork failed");
       return;
     }
   if (r->job_pid == 0)
@@ -438,155 +489,337 @@ start_import (api_req_t *r)
   rfd_watch_add (&r->job, EPOLLIN);
 }
 
+/* OpenFaaS's clients may name the one namespace there is. */
+static bool
+namespace_ok_p (api_req_t *r)
+{
+  cleanup_free char *ns = rfd_api_query_param (r, "namespace");
+  cleanup_free char *why = NULL;
+  if (ns == NULL || *ns == '\0' || strcmp (ns, rfd_namespace) == 0)
+    return true;
+  why = xasprintf ("namespace `%.64s`: runfd has one namespace, %s", ns, rfd_namespace);
+  rfd_api_reply_error (r, 404, why);
+  return false;
+}
+
 /* --- logs ------------------------------------------------------------------- */
 
 static void
 handle_logs (api_req_t *r)
 {
-  cleanup_free char *name = query_param (r, "name");
-  cleanup_free char *follow = query_param (r, "follow");
-  cleanup_free char *tail = query_param (r, "tail");
+  cleanup_free char *name = rfd_api_query_param (r, "name");
+  cleanup_free char *follow = rfd_api_query_param (r, "follow");
+  cleanup_free char *tail = rfd_api_query_param (r, "tail");
+  cleanup_free char *since = rfd_api_query_param (r, "since");
+  cleanup_free char *format = rfd_api_query_param (r, "format");
   rfd_function_t *fn = name ? rfd_function_find (name) : NULL;
   long lines = -1;
+  int64_t since_ms = 0;
   int fd;
 
   if (fn == NULL)
     {
-      reply_error (r, 404, "no such function");
+      rfd_api_reply_error (r, 404, "no such function");
       return;
     }
-  if (tail)
+  if (!namespace_ok_p (r))
+    return;
+  if (tail && *tail)
     {
-      unsigned long long n;
-      if (rf_parse_uint64 (tail, 100000000, &n) < 0)
+      /* OpenFaaS: tail <= 0 is all of it (faas-cli sends -1); runf's
+         `fn logs --tail 0` is none, to follow what comes. */
+      char *end;
+      long n = strtol (tail, &end, 10);
+      if (*end || n > 100000000 || (n == 0 && strcmp (tail, "0") != 0))
         {
-          reply_error (r, 400, "tail: expected a whole number of lines");
+          rfd_api_reply_error (r, 400, "tail: expected a whole number of lines");
           return;
         }
-      lines = (long) n;
+      lines = n < 0 ? -1 : n;
+    }
+  if (since && *since && (since_ms = rfd_logs_parse_since (since)) < 0)
+    {
+      rfd_api_reply_error (r, 400, "since: expected an RFC 3339 time, like 2006-01-02T15:04:05Z");
+      return;
+    }
+  if (format && strcmp (format, "text") != 0 && strcmp (format, "json") != 0)
+    {
+      rfd_api_reply_error (r, 400, "format: expected json (OpenFaaS's log messages, the default) or text");
+      return;
     }
   /* The connection is the log reader's from here (fnlog.c). */
   rfd_timer_cancel (&r->deadline);
   rfd_watch_del (&r->w);
   fd = r->w.fd;
   r->w.fd = -1;
-  rfd_logs_serve (fd, fn->name, lines, follow && strcmp (follow, "0") != 0 && strcmp (follow, "false") != 0);
+  rfd_logs_serve (fd, fn->name, lines, follow && strcmp (follow, "0") != 0 && strcmp (follow, "false") != 0,
+                  format == NULL || strcmp (format, "json") == 0, since_ms);
   req_free (r);
+}
+
+/* --- the handlers ------------------------------------------------------------ */
+
+static void
+get_healthz (api_req_t *r, const char *name)
+{
+  reply (r, 200, "text/plain", "OK\n");
+}
+
+static void
+get_metrics (api_req_t *r, const char *name)
+{
+  cleanup_free char *text = rfd_metrics_text ();
+  reply (r, 200, "text/plain; version=0.0.4", text);
+}
+
+static void
+list_functions (api_req_t *r, const char *name)
+{
+  json_t *list;
+  if (!namespace_ok_p (r))
+    return;
+  list = json_array ();
+  for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    if (!fn->removing)
+      json_array_append_new (list, rfd_function_json (fn));
+  rfd_api_reply_json (r, 200, list);
+}
+
+static void
+deploy_new (api_req_t *r, const char *name)
+{
+  handle_deploy (r, false);
+}
+
+static void
+deploy_update (api_req_t *r, const char *name)
+{
+  handle_deploy (r, true);
+}
+
+static void
+remove_function (api_req_t *r, const char *name)
+{
+  cleanup_json json_t *doc = rfd_api_body_json (r);
+  const char *fname = json_string_value (json_object_get (doc, "functionName"));
+  rf_error_t err = NULL;
+  if (!namespace_ok_p (r))
+    return;
+  if (fname == NULL)
+    rfd_api_reply_error (r, 400, "functionName: missing");
+  else if (rfd_function_remove (fname, &err) < 0)
+    rfd_api_reply_rf_error (r, err);
+  else
+    rfd_api_reply_json (r, 200, json_pack ("{s:s}", "removed", fname));
+}
+
+static void
+get_function (api_req_t *r, const char *name)
+{
+  rfd_function_t *fn = rfd_function_find (name);
+  if (!namespace_ok_p (r))
+    return;
+  if (fn == NULL)
+    rfd_api_reply_error (r, 404, "no such function");
+  else
+    rfd_api_reply_json (r, 200, rfd_function_json (fn));
+}
+
+static void
+scale_function (api_req_t *r, const char *name)
+{
+  cleanup_json json_t *doc = rfd_api_body_json (r);
+  json_t *n = json_object_get (doc, "replicas");
+  rfd_function_t *fn = rfd_function_find (name);
+  rf_error_t err = NULL;
+  if (fn == NULL)
+    rfd_api_reply_error (r, 404, "no such function");
+  else if (!json_is_integer (n) || json_integer_value (n) < 0 || json_integer_value (n) > 1000)
+    rfd_api_reply_error (r, 400, "replicas: expected a whole number in 0..1000");
+  else if (rfd_function_scale (fn, (int) json_integer_value (n), &err) < 0)
+    rfd_api_reply_rf_error (r, err);
+  else
+    rfd_api_reply_json (r, 200, rfd_function_json (fn));
+}
+
+static void
+post_images (api_req_t *r, const char *name)
+{
+  start_import (r);
+}
+
+static void
+get_logs (api_req_t *r, const char *name)
+{
+  handle_logs (r);
 }
 
 /* --- routing ---------------------------------------------------------------- */
 
-/* The path names a resource, but not for this method. */
-static bool
-wrong_method_p (api_req_t *r, const char *allowed)
+enum { M_GET, M_POST, M_PUT, M_DELETE, M_N };
+static const char *const method_names[M_N] = { "GET", "POST", "PUT", "DELETE" };
+
+typedef void (*route_fn) (api_req_t *r, const char *name);
+
+/* What follows a route's path. */
+typedef enum
 {
-  cleanup_free char *why = NULL;
-  if (method_is (r, allowed))
-    return false;
-  why = xasprintf ("method not allowed: use %s", allowed);
-  reply_error (r, 405, why);
-  return true;
+  PATH_EXACT, /* nothing */
+  PATH_NAME,  /* a function's name, then at most a "/" */
+  PATH_BELOW, /* a function's name, then anything (the function's own path) */
+} path_kind_t;
+
+typedef struct
+{
+  const char *path;
+  path_kind_t kind;
+  route_fn fn[M_N];
+} route_t;
+
+static const route_t routes[] = {
+  { "/healthz", PATH_EXACT, { [M_GET] = get_healthz } },
+  { "/metrics", PATH_EXACT, { [M_GET] = get_metrics } },
+  { "/system/info", PATH_EXACT, { [M_GET] = rfd_api_get_info } },
+  { "/system/namespaces", PATH_EXACT, { [M_GET] = rfd_api_get_namespaces } },
+  { "/system/functions", PATH_EXACT,
+    { [M_GET] = list_functions, [M_POST] = deploy_new, [M_PUT] = deploy_update, [M_DELETE] = remove_function } },
+  { "/system/function/", PATH_NAME, { [M_GET] = get_function } },
+  { "/system/scale-function/", PATH_NAME, { [M_POST] = scale_function } },
+  { "/system/secrets", PATH_EXACT,
+    { [M_GET] = rfd_api_list_secrets, [M_POST] = rfd_api_create_secret, [M_PUT] = rfd_api_update_secret,
+      [M_DELETE] = rfd_api_remove_secret } },
+  { "/system/images", PATH_EXACT, { [M_POST] = post_images } },
+  { "/system/logs", PATH_EXACT, { [M_GET] = get_logs } },
+  { "/async-function/", PATH_BELOW, { [M_POST] = rfd_api_async_invoke } },
+  { "/ui", PATH_EXACT, { [M_GET] = rfd_api_get_dashboard } },
+  { "/ui/", PATH_EXACT, { [M_GET] = rfd_api_get_dashboard } },
+};
+
+/* The route of the target's path, and the name in it (a function's; NULL
+   for an exact path).  *bad_name: the path is the route's, but what
+   stands for the name is none. */
+static const route_t *
+route_find (const api_req_t *r, char **name, bool *bad_name)
+{
+  size_t n = strcspn (r->req.target, "? ");
+  if (n > r->req.target_len)
+    n = r->req.target_len;
+  *name = NULL;
+  *bad_name = false;
+  for (size_t i = 0; i < ARRAY_SIZE (routes); i++)
+    {
+      const route_t *rt = &routes[i];
+      size_t pl = strlen (rt->path), nl;
+      if (rt->kind == PATH_EXACT)
+        {
+          if (n == pl && memcmp (r->req.target, rt->path, n) == 0)
+            return rt;
+          continue;
+        }
+      if (n <= pl || memcmp (r->req.target, rt->path, pl) != 0)
+        continue;
+      nl = strcspn (r->req.target + pl, "/?# ");
+      if (nl > n - pl)
+        nl = n - pl;
+      *name = xstrndup (r->req.target + pl, nl);
+      /* Names are checked before any lookup: nothing else reaches a file
+         or a function. */
+      if (!rf_function_name_valid_p (*name)
+          || (rt->kind == PATH_NAME && pl + nl < n && !(pl + nl + 1 == n && r->req.target[pl + nl] == '/')))
+        *bad_name = true;
+      return rt;
+    }
+  return NULL;
 }
 
 static void
 handle (api_req_t *r)
 {
+  cleanup_free char *name = NULL;
+  bool bad_name;
+  const route_t *rt;
+  int m;
+
   rfd_timer_cancel (&r->deadline);
   rfd_watch_del (&r->w);
-  if (path_is (r, "/healthz"))
-    reply (r, 200, "text/plain", "OK\n");
-  else if (path_is (r, "/metrics"))
+  rt = route_find (r, &name, &bad_name);
+  if (rt == NULL)
     {
-      if (wrong_method_p (r, "GET"))
-        return;
-      {
-        cleanup_free char *text = rfd_metrics_text ();
-        reply (r, 200, "text/plain; version=0.0.4", text);
-      }
+      rfd_api_reply_error (r, 404, "no such path");
+      return;
     }
-  else if (path_is (r, "/system/functions"))
+  for (m = 0; m < M_N; m++)
+    if (r->req.method_len == strlen (method_names[m]) && memcmp (r->req.method, method_names[m], r->req.method_len) == 0)
+      break;
+  if (m == M_N || rt->fn[m] == NULL)
     {
-      if (method_is (r, "GET"))
-        {
-          json_t *list = json_array ();
-          for (rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
-            if (!fn->removing)
-              json_array_append_new (list, rfd_function_json (fn));
-          reply_json (r, 200, list);
-        }
-      else if (method_is (r, "POST") || method_is (r, "PUT"))
-        handle_deploy (r, method_is (r, "PUT"));
-      else if (method_is (r, "DELETE"))
-        {
-          cleanup_json json_t *doc = body_json (r);
-          const char *name = json_string_value (json_object_get (doc, "functionName"));
-          rf_error_t err = NULL;
-          if (name == NULL)
-            reply_error (r, 400, "functionName: missing");
-          else if (rfd_function_remove (name, &err) < 0)
-            reply_rf_error (r, err);
-          else
-            reply_json (r, 200, json_pack ("{s:s}", "removed", name));
-        }
-      else
-        reply_error (r, 405, "method not allowed: use GET, POST, PUT or DELETE");
+      char allowed[64] = "";
+      cleanup_free char *why = NULL;
+      int k = 0;
+      for (int i = 0; i < M_N; i++)
+        if (rt->fn[i])
+          k++;
+      for (int i = 0, j = 0; i < M_N; i++)
+        if (rt->fn[i])
+          {
+            j++;
+            strcat (allowed, j == 1 ? "" : j == k ? " or " : ", ");
+            strcat (allowed, method_names[i]);
+          }
+      why = xasprintf ("method not allowed: use %s", allowed);
+      rfd_api_reply_error (r, 405, why);
+      return;
     }
-  else if (r->req.target_len > 17 && memcmp (r->req.target, "/system/function/", 17) == 0)
+  if (bad_name)
     {
-      cleanup_free char *name = xstrndup (r->req.target + 17, strcspn (r->req.target + 17, "?/ "));
-      rfd_function_t *fn = rfd_function_find (name);
-      if (wrong_method_p (r, "GET"))
-        return;
-      if (fn == NULL)
-        reply_error (r, 404, "no such function");
-      else
-        reply_json (r, 200, rfd_function_json (fn));
+      rfd_api_reply_error (r, 404, "no such function");
+      return;
     }
-  else if (r->req.target_len > 23 && memcmp (r->req.target, "/system/scale-function/", 23) == 0)
-    {
-      cleanup_free char *name = xstrndup (r->req.target + 23, strcspn (r->req.target + 23, "?/ "));
-      cleanup_json json_t *doc = body_json (r);
-      json_t *n = json_object_get (doc, "replicas");
-      rfd_function_t *fn = rfd_function_find (name);
-      rf_error_t err = NULL;
-      if (wrong_method_p (r, "POST"))
-        return;
-      if (fn == NULL)
-        reply_error (r, 404, "no such function");
-      else if (!json_is_integer (n) || json_integer_value (n) < 0 || json_integer_value (n) > 1000)
-        reply_error (r, 400, "replicas: expected a whole number in 0..1000");
-      else if (rfd_function_scale (fn, (int) json_integer_value (n), &err) < 0)
-        reply_rf_error (r, err);
-      else
-        reply_json (r, 200, rfd_function_json (fn));
-    }
-  else if (path_is (r, "/system/images"))
-    {
-      if (!wrong_method_p (r, "POST"))
-        start_import (r);
-    }
-  else if (path_is (r, "/system/logs"))
-    {
-      if (!wrong_method_p (r, "GET"))
-        handle_logs (r);
-    }
-  else
-    reply_error (r, 404, "no such path");
+  rt->fn[m] (r, name);
 }
 
-/* The bearer token, compared in constant time: how long a wrong token
-   takes to refuse must not tell how much of it was right. */
+/* Compared in constant time: how long a wrong token takes to refuse must
+   not tell how much of it was right. */
+static bool
+token_equal_p (const char *given, size_t len)
+{
+  size_t tl = strlen (api_token);
+  unsigned char diff = 0;
+  if (len != tl)
+    return false;
+  for (size_t i = 0; i < tl; i++)
+    diff |= (unsigned char) (given[i] ^ api_token[i]);
+  return diff == 0;
+}
+
+/* The token of api.token, as runfctl sends it ("Bearer TOKEN") or as
+   faas-cli and browsers do ("Basic" of USER:TOKEN, any user: OpenFaaS's
+   is admin). */
 static bool
 token_ok_p (const rf_http_request_t *req)
 {
-  size_t al = 0, tl = strlen (api_token);
+  size_t al = 0;
   const char *auth = rf_http_header (req, "Authorization", &al);
-  unsigned char diff = 0;
-  if (auth == NULL || al != 7 + tl || strncasecmp (auth, "Bearer ", 7) != 0)
+  if (auth == NULL)
     return false;
-  for (size_t i = 0; i < tl; i++)
-    diff |= (unsigned char) (auth[7 + i] ^ api_token[i]);
-  return diff == 0;
+  if (al > 7 && strncasecmp (auth, "Bearer ", 7) == 0)
+    return token_equal_p (auth + 7, al - 7);
+  if (al > 6 && al < 1024 && strncasecmp (auth, "Basic ", 6) == 0 && (al - 6) % 4 == 0)
+    {
+      unsigned char plain[1024];
+      size_t bl = al - 6, pad = 0;
+      int n;
+      char *colon;
+      n = EVP_DecodeBlock (plain, (const unsigned char *) auth + 6, (int) bl);
+      if (n < 0)
+        return false;
+      while (pad < 2 && auth[6 + bl - 1 - pad] == '=')
+        pad++;
+      n -= (int) pad;
+      colon = memchr (plain, ':', (size_t) n);
+      return colon && token_equal_p (colon + 1, (size_t) n - (size_t) (colon + 1 - (char *) plain));
+    }
+  return false;
 }
 
 static void
@@ -597,7 +830,7 @@ on_api_deadline (rfd_timer_t *t)
   if (r->replying)
     req_free (r);
   else
-    reply_error (r, 408, "the request did not come in time");
+    rfd_api_reply_error (r, 408, "the request did not come in time");
 }
 
 /* The parsed head points into buf: where buf moves, it is parsed again. */
@@ -644,22 +877,23 @@ api_read (rfd_watch_t *w, uint32_t events)
             continue;
           if (h < 0)
             {
-              reply_error (r, -h, "malformed request");
+              rfd_api_reply_error (r, -h, "malformed request");
               return;
             }
           r->head_len = h;
           if (api_tcp && !token_ok_p (&r->req))
             {
               r->www_authenticate = true;
-              reply_error (r, 401, "a bearer token is needed (see api.token in runfd's state directory)");
+              rfd_api_reply_error (r, 401, "a token is needed: the one in api.token of runfd's state directory, "
+                                           "as a bearer token or as Basic auth's password");
               return;
             }
           r->chunked = r->req.chunked;
-          r->upload = path_is (r, "/system/images");
+          r->upload = path_is (r, "/system/images") && method_is (r, "POST");
           r->body_left = r->req.content_length > 0 ? (uint64_t) r->req.content_length : 0;
           if (!r->upload && r->req.content_length > JSON_BODY_MAX)
             {
-              reply_error (r, 413, "the body is too large");
+              rfd_api_reply_error (r, 413, "the body is too large");
               return;
             }
           if (r->upload)
@@ -673,7 +907,7 @@ api_read (rfd_watch_t *w, uint32_t events)
                 }
               if (r->upload_fd < 0)
                 {
-                  reply_error (r, 500, "cannot store the upload");
+                  rfd_api_reply_error (r, 500, "cannot store the upload");
                   return;
                 }
             }
@@ -704,7 +938,7 @@ api_read (rfd_watch_t *w, uint32_t events)
           long out = rf_http_chunked_decode (&r->ch, r->buf + r->len, (size_t) n, &consumed);
           if (out < 0)
             {
-              reply_error (r, 400, "malformed chunked body");
+              rfd_api_reply_error (r, 400, "malformed chunked body");
               return;
             }
           n = out;
@@ -719,7 +953,7 @@ api_read (rfd_watch_t *w, uint32_t events)
         {
           if (n > 0 && rf_write_all (r->upload_fd, r->buf + r->len, (size_t) n) < 0)
             {
-              reply_error (r, 500, "cannot store the upload");
+              rfd_api_reply_error (r, 500, "cannot store the upload");
               return;
             }
           r->upload_size += (uint64_t) n;
@@ -729,7 +963,7 @@ api_read (rfd_watch_t *w, uint32_t events)
           r->len += (size_t) n;
           if (r->len > JSON_BODY_MAX + (size_t) r->head_len)
             {
-              reply_error (r, 413, "the body is too large");
+              rfd_api_reply_error (r, 413, "the body is too large");
               return;
             }
         }
@@ -825,11 +1059,54 @@ load_token (rf_error_t *err)
   return 0;
 }
 
+/* The API's socket when systemd made it (runfd.socket): fd 3. */
+static int inherited_fd = -1;
+
+int
+rfd_api_inherit (rf_error_t *err)
+{
+  const char *pid = getenv ("LISTEN_PID"), *fds = getenv ("LISTEN_FDS");
+  bool ours = pid && fds && atol (pid) == (long) getpid () && atoi (fds) >= 1;
+  int type = 0, listening = 0;
+  socklen_t len = sizeof type;
+
+  /* Gone before any spawner starts: the instances' own LISTEN_FDS (their
+     socket, handed over) must not be confused with these. */
+  unsetenv ("LISTEN_PID");
+  unsetenv ("LISTEN_FDS");
+  unsetenv ("LISTEN_FDNAMES");
+  if (!ours)
+    return 0;
+  if (getsockopt (3, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM
+      || (len = sizeof listening, getsockopt (3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len)) < 0 || !listening)
+    return rf_error_make (err, 0, "LISTEN_FDS: fd 3 is not a listening stream socket (ListenStream= in runfd.socket)");
+  fcntl (3, F_SETFD, FD_CLOEXEC);
+  fcntl (3, F_SETFL, fcntl (3, F_GETFL) | O_NONBLOCK);
+  inherited_fd = 3;
+  return 1;
+}
+
 int
 rfd_api_start (const char *spec, rf_error_t *err)
 {
   int fd;
-  if (strncmp (spec, "unix:", 5) == 0)
+  if (inherited_fd >= 0)
+    {
+      /* Made, bound and moded by systemd: only whether it is TCP matters
+         (then the token is needed, as for --api tcp:). */
+      struct sockaddr_storage ss;
+      socklen_t len = sizeof ss;
+      fd = inherited_fd;
+      if (getsockname (fd, (struct sockaddr *) &ss, &len) < 0)
+        return rf_error_sys (err, "the socket systemd passed (fd 3)");
+      if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+        {
+          if (load_token (err) < 0)
+            return -1;
+          api_tcp = true;
+        }
+    }
+  else if (strncmp (spec, "unix:", 5) == 0)
     {
       struct sockaddr_un sa = { .sun_family = AF_UNIX };
       const char *path = spec + 5;

@@ -125,13 +125,37 @@ append (rfd_log_t *log, const char *buf, size_t len)
     }
 }
 
-/* One bite of the pipe.  Returns what was read (0 at EOF, -1 when there
-   is nothing now). */
+/* "2006-01-02T15:04:05.000Z ": what starts every line of a log. */
+#define STAMP_LEN 25
+
+static void
+format_stamp (char out[STAMP_LEN + 1])
+{
+  struct timeval tv;
+  struct tm tm;
+  unsigned ms;
+  gettimeofday (&tv, NULL);
+  gmtime_r (&tv.tv_sec, &tm);
+  ms = (unsigned) (tv.tv_usec / 1000) % 1000;
+  strftime (out, 20, "%Y-%m-%dT%H:%M:%S", &tm);
+  out[19] = '.';
+  out[20] = (char) ('0' + ms / 100);
+  out[21] = (char) ('0' + ms / 10 % 10);
+  out[22] = (char) ('0' + ms % 10);
+  memcpy (out + 23, "Z ", 3);
+}
+
+/* One bite of the pipe, each line that starts in it stamped with the time
+   runfd read it (so that GET /system/logs can say when, and filter by
+   it).  Returns what was read (0 at EOF, -1 when there is nothing now). */
 static ssize_t
 pump (rfd_log_t *log)
 {
   char buf[LOG_BITE];
-  size_t bite = sizeof buf;
+  size_t bite = sizeof buf, lines = 0, o = 0;
+  char stamp[STAMP_LEN + 1];
+  cleanup_free char *out = NULL;
+  bool at_start = !log->mid_line;
   ssize_t n;
 
   /* A small --log-max gets small bites, so the file stays near it. */
@@ -140,8 +164,24 @@ pump (rfd_log_t *log)
   do
     n = read (log->pipe_w.fd, buf, bite);
   while (n < 0 && errno == EINTR);
-  if (n > 0)
-    append (log, buf, (size_t) n);
+  if (n <= 0)
+    return n;
+  for (ssize_t i = 0; i < n; i++)
+    if (buf[i] == '\n' && i + 1 < n)
+      lines++;
+  format_stamp (stamp);
+  out = xmalloc ((size_t) n + (lines + 1) * STAMP_LEN);
+  for (ssize_t i = 0; i < n; i++)
+    {
+      if (at_start)
+        {
+          memcpy (out + o, stamp, STAMP_LEN);
+          o += STAMP_LEN;
+        }
+      out[o++] = buf[i];
+      at_start = buf[i] == '\n';
+    }
+  append (log, out, o);
   return n;
 }
 
@@ -271,20 +311,17 @@ void
 rfd_log_eventv (rfd_log_t *log, const char *fmt, va_list ap)
 {
   char line[1024];
-  struct timeval tv;
-  struct tm tm;
   size_t n = 0;
   int k;
 
   /* What the instance wrote before it ended comes first. */
   if (log->pipe_w.fd >= 0)
     pump (log);
-  gettimeofday (&tv, NULL);
-  gmtime_r (&tv.tv_sec, &tm);
   if (log->mid_line)
     line[n++] = '\n';
-  n += strftime (line + n, sizeof line - n, "%Y-%m-%dT%H:%M:%S", &tm);
-  n += (size_t) snprintf (line + n, sizeof line - n, ".%03ldZ runfd: ", (long) (tv.tv_usec / 1000));
+  format_stamp (line + n);
+  n += STAMP_LEN;
+  n += (size_t) snprintf (line + n, sizeof line - n, "runfd: ");
   k = vsnprintf (line + n, sizeof line - n - 1, fmt, ap);
   n = k < 0 ? n : n + (size_t) k >= sizeof line - 1 ? sizeof line - 2 : n + (size_t) k;
   line[n++] = '\n';
@@ -302,16 +339,26 @@ rfd_log_event (rfd_log_t *log, const char *fmt, ...)
 
 /* --- GET /system/logs -------------------------------------------------------- */
 
+/* A line longer than this goes out in pieces, each its own message. */
+#define LINE_MAX_OUT (64 * 1024)
+
 typedef struct
 {
   rfd_watch_t w;
   char *path;
+  char *name;
   int fds[2]; /* NAME.log.1 (or -1), NAME.log */
   int cur;
   off_t pos;
   ino_t ino; /* of fds[1] */
-  char *buf;
-  size_t off, len;
+  char *raw;         /* a block of the file */
+  char *out;         /* what goes to the client */
+  size_t off, len, cap;
+  char *line;        /* a line not yet whole */
+  size_t line_len;
+  bool json;         /* OpenFaaS's JSON lines, else the file's text */
+  int64_t since_ms;  /* lines from then on (0: all) */
+  int64_t last_ms;   /* the time of the line before: a line without a stamp has it */
   bool follow;
   /* --tail: scanning back from the end, one block per wakeup */
   bool scanning, scan_first;
@@ -328,7 +375,10 @@ reader_free_cb (void *p)
 {
   reader_t *r = p;
   free (r->path);
-  free (r->buf);
+  free (r->name);
+  free (r->raw);
+  free (r->out);
+  free (r->line);
   free (r);
 }
 
@@ -366,6 +416,167 @@ file_size (int fd)
 {
   struct stat st;
   return fd >= 0 && fstat (fd, &st) == 0 ? st.st_size : 0;
+}
+
+static bool
+digits_p (const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+  return true;
+}
+
+/* An RFC 3339 time (2006-01-02T15:04:05[.frac](Z|+hh:mm)) as milliseconds
+   since the epoch; *end is past it.  -1 if s is none. */
+static int64_t
+parse_rfc3339 (const char *s, size_t n, size_t *end)
+{
+  struct tm tm;
+  int64_t ms = 0, frac_scale = 100;
+  size_t i = 19;
+  long off = 0;
+  time_t t;
+  if (n < 20 || !digits_p (s, 4) || s[4] != '-' || !digits_p (s + 5, 2) || s[7] != '-' || !digits_p (s + 8, 2)
+      || (s[10] != 'T' && s[10] != 't') || !digits_p (s + 11, 2) || s[13] != ':' || !digits_p (s + 14, 2)
+      || s[16] != ':' || !digits_p (s + 17, 2))
+    return -1;
+  memset (&tm, 0, sizeof tm);
+  tm.tm_year = atoi (s) - 1900;
+  tm.tm_mon = atoi (s + 5) - 1;
+  tm.tm_mday = atoi (s + 8);
+  tm.tm_hour = atoi (s + 11);
+  tm.tm_min = atoi (s + 14);
+  tm.tm_sec = atoi (s + 17);
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    return -1;
+  if (i < n && s[i] == '.')
+    for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+      {
+        ms += (s[i] - '0') * frac_scale;
+        frac_scale /= 10;
+      }
+  if (i < n && (s[i] == 'Z' || s[i] == 'z'))
+    i++;
+  else if (i + 6 <= n && (s[i] == '+' || s[i] == '-') && digits_p (s + i + 1, 2) && s[i + 3] == ':'
+           && digits_p (s + i + 4, 2))
+    {
+      off = (atoi (s + i + 1) * 60 + atoi (s + i + 4)) * 60 * (s[i] == '-' ? -1 : 1);
+      i += 6;
+    }
+  else
+    return -1;
+  t = timegm (&tm);
+  *end = i;
+  return ((int64_t) t - off) * 1000 + ms;
+}
+
+static void
+out_add (reader_t *r, const char *p, size_t n)
+{
+  if (r->len + n > r->cap)
+    {
+      r->cap = (r->len + n) * 2;
+      r->out = xrealloc (r->out, r->cap);
+    }
+  memcpy (r->out + r->len, p, n);
+  r->len += n;
+}
+
+/* JSON wants UTF-8: bytes that are not become '?'. */
+static json_t *
+text_json (const char *p, size_t n)
+{
+  json_t *j = json_stringn (p, n);
+  if (j == NULL)
+    {
+      cleanup_free char *copy = xstrndup (p, n);
+      for (size_t i = 0; i < n; i++)
+        if ((unsigned char) copy[i] >= 0x80 || copy[i] == '\0')
+          copy[i] = '?';
+      j = json_stringn (copy, n);
+    }
+  return j;
+}
+
+/* One line (without its newline) of the log: as it is, or as OpenFaaS's
+   log message, if it is not older than since. */
+static void
+emit_line (reader_t *r, const char *p, size_t n, bool newline)
+{
+  size_t end = 0;
+  int64_t ms = n >= STAMP_LEN ? parse_rfc3339 (p, n, &end) : -1;
+  if (ms >= 0 && end < n && p[end] == ' ')
+    {
+      r->last_ms = ms;
+      p += end + 1;
+      n -= end + 1;
+    }
+  else if (!r->json)
+    end = 0;
+  if (r->since_ms && r->last_ms < r->since_ms)
+    return;
+  if (!r->json)
+    {
+      /* The text as the file has it, stamp and all. */
+      if (end)
+        {
+          p -= end + 1;
+          n += end + 1;
+        }
+      out_add (r, p, n);
+      if (newline)
+        out_add (r, "\n", 1);
+      return;
+    }
+  {
+    char when[40];
+    time_t secs = (time_t) (r->last_ms / 1000);
+    struct tm tm;
+    cleanup_free char *text = NULL;
+    json_t *msg;
+    bool own = n >= 7 && memcmp (p, "runfd: ", 7) == 0;
+    gmtime_r (&secs, &tm);
+    strftime (when, 20, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf (when + 19, sizeof when - 19, ".%03dZ", (int) (r->last_ms % 1000));
+    msg = json_pack ("{s:s, s:s, s:s, s:s, s:o}", "name", r->name, "namespace", rfd_namespace, "instance",
+                     own ? "runfd" : r->name, "timestamp", when, "text",
+                     own ? text_json (p + 7, n - 7) : text_json (p, n));
+    text = json_dumps (msg, JSON_COMPACT);
+    json_decref (msg);
+    out_add (r, text, strlen (text));
+    out_add (r, "\n", 1);
+  }
+}
+
+/* A block of the file into lines: whole ones go out, the rest waits for
+   the next block (or goes out in pieces past LINE_MAX_OUT). */
+static void
+feed (reader_t *r, const char *p, size_t n)
+{
+  while (n > 0)
+    {
+      const char *nl = memchr (p, '\n', n);
+      size_t k = nl ? (size_t) (nl - p) : n;
+      if (r->line_len + k > LINE_MAX_OUT)
+        k = LINE_MAX_OUT - r->line_len;
+      memcpy (r->line + r->line_len, p, k);
+      r->line_len += k;
+      p += k;
+      n -= k;
+      if (n > 0 && *p == '\n')
+        {
+          emit_line (r, r->line, r->line_len, true);
+          r->line_len = 0;
+          p++;
+          n--;
+        }
+      else if (r->line_len == LINE_MAX_OUT)
+        {
+          emit_line (r, r->line, r->line_len, false);
+          r->line_len = 0;
+        }
+    }
 }
 
 /* One block of the backward scan for the last r->tail lines. */
@@ -439,7 +650,7 @@ reader_step (reader_t *r)
     {
       ssize_t n;
       r->off = r->len = 0;
-      n = pread (r->fds[r->cur], r->buf, READ_BLOCK, r->pos);
+      n = pread (r->fds[r->cur], r->raw, READ_BLOCK, r->pos);
       if (n < 0)
         {
           reader_free (r);
@@ -457,6 +668,14 @@ reader_step (reader_t *r)
           struct stat st;
           if (!r->follow)
             {
+              /* A last line without its newline. */
+              if (r->line_len)
+                {
+                  emit_line (r, r->line, r->line_len, false);
+                  r->line_len = 0;
+                  rfd_watch_mod (&r->w, EPOLLOUT | EPOLLRDHUP);
+                  return;
+                }
               shutdown (r->w.fd, SHUT_WR);
               reader_free (r);
               return;
@@ -481,10 +700,17 @@ reader_step (reader_t *r)
           return;
         }
       r->pos += n;
-      r->len = (size_t) n;
+      feed (r, r->raw, (size_t) n);
+      if (r->len == 0)
+        {
+          /* Nothing of this block goes out (since, or a line not yet
+             whole): the next, in turn with the rest of the loop. */
+          rfd_timer_arm (&r->t, 0);
+          return;
+        }
     }
   {
-    ssize_t n = send (r->w.fd, r->buf + r->off, r->len - r->off, MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t n = send (r->w.fd, r->out + r->off, r->len - r->off, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EINTR)
       {
         reader_free (r);
@@ -499,10 +725,19 @@ reader_step (reader_t *r)
   rfd_watch_mod (&r->w, EPOLLOUT | EPOLLRDHUP);
 }
 
-void
-rfd_logs_serve (int fd, const char *name, long tail, bool follow)
+int64_t
+rfd_logs_parse_since (const char *s)
 {
-  static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
+  size_t end = 0;
+  int64_t ms = parse_rfc3339 (s, strlen (s), &end);
+  return ms >= 0 && s[end] == '\0' ? ms : -1;
+}
+
+void
+rfd_logs_serve (int fd, const char *name, long tail, bool follow, bool json, int64_t since_ms)
+{
+  static const char head_text[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
+  static const char head_json[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n";
   cleanup_free char *dir = logs_dir ();
   cleanup_free char *old = NULL;
   reader_t *r = xzalloc (sizeof *r);
@@ -512,11 +747,15 @@ rfd_logs_serve (int fd, const char *name, long tail, bool follow)
   r->w.fn = on_reader_event;
   r->w.data = r;
   r->path = xasprintf ("%s/%s.log", dir, name);
+  r->name = xstrdup (name);
   old = xasprintf ("%s.1", r->path);
   r->fds[0] = open (old, O_RDONLY | O_CLOEXEC);
   r->fds[1] = open (r->path, O_RDONLY | O_CLOEXEC);
   r->follow = follow;
-  r->buf = xmalloc (READ_BLOCK);
+  r->json = json;
+  r->since_ms = since_ms;
+  r->raw = xmalloc (READ_BLOCK);
+  r->line = xmalloc (LINE_MAX_OUT);
   rfd_timer_init (&r->t, on_reader_timer, r);
   if (r->fds[1] < 0 || fstat (r->fds[1], &st) < 0)
     {
@@ -525,11 +764,15 @@ rfd_logs_serve (int fd, const char *name, long tail, bool follow)
         close (r->fds[1]);
       r->fds[1] = open ("/dev/null", O_RDONLY | O_CLOEXEC);
       st.st_ino = 0;
+      st.st_mtime = time (NULL);
     }
+  /* Lines from before runfd stamped them have the file's time. */
+  r->last_ms = (int64_t) st.st_mtime * 1000;
   r->ino = st.st_ino;
-  memcpy (r->buf, head, sizeof head - 1);
-  r->len = sizeof head - 1;
-  r->off = 0;
+  if (json)
+    out_add (r, head_json, sizeof head_json - 1);
+  else
+    out_add (r, head_text, sizeof head_text - 1);
   r->pos = 0;
   r->cur = r->fds[0] >= 0 ? 0 : 1;
   if (tail >= 0)

@@ -23,6 +23,8 @@ extern const char rfd_default_seccomp[];
 
 static const char *const mode_names[] = { "inetd", "control-socket", "warm", "stdio" };
 
+const char *const rfd_secrets_paths[2] = { "/var/openfaas/secrets", "/run/secrets" };
+
 const char *
 rfd_mode_name (rfd_mode_t mode)
 {
@@ -36,8 +38,15 @@ rfd_mode_name (rfd_mode_t mode)
 static const char *const deploy_fields[] = {
   "service", "image", "mode", "envVars", "cmd", "capabilities", "limits", "pids", "concurrency",
   "queue", "min", "max", "timeout", "idle", "readOnly",
+  /* OpenFaaS's FunctionDeployment (docs/functions.md says what each does
+     here). */
+  "namespace", "envProcess", "secrets", "labels", "annotations", "requests", "constraints",
+  "readOnlyRootFilesystem",
 };
 static const char *const limits_fields[] = { "memory", "cpu" };
+
+/* The one namespace runfd has, as OpenFaaS names its default. */
+const char rfd_namespace[] = "openfaas-fn";
 
 static bool
 known_p (const char *key, const char *const *names, size_t n)
@@ -149,6 +158,59 @@ parse_cpus (const char *s, double *out)
   return 0;
 }
 
+bool
+rfd_secret_name_valid_p (const char *s)
+{
+  size_t n = strlen (s);
+  if (n == 0 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9')))
+    return false;
+  return strspn (s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* labels and annotations: string maps, kept as given and shown again. */
+static int
+check_string_map (json_t *req, const char *key, rf_error_t *err)
+{
+  json_t *map = json_object_get (req, key), *v;
+  const char *k;
+  if (map == NULL || json_is_null (map))
+    return 0;
+  if (!json_is_object (map))
+    return rf_error_make (err, 0, "%s: expected an object of strings", key);
+  json_object_foreach (map, k, v)
+    if (!json_is_string (v))
+      return rf_error_make (err, 0, "%s.%.64s: expected a string", key, k);
+  return 0;
+}
+
+/* requests: OpenFaaS's reservations, in the grammar of limits.  runfd
+   reserves nothing ahead (it has no scheduler), so they are checked and
+   kept, and said not to be applied. */
+static int
+check_requests (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *err)
+{
+  json_t *r = NULL;
+  const char *s = NULL;
+  int64_t bytes;
+  double cpus;
+  if (rf_json_get_object (req, "", "requests", &r, err) < 0)
+    return -1;
+  if (r == NULL)
+    return 0;
+  fn->requests_given = json_object_size (r) > 0;
+  if (check_fields (r, "requests", limits_fields, ARRAY_SIZE (limits_fields), strict, err) < 0
+      || rf_json_get_string (r, "requests", "memory", &s, err) < 0)
+    return -1;
+  if (s && (rf_parse_ram_bytes (s, &bytes) < 0 || bytes <= 0))
+    return rf_error_make (err, 0, "requests.memory `%.64s`: expected a size, like 128m or 1g", s);
+  s = NULL;
+  if (rf_json_get_string (r, "requests", "cpu", &s, err) < 0)
+    return -1;
+  if (s && parse_cpus (s, &cpus) < 0)
+    return rf_error_make (err, 0, "requests.cpu `%.64s`: expected a number of CPUs, like 0.5 or 500m", s);
+  return 0;
+}
+
 int
 rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *err)
 {
@@ -199,7 +261,39 @@ rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *er
         fn->env[i++] = xasprintf ("%s=%s", key, json_string_value (v));
       }
   }
-  if (rf_json_get_strv (req, "", "cmd", &fn->cmd, err) < 0 || rf_json_get_strv (req, "", "capabilities", &fn->caps, err) < 0)
+  s = NULL;
+  if (rf_json_get_string (req, "", "envProcess", &s, err) < 0)
+    return -1;
+  if (s && *s)
+    {
+      /* As OpenFaaS does: the watchdog's fprocess, from the environment. */
+      size_t n = 0;
+      while (fn->env[n])
+        n++;
+      fn->env = xrealloc (fn->env, (n + 2) * sizeof (char *));
+      fn->env[n] = xasprintf ("fprocess=%s", s);
+      fn->env[n + 1] = NULL;
+    }
+  s = NULL;
+  if (rf_json_get_string (req, "", "namespace", &s, err) < 0)
+    return -1;
+  if (s && *s && strcmp (s, rfd_namespace) != 0)
+    return rf_error_make (err, 0, "namespace `%.64s`: runfd has one namespace, %s", s, rfd_namespace);
+  if (rf_json_get_strv (req, "", "cmd", &fn->cmd, err) < 0 || rf_json_get_strv (req, "", "capabilities", &fn->caps, err) < 0
+      || rf_json_get_strv (req, "", "secrets", &fn->secrets, err) < 0
+      || rf_json_get_strv (req, "", "constraints", &fn->constraints, err) < 0)
+    return -1;
+  for (size_t i = 0; fn->secrets && fn->secrets[i]; i++)
+    {
+      if (!rfd_secret_name_valid_p (fn->secrets[i]))
+        return rf_error_make (err, 0, "secrets[%zu] `%.64s`: a secret's name is 1-63 of a-z A-Z 0-9 . _ -, "
+                                      "starting with a letter or digit", i, fn->secrets[i]);
+      for (size_t k = 0; k < i; k++)
+        if (strcmp (fn->secrets[k], fn->secrets[i]) == 0)
+          return rf_error_make (err, 0, "secrets: `%s` is named twice", fn->secrets[i]);
+    }
+  if (check_string_map (req, "labels", err) < 0 || check_string_map (req, "annotations", err) < 0
+      || check_requests (req, fn, strict, err) < 0)
     return -1;
   if (fn->cmd && (fn->cmd[0] == NULL || fn->cmd[0][0] == '\0'))
     return rf_error_make (err, 0, "cmd: must not be empty");
@@ -263,6 +357,11 @@ rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *er
   if (!fn->read_only)
     return rf_error_make (err, 0, "readOnly: false is not supported yet; instances share the image's root read-only "
                                   "and get a writable /tmp");
+  if (rf_json_get_bool (req, "", "readOnlyRootFilesystem", &fn->read_only, err) < 0)
+    return -1;
+  if (!fn->read_only)
+    return rf_error_make (err, 0, "readOnlyRootFilesystem: false is not supported yet; instances share the image's "
+                                  "root read-only and get a writable /tmp");
   return 0;
 }
 
@@ -375,6 +474,12 @@ rfd_function_config (const rfd_function_t *fn, const rfd_config_opts_t *o, json_
     json_array_append_new (mounts, mount_obj ("/control.sock", "bind", o->control_sock, "bind,nosuid,nodev,noexec"));
   if (fn->mode == RFD_MODE_STDIO)
     json_array_append_new (mounts, mount_obj ("/.runf/shim", "bind", o->shim_path, "bind,ro,nosuid,nodev"));
+  /* Secrets as read-only files, where OpenFaaS and Docker put them; the
+     directory holds this function's secrets only. */
+  if (fn->secrets && fn->secrets[0] && o->secrets_dir)
+    for (size_t i = 0; i < ARRAY_SIZE (rfd_secrets_paths); i++)
+      json_array_append_new (mounts, mount_obj (rfd_secrets_paths[i], "bind", o->secrets_dir,
+                                                "bind,ro,nosuid,nodev,noexec"));
 
   json_array_append_new (ns, json_pack ("{s:s}", "type", "pid"));
   json_array_append_new (ns, json_pack ("{s:s}", "type", "ipc"));

@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -77,7 +78,7 @@ record_path (const char *name)
    need not have /proc, /dev or /tmp, and the instances (unprivileged, on
    a read-only root) could not make them. */
 static int
-make_mount_points (int root_fd, rfd_mode_t mode, rf_error_t *err)
+make_mount_points (int root_fd, rfd_mode_t mode, bool secrets, rf_error_t *err)
 {
   static const char *const dirs[] = { "/proc", "/dev", "/tmp" };
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
@@ -85,6 +86,13 @@ make_mount_points (int root_fd, rfd_mode_t mode, rf_error_t *err)
       int fd = rf_root_mkpath (root_fd, dirs[i], true, err);
       if (fd < 0)
         return rf_error_wrap (err, "make the mount point `%s`", dirs[i]);
+      close (fd);
+    }
+  for (size_t i = 0; secrets && i < ARRAY_SIZE (rfd_secrets_paths); i++)
+    {
+      int fd = rf_root_mkpath (root_fd, rfd_secrets_paths[i], true, err);
+      if (fd < 0)
+        return rf_error_wrap (err, "make the mount point `%s`", rfd_secrets_paths[i]);
       close (fd);
     }
   if (mode == RFD_MODE_CONTROL || mode == RFD_MODE_STDIO)
@@ -99,7 +107,7 @@ make_mount_points (int root_fd, rfd_mode_t mode, rf_error_t *err)
 }
 
 static void
-config_opts (const rfd_function_t *fn, rfd_config_opts_t *o, char **control_sock)
+config_opts (const rfd_function_t *fn, rfd_config_opts_t *o, char **control_sock, char **secrets_dir)
 {
   memset (o, 0, sizeof *o);
   o->rootless = rfd_config.rootless;
@@ -113,6 +121,8 @@ config_opts (const rfd_function_t *fn, rfd_config_opts_t *o, char **control_sock
   o->shim_path = rfd_config.shim_path;
   *control_sock = xasprintf ("%s/sock/%s.%u/control.sock", rfd_config.run_dir, fn->name, fn->id);
   o->control_sock = *control_sock;
+  *secrets_dir = xasprintf ("%s/secrets/%s.%u", rfd_config.run_dir, fn->name, fn->id);
+  o->secrets_dir = *secrets_dir;
   o->limits_ok = rfd_config.limits_ok;
   o->nofile_soft = rfd_config.nofile_soft;
   o->nofile_hard = rfd_config.nofile_hard;
@@ -129,6 +139,7 @@ function_build (rfd_function_t *fn, const char *image, char **digest, json_t **c
   cleanup_free char *pin = pin_name (fn);
   cleanup_free char *record = record_path (fn->name);
   cleanup_free char *control_sock = NULL;
+  cleanup_free char *secrets_dir = NULL;
   cleanup_close int root_fd = -1;
   rf_bundle_opts_t bopts = { .rootless = rfd_config.rootless, .readonly = true };
   rfd_config_opts_t o;
@@ -151,7 +162,7 @@ function_build (rfd_function_t *fn, const char *image, char **digest, json_t **c
       return rf_error_wrap (err, "image `%s`", image);
     }
   root_fd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd < 0 || make_mount_points (root_fd, fn->mode, err) < 0)
+  if (root_fd < 0 || make_mount_points (root_fd, fn->mode, fn->secrets && fn->secrets[0], err) < 0)
     {
       rf_image_clear (&img);
       return root_fd < 0 ? rf_error_sys (err, "open `%s`", rootfs) : rf_error_wrap (err, "image `%s`", image);
@@ -164,7 +175,7 @@ function_build (rfd_function_t *fn, const char *image, char **digest, json_t **c
   if (bopts.no_command)
     /* runf spec's "sh" would read the request as commands. */
     json_array_clear (json_object_get (json_object_get (*config, "process"), "args"));
-  config_opts (fn, &o, &control_sock);
+  config_opts (fn, &o, &control_sock, &secrets_dir);
   if (rfd_function_config (fn, &o, *config, err) < 0
       || rfd_config_check_command (*config, fn->mode, root_fd, err) < 0)
     {
@@ -223,8 +234,8 @@ persist (rfd_function_t *fn, rf_error_t *err)
   cleanup_free char *path = record_path (fn->name);
   char addr[INET_ADDRSTRLEN];
   inet_ntop (AF_INET, &fn->addr, addr, sizeof addr);
-  rec = json_pack ("{s:O, s:s, s:s, s:i}", "deploy", fn->deploy, "digest", fn->digest, "address", addr, "port",
-                   fn->port);
+  rec = json_pack ("{s:O, s:s, s:s, s:i, s:I}", "deploy", fn->deploy, "digest", fn->digest, "address", addr, "port",
+                   fn->port, "createdAt", (json_int_t) fn->created_at);
   text = json_dumps (rec, JSON_INDENT (2));
   return rf_write_file_atomic (path, text, strlen (text), 0600, err);
 }
@@ -238,32 +249,53 @@ strv_json (char **v)
   return a;
 }
 
+static void
+copy_field (json_t *doc, const json_t *deploy, const char *key)
+{
+  json_t *v = json_object_get (deploy, key);
+  if (v && !json_is_null (v))
+    json_object_set (doc, key, v);
+}
+
 json_t *
 rfd_function_json (const rfd_function_t *fn)
 {
   char addr[INET_ADDRSTRLEN];
-  json_t *env = json_object (), *doc, *limits;
+  char created[32] = "";
+  json_t *env = json_object_get (fn->deploy, "envVars"), *doc, *limits;
+  struct tm tm;
+  time_t t = (time_t) fn->created_at;
   inet_ntop (AF_INET, &fn->addr, addr, sizeof addr);
-  for (size_t i = 0; fn->env && fn->env[i]; i++)
-    {
-      const char *eq = strchr (fn->env[i], '=');
-      cleanup_free char *k = xstrndup (fn->env[i], eq - fn->env[i]);
-      json_object_set_new (env, k, json_string (eq + 1));
-    }
-  /* OpenFaaS's function status, with runf's own fields beside. */
-  doc = json_pack ("{s:s, s:s, s:s?, s:I, s:i, s:i, s:o, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:f}", "name", fn->name,
-                   "image", fn->image, "digest", fn->digest, "invocationCount", (json_int_t) fn->invocations,
-                   "replicas", fn->n_running + fn->n_ready, "availableReplicas", fn->n_ready, "envVars", env,
-                   "mode", rfd_mode_name (fn->mode), "address", addr, "port", fn->port, "running", fn->n_running,
-                   "ready", fn->n_ready, "queued", fn->n_queued, "concurrency", fn->concurrency,
-                   "timeoutSeconds", (double) fn->timeout_ns / RFD_S);
+  if (fn->created_at && gmtime_r (&t, &tm))
+    strftime (created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  /* OpenFaaS's FunctionStatus (what faas-cli decodes: limits and requests
+     as strings, as deployed), with runf's own fields beside. */
+  doc = json_pack ("{s:s, s:s, s:s, s:s?, s:I, s:i, s:i, s:O, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:f, s:b}", "name",
+                   fn->name, "image", fn->image, "namespace", rfd_namespace, "digest", fn->digest, "invocationCount",
+                   (json_int_t) fn->invocations, "replicas", fn->n_running + fn->n_ready, "availableReplicas",
+                   fn->n_ready, "envVars", json_is_object (env) ? env : json_object (), "mode",
+                   rfd_mode_name (fn->mode), "address", addr, "port", fn->port, "running", fn->n_running, "ready",
+                   fn->n_ready, "queued", fn->n_queued, "concurrency", fn->concurrency, "timeoutSeconds",
+                   (double) fn->timeout_ns / RFD_S, "readOnlyRootFilesystem", fn->read_only);
+  if (!json_is_object (env))
+    json_object_set_new (doc, "envVars", json_object ());
+  if (*created)
+    json_object_set_new (doc, "createdAt", json_string (created));
+  copy_field (doc, fn->deploy, "envProcess");
+  copy_field (doc, fn->deploy, "secrets");
+  copy_field (doc, fn->deploy, "labels");
+  copy_field (doc, fn->deploy, "annotations");
+  copy_field (doc, fn->deploy, "constraints");
+  copy_field (doc, fn->deploy, "requests");
+  if (json_object_size (json_object_get (fn->deploy, "limits")) > 0)
+    copy_field (doc, fn->deploy, "limits");
   /* What limits the instances really have: a limit that cannot be
      applied here is not shown as if it were (see warnings). */
-  limits = json_pack ("{s:I, s:I}", "pids", (json_int_t) fn->pids, "memory",
+  limits = json_pack ("{s:I, s:I}", "pids", (json_int_t) fn->pids, "memoryBytes",
                       (json_int_t) (rfd_config.limits_ok & RFD_LIMIT_MEMORY ? fn->memory : 0));
   if (fn->cpus > 0 && (rfd_config.limits_ok & RFD_LIMIT_CPU))
     json_object_set_new (limits, "cpus", json_real (fn->cpus));
-  json_object_set_new (doc, "limits", limits);
+  json_object_set_new (doc, "applied", limits);
   json_object_set_new (doc, "queue", json_integer (fn->queue_max));
   json_object_set_new (doc, "min", json_integer (fn->min));
   json_object_set_new (doc, "max", json_integer (fn->max));
@@ -290,6 +322,9 @@ function_free (void *p)
   strv_free (fn->env);
   strv_free (fn->cmd);
   strv_free (fn->caps);
+  strv_free (fn->secrets);
+  strv_free (fn->constraints);
+  free (fn->secrets_dir);
   strv_free (fn->command);
   strv_free (fn->warnings);
   free (fn->failing);
@@ -312,6 +347,7 @@ function_undo_dirs (rfd_function_t *fn)
     }
   if (fn->sock_dir)
     rf_rm_rf (fn->sock_dir, NULL);
+  rfd_secrets_uninstall (fn);
   free (fn->dir);
   fn->dir = NULL;
   free (fn->sock_dir);
@@ -469,7 +505,13 @@ check_limits (rfd_function_t *fn, bool strict, rf_error_t *err)
   size_t n = 0;
 
   strv_free (fn->warnings);
-  fn->warnings = xzalloc (3 * sizeof (char *));
+  fn->warnings = xzalloc (5 * sizeof (char *));
+  /* OpenFaaS's fields that mean nothing on one host without a scheduler:
+     accepted, so that stack files work, and said. */
+  if (fn->requests_given)
+    fn->warnings[n++] = xstrdup ("requests: not applied: runfd reserves nothing ahead; limits bound the instances");
+  if (fn->constraints && fn->constraints[0])
+    fn->warnings[n++] = xstrdup ("constraints: not applied: every instance runs on this host");
   for (size_t i = 0; i < ARRAY_SIZE (limits); i++)
     {
       bool wanted = limits[i].bit == RFD_LIMIT_MEMORY || (fn->limits_given & limits[i].bit);
@@ -518,6 +560,14 @@ function_install (rfd_function_t *fn, json_t *config, rfd_function_t *old, bool 
       if (rfd_control_listen (fn, err) < 0)
         return -1;
     }
+  {
+    /* The instances' user, as the host sees it, owns their copies. */
+    json_t *user = json_object_get (json_object_get (config, "process"), "user");
+    fn->secrets_uid = rfd_config.uid_base + (uint32_t) json_integer_value (json_object_get (user, "uid"));
+    fn->secrets_gid = rfd_config.gid_base + (uint32_t) json_integer_value (json_object_get (user, "gid"));
+    if (rfd_secrets_install (fn, err) < 0)
+      return -1;
+  }
   {
     /* The spawner parses it again for each instance: a config it would
        refuse fails the deploy instead. */
@@ -777,6 +827,14 @@ rfd_function_deploy (json_t *req, bool replace, rfd_deploy_done done, void *ctx,
       function_free (fn);
       return -1;
     }
+  for (size_t i = 0; fn->secrets && fn->secrets[i]; i++)
+    if (!rfd_secret_exists_p (fn->secrets[i]))
+      {
+        rf_error_make (err, 0, "secrets: `%s` does not exist (runfctl secret create %s)", fn->secrets[i],
+                       fn->secrets[i]);
+        function_free (fn);
+        return -1;
+      }
   if (replace && rfd_function_find (fn->name) == NULL)
     {
       rf_error_make (err, ENOENT, "function `%s` does not exist", fn->name);
@@ -790,6 +848,7 @@ rfd_function_deploy (json_t *req, bool replace, rfd_deploy_done done, void *ctx,
       return -1;
     }
   fn->deploy = json_incref (req);
+  fn->created_at = (int64_t) time (NULL);
   job = xzalloc (sizeof *job);
   job->replace = replace;
   job->done = done;
@@ -924,6 +983,7 @@ rfd_functions_load (rf_error_t *err)
       if (addr)
         inet_pton (AF_INET, addr, &fn->addr);
       fn->port = (int) json_integer_value (json_object_get (rec, "port"));
+      fn->created_at = (int64_t) json_integer_value (json_object_get (rec, "createdAt"));
       if (fn->port == 0)
         fn->port = rfd_config.function_port;
       if (digest)

@@ -38,7 +38,8 @@ usage (FILE *out)
            "  --state DIR            persistent state (functions, logs, api.token); its run/ holds sockets\n"
            "                         default /var/lib/runfd and /run/runfd as root,\n"
            "                         $XDG_DATA_HOME/runfd and $XDG_RUNTIME_DIR/runfd rootless\n"
-           "  --api unix:PATH|tcp:127.0.0.1:PORT   the admin API (default unix:<run>/api.sock)\n"
+           "  --api unix:PATH|tcp:127.0.0.1:PORT   the admin API (default unix:<run>/api.sock;\n"
+           "                         a socket systemd passes, runfd.socket's, comes first)\n"
            "  --gateway ADDR:PORT    the shared gateway, /function/NAME/... (default 127.0.0.1:8080; none)\n"
            "  --addr-range CIDR      the functions' addresses (default 127.77.0.0/16)\n"
            "  --port N               the functions' port (default 80 as root, 8080 rootless)\n"
@@ -91,6 +92,7 @@ sweep (void)
     cleanup_free char *uploads = xasprintf ("%s/uploads", rfd_config.run_dir);
     rf_rm_rf (sock_dir, NULL);
     rf_rm_rf (uploads, NULL);
+    rfd_secrets_sweep ();
   }
   if ((d = opendir (rfd_config.run_dir)) != NULL)
     {
@@ -341,10 +343,12 @@ main (int argc, char **argv)
   int port = 0, lock_fd;
   uint64_t request_timeout = 10 * RFD_S;
   bool log_max_set = false;
-  int max_instances = 0;
+  int max_instances = 0, inherited;
   sigset_t mask;
 
   rf_log_init ("runfd");
+  if ((inherited = rfd_api_inherit (&err)) < 0)
+    goto fail;
   for (int i = 1; i < argc; i++)
     {
       const char *a = argv[i];
@@ -545,7 +549,8 @@ main (int argc, char **argv)
     cleanup_free char *def = xasprintf ("unix:%s/api.sock", rfd_config.run_dir);
     if (rfd_api_start (api ? api : def, &err) < 0)
       goto fail;
-    rf_log (RF_LOG_INFO, "ready: api %s, gateway %s, functions on %s port %d%s", api ? api : def, gateway, range,
+    rf_log (RF_LOG_INFO, "ready: api %s, gateway %s, functions on %s port %d%s",
+            inherited ? "from systemd (fd 3)" : api ? api : def, gateway, range,
             rfd_config.function_port, rfd_config.rootless ? " (rootless)" : "");
   }
   if (rfd_loop_run () < 0)
@@ -562,6 +567,7 @@ main (int argc, char **argv)
     cleanup_free char *sock_dir = xasprintf ("%s/sock", rfd_config.run_dir);
     rf_rm_rf (fn_dir, NULL);
     rf_rm_rf (sock_dir, NULL);
+    rfd_secrets_sweep ();
   }
   rf_log (RF_LOG_INFO, rfd_config.exit_status ? "stopped after an error" : "stopped");
   return rfd_config.exit_status;

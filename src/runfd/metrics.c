@@ -132,5 +132,10 @@ rfd_metrics_text (void)
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
     if (!fn->removing)
       add (&t, "runfd_queue_depth{function=\"%s\"} %d\n", fn->name, fn->n_queued);
+  {
+    char *async = rfd_async_metrics_text ();
+    add (&t, "%s", async);
+    free (async);
+  }
   return t.buf;
 }

@@ -19,6 +19,8 @@
 
 #include "common/error.h"
 
+#define RFD_VERSION "0.1.0"
+
 /* --- the event loop (loop.c) --------------------------------------------- */
 
 typedef struct rfd_watch rfd_watch_t;
@@ -121,9 +123,16 @@ struct rfd_function
   uint64_t idle_ns; /* warm mode */
   bool read_only;
   char **caps;
+  char **secrets;     /* names, mounted as files */
+  char *secrets_dir;  /* run/secrets/NAME.ID: their copies, the instances' to read */
+  uid_t secrets_uid;  /* the host ids the instances' user maps to */
+  gid_t secrets_gid;
+  char **constraints; /* OpenFaaS's placement rules: kept, not applied (one host) */
+  bool requests_given; /* OpenFaaS's reservations: kept, not applied */
 
   char *digest; /* of the image's manifest */
   json_t *deploy; /* the deploy request as stored */
+  int64_t created_at; /* when this version was deployed: seconds since the epoch */
   char **command; /* what the instances run (the image's, or cmd) */
   char **warnings; /* limits that are not applied, and why */
   char *failing;   /* why it does not serve (its address is taken...); NULL when it does */
@@ -185,6 +194,7 @@ typedef struct
   const char *dev_template; /* as root: the spawners' /dev; NULL: a tmpfs each */
   const char *shim_path;
   const char *control_sock; /* control-socket mode: its path on the host */
+  const char *secrets_dir;  /* this function's secrets, bound read-only into its instances */
   unsigned limits_ok;       /* RFD_LIMIT_* that cgroups can apply here */
   uint64_t nofile_soft, nofile_hard; /* the instances' RLIMIT_NOFILE */
 } rfd_config_opts_t;
@@ -203,6 +213,12 @@ char **rfd_config_command (json_t *config, rfd_mode_t mode);
    an absolute path, or a name found on the config's PATH. */
 int rfd_config_check_command (json_t *config, rfd_mode_t mode, int root_fd, rf_error_t *err);
 const char *rfd_mode_name (rfd_mode_t mode);
+/* Where instances find their secrets (OpenFaaS's path, then Docker's). */
+extern const char *const rfd_secrets_paths[2];
+/* OpenFaaS's name for the one namespace runfd has. */
+extern const char rfd_namespace[];
+/* 1-63 of a-z A-Z 0-9 . _ -, the first a letter or digit: a file name. */
+bool rfd_secret_name_valid_p (const char *s);
 
 extern rfd_function_t *rfd_functions;
 rfd_function_t *rfd_function_find (const char *name);
@@ -236,8 +252,29 @@ int rfd_log_write_fd (const rfd_log_t *log);
 void rfd_log_event (rfd_log_t *log, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 void rfd_log_eventv (rfd_log_t *log, const char *fmt, va_list ap);
 /* Serve GET /system/logs on fd (owned from here): the log of name, its
-   last tail lines (tail < 0: all), then what comes while follow. */
-void rfd_logs_serve (int fd, const char *name, long tail, bool follow);
+   last tail lines (tail < 0: all), then what comes while follow; as
+   OpenFaaS's JSON lines or as the file's text; lines from since_ms on
+   (milliseconds since the epoch; 0: all). */
+void rfd_logs_serve (int fd, const char *name, long tail, bool follow, bool json, int64_t since_ms);
+/* An RFC 3339 time as milliseconds since the epoch, or -1. */
+int64_t rfd_logs_parse_since (const char *s);
+
+/* --- secrets (secrets.c) -------------------------------------------------- */
+
+#define RFD_SECRET_MAX (512 * 1024)
+bool rfd_secret_exists_p (const char *name);
+/* Create (EEXIST if it is there) or update (ENOENT if not) a secret; the
+   functions that use it see the new value. */
+int rfd_secret_put (const char *name, const void *data, size_t len, bool create, rf_error_t *err);
+/* EBUSY while a function uses it. */
+int rfd_secret_remove (const char *name, rf_error_t *err);
+/* [{"name": ..., "namespace": ...}], without values. */
+json_t *rfd_secrets_list (void);
+/* fn's secrets copied for its instances (fn->secrets_dir); undone. */
+int rfd_secrets_install (rfd_function_t *fn, rf_error_t *err);
+void rfd_secrets_uninstall (rfd_function_t *fn);
+/* Every function's copies gone (at start and at stop). */
+void rfd_secrets_sweep (void);
 
 /* --- workers (worker.c) ---------------------------------------------------- */
 
@@ -335,11 +372,17 @@ void rfd_instance_free (rfd_instance_t *inst);
 
 /* --- admin API (api.c), metrics (metrics.c) ------------------------------- */
 
+/* Socket activation: take fd 3 when LISTEN_PID and LISTEN_FDS say it is
+   runfd's (1), else nothing (0); the variables are unset either way.  Call
+   before anything is started. */
+int rfd_api_inherit (rf_error_t *err);
 int rfd_api_start (const char *spec, rf_error_t *err);
 void rfd_api_close (void);
 void rfd_api_accept_conn (rfd_conn_t *c);
 void rfd_histogram_add (rfd_histogram_t *h, double seconds);
 char *rfd_metrics_text (void);
+/* The asynchronous calls' part of /metrics (async.c). */
+char *rfd_async_metrics_text (void);
 
 /* --- the daemon's configuration (main.c) ---------------------------------- */
 

@@ -12,13 +12,20 @@
  * it makes no system call but those below, all under the container's
  * seccomp filter already.
  *
- *   argv: runf-trampoline REPORT LSM-FD LSM-LABEL EXE ARGV0 ARGV1 ...
+ *   argv: runf-trampoline REPORT LSM-FD LSM-LABEL CAPS EXE ARGV0 ARGV1 ...
  *   REPORT     FD:s  a failed exec is reported on runf's sync socket FD
  *              FD:f  ... as "E<text>" on exec.fifo FD (`runf start` reads it)
  *              -     not reported (stderr only)
  *   LSM-FD     -, or an fd to /proc/thread-self/attr/.../exec that gets
  *              LSM-LABEL just before the exec (the label must apply to the
  *              container's program, not to this one)
+ *   CAPS       -, or E:P:I:A in hex: the capability sets (effective,
+ *              permitted, inheritable, ambient) to set before the exec.  A
+ *              process that is not root keeps only its ambient capabilities
+ *              across an exec, so runf carries the ones that decide whether
+ *              the program may be exec'd at all (CAP_DAC_OVERRIDE,
+ *              CAP_DAC_READ_SEARCH) as ambient ones into this program,
+ *              which puts the configured sets back
  *
  * The report fd comes without close-on-exec and gets it here, so that its
  * end closes when the program starts: `runf start` and `runf run` read EOF
@@ -35,11 +42,18 @@
 #define NR_fcntl 72
 #define NR_execve 59
 #define NR_exit_group 231
+#define NR_capset 126
+#define NR_prctl 157
 static long
-sys3 (long n, long a, long b, long c)
+sys5 (long n, long a, long b, long c, long d, long e)
 {
   long r;
-  __asm__ volatile ("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+  register long r10 __asm__ ("r10") = d;
+  register long r8 __asm__ ("r8") = e;
+  __asm__ volatile ("syscall"
+                    : "=a"(r)
+                    : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+                    : "rcx", "r11", "memory");
   return r;
 }
 __asm__ (".text\n.global _start\n_start:\n"
@@ -54,14 +68,18 @@ __asm__ (".text\n.global _start\n_start:\n"
 #define NR_fcntl 25
 #define NR_execve 221
 #define NR_exit_group 94
+#define NR_capset 91
+#define NR_prctl 167
 static long
-sys3 (long n, long a, long b, long c)
+sys5 (long n, long a, long b, long c, long d, long e)
 {
   register long x8 __asm__ ("x8") = n;
   register long x0 __asm__ ("x0") = a;
   register long x1 __asm__ ("x1") = b;
   register long x2 __asm__ ("x2") = c;
-  __asm__ volatile ("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+  register long x3 __asm__ ("x3") = d;
+  register long x4 __asm__ ("x4") = e;
+  __asm__ volatile ("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4) : "memory");
   return x0;
 }
 __asm__ (".text\n.global _start\n_start:\n"
@@ -73,8 +91,25 @@ __asm__ (".text\n.global _start\n_start:\n"
 #error "runf-trampoline: no system call glue for this architecture"
 #endif
 
+#define sys3(n, a, b, c) sys5 ((n), (a), (b), (c), 0, 0)
+
 #define F_SETFD_ 2
 #define FD_CLOEXEC_ 1
+#define PR_CAP_AMBIENT_ 47
+#define PR_CAP_AMBIENT_RAISE_ 2
+#define PR_CAP_AMBIENT_CLEAR_ALL_ 4
+#define CAP_VERSION_3_ 0x20080522
+
+struct cap_header_
+{
+  unsigned int version;
+  int pid;
+};
+
+struct cap_data_
+{
+  unsigned int effective, permitted, inheritable;
+};
 
 void trampoline_main (long *sp) __attribute__ ((noreturn, used));
 
@@ -107,6 +142,59 @@ parse_fd (const char *s, char *kind)
   if (kind)
     *kind = *s == ':' ? s[1] : '\0';
   return fd;
+}
+
+/* The next hex number of s (up to a ':' or the end); *s moves past it. */
+static unsigned long long
+parse_hex (const char **s)
+{
+  unsigned long long v = 0;
+  for (;; (*s)++)
+    {
+      char c = **s;
+      if (c >= '0' && c <= '9')
+        v = v * 16 + (unsigned long long) (c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v = v * 16 + (unsigned long long) (c - 'a' + 10);
+      else
+        break;
+    }
+  if (**s == ':')
+    (*s)++;
+  return v;
+}
+
+/* The sets of CAPS (see the top): 0, or the errno of what failed. */
+static long
+set_caps (const char *arg)
+{
+  static struct cap_header_ hdr = { CAP_VERSION_3_, 0 };
+  static struct cap_data_ data[2];
+  unsigned long long set[4];
+  long r;
+
+  for (int i = 0; i < 4; i++)
+    set[i] = parse_hex (&arg);
+  for (int i = 0; i < 2; i++)
+    {
+      data[i].effective = (unsigned int) (set[0] >> (32 * i));
+      data[i].permitted = (unsigned int) (set[1] >> (32 * i));
+      data[i].inheritable = (unsigned int) (set[2] >> (32 * i));
+    }
+  r = sys3 (NR_capset, (long) &hdr, (long) data, 0);
+  if (r < 0)
+    return -r;
+  r = sys5 (NR_prctl, PR_CAP_AMBIENT_, PR_CAP_AMBIENT_CLEAR_ALL_, 0, 0, 0);
+  if (r < 0)
+    return -r;
+  for (int cap = 0; cap < 64; cap++)
+    if ((set[3] >> cap) & 1)
+      {
+        r = sys5 (NR_prctl, PR_CAP_AMBIENT_, PR_CAP_AMBIENT_RAISE_, cap, 0, 0);
+        if (r < 0)
+          return -r;
+      }
+  return 0;
 }
 
 /* The kernel's words, as runf's own exec errors put them (engines turn
@@ -146,7 +234,7 @@ trampoline_main (long *sp)
   int report, lsm;
   long r;
 
-  if (argc < 6)
+  if (argc < 7)
     {
       static const char usage[] = "runf-trampoline: runf's last step into a container; not a command\n";
       sys3 (NR_write, 2, (long) usage, sizeof usage - 1);
@@ -167,12 +255,29 @@ trampoline_main (long *sp)
         }
       sys3 (NR_close, lsm, 0, 0);
     }
-  if (report >= 0)
-    sys3 (NR_fcntl, report, F_SETFD_, FD_CLOEXEC_);
-  r = sys3 (NR_execve, (long) argv[4], (long) (argv + 5), (long) envp);
-  append (msg.text, sizeof msg.text, &len, "exec `");
-  append (msg.text, sizeof msg.text, &len, argv[4]);
-  append (msg.text, sizeof msg.text, &len, "`: ");
+  /* The report fd must not reach the program: where the container's
+     seccomp filter refuses fcntl, it is closed instead, and a failed exec
+     is told on stderr only. */
+  if (report >= 0 && sys3 (NR_fcntl, report, F_SETFD_, FD_CLOEXEC_) < 0)
+    {
+      sys3 (NR_close, report, 0, 0);
+      report = -1;
+    }
+  /* Never an exec with the carried capabilities still ambient: they would
+     stay the program's. */
+  if (argv[4][0] != '-' && (r = set_caps (argv[4])) != 0)
+    {
+      append (msg.text, sizeof msg.text, &len, "exec ");
+      append (msg.text, sizeof msg.text, &len, argv[5]);
+      append (msg.text, sizeof msg.text, &len, ": set the process's capabilities back: ");
+      append (msg.text, sizeof msg.text, &len, describe (r));
+      goto fail;
+    }
+  r = sys3 (NR_execve, (long) argv[5], (long) (argv + 6), (long) envp);
+  /* runc's words (Go's os.PathError): engines look for them. */
+  append (msg.text, sizeof msg.text, &len, "exec ");
+  append (msg.text, sizeof msg.text, &len, argv[5]);
+  append (msg.text, sizeof msg.text, &len, ": ");
   append (msg.text, sizeof msg.text, &len, describe (-r));
 
 fail:
@@ -184,8 +289,12 @@ fail:
     }
   else if (report >= 0 && kind == 'f')
     {
-      sys3 (NR_write, report, (long) "E", 1);
-      sys3 (NR_write, report, (long) msg.text, (long) len);
+      /* One write: `runf start` may read as soon as the first byte is in. */
+      static char line[sizeof msg.text + 1];
+      size_t n = 0;
+      append (line, sizeof line, &n, "E");
+      append (line, sizeof line, &n, msg.text);
+      sys3 (NR_write, report, (long) line, (long) n);
     }
   else
     {

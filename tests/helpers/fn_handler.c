@@ -20,6 +20,8 @@
  *                with a second /), or "error: ..."
  *   /write/PATH  "ok" if PATH opens for writing and takes a byte, else
  *                "error: ..."
+ *   /stat/PATH   "MODE UID GID" of PATH (octal mode, ids as it sees them),
+ *                or "error: ..."
  *   /flood/N     write to stderr as fast as it can for N seconds, then answer
  *   /spew/N      write N KiB to stderr without a newline, then answer
  *   /flags       whether its socket (fd 0 and the one it serves) blocks
@@ -205,6 +207,15 @@ serve (int fd)
         len = snprintf (out, sizeof out, "error: %s", strerror (errno));
       if (f >= 0)
         close (f);
+      respond (fd, out, (size_t) len);
+    }
+  else if (strncmp (path, "/stat/", 6) == 0)
+    {
+      struct stat st;
+      int len = stat (path + 6, &st) == 0
+                  ? snprintf (out, sizeof out, "%o %u %u", (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid,
+                              (unsigned) st.st_gid)
+                  : snprintf (out, sizeof out, "error: %s", strerror (errno));
       respond (fd, out, (size_t) len);
     }
   else if (strncmp (path, "/write/", 7) == 0)

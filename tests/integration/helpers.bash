@@ -27,6 +27,10 @@ runf() {
   "$RUNF_BIN" --root "$STATE_ROOT" "$@"
 }
 
+# cgroup_mounts, cgroup_hierarchies, cgroup_v1_mount, cgroup_v2_mount...:
+# the host's cgroup layout, from what is mounted.
+. "${BASH_SOURCE[0]%/*}/cgroup_helpers.bash"
+
 # For create and run -d: the container keeps the stdio it is given, so it
 # goes to a file (bats would otherwise wait for the container to exit).
 # Prints runf's own errors on failure.
@@ -91,8 +95,8 @@ teardown_bundle() {
   # The parents of the tests' cgroups, once empty (rmdir leaves them while
   # another suite's containers are in them).
   if is_root; then
-    for dir in /sys/fs/cgroup/*/runf-tests /sys/fs/cgroup/runf-tests /sys/fs/cgroup/*/runf /sys/fs/cgroup/runf; do
-      [ -d "$dir" ] && rmdir "$dir" 2>/dev/null
+    for dir in $(cgroup_hierarchies); do
+      rmdir "$dir/runf-tests" "$dir/runf" 2>/dev/null
     done
   fi
   return 0

@@ -1,7 +1,7 @@
 /* The cgroup code against fake cgroup directories (plain files in a temp
  * directory): what runf writes for linux.resources on v2 (the conversions
- * from v1 values), how it reads v1 and v2 files into runc's stats, and the
- * v2 OOM watch.  The development hosts cannot run these v2 controllers for
+ * from v1 values), how it reads v1 and v2 files into runc's stats, the
+ * v2 OOM watch, and which mounts of a mountinfo are hierarchies.  The development hosts cannot run these v2 controllers for
  * real (their v1 hierarchies hold them); the kernel side is in the
  * integration tests. */
 #include <stdarg.h>
@@ -299,6 +299,94 @@ test_v2_oom_watch (void **state)
   rf_oom_watch_close (&w);
 }
 
+/* The hierarchies of a mountinfo text, as "mountpoint controllers [v2]"
+   lines. */
+static char *
+hierarchies_of (const char *mountinfo)
+{
+  cleanup_free char *text = xstrdup (mountinfo);
+  size_t n;
+  rf_hierarchy_t *h = rf_cgroup_parse_mountinfo (text, &n);
+  char *out = xstrdup ("");
+  for (size_t i = 0; i < n; i++)
+    {
+      char *line = xasprintf ("%s%s %s%s\n", out, h[i].mountpoint, h[i].controllers,
+                              h[i].v2 ? "v2" : "");
+      free (out);
+      out = line;
+    }
+  rf_cgroup_hierarchies_free (h, n);
+  return out;
+}
+
+#define HYBRID                                                                              \
+  "22 1 0:20 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"            \
+  "30 22 0:27 / /sys/fs/cgroup rw,relatime shared:8 - tmpfs tmpfs rw,mode=755\n"            \
+  "31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"    \
+  "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"              \
+  "39 30 0:36 / /sys/fs/cgroup/systemd rw,nosuid - cgroup cgroup rw,xattr,name=systemd\n"   \
+  "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
+
+static void
+test_hierarchies_from_mountinfo (void **state)
+{
+  static const char *const hybrid_want = "/sys/fs/cgroup/cpu,cpuacct cpu,cpuacct\n"
+                                         "/sys/fs/cgroup/memory memory\n"
+                                         "/sys/fs/cgroup/systemd name=systemd\n"
+                                         "/sys/fs/cgroup/unified v2\n";
+  char *got;
+
+  got = hierarchies_of (HYBRID
+                        /* Not hierarchies: another file system, a cgroup
+                           mount deeper down, a line without a separator. */
+                        "50 30 0:40 / /sys/fs/cgroup/hugetlb rw - tmpfs tmpfs rw\n"
+                        "51 34 0:31 /sub /sys/fs/cgroup/memory/sub rw - cgroup cgroup rw,memory\n"
+                        "garbage\n");
+  assert_string_equal (got, hybrid_want);
+  free (got);
+
+  /* A new tmpfs over /sys/fs/cgroup with the hierarchies bound again (as
+     in a private mount namespace): the covered ones are unreachable, each
+     hierarchy counts once. */
+  got = hierarchies_of (HYBRID
+                        "98 30 0:40 / /sys/fs/cgroup rw - tmpfs other rw,mode=755\n"
+                        "99 98 0:28 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+                        "102 98 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+  assert_string_equal (got, "/sys/fs/cgroup/cpu,cpuacct cpu,cpuacct\n"
+                            "/sys/fs/cgroup/memory memory\n");
+  free (got);
+
+  /* cgroup2 over the hybrid layout: a unified host from then on. */
+  got = hierarchies_of (HYBRID "98 30 0:37 / /sys/fs/cgroup rw - cgroup2 none rw\n");
+  assert_string_equal (got, "/sys/fs/cgroup v2\n");
+  free (got);
+  got = hierarchies_of ("30 22 0:27 / /sys/fs/cgroup rw shared:4 - cgroup2 cgroup2 rw,nsdelegate\n");
+  assert_string_equal (got, "/sys/fs/cgroup v2\n");
+  free (got);
+
+  /* A hierarchy covered by a tmpfs is gone; one mounted over a tmpfs is
+     there. */
+  got = hierarchies_of (HYBRID
+                        "60 34 0:41 / /sys/fs/cgroup/memory rw - tmpfs tmpfs rw\n"
+                        "61 30 0:42 / /sys/fs/cgroup/pids rw - tmpfs tmpfs rw\n"
+                        "62 61 0:43 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n");
+  assert_string_equal (got, "/sys/fs/cgroup/cpu,cpuacct cpu,cpuacct\n"
+                            "/sys/fs/cgroup/systemd name=systemd\n"
+                            "/sys/fs/cgroup/unified v2\n"
+                            "/sys/fs/cgroup/pids pids\n");
+  free (got);
+
+  /* No tmpfs of its own: hierarchies straight on /sys/fs/cgroup's
+     directory; and a host without any. */
+  got = hierarchies_of ("22 1 0:20 / /sys rw - sysfs sysfs rw\n"
+                        "31 22 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+  assert_string_equal (got, "/sys/fs/cgroup/memory memory\n");
+  free (got);
+  got = hierarchies_of ("22 1 0:20 / /sys rw - sysfs sysfs rw\n");
+  assert_string_equal (got, "");
+  free (got);
+}
+
 int
 main (void)
 {
@@ -307,6 +395,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_v2_stats, setup, teardown),
     cmocka_unit_test_setup_teardown (test_v1_stats, setup, teardown),
     cmocka_unit_test_setup_teardown (test_v2_oom_watch, setup, teardown),
+    cmocka_unit_test (test_hierarchies_from_mountinfo),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -30,6 +30,8 @@ fn_clear (rfd_function_t *fn)
   strv_free (fn->env);
   strv_free (fn->cmd);
   strv_free (fn->caps);
+  strv_free (fn->secrets);
+  strv_free (fn->constraints);
   memset (fn, 0, sizeof *fn);
 }
 
@@ -87,13 +89,49 @@ test_unknown_fields (void **state)
   rfd_function_t fn;
   char *why;
   /* Fields a user expects to do something are refused, named. */
-  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"secrets\": [\"db\"]}", "secrets:");
-  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"labels\": {}}", "labels:");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"secretz\": [\"db\"]}", "secretz:");
   expect_error ("{\"service\": \"a\", \"image\": \"x\", \"limits\": {\"memroy\": \"1g\"}}", "limits.memroy:");
-  /* A record of an older runfd is read all the same. */
-  why = parse ("{\"service\": \"a\", \"image\": \"x\", \"labels\": {}}", false, &fn);
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"requests\": {\"gpu\": \"1\"}}", "requests.gpu:");
+  /* A record of a newer runfd is read all the same. */
+  why = parse ("{\"service\": \"a\", \"image\": \"x\", \"lables\": {}}", false, &fn);
   assert_null (why);
   fn_clear (&fn);
+}
+
+/* OpenFaaS's FunctionDeployment: what each field becomes, and what is
+   refused. */
+static void
+test_openfaas_fields (void **state)
+{
+  rfd_function_t fn;
+  bool fprocess = false;
+  assert_null (parse ("{\"service\": \"a\", \"image\": \"x\", \"namespace\": \"openfaas-fn\", "
+                      "\"envProcess\": \"node index.js\", \"secrets\": [\"db\", \"api.key\"], "
+                      "\"labels\": {\"k\": \"v\"}, \"annotations\": {\"a\": \"b\"}, "
+                      "\"requests\": {\"memory\": \"64m\", \"cpu\": \"100m\"}, \"constraints\": [\"x == y\"], "
+                      "\"readOnlyRootFilesystem\": true}",
+                      true, &fn));
+  for (size_t i = 0; fn.env && fn.env[i]; i++)
+    fprocess |= strcmp (fn.env[i], "fprocess=node index.js") == 0;
+  assert_true (fprocess);
+  assert_string_equal (fn.secrets[0], "db");
+  assert_string_equal (fn.secrets[1], "api.key");
+  assert_null (fn.secrets[2]);
+  assert_true (fn.requests_given);
+  assert_string_equal (fn.constraints[0], "x == y");
+  fn_clear (&fn);
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"namespace\": \"prod\"}", "namespace `prod`");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"secrets\": [\"../etc\"]}", "secrets[0]");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"secrets\": [\"db\", \"db\"]}", "named twice");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"secrets\": \"db\"}", "secrets");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"labels\": {\"k\": 1}}", "labels.k");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"requests\": {\"memory\": \"lots\"}}", "requests.memory");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"readOnlyRootFilesystem\": false}",
+                "readOnlyRootFilesystem: false is not supported yet");
+  assert_false (rfd_secret_name_valid_p (""));
+  assert_false (rfd_secret_name_valid_p (".."));
+  assert_false (rfd_secret_name_valid_p ("a/b"));
+  assert_true (rfd_secret_name_valid_p ("A.b-c_1"));
 }
 
 static void
@@ -335,7 +373,7 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_defaults),   cmocka_unit_test (test_unknown_fields), cmocka_unit_test (test_sizes),
+    cmocka_unit_test (test_defaults),   cmocka_unit_test (test_unknown_fields), cmocka_unit_test (test_openfaas_fields), cmocka_unit_test (test_sizes),
     cmocka_unit_test (test_durations),  cmocka_unit_test (test_cpus_and_counts), cmocka_unit_test (test_config),
     cmocka_unit_test (test_check_command),
   };

@@ -95,32 +95,25 @@ write_all (int fd, const char *buf, size_t len)
     }
 }
 
-static void
-write_log_file (rf_log_level_t level, const char *msg)
+/* One line in runc's (logrus's) layout: text `time="..." level=... msg="..."`
+   or a JSON object. */
+static char *
+format_line (rf_log_level_t level, const char *msg, bool json)
 {
   struct timeval tv;
   struct tm tm;
   char stamp[64];
-  cleanup_free char *line = NULL;
+  cleanup_free char *quoted = rf_json_quote (msg);
 
   gettimeofday (&tv, NULL);
   gmtime_r (&tv.tv_sec, &tm);
   snprintf (stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
             tm.tm_min, tm.tm_sec, (long) tv.tv_usec);
-  if (log_json)
-    {
-      cleanup_free char *quoted = rf_json_quote (msg);
-      line = xasprintf ("{\"level\":\"%s\",\"msg\":%s,\"time\":\"%s\"}\n",
-                        level_name (level), quoted, stamp);
-    }
-  else
-    {
-      cleanup_free char *quoted = rf_json_quote (msg);
-      line = xasprintf ("time=\"%s\" level=%s msg=%s\n", stamp,
-                        level_name (level), quoted);
-    }
-  write_all (log_fd, line, strlen (line));
+  if (json)
+    return xasprintf ("{\"level\":\"%s\",\"msg\":%s,\"time\":\"%s\"}\n", level_name (level), quoted,
+                      stamp);
+  return xasprintf ("time=\"%s\" level=%s msg=%s\n", stamp, level_name (level), quoted);
 }
 
 void
@@ -137,14 +130,24 @@ rf_log (rf_log_level_t level, const char *fmt, ...)
   va_end (ap);
 
   if (log_fd >= 0)
-    write_log_file (level, msg);
-  /* With --log, debug lines go only to the file: engines read stderr as the
-     error text of a failed command. */
-  if (level != RF_LOG_DEBUG || log_fd < 0)
     {
-      const char *tag = level == RF_LOG_WARN ? "warning: " : level == RF_LOG_DEBUG ? "debug: " : "";
-      line = xasprintf ("%s: %s%s\n", program, tag, msg);
-      write_all (STDERR_FILENO, line, strlen (line));
+      line = format_line (level, msg, log_json);
+      write_all (log_fd, line, strlen (line));
+      free (line);
+      line = NULL;
     }
+  /* With --log, debug lines go only to the file: engines read stderr as the
+     error text of a failed command.  Without, they go to stderr in runc's
+     layout (--log-format picks text or JSON), apart from the one line of an
+     error, which stays "runf: ...". */
+  if (level == RF_LOG_DEBUG && log_fd < 0)
+    line = format_line (level, msg, log_json);
+  else if (level != RF_LOG_DEBUG)
+    {
+      const char *tag = level == RF_LOG_WARN ? "warning: " : "";
+      line = xasprintf ("%s: %s%s\n", program, tag, msg);
+    }
+  if (line)
+    write_all (STDERR_FILENO, line, strlen (line));
   errno = saved;
 }

@@ -93,18 +93,129 @@ rf_cgroup_hierarchies (size_t *n)
   return h;
 }
 
+/* One line of /proc/self/mountinfo, the fields the hierarchies need. */
+struct mount_line
+{
+  long id, parent;
+  const char *mountpoint, *fstype;
+  char *sopts;
+};
+
+/* The mount a lookup of `path` reaches: the last of those on `path` whose
+   parent is `parent` (when -1: whose parent is not itself on `path`),
+   then, as long as there is one, the last mounted on top of it (a mount
+   over another has the covered one as its parent).  A mount covered on the
+   same path, or left below a mount that covers its parent, is never the
+   answer: a lookup cannot reach it. */
+static const struct mount_line *
+reachable_mount (const struct mount_line *m, size_t n, const char *path, long parent)
+{
+  const struct mount_line *top = NULL;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      bool parent_on_path = false;
+      if (strcmp (m[i].mountpoint, path) != 0)
+        continue;
+      if (parent == -1)
+        for (size_t j = 0; j < n; j++)
+          if (m[j].id == m[i].parent && strcmp (m[j].mountpoint, path) == 0)
+            parent_on_path = true;
+      if (parent == -1 ? !parent_on_path : m[i].parent == parent)
+        top = &m[i];
+    }
+  for (bool climbed = top != NULL; climbed;)
+    {
+      climbed = false;
+      for (size_t i = 0; i < n; i++)
+        if (m[i].parent == top->id && &m[i] != top && strcmp (m[i].mountpoint, path) == 0)
+          {
+            top = &m[i];
+            climbed = true;
+          }
+    }
+  return top;
+}
+
+static rf_hierarchy_t *
+add_hierarchy (rf_hierarchy_t *h, size_t *n, const char *mountpoint, bool v2, char *sopts)
+{
+  h = xrealloc (h, (*n + 1) * sizeof *h);
+  h[*n].mountpoint = xstrdup (mountpoint);
+  h[*n].v2 = v2;
+  h[*n].controllers = v2 ? xstrdup ("") : controllers_of (sopts);
+  (*n)++;
+  return h;
+}
+
+rf_hierarchy_t *
+rf_cgroup_parse_mountinfo (char *text, size_t *n)
+{
+  cleanup_free struct mount_line *m = NULL;
+  const struct mount_line *root;
+  rf_hierarchy_t *h = xzalloc (sizeof *h);
+  size_t nm = 0;
+  char *line, *save = NULL;
+
+  *n = 0;
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *dash = strstr (line, " - "), *fields[5], *p, *tok, *end;
+      struct mount_line ml;
+      size_t nf = 0;
+
+      if (dash == NULL)
+        continue;
+      *dash = '\0';
+      for (tok = strtok_r (line, " ", &p); tok && nf < 5; tok = strtok_r (NULL, " ", &p))
+        fields[nf++] = tok;
+      if (nf < 5)
+        continue;
+      ml.id = strtol (fields[0], &end, 10);
+      if (*end != '\0')
+        continue;
+      ml.parent = strtol (fields[1], &end, 10);
+      if (*end != '\0')
+        continue;
+      ml.mountpoint = fields[4];
+      ml.fstype = strtok_r (dash + 3, " ", &p);
+      strtok_r (NULL, " ", &p); /* source */
+      ml.sopts = strtok_r (NULL, " ", &p);
+      if (ml.fstype == NULL || ml.sopts == NULL)
+        continue;
+      m = xrealloc (m, (nm + 1) * sizeof *m);
+      m[nm++] = ml;
+    }
+
+  root = reachable_mount (m, nm, CGROUP_ROOT, -1);
+  if (root && strcmp (root->fstype, "cgroup2") == 0)
+    return add_hierarchy (h, n, CGROUP_ROOT, true, NULL);
+  /* Only what is mounted counts: on a v1 or hybrid host /sys/fs/cgroup is
+     a tmpfs where anything (podman, for one) may leave a directory named
+     like a controller that is no hierarchy. */
+  for (size_t i = 0; i < nm; i++)
+    {
+      const char *name = m[i].mountpoint + sizeof CGROUP_ROOT;
+      bool v2 = strcmp (m[i].fstype, "cgroup2") == 0;
+      if ((!v2 && strcmp (m[i].fstype, "cgroup") != 0)
+          || strncmp (m[i].mountpoint, CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0 || *name == '\0'
+          || strchr (name, '/')
+          || reachable_mount (m, nm, m[i].mountpoint, root ? root->id : -1) != &m[i])
+        continue;
+      h = add_hierarchy (h, n, m[i].mountpoint, v2, m[i].sopts);
+    }
+  return h;
+}
+
 static rf_hierarchy_t *
 read_hierarchies (size_t *n)
 {
   cleanup_free char *text = NULL;
-  rf_hierarchy_t *h = NULL;
-  char *line, *save = NULL;
-  size_t cap = 0;
 
   *n = 0;
   if (rf_cgroup_unified_p ())
     {
-      h = xzalloc (sizeof *h);
+      rf_hierarchy_t *h = xzalloc (sizeof *h);
       h->mountpoint = xstrdup (CGROUP_ROOT);
       h->controllers = xstrdup ("");
       h->v2 = true;
@@ -113,35 +224,7 @@ read_hierarchies (size_t *n)
     }
   if (rf_read_file_at (AT_FDCWD, "/proc/self/mountinfo", 0, &text, NULL, NULL) < 0)
     return NULL;
-  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      char *dash = strstr (line, " - "), *fields[5], *p, *fs, *sopts, *tok;
-      size_t nf = 0;
-
-      if (dash == NULL)
-        continue;
-      *dash = '\0';
-      for (tok = strtok_r (line, " ", &p); tok && nf < 5; tok = strtok_r (NULL, " ", &p))
-        fields[nf++] = tok;
-      if (nf < 5 || strncmp (fields[4], CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0
-          || strchr (fields[4] + sizeof CGROUP_ROOT, '/'))
-        continue;
-      fs = strtok_r (dash + 3, " ", &p);
-      strtok_r (NULL, " ", &p); /* source */
-      sopts = strtok_r (NULL, " ", &p);
-      if (fs == NULL || sopts == NULL || (strcmp (fs, "cgroup") != 0 && strcmp (fs, "cgroup2") != 0))
-        continue;
-      if (*n == cap)
-        {
-          cap = cap ? cap * 2 : 16;
-          h = xrealloc (h, cap * sizeof *h);
-        }
-      h[*n].mountpoint = xstrdup (fields[4]);
-      h[*n].v2 = strcmp (fs, "cgroup2") == 0;
-      h[*n].controllers = h[*n].v2 ? xstrdup ("") : controllers_of (sopts);
-      (*n)++;
-    }
-  return h;
+  return rf_cgroup_parse_mountinfo (text, n);
 }
 
 void
@@ -348,31 +431,72 @@ enable_controllers (const char *parent)
     }
 }
 
+/* Whether a cgroup that just failed a write is going away: one being
+   removed refuses writes (ENODEV) and loses its files (ENOENT) a moment
+   before its directory goes. */
+static bool
+being_removed (const char *dir)
+{
+  struct timespec pause = { 0, 1000000 };
+  for (int i = 0; i < 100; i++)
+    {
+      if (access (dir, F_OK) < 0 && errno == ENOENT)
+        return true;
+      nanosleep (&pause, NULL);
+    }
+  return false;
+}
+
 /* mkdir -p below a hierarchy's mount point, preparing each new level. */
 static int
 make_dir (const char *mountpoint, const char *rel, bool v2, bool cpuset, rf_error_t *err)
 {
-  cleanup_free char *path = xstrdup (mountpoint);
-  cleanup_free char *copy = xstrdup (rel);
-  char *save = NULL;
-
-  for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
+  /* An empty parent may be removed by someone else before its child is
+     made here (a daemon that stops removes runfd/, a test's teardown the
+     parents it used): ENOENT, and another go from the top. */
+  for (int tries = 0;; tries++)
     {
-      char *next = xasprintf ("%s/%s", path, c);
-      if (v2)
-        enable_controllers (path);
-      free (path);
-      path = next;
-      if (mkdir (path, 0755) < 0)
+      cleanup_free char *path = xstrdup (mountpoint);
+      cleanup_free char *copy = xstrdup (rel);
+      char *save = NULL;
+      rf_error_t cpuset_err = NULL;
+      bool vanished = false;
+
+      for (char *c = strtok_r (copy, "/", &save); c; c = strtok_r (NULL, "/", &save))
         {
-          if (errno != EEXIST)
-            return rf_error_sys (err, "cgroup: mkdir `%s`", path);
-          continue;
+          char *next = xasprintf ("%s/%s", path, c);
+          if (v2)
+            enable_controllers (path);
+          free (path);
+          path = next;
+          if (mkdir (path, 0755) < 0)
+            {
+              if (errno == ENOENT && tries < 100)
+                {
+                  vanished = true;
+                  break;
+                }
+              if (errno != EEXIST)
+                return rf_error_sys (err, "cgroup: mkdir `%s`", path);
+              continue;
+            }
+          if (cpuset && init_cpuset (path, &cpuset_err) < 0)
+            {
+              if (tries < 100 && being_removed (path))
+                {
+                  rf_error_free (&cpuset_err);
+                  vanished = true;
+                  break;
+                }
+              if (err && *err == NULL)
+                *err = steal_pointer (&cpuset_err);
+              rf_error_free (&cpuset_err);
+              return -1;
+            }
         }
-      if (cpuset && init_cpuset (path, err) < 0)
-        return -1;
+      if (!vanished)
+        return 0;
     }
-  return 0;
 }
 
 static bool
@@ -409,16 +533,29 @@ hierarchy_needed (const rf_hierarchy_t *h, const rf_resources_t *r)
 /* A cgroup that already holds processes belongs to something else (another
    container with the same id under another --root, say): sharing it would
    let that one's limits, pause and delete reach this container and the
-   other way round.  runc refuses it too. */
+   other way round.  runc refuses it too.  A frozen one would freeze the
+   container's init as it enters it, and create would wait for it
+   forever. */
 static int
-check_unused (const char *mountpoint, const char *rel, rf_error_t *err)
+check_unused (const char *mountpoint, const char *rel, bool v2, const char *controllers, rf_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("%s%s%s/cgroup.procs", mountpoint, rel[0] == '/' ? "" : "/", rel);
+  cleanup_free char *dir = xasprintf ("%s%s%s", mountpoint, rel[0] == '/' ? "" : "/", rel);
+  cleanup_free char *procs = xasprintf ("%s/cgroup.procs", dir);
+  cleanup_free char *freeze = NULL;
   cleanup_free char *text = NULL;
-  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0 || text[0] == '\0')
+  cleanup_free char *state = NULL;
+  if (rf_read_file_at (AT_FDCWD, procs, 0, &text, NULL, NULL) == 0 && text[0] != '\0')
+    return rf_error_make (err, EBUSY, "cgroup `%s` is already in use by other processes", dir);
+  if (v2)
+    freeze = xasprintf ("%s/cgroup.freeze", dir);
+  else if (strstr (controllers, "freezer"))
+    freeze = xasprintf ("%s/freezer.state", dir);
+  else
     return 0;
-  *strrchr (path, '/') = '\0';
-  return rf_error_make (err, EBUSY, "cgroup `%s` is already in use by other processes", path);
+  if (rf_read_file_at (AT_FDCWD, freeze, 0, &state, NULL, NULL) == 0
+      && (v2 ? state[0] == '1' : strncmp (state, "THAWED", 6) != 0))
+    return rf_error_make (err, EBUSY, "cgroup `%s` is frozen: the container would never run (thaw it first)", dir);
+  return 0;
 }
 
 void
@@ -526,7 +663,7 @@ rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool r
         rel = xstrdup (path);
       ret = make_dir (h[i].mountpoint, rel, h[i].v2, strstr (h[i].controllers, "cpuset") != NULL, err);
       if (ret == 0)
-        ret = check_unused (h[i].mountpoint, rel, err);
+        ret = check_unused (h[i].mountpoint, rel, h[i].v2, h[i].controllers, err);
       if (ret == 0)
         {
           cg->dirs[cg->n].dir = xasprintf ("%s%s%s", h[i].mountpoint, rel[0] == '/' ? "" : "/", rel);
@@ -694,28 +831,56 @@ rf_cgroup_kill (const rf_cgroup_t *cg)
   return false;
 }
 
+/* rmdir, waiting out EBUSY: the kernel keeps a cgroup busy until its last
+   task is fully gone, a little after the process was reaped. */
+static int
+remove_one (const char *dir, rf_error_t *err)
+{
+  struct timespec pause = { 0, 1000000 };
+  int tries = 0;
+  while (rmdir (dir) < 0)
+    {
+      if (errno == ENOENT)
+        return 0;
+      if (errno != EBUSY || ++tries > 2000)
+        return rf_error_sys (err, "remove cgroup `%s`", dir);
+      nanosleep (&pause, NULL);
+    }
+  return 0;
+}
+
+/* dir and the cgroups the container made below it, deepest first (on v1
+   a container with its own cgroup namespace may make them). */
+static int
+remove_tree (const char *dir, int depth, rf_error_t *err)
+{
+  DIR *d = depth < 32 ? opendir (dir) : NULL;
+  struct dirent *de;
+  int ret = 0;
+
+  while (d && (de = readdir (d)) != NULL)
+    {
+      cleanup_free char *child = NULL;
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      child = xasprintf ("%s/%s", dir, de->d_name);
+      if (remove_tree (child, depth + 1, err) < 0)
+        ret = -1;
+    }
+  if (d)
+    closedir (d);
+  if (ret < 0)
+    return -1;
+  return remove_one (dir, err);
+}
+
 int
 rf_cgroup_destroy (const rf_cgroup_t *cg, rf_error_t *err)
 {
   int ret = 0;
   for (size_t i = 0; i < cg->n; i++)
-    {
-      /* The kernel keeps a cgroup busy until its last task is fully gone,
-         a little after the process was reaped. */
-      struct timespec pause = { 0, 1000000 };
-      int tries = 0;
-      while (rmdir (cg->dirs[i].dir) < 0)
-        {
-          if (errno == ENOENT)
-            break;
-          if (errno != EBUSY || ++tries > 2000)
-            {
-              ret = rf_error_sys (err, "remove cgroup `%s`", cg->dirs[i].dir);
-              break;
-            }
-          nanosleep (&pause, NULL);
-        }
-    }
+    if (ret == 0 && remove_tree (cg->dirs[i].dir, 0, err) < 0)
+      ret = -1;
   return ret;
 }
 
@@ -776,12 +941,40 @@ rf_cgroup_freeze (const rf_cgroup_t *cg, bool frozen, rf_error_t *err)
                         frozen ? "freeze" : "thaw");
 }
 
+/* The pids of dir's cgroup.procs and of the cgroups below it. */
+static void
+collect_pids (const char *dir, int depth, pid_t **pids, size_t *n, size_t *cap)
+{
+  cleanup_free char *path = xasprintf ("%s/cgroup.procs", dir);
+  cleanup_free char *text = NULL;
+  char *save = NULL;
+  DIR *d;
+  struct dirent *de;
+
+  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) == 0)
+    for (char *t = strtok_r (text, "\n", &save); t; t = strtok_r (NULL, "\n", &save))
+      {
+        if (*n == *cap)
+          *pids = xrealloc (*pids, (*cap *= 2) * sizeof (pid_t));
+        (*pids)[(*n)++] = (pid_t) atoi (t);
+      }
+  d = depth < 32 ? opendir (dir) : NULL;
+  while (d && (de = readdir (d)) != NULL)
+    {
+      cleanup_free char *child = NULL;
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      child = xasprintf ("%s/%s", dir, de->d_name);
+      collect_pids (child, depth + 1, pids, n, cap);
+    }
+  if (d)
+    closedir (d);
+}
+
 int
 rf_cgroup_pids (const rf_cgroup_t *cg, pid_t **pids, size_t *n, rf_error_t *err)
 {
   cleanup_free char *path = NULL;
-  cleanup_free char *text = NULL;
-  char *save = NULL;
   size_t cap = 16;
 
   *pids = NULL;
@@ -789,15 +982,12 @@ rf_cgroup_pids (const rf_cgroup_t *cg, pid_t **pids, size_t *n, rf_error_t *err)
   if (cg->n == 0)
     return rf_error_make (err, 0, "the container has no cgroup");
   path = xasprintf ("%s/cgroup.procs", cg->dirs[0].dir);
-  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, err) < 0)
-    return -1;
+  if (access (path, F_OK) < 0)
+    return rf_error_sys (err, "read `%s`", path);
   *pids = xmalloc (cap * sizeof (pid_t));
-  for (char *t = strtok_r (text, "\n", &save); t; t = strtok_r (NULL, "\n", &save))
-    {
-      if (*n == cap)
-        *pids = xrealloc (*pids, (cap *= 2) * sizeof (pid_t));
-      (*pids)[(*n)++] = (pid_t) atoi (t);
-    }
+  /* Sub-cgroups too: every process of the container, as runc's ps, kill
+     --all and delete see them. */
+  collect_pids (cg->dirs[0].dir, 0, pids, n, &cap);
   return 0;
 }
 

@@ -37,6 +37,11 @@ typedef struct
 
 /* The hierarchies below /sys/fs/cgroup; *n is 0 on a host without any. */
 rf_hierarchy_t *rf_cgroup_hierarchies (size_t *n);
+/* The hierarchies a mountinfo text (modified) shows: the cgroup and
+   cgroup2 mounts that a path below /sys/fs/cgroup reaches, each once;
+   never a plain directory, a covered mount or one below a covered
+   /sys/fs/cgroup. */
+rf_hierarchy_t *rf_cgroup_parse_mountinfo (char *text, size_t *n);
 /* From now on, rf_cgroup_hierarchies answers from what it read first. */
 void rf_cgroup_cache_hierarchies (void);
 void rf_cgroup_hierarchies_free (rf_hierarchy_t *h, size_t n);

@@ -22,6 +22,7 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "linux/init.h"
+#include "linux/mounts.h"
 #include "linux/rdt.h"
 #include "linux/selfexe.h"
 #include "linux/sync.h"
@@ -138,12 +139,16 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
             }
           return rf_error_make (err, EPIPE, "the container's init exited during setup%s", why);
         }
+      rf_debug ("create `%s`: init says %s", c->id, rf_sync_type_name (msg.type));
       switch (msg.type)
         {
         case RF_SYNC_SETUP:
           if (join_cgroup && rf_cgroup_enter_v2 (&c->cgroup, stage_pid, err) < 0)
             return rf_error_wrap (err, "move init into its cgroup");
           if (c->new_userns && rf_userns_write_maps (stage_pid, spec, err) < 0)
+            return -1;
+          if (c->new_userns && !opts->rootless
+              && rf_mount_sources_send (stage_pid, spec, bundle, parent_fd, err) < 0)
             return -1;
           /* Init stops being dumpable after this (linux/process.h): an
              unprivileged runf can read its namespaces only now. */
@@ -176,8 +181,8 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
             /* Status "creating": init exists, the process does not yet. */
             cleanup_free char *state = rf_hooks_state_json (c->id, "creating", c->pid, bundle,
                                                             spec->annotations);
-            if (rf_hooks_run (&spec->hooks, RF_HOOK_PRESTART, state, err) < 0
-                || rf_hooks_run (&spec->hooks, RF_HOOK_CREATE_RUNTIME, state, err) < 0)
+            if (rf_hooks_run (&spec->hooks, RF_HOOK_PRESTART, state, NULL, err) < 0
+                || rf_hooks_run (&spec->hooks, RF_HOOK_CREATE_RUNTIME, state, NULL, err) < 0)
               return -1;
             if (rf_sync_send (parent_fd, RF_SYNC_HOOKS_DONE, c->pid, -1) < 0)
               return rf_error_sys (err, "write to the container's init");
@@ -218,7 +223,6 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   cleanup_free char *fifo = NULL;
   cleanup_close int fifo_fd = -1;
   cleanup_close int cgroup_fd = -1;
-  cleanup_close int trampoline_fd = -1;
   int task_fds[32];
   size_t n_task_fds = 0;
   int fds[2] = { -1, -1 };
@@ -294,16 +298,12 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       else
         new_flags |= spec->namespaces[i].flag;
     }
-  /* runfd's spawners run from a sealed copy of themselves already; runf
-     makes its processes exec through the trampoline (linux/selfexe.h). */
-  if (!rf_self_exe_sealed_p ())
-    {
-      trampoline_fd = rf_trampoline_open (err);
-      if (trampoline_fd < 0 || (trampoline_fd = rf_fd_above (trampoline_fd, min_fd, err)) < 0)
-        goto fail;
-    }
   memset (&ctx, 0, sizeof ctx);
-  ctx.trampoline_fd = trampoline_fd;
+  /* runfd's spawners run from a sealed copy of themselves already; runf
+     makes its processes exec through the trampoline (linux/selfexe.h),
+     which init makes. */
+  ctx.trampoline_fd = -1;
+  ctx.make_trampoline = !rf_self_exe_sealed_p ();
   ctx.spec = spec;
   ctx.id = opts->id;
   ctx.rootfs = rootfs;
@@ -399,6 +399,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       close (fds[0]);
       rf_init_main (&ctx);
     }
+  rf_debug ("create `%s`: init is pid %d (bundle %s, rootfs %s)", opts->id, (int) child, bundle, rootfs);
   close (fds[1]);
   fds[1] = -1;
   c->sync_fd = fds[0];
@@ -770,22 +771,26 @@ wait_exec (const rf_state_t *st, const char *fifo, int *wfd, rf_error_t *err)
     return rf_error_sys (err, "open `%s`", fifo);
   close (*wfd);
   *wfd = -1;
+  /* The message is read up to EOF: its writer may write it in pieces. */
+  char buf[2048];
+  size_t len = 0;
   for (;;)
     {
-      char buf[2048];
       struct pollfd p = { .fd = back, .events = POLLIN };
-      ssize_t n = read (back, buf, sizeof buf - 1);
-      if (n > 0 && buf[0] == 'E')
-        {
-          buf[n] = '\0';
-          return rf_error_make (err, 0, "%s", buf + 1);
-        }
-      if (n == 0)
-        return 0; /* exec'd (or gone without a word: as runc, not ours to say) */
+      ssize_t n = read (back, buf + len, sizeof buf - 1 - len);
+      if (n > 0)
+        len += n;
+      if (n == 0 || len == sizeof buf - 1)
+        break;
       if (n < 0 && errno != EAGAIN && errno != EINTR)
         return rf_error_sys (err, "read `%s`", fifo);
-      poll (&p, 1, -1);
+      if (n < 0)
+        poll (&p, 1, -1);
     }
+  if (len == 0 || buf[0] != 'E')
+    return 0; /* exec'd (or gone without a word: as runc, not ours to say) */
+  buf[len] = '\0';
+  return rf_error_make (err, 0, "%s", buf + 1);
 }
 
 static char *
@@ -871,7 +876,9 @@ rf_container_start (const char *root, const char *id, rf_error_t *err)
       rf_state_clear (&st);
       return rf_error_sys (err, "start container `%s`", id);
     }
+  rf_debug ("start `%s`: wrote the start byte to exec.fifo", id);
   r = wait_exec (&st, fifo, &fd, err);
+  rf_debug ("start `%s`: %s", id, r == 0 ? "init has exec'd the process" : "init could not exec the process");
   unlink (fifo);
   if (r == 0)
     run_poststart (root, &st);

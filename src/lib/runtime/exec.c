@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/jsonutil.h"
+#include "common/log.h"
 #include "container.h"
 #include "linux/caps.h"
 #include "linux/exec_init.h"
@@ -163,29 +164,31 @@ rf_exec_apply_overrides (rf_process_t *p, const rf_exec_overrides_t *o, rf_error
   return 0;
 }
 
-int
-rf_exec_process_from_config (const char *root, const char *id, const rf_exec_overrides_t *o,
-                             rf_process_t *out, rf_error_t *err)
+rf_spec_t *
+rf_exec_container_spec (const char *root, const char *id, rf_error_t *err)
 {
   rf_state_t st;
   rf_spec_t *spec;
 
-  memset (out, 0, sizeof *out);
   /* The state first, so that a missing container is reported as such. */
   if (rf_state_read (root, id, &st, err) < 0)
-    return -1;
+    return NULL;
   rf_state_clear (&st);
   spec = rf_container_load_spec (root, id, err);
   if (spec == NULL)
-    return rf_error_wrap (err, "the config of container `%s`", id);
+    rf_error_wrap (err, "the config of container `%s`", id);
+  return spec;
+}
+
+int
+rf_exec_process_from_spec (rf_spec_t *spec, const char *id, const rf_exec_overrides_t *o,
+                           rf_process_t *out, rf_error_t *err)
+{
+  memset (out, 0, sizeof *out);
   if (!spec->has_process)
-    {
-      rf_spec_free (spec);
-      return rf_error_make (err, 0, "the config of container `%s` has no process", id);
-    }
+    return rf_error_make (err, 0, "the config of container `%s` has no process", id);
   *out = spec->process;
   memset (&spec->process, 0, sizeof spec->process);
-  rf_spec_free (spec);
   if (rf_exec_apply_overrides (out, o, err) < 0)
     {
       rf_process_free (out);
@@ -267,7 +270,7 @@ reap_quietly (pid_t pid)
    process (and exits), runf lets the process go on, the process sends its
    pty if it has one, and its end of the socket closes when it execs. */
 static int
-drive (const rf_exec_opts_t *opts, const rf_cgroup_t *cgroup, pid_t *stage, int sync_fd,
+drive (const rf_exec_opts_t *opts, const rf_state_t *st, pid_t *stage, int sync_fd,
        rf_exec_proc_t *out, rf_error_t *err)
 {
   for (;;)
@@ -286,7 +289,8 @@ drive (const rf_exec_opts_t *opts, const rf_cgroup_t *cgroup, pid_t *stage, int 
           *stage = 0;
           return rf_error_make (err, EPIPE, "the process exited while joining the container%s", why);
         }
-      if (msg.type != RF_SYNC_PTY && passfd >= 0)
+      rf_debug ("exec into `%s`: the process says %s", opts->id, rf_sync_type_name (msg.type));
+      if (msg.type != RF_SYNC_PTY && msg.type != RF_SYNC_SECCOMP && passfd >= 0)
         close (passfd);
       switch (msg.type)
         {
@@ -297,7 +301,7 @@ drive (const rf_exec_opts_t *opts, const rf_cgroup_t *cgroup, pid_t *stage, int 
           out->pidfd = rf_pidfd_open (out->pid);
           /* The process waits for START: into the container's cgroup
              before it runs anything of its own. */
-          if (rf_cgroup_enter (cgroup, out->pid, err) < 0)
+          if (rf_cgroup_enter (&st->cgroup, out->pid, err) < 0)
             return rf_error_wrap (err, "move the process into the container's cgroup");
           if (rf_sync_send (sync_fd, RF_SYNC_START, 0, -1) < 0)
             return rf_error_sys (err, "write to the process");
@@ -318,6 +322,20 @@ drive (const rf_exec_opts_t *opts, const rf_cgroup_t *cgroup, pid_t *stage, int 
                 close (out->pty_master);
               out->pty_master = passfd;
             }
+          break;
+        case RF_SYNC_SECCOMP:
+          {
+            /* The listener learns of the process through the state of its
+               container, as for the container's init. */
+            cleanup_free char *state = rf_hooks_state_json (st->id, "running", st->pid, st->bundle,
+                                                            st->annotations);
+            if (passfd < 0)
+              return rf_error_make (err, EPROTO, "the process sent no seccomp fd");
+            r = rf_seccomp_send_listener (&opts->spec->seccomp, passfd, state, err);
+            close (passfd);
+            if (r < 0)
+              return -1;
+          }
           break;
         case RF_SYNC_ERROR:
           return rf_error_make (err, msg.code, "%s", msg.text);
@@ -367,8 +385,10 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
       goto out;
     case RF_STATUS_PAUSED:
       /* The process would freeze on joining the cgroup, and exec wait for
-         it forever (runc refuses too). */
-      rf_error_make (err, 0, "cannot exec in a paused container (resume it first)");
+         it until the container is resumed: only when asked, as runc. */
+      if (opts->ignore_paused)
+        break;
+      rf_error_make (err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
       goto out;
     default:
       break;
@@ -401,6 +421,7 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
     }
   ctx.id = opts->id;
   ctx.process = opts->process;
+  ctx.spec = opts->spec;
   ctx.sync_fd = fds[1];
   ctx.preserve_fds = opts->preserve_fds;
   /* rf_namespace_join_order starts with the user namespace. */
@@ -430,7 +451,7 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
         ctx.ns_fds[i] = -1;
       }
 
-  if (drive (opts, &st.cgroup, &stage, fds[0], out, err) < 0)
+  if (drive (opts, &st, &stage, fds[0], out, err) < 0)
     goto out;
   if (opts->pid_file && rf_write_pid_file (opts->pid_file, out->pid, err) < 0)
     goto out;

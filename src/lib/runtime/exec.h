@@ -31,6 +31,10 @@ typedef struct
   const char *id;
   const char *state_root;
   const rf_process_t *process;
+  /* The container's config: its seccomp filter and personality apply to
+     every process in the container, as with runc.  NULL: neither. */
+  const rf_spec_t *spec;
+  bool ignore_paused; /* --ignore-paused: exec even into a frozen container */
   const char *console_socket; /* with a terminal: send its master there */
   const char *pid_file;
   int preserve_fds;
@@ -43,10 +47,13 @@ typedef struct
   int pty_master; /* -1 unless a terminal was made and not sent away */
 } rf_exec_proc_t;
 
-/* The process of the container's config.json with the flags applied. */
-int rf_exec_process_from_config (const char *root, const char *id,
-                                 const rf_exec_overrides_t *o, rf_process_t *out,
-                                 rf_error_t *err);
+/* The config.json the container was created with (kept in its state
+   directory); a missing container is reported as such. */
+rf_spec_t *rf_exec_container_spec (const char *root, const char *id, rf_error_t *err);
+/* The process of that config with the flags applied; it is taken out of
+   spec. */
+int rf_exec_process_from_spec (rf_spec_t *spec, const char *id, const rf_exec_overrides_t *o,
+                               rf_process_t *out, rf_error_t *err);
 /* `exec -p FILE`: the whole process object from a file. */
 int rf_exec_process_from_file (const char *path, rf_process_t *out, rf_error_t *err);
 

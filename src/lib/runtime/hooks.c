@@ -121,12 +121,42 @@ rf_hooks_state_json (const char *id, const char *status, pid_t pid, const char *
   return json_dumps (doc, JSON_COMPACT);
 }
 
+/* Wait for a hook that has a timeout: 1 when it ran out. */
 static int
-run_one (const rf_hook_t *h, const char *where, const char *state, rf_error_t *err)
+wait_bounded (pid_t pid, int timeout_s, int *status)
+{
+  int pidfd = rf_pidfd_open (pid);
+  if (pidfd >= 0)
+    {
+      struct pollfd p = { .fd = pidfd, .events = POLLIN };
+      int r;
+      do
+        r = poll (&p, 1, timeout_s * 1000);
+      while (r < 0 && errno == EINTR);
+      close (pidfd);
+      return r == 0;
+    }
+  /* Without a pidfd (a kernel before 5.3, or startContainer's hooks under
+     a seccomp filter that refuses pidfd_open), the hook is looked at every
+     few milliseconds; the status is kept for the caller. */
+  for (long waited_ms = 0; waited_ms < timeout_s * 1000L; waited_ms += 5)
+    {
+      pid_t got = waitpid (pid, status, WNOHANG);
+      if (got == pid)
+        return -1;
+      if (got < 0 && errno != EINTR)
+        return 0;
+      usleep (5000);
+    }
+  return 1;
+}
+
+static int
+run_one (const rf_hook_t *h, const char *where, const char *state, char *const *env, rf_error_t *err)
 {
   int sv[2];
   pid_t pid;
-  int status = 0, pidfd;
+  int status = 0, r = 0;
 
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     return rf_error_sys (err, "%s: socketpair", where);
@@ -145,7 +175,8 @@ run_one (const rf_hook_t *h, const char *where, const char *state, rf_error_t *e
       sigprocmask (SIG_SETMASK, &none, NULL);
       if (dup2 (sv[1], STDIN_FILENO) < 0)
         _exit (126);
-      execve (h->path, h->args && h->args[0] ? h->args : argv0, h->env ? h->env : environ);
+      execve (h->path, h->args && h->args[0] ? h->args : argv0,
+              h->env ? h->env : (env ? (char **) env : environ));
       _exit (127);
     }
   close (sv[1]);
@@ -153,25 +184,15 @@ run_one (const rf_hook_t *h, const char *where, const char *state, rf_error_t *e
   send (sv[0], state, strlen (state), MSG_NOSIGNAL | MSG_DONTWAIT);
   close (sv[0]);
 
-  pidfd = rf_pidfd_open (pid);
-  if (h->timeout > 0 && pidfd >= 0)
+  if (h->timeout > 0)
+    r = wait_bounded (pid, h->timeout, &status);
+  if (r > 0)
     {
-      struct pollfd p = { .fd = pidfd, .events = POLLIN };
-      int r;
-      do
-        r = poll (&p, 1, h->timeout * 1000);
-      while (r < 0 && errno == EINTR);
-      if (r == 0)
-        {
-          kill (pid, SIGKILL);
-          waitpid (pid, NULL, 0);
-          close (pidfd);
-          return rf_error_make (err, ETIMEDOUT, "%s `%s`: timed out after %d s", where, h->path, h->timeout);
-        }
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      return rf_error_make (err, ETIMEDOUT, "%s `%s`: timed out after %d s", where, h->path, h->timeout);
     }
-  if (pidfd >= 0)
-    close (pidfd);
-  while (waitpid (pid, &status, 0) < 0)
+  while (r == 0 && waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
       return rf_error_sys (err, "%s: wait", where);
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
@@ -184,13 +205,14 @@ run_one (const rf_hook_t *h, const char *where, const char *state, rf_error_t *e
 }
 
 int
-rf_hooks_run (const rf_hooks_t *h, rf_hook_kind_t kind, const char *state_json, rf_error_t *err)
+rf_hooks_run (const rf_hooks_t *h, rf_hook_kind_t kind, const char *state_json, char *const *env,
+              rf_error_t *err)
 {
   for (size_t i = 0; i < h->n[kind]; i++)
     {
       char where[64];
       snprintf (where, sizeof where, "hooks.%s[%zu]", kind_names[kind], i);
-      if (run_one (&h->list[kind][i], where, state_json, err) < 0)
+      if (run_one (&h->list[kind][i], where, state_json, env, err) < 0)
         return -1;
     }
   return 0;
@@ -204,7 +226,7 @@ rf_hooks_run_warn (const rf_hooks_t *h, rf_hook_kind_t kind, const char *state_j
       rf_error_t err = NULL;
       char where[64];
       snprintf (where, sizeof where, "hooks.%s[%zu]", kind_names[kind], i);
-      if (run_one (&h->list[kind][i], where, state_json, &err) < 0)
+      if (run_one (&h->list[kind][i], where, state_json, NULL, &err) < 0)
         {
           cleanup_free char *text = rf_error_text (err);
           rf_warn ("%s", text);

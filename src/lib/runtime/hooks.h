@@ -51,8 +51,10 @@ int rf_hooks_parse (json_t *obj, rf_hooks_t *out, rf_error_t *err);
 void rf_hooks_clear (rf_hooks_t *h);
 const char *rf_hook_kind_name (rf_hook_kind_t kind);
 /* Run the hooks of one kind in order, the state JSON on their stdin; the
-   first failure stops and is returned. */
-int rf_hooks_run (const rf_hooks_t *h, rf_hook_kind_t kind, const char *state_json, rf_error_t *err);
+   first failure stops and is returned.  A hook without an env of its own
+   gets env, or runf's environment when env is NULL. */
+int rf_hooks_run (const rf_hooks_t *h, rf_hook_kind_t kind, const char *state_json, char *const *env,
+                  rf_error_t *err);
 /* The same, but failures are warnings (poststart, poststop). */
 void rf_hooks_run_warn (const rf_hooks_t *h, rf_hook_kind_t kind, const char *state_json);
 /* The OCI state as hooks receive it. */

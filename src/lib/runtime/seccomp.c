@@ -11,7 +11,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -402,7 +401,6 @@ int
 rf_seccomp_send_listener (const rf_seccomp_t *sc, int notify_fd, const char *state_json,
                           rf_error_t *err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
   cleanup_close int sock = -1;
   cleanup_json json_t *state = rf_json_load_buffer ("state", state_json, strlen (state_json), err);
   cleanup_json json_t *msg = NULL;
@@ -410,20 +408,15 @@ rf_seccomp_send_listener (const rf_seccomp_t *sc, int notify_fd, const char *sta
 
   if (state == NULL)
     return -1;
-  if (strlen (sc->listener_path) >= sizeof addr.sun_path)
-    return rf_error_make (err, ENAMETOOLONG, "linux.seccomp.listenerPath `%s`: too long", sc->listener_path);
-  strcpy (addr.sun_path, sc->listener_path);
   /* The container process state of the runtime spec: which fds travel,
      whose they are, and the container's state. */
   msg = json_pack ("{s:s, s:[s], s:i, s:s, s:O}", "ociVersion", "1.2.0", "fds", "seccompFd", "pid",
                    (int) json_integer_value (json_object_get (state, "pid")), "metadata",
                    sc->listener_metadata ? sc->listener_metadata : "", "state", state);
   text = json_dumps (msg, JSON_COMPACT);
-  sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sock = rf_unix_connect (sc->listener_path, "linux.seccomp.listenerPath", err);
   if (sock < 0)
-    return rf_error_sys (err, "linux.seccomp.listenerPath: socket");
-  if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
-    return rf_error_sys (err, "linux.seccomp.listenerPath `%s`: connect", sc->listener_path);
+    return -1;
   if (rf_send_fd (sock, notify_fd, text, err) < 0)
     return rf_error_wrap (err, "linux.seccomp.listenerPath `%s`", sc->listener_path);
   return 0;

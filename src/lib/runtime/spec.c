@@ -13,6 +13,7 @@
 
 #include "common/cleanup.h"
 #include "common/jsonutil.h"
+#include "common/log.h"
 #include "linux/caps.h"
 #include "resources.h"
 
@@ -88,8 +89,12 @@ static const struct
   { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
 };
 
+/* One set of process.capabilities.  A name runf does not know is left
+   out, and added to *unknown (", "-separated) for one warning: configs
+   written for newer kernels name capabilities this one lacks, and runc
+   (1.2 on) runs them the same way. */
 static int
-parse_caps_set (json_t *caps, const char *name, uint64_t *out, rf_error_t *err)
+parse_caps_set (json_t *caps, const char *name, uint64_t *out, char **unknown, rf_error_t *err)
 {
   cleanup_strv char **names = NULL;
   int r = rf_json_get_strv (caps, "process.capabilities", name, &names, err);
@@ -100,9 +105,15 @@ parse_caps_set (json_t *caps, const char *name, uint64_t *out, rf_error_t *err)
     {
       int cap = rf_cap_from_name (names[i]);
       if (cap < 0)
-        return rf_error_make (err, 0,
-                              "process.capabilities.%s: unknown capability `%s`",
-                              name, names[i]);
+        {
+          if (*unknown == NULL || strstr (*unknown, names[i]) == NULL)
+            {
+              char *more = xasprintf ("%s%s%s", *unknown ? *unknown : "", *unknown ? ", " : "", names[i]);
+              free (*unknown);
+              *unknown = more;
+            }
+          continue;
+        }
       if (cap > rf_cap_last ())
         continue; /* known to runf, not to this kernel: nothing to grant */
       *out |= 1ULL << cap;
@@ -237,13 +248,16 @@ parse_process (rf_process_t *p, json_t *proc, rf_error_t *err)
     return -1;
   if (caps)
     {
+      cleanup_free char *unknown = NULL;
       p->caps.present = true;
-      if (parse_caps_set (caps, "bounding", &p->caps.bounding, err) < 0
-          || parse_caps_set (caps, "effective", &p->caps.effective, err) < 0
-          || parse_caps_set (caps, "inheritable", &p->caps.inheritable, err) < 0
-          || parse_caps_set (caps, "permitted", &p->caps.permitted, err) < 0
-          || parse_caps_set (caps, "ambient", &p->caps.ambient, err) < 0)
+      if (parse_caps_set (caps, "bounding", &p->caps.bounding, &unknown, err) < 0
+          || parse_caps_set (caps, "effective", &p->caps.effective, &unknown, err) < 0
+          || parse_caps_set (caps, "inheritable", &p->caps.inheritable, &unknown, err) < 0
+          || parse_caps_set (caps, "permitted", &p->caps.permitted, &unknown, err) < 0
+          || parse_caps_set (caps, "ambient", &p->caps.ambient, &unknown, err) < 0)
         return -1;
+      if (unknown)
+        rf_warn ("process.capabilities: ignoring unknown or unavailable capabilities: %s", unknown);
     }
   if (parse_rlimits (p, proc, err) < 0)
     return -1;

@@ -7,8 +7,6 @@
 load engine_helpers
 bats_require_minimum_version 1.5.0
 
-CTR_NS=runf-engine-test
-
 c() {
   ctr --address "$ENGINE_DIR/containerd.sock" -n "$CTR_NS" "$@"
 }
@@ -31,6 +29,10 @@ setup_file() {
   command -v containerd >/dev/null && command -v ctr >/dev/null ||
     { engine_unavailable "containerd is not installed"; return 0; }
   engine_begin containerd
+  # The namespace names the cgroups (/NAMESPACE/ID): this run's own, so
+  # that runs at the same time do not share them.
+  CTR_NS=runf-engine-test-$(tr 'A-Z' 'a-z' <<<"${ENGINE_DIR##*.}")
+  export CTR_NS
   cat >"$ENGINE_DIR/config.toml" <<EOF
 version = 2
 root = "$ENGINE_DIR/root"
@@ -51,8 +53,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 EOF
   # The shims' sockets go to /run/containerd/s whatever the config says;
   # the cgroups are /<namespace>/<id>.
-  engine_note_fixed_paths /run/containerd /run/containerd/s /sys/fs/cgroup/*/"$CTR_NS" \
-    /sys/fs/cgroup/"$CTR_NS"
+  engine_note_fixed_paths /run/containerd /run/containerd/s
+  engine_note_cgroup "$CTR_NS"
   engine_start_daemon containerd containerd --config "$ENGINE_DIR/config.toml"
   if ! engine_wait 20 c version; then
     engine_unavailable "containerd did not start: $(tail -3 "$ENGINE_DIR/containerd.log")"
@@ -124,10 +126,10 @@ teardown() {
 
 @test "containerd: a memory limit reaches the container's cgroup" {
   crun_ -d --null-io --memory-limit 67108864 "$ENGINE_IMAGE" m1 sleep 1000 >/dev/null
-  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-    limit=$(cat "/sys/fs/cgroup/$CTR_NS/m1/memory.max")
+  if mem=$(cgroup_v1_mount memory); then
+    limit=$(cat "$mem/$CTR_NS/m1/memory.limit_in_bytes")
   else
-    limit=$(cat "/sys/fs/cgroup/memory/$CTR_NS/m1/memory.limit_in_bytes")
+    limit=$(cat "$(cgroup_mount_of memory)/$CTR_NS/m1/memory.max")
   fi
   [ "$limit" = 67108864 ]
 }

@@ -7,8 +7,6 @@
 load engine_helpers
 bats_require_minimum_version 1.5.0
 
-DOCKER_CGROUP_PARENT=runf-engine-test-docker
-
 d() {
   docker -H "unix://$ENGINE_DIR/docker.sock" "$@"
 }
@@ -26,6 +24,9 @@ setup_file() {
   command -v dockerd >/dev/null && command -v docker >/dev/null ||
     { engine_unavailable "docker is not installed"; return 0; }
   engine_begin docker
+  # This run's own, so that runs at the same time do not share it.
+  DOCKER_CGROUP_PARENT=runf-engine-test-docker-$(tr 'A-Z' 'a-z' <<<"${ENGINE_DIR##*.}")
+  export DOCKER_CGROUP_PARENT
   # docker asks for no rlimits by default, but its default-ulimits are
   # where to keep them within the host's hard limits when it does.
   cat >"$ENGINE_DIR/daemon.json" <<EOF
@@ -40,8 +41,8 @@ EOF
   # it is told, its containerd makes /opt/containerd, and the shims'
   # sockets go to /run/containerd/s.
   engine_note_fixed_paths /run/docker /run/docker/plugins /etc/docker/key.json /opt/containerd \
-    /run/containerd \
-    /run/containerd/s /sys/fs/cgroup/*/"$DOCKER_CGROUP_PARENT" /sys/fs/cgroup/"$DOCKER_CGROUP_PARENT"
+    /run/containerd /run/containerd/s
+  engine_note_cgroup "$DOCKER_CGROUP_PARENT"
   engine_start_daemon dockerd dockerd --config-file "$ENGINE_DIR/daemon.json" \
     --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" --pidfile "$ENGINE_DIR/docker.pid.file" \
     -H "unix://$ENGINE_DIR/docker.sock" --iptables=false --ip6tables=false --ip-masq=false \

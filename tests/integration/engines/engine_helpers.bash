@@ -44,6 +44,17 @@ engine_note_fixed_paths() { # path...
   export ENGINE_NEW_PATHS
 }
 
+# The cgroup an engine makes below every hierarchy's root, whatever it is
+# told: noted as engine_note_fixed_paths does.  The hierarchies are the
+# mounted ones, read now, not a glob over /sys/fs/cgroup (which would also
+# match directories that are no hierarchy, and only those there now).
+engine_note_cgroup() { # name
+  local h
+  for h in $(cgroup_hierarchies); do
+    engine_note_fixed_paths "$h/$1"
+  done
+}
+
 # Start a daemon in the background, its output in $ENGINE_DIR/$1.log; its
 # pid in $ENGINE_DIR/$1.pid.  fd 3 is bats' and must not be inherited.
 engine_start_daemon() { # name command...

@@ -54,8 +54,21 @@ EOF
     echo "network_config_dir = \"$ENGINE_DIR/net\""
   } >"$ENGINE_DIR/containers.conf"
   engine_note_fixed_paths /var/lib/containers /var/lib/containers/cache \
-    /var/lib/containers/cache/blob-info-cache-v1.boltdb \
-    /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent
+    /var/lib/containers/cache/blob-info-cache-v1.boltdb
+  # podman's cgroupfs manager makes libpod_parent (and conmon's cgroup in
+  # it) in every hierarchy.  On a v1 or hybrid host it takes every
+  # directory below /sys/fs/cgroup for one: where a controller without a
+  # v1 hierarchy (hugetlb, net_cls...) has a plain directory on the tmpfs,
+  # it makes libpod_parent/conmon there and writes conmon's pid to a plain
+  # file `tasks`.  All of that goes again, like the rest.
+  engine_note_cgroup libpod_parent
+  if ! cgroup_unified_p; then
+    for c in $(awk 'NR > 1 { print $1 }' /proc/cgroups); do
+      cgroup_v1_mount "$c" >/dev/null ||
+        engine_note_fixed_paths "/sys/fs/cgroup/$c" "/sys/fs/cgroup/$c/libpod_parent" \
+          "/sys/fs/cgroup/$c/libpod_parent/conmon" "/sys/fs/cgroup/$c/libpod_parent/conmon/tasks"
+    done
+  fi
   if ! pm load -q -i "$ENGINE_DIR/image.tar" >"$ENGINE_DIR/load.log" 2>&1; then
     engine_unavailable "podman cannot load an image here: $(tail -1 "$ENGINE_DIR/load.log")"
   fi

@@ -14,11 +14,13 @@ setup() {
   # functions' ids.
   chmod 755 "$TEST_DIR"
   SOCK=$FAAS_DIR/st/run/api.sock
+  OWN_RUN_DIR=""
 }
 teardown() {
   for pid in $(jobs -p); do kill -9 "$pid" 2>/dev/null || true; done
   stop_second
   rm -rf "$TEST_DIR"
+  [ -z "$OWN_RUN_DIR" ] || rm -rf "$OWN_RUN_DIR"
 }
 
 # An API request on the unix socket: the body, then the status on a line
@@ -524,8 +526,15 @@ time.sleep(120)' "127.76.$FAAS_NET.1" "$FN_PORT" "$TEST_DIR/listening" &
   [[ "$output" == NAME* ]]
   stop_second
   # Without XDG_RUNTIME_DIR: /tmp/runfd-UID, which only this test may use.
+  # A daemon answering there is another run's; without one, the directory
+  # is what a run killed in this test left.
   run_dir=/tmp/runfd-$(id -u)
-  [ -e "$run_dir" ] && skip "$run_dir is in use"
+  if [ -e "$run_dir" ]; then
+    curl -sS -m 5 --unix-socket "$run_dir/api.sock" http://localhost/healthz 2>/dev/null &&
+      skip "$run_dir is in use by a running runfd"
+    rm -rf "$run_dir"
+  fi
+  OWN_RUN_DIR=$run_dir
   env -u XDG_RUNTIME_DIR XDG_DATA_HOME="$TEST_DIR/data" "$RUNFD_BIN" --store "$TEST_DIR/store" \
     --gateway none --addr-range "127.76.$FAAS_NET.0/24" >>"$TEST_DIR/runfd.log" 2>&1 &
   echo $! >"$TEST_DIR/runfd.pid"

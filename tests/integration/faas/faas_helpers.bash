@@ -6,13 +6,36 @@ RUNFD_BIN=$TOP/build/bin/runfd
 RUNFCTL_BIN=$TOP/build/bin/runfctl
 FN_IMAGE=$TOP/build/fixtures/fn-image.tar
 
+# "B.C" of every 127.B.C.D address something listens on (TCP, this network
+# namespace).
+loopback_nets_listening() {
+  local a
+  awk 'NR > 1 && $4 == "0A" { print substr($2, 1, 8) }' /proc/net/tcp | while read -r a; do
+    [ "${a:6:2}" = 7F ] && echo "$((16#${a:4:2})).$((16#${a:2:2}))"
+  done | sort -u
+}
+
+# A random X for this run's 127.76.X.0/24, 127.77.X.0/24 and 127.78.X.0/24
+# that nothing listens on yet: another run's daemon, or one a failed run
+# left behind.
+pick_faas_net() {
+  local used x i
+  used=$(loopback_nets_listening)
+  for i in $(seq 1 100); do
+    x=$((RANDOM % 250 + 1))
+    grep -qxE "7[678]\.$x" <<<"$used" || { echo "$x"; return 0; }
+  done
+  echo "no free 127.7[678].X.0/24 range" >&2
+  return 1
+}
+
 # The functions' range and the gateway's address are this run's own, so
 # daemons of other runs (or users) never collide.
 faas_setup_file() {
-  export FAAS_DIR
+  export FAAS_DIR FAAS_NET
   FAAS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/runfd-test.XXXXXX")
   chmod 755 "$FAAS_DIR"
-  export FAAS_NET=$((RANDOM % 250 + 1))
+  FAAS_NET=$(pick_faas_net)
   export GATEWAY=127.78.$FAAS_NET.1:8080
   export RUNFD_API=unix:$FAAS_DIR/st/run/api.sock
   if is_root; then export FN_PORT=80; else export FN_PORT=8080; fi

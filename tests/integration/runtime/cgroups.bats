@@ -24,31 +24,23 @@ teardown() {
 
 requires_v1() {
   requires_root
-  [ -d /sys/fs/cgroup/memory ] || skip "needs the cgroup v1 controllers (a hybrid or legacy host)"
+  cgroup_v1_mount memory >/dev/null || skip "needs the cgroup v1 controllers (a hybrid or legacy host)"
 }
 
 # The container's directory for a v1 controller ("memory", "cpu"), or for
 # the v2 hierarchy (""), from init's /proc/PID/cgroup: where the kernel
 # says it is, not where runf says it put it.
 cgroup_dir() {
-  local pid path
+  local pid path mount
   pid=$(runf state "$CID" | jq -r .pid)
   path=$(awk -F: -v c="$1" '{ n = split($2, a, ","); if (c == "" && $2 == "") print $3;
          for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
   if [ -z "$1" ]; then
-    if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
-      echo "/sys/fs/cgroup$path"
-    else
-      echo "/sys/fs/cgroup/unified$path"
-    fi
+    mount=$(cgroup_v2_mount)
   else
-    echo "/sys/fs/cgroup/$1$path"
+    mount=$(cgroup_v1_mount "$1")
   fi
-}
-
-# Every cgroup mount point (v1 controllers and the v2 one).
-hierarchies() {
-  awk '$9 == "cgroup" || $9 == "cgroup2" { print $5 }' /proc/self/mountinfo | grep '^/sys/fs/cgroup/'
+  echo "$mount$path"
 }
 
 # A counter in /tmp/c that grows every 50 ms while the container runs.
@@ -119,19 +111,38 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   [ "$(echo "$output" | awk '/^Mems/ { print $2 }')" = 0 ]
 }
 
-@test "a blkio weight is set and a write throttle slows direct writes" {
+@test "a blkio weight is set (refused in one line where no scheduler has weights) and a write throttle slows direct writes" {
   requires_v1
   dev=$(stat -c '%Hd:%Ld' "$BUNDLE/rootfs")
   [ -e "/sys/dev/block/$dev" ] || skip "the bundle is not on a block device ($dev)"
   major=${dev%:*} minor=${dev#*:}
-  update_config --argjson ma "$major" --argjson mi "$minor" \
-    '.linux.resources = {"blockIO": {"weight": 300, "throttleWriteBpsDevice": [{"major": $ma, "minor": $mi, "rate": 524288}]}}'
+  # Weights need a proportional I/O scheduler (CFQ: blkio.weight, BFQ:
+  # blkio.bfq.weight, in every cgroup but the root); a host may have none.
+  probe=$(cgroup_v1_mount blkio)/runf-tests-probe-$$
+  EXTRA_DIRS+=("$probe")
+  mkdir "$probe"
+  weights=false
+  if [ -e "$probe/blkio.weight" ] || [ -e "$probe/blkio.bfq.weight" ]; then
+    weights=true
+  fi
+  rmdir "$probe"
+  if ! $weights; then
+    update_config '.linux.resources = {"blockIO": {"weight": 300}}'
+    run runf run "$CID"
+    assert_one_error_line "linux.resources.blockIO.weight"
+    assert_no_leftovers
+  fi
+  update_config --argjson ma "$major" --argjson mi "$minor" --argjson w "$weights" \
+    '.linux.resources = {"blockIO": ({"throttleWriteBpsDevice": [{"major": $ma, "minor": $mi, "rate": 524288}]}
+                                     + if $w then {"weight": 300} else {} end)}'
   set_args sh -c 'dd if=/dev/zero of=/tmp/f bs=64k count=16 oflag=direct 2>/dev/null; sleep 1000'
   t0=$(date +%s%N)
   runf_detached run -d "$CID"
   blk=$(cgroup_dir blkio)
   grep -q "^$dev 524288$" "$blk/blkio.throttle.write_bps_device"
-  if [ -e "$blk/blkio.weight" ]; then
+  if ! $weights; then
+    :
+  elif [ -e "$blk/blkio.weight" ]; then
     grep -qw 300 "$blk/blkio.weight"
   else
     grep -qw 300 "$blk/blkio.bfq.weight"
@@ -163,11 +174,10 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
 
 @test "hugepage limits go to the hierarchy that has hugetlb (v2 on hybrid hosts)" {
   requires_root
-  if [ -d /sys/fs/cgroup/hugetlb ]; then
+  if cgroup_v1_mount hugetlb >/dev/null; then
     ctrl=hugetlb file=hugetlb.2MB.limit_in_bytes
   else
-    grep -qsw hugetlb /sys/fs/cgroup/unified/cgroup.controllers /sys/fs/cgroup/cgroup.controllers \
-      || skip "no hugetlb controller"
+    cgroup_v2_has hugetlb || skip "no hugetlb controller"
     ctrl="" file=hugetlb.2MB.max
   fi
   update_config '.linux.resources = {"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]}'
@@ -175,6 +185,31 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   runf_detached run -d "$CID"
   [ "$(cat "$(cgroup_dir "$ctrl")/$file")" = 4194304 ]
   runf events --stats "$CID" | jq -e '.data.hugetlb | has("2MB")'
+}
+
+@test "directories below /sys/fs/cgroup that are not mounted are not hierarchies (podman leaves some)" {
+  requires_root
+  cgroup_unified_p && skip "/sys/fs/cgroup is the v2 hierarchy here: a directory made there is a cgroup"
+  # cgroup-leftovers.sh plants hugetlb/libpod_parent and the like, on a
+  # private tmpfs over /sys/fs/cgroup that also covers the host's own
+  # mounts there (which runf must not take for hierarchies either), and
+  # fails when anything was written below what it planted.
+  v2=$(cgroup_v2_mount) || v2=""
+  if [ -n "$v2" ] && ! cgroup_v1_mount hugetlb >/dev/null && cgroup_v2_has hugetlb; then
+    update_config '.linux.resources = {"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]}'
+  fi
+  set_args sh -c 'ls /sys/fs/cgroup; [ -z "$1" ] || echo "limit $(cat "/sys/fs/cgroup/$1/hugetlb.2MB.max")"' \
+    sh "${v2##*/}"
+  run "$TOP/tests/integration/cgroup-leftovers.sh" "$RUNF_BIN" --root "$STATE_ROOT" run "$CID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  planted=$(sed -n 's/^cgroup-leftovers: planted//p' <<<"$output")
+  [ -n "$planted" ] || skip "every controller has a v1 hierarchy here: no name left to plant"
+  diff <(cgroup_container_names) <(printf '%s\n' "${lines[@]}" | grep -v '^cgroup-leftovers: \|^limit ' | sort)
+  if jq -e '.linux.resources.hugepageLimits' "$BUNDLE/config.json" >/dev/null; then
+    [[ "$output" == *"limit 4194304"* ]]
+  fi
+  assert_no_leftovers
 }
 
 @test "pause stops every process, state says paused, resume lets them go on" {
@@ -191,7 +226,7 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   sleep 0.5
   [ "$(counter)" = "$a" ]
   [ "$(cat "$BUNDLE/rootfs/tmp/d")" = "$d" ]
-  if [ -d /sys/fs/cgroup/freezer ]; then
+  if cgroup_v1_mount freezer >/dev/null; then
     [ "$(cat "$(cgroup_dir freezer)/freezer.state")" = FROZEN ]
   fi
   # exec would freeze on joining the cgroup: refused, as runc does.
@@ -400,13 +435,13 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   set_args sh -c 'sleep 1000 & sleep 1000'
   runf_detached run -d "$CID"
   n=0
-  for h in $(hierarchies); do
+  for h in $(cgroup_hierarchies); do
     [ -d "$h/runf/$CID" ] || { echo "missing in $h"; false; }
     n=$((n + 1))
   done
   [ "$n" -ge 1 ]
   runf delete -f "$CID"
-  for h in $(hierarchies); do
+  for h in $(cgroup_hierarchies); do
     [ ! -e "$h/runf/$CID" ] || { echo "left in $h"; false; }
   done
 }
@@ -417,14 +452,14 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   set_args sleep 1000
   runf_detached run -d "$CID"
   pid=$(runf state "$CID" | jq -r .pid)
-  for h in $(hierarchies); do
+  for h in $(cgroup_hierarchies); do
     EXTRA_DIRS+=("$h/runftest-$$")
     [ -d "$h/runftest-$$/abs-$CID" ]
   done
   # Every line of init's /proc/PID/cgroup ends in the path.
   [ -z "$(grep -v ":/runftest-$$/abs-$CID\$" "/proc/$pid/cgroup")" ]
   runf delete -f "$CID"
-  for h in $(hierarchies); do
+  for h in $(cgroup_hierarchies); do
     [ ! -e "$h/runftest-$$/abs-$CID" ]
   done
 }
@@ -449,7 +484,7 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   set_args sleep 1000
   runf_detached run -d "$CID"
   pid=$(runf state "$CID" | jq -r .pid)
-  for h in $(hierarchies); do
+  for h in $(cgroup_hierarchies); do
     EXTRA_DIRS+=("$h/runft$$.slice/runft$$-a.slice" "$h/runft$$.slice")
   done
   [ -z "$(grep -v ":/runft$$.slice/runft$$-a.slice/pfx-$CID.scope\$" "/proc/$pid/cgroup")" ]
@@ -465,11 +500,40 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   done
 }
 
+@test "a parent cgroup that someone else removes while runf makes the one below it is made again" {
+  requires_root
+  # As a stopping runfd removes runfd/ and a test's teardown runf-tests/:
+  # every 0.2 ms, the parent goes if it is empty.  (Without a pause no
+  # runtime could make it: it would go between mkdir and its first write.)
+  parent=runftest-gone-$$
+  dirs=()
+  for h in $(cgroup_hierarchies); do
+    dirs+=("$h/$parent")
+  done
+  EXTRA_DIRS+=("${dirs[@]}")
+  python3 -c 'import os, sys, time
+while True:
+    for d in sys.argv[1:]:
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+    time.sleep(0.0002)' "${dirs[@]}" &
+  set_args true
+  for i in $(seq 1 40); do
+    update_config --arg p "/$parent/c$i" '.linux.cgroupsPath = $p'
+    run runf run "$CID-$i"
+    [ "$status" -eq 0 ] || { echo "run $i: $output"; false; }
+  done
+  kill %1
+  wait %1 || true
+}
+
 @test "a container cannot take a cgroup that another one is using" {
   requires_root
   update_config --arg p "/runftest-$$/shared" '.linux.cgroupsPath = $p'
   set_args sleep 1000
-  for h in $(hierarchies); do
+  for h in $(cgroup_hierarchies); do
     EXTRA_DIRS+=("$h/runftest-$$")
   done
   runf_detached run -d "$CID"
@@ -477,6 +541,74 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   assert_one_error_line "already in use"
   [ ! -e "$STATE_ROOT/$CID-2" ]
   [ "$(runf state "$CID" | jq -r .status)" = running ]
+}
+
+@test "a frozen cgroup is refused at create, in one line, instead of a create that never ends" {
+  requires_root
+  path=/runf-tests/frozen-$$-$BATS_TEST_NUMBER
+  update_config --arg p "$path" '.linux.cgroupsPath = $p'
+  if [ -d /sys/fs/cgroup/freezer ]; then
+    dir=/sys/fs/cgroup/freezer$path
+    mkdir -p "$dir"
+    EXTRA_DIRS+=("$dir")
+    echo FROZEN >"$dir/freezer.state"
+  else
+    dir=/sys/fs/cgroup$path
+    mkdir -p "$dir"
+    EXTRA_DIRS+=("$dir")
+    echo 1 >"$dir/cgroup.freeze"
+  fi
+  set_args true
+  run timeout 30 "$RUNF_BIN" --root "$STATE_ROOT" run t1
+  assert_one_error_line "is frozen"
+  [ -z "$(ls -A "$STATE_ROOT")" ]
+}
+
+@test "sub-cgroups the container made: ps sees their processes, delete --force kills them and removes the tree" {
+  requires_v1
+  set_args sleep 1000
+  runf_detached run -d "$CID"
+  mem=$(cgroup_dir memory)
+  # What a container that manages its own cgroups does: a child cgroup,
+  # and a process in it.
+  mkdir "$mem/sub"
+  runf exec -d --pid-file "$TEST_DIR/exec.pid" "$CID" sleep 999
+  pid=$(cat "$TEST_DIR/exec.pid")
+  echo "$pid" >"$mem/sub/cgroup.procs"
+  run runf ps -f json "$CID"
+  [ "$(jq length <<<"$output")" -eq 2 ]
+  jq -e --argjson p "$pid" 'index($p) != null' <<<"$output"
+  run timeout 60 "$RUNF_BIN" --root "$STATE_ROOT" delete --force "$CID"
+  [ "$status" -eq 0 ]
+  ! kill -0 "$pid" 2>/dev/null
+  [ ! -d "$mem" ]
+}
+
+@test "delete --force without a pid namespace ends every process, also once init is gone; plain delete too" {
+  requires_root
+  update_config '.linux.namespaces -= [{"type": "pid"}]'
+  set_args sleep 1000
+  for force in --force ""; do
+    runf_detached run -d "$CID"
+    init=$(runf state "$CID" | jq -r .pid)
+    for i in 1 2 3; do
+      runf exec -d "$CID" sleep 999
+    done
+    pids=$(runf ps -f json "$CID" | jq -r '.[]')
+    [ "$(wc -w <<<"$pids")" -eq 4 ]
+    # Init is nothing special without a pid namespace: the rest lives on.
+    kill -9 "$init"
+    wait_for sh -c "! kill -0 $init 2>/dev/null"
+    run runf state "$CID"
+    [ "$(jq -r .status <<<"$output")" = stopped ]
+    run runf delete $force "$CID"
+    [ "$status" -eq 0 ]
+    run runf state "$CID"
+    [ "$status" -ne 0 ]
+    for p in $pids; do
+      wait_for sh -c "! kill -0 $p 2>/dev/null"
+    done
+  done
 }
 
 @test "a cgroup namespace shows the container its own cgroup as /" {

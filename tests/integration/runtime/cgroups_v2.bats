@@ -11,11 +11,10 @@ load ../helpers
 
 setup() {
   requires_root
-  if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  if cgroup_unified_p; then
     V2_ROOT=/sys/fs/cgroup
     V2_UNSHARE=
-  elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
-    V2_ROOT=/sys/fs/cgroup/unified
+  elif V2_ROOT=$(cgroup_v2_mount); then
     V2_UNSHARE=1
   else
     skip "no cgroup v2 hierarchy on this host"
@@ -24,13 +23,15 @@ setup() {
   update_config '.root.readonly = false | del(.linux.cgroupsPath)'
   # runf's default place, /runf/<id>, with ids no other suite uses.
   CID="cg2-$$-$BATS_TEST_NUMBER"
-  HUGEPAGES_BEFORE=
+  HUGEPAGES_ADDED=0
 }
 
 teardown() {
   teardown_bundle
-  if [ -n "${HUGEPAGES_BEFORE:-}" ]; then
-    echo "$HUGEPAGES_BEFORE" >/proc/sys/vm/nr_hugepages
+  # Give back what this test reserved, not a count read before: another
+  # run may have reserved pages meanwhile.
+  if [ "${HUGEPAGES_ADDED:-0}" -gt 0 ]; then
+    echo $(($(cat /proc/sys/vm/nr_hugepages) - HUGEPAGES_ADDED)) >/proc/sys/vm/nr_hugepages
   fi
 }
 
@@ -57,8 +58,8 @@ init_pid() { runf state "$CID" | jq -r .pid; }
   grep -qx "0::/runf/$CID" "/proc/$pid/cgroup"
   grep -qx "$pid" "$V2_ROOT/runf/$CID/cgroup.procs"
   # No v1 directory was made: runf saw a v2-only host.
-  for d in /sys/fs/cgroup/*/; do
-    [ "$d" = "$V2_ROOT/" ] || [ ! -e "$d/runf/$CID" ]
+  for h in $(cgroup_hierarchies); do
+    [ "$h" = "$V2_ROOT" ] || [ ! -e "$h/runf/$CID" ]
   done
 }
 
@@ -141,8 +142,9 @@ init_pid() { runf state "$CID" | jq -r .pid; }
   update_config '.linux.resources = {"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]}'
   set_args sh -c 'alloc --huge 2; alloc --huge 4; echo "status $?"; sleep 1000'
   # Enough free huge pages that only the limit can refuse the second.
-  HUGEPAGES_BEFORE=$(cat /proc/sys/vm/nr_hugepages)
-  echo $((HUGEPAGES_BEFORE + 4)) >/proc/sys/vm/nr_hugepages
+  before=$(cat /proc/sys/vm/nr_hugepages)
+  echo $((before + 4)) >/proc/sys/vm/nr_hugepages
+  HUGEPAGES_ADDED=$(($(cat /proc/sys/vm/nr_hugepages) - before))
   [ "$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)" -ge 2 ] || skip "could not reserve huge pages"
   runf_detached run -d "$CID"
   [ "$(cat "$V2_ROOT/runf/$CID/hugetlb.2MB.max")" = 2097152 ]

@@ -65,7 +65,7 @@ teardown() { teardown_bundle; }
   set_args /nonexistent
   run runf run t1
   [ "$status" -ne 0 ]
-  [[ "$output" == *"exec \`/nonexistent\`: no such file or directory"* ]]
+  [[ "$output" == *"exec /nonexistent: no such file or directory"* ]]
   set_args /etc/passwd
   run runf run t2
   [ "$status" -ne 0 ]

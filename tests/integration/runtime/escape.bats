@@ -89,6 +89,23 @@ refute_secret() { # what
   [ "$(echo "$output" | tr '\n' ' ')" = "0 1 2 3 4 5 " ]
 }
 
+@test "a created container's init holds only stdio and exec.fifo; an exec'd process only stdio" {
+  set_args sleep 100
+  runf_detached create t1
+  pid=$(runf state t1 | jq -r .pid)
+  run ls -l "/proc/$pid/fd"
+  echo "$output"
+  fds=$(ls "/proc/$pid/fd" | tr '\n' ' ')
+  # 0 1 2, and exec.fifo.
+  [[ "$fds" == "0 1 2 "[0-9]*" " ]]
+  fifo_fd=${fds#0 1 2 }
+  [ "$(readlink "/proc/$pid/fd/${fifo_fd% }")" = "$STATE_ROOT/t1/exec.fifo" ]
+  run runf exec t1 sh -c 'ls /proc/self/fd'
+  [ "$(echo "$output" | tr '\n' ' ')" = "0 1 2 3 " ]
+  runf start t1
+  [ "$(ls "/proc/$pid/fd" | tr '\n' ' ')" = "0 1 2 " ]
+}
+
 # --- CVE-2019-5736: the runtime's binary through /proc/PID/exe ------------
 
 # A copy of runf that the attacks aim at (the real one stays intact even if

@@ -275,6 +275,19 @@ EOF
   [ "$status" -eq 255 ]
 }
 
+@test "exec into a paused container is refused; with --ignore-paused it runs once resumed" {
+  requires_root
+  start_container
+  runf pause t1
+  run runf exec t1 echo ok
+  [ "$status" -eq 255 ]
+  [[ "$output" == *"cannot exec in a paused container"* ]]
+  (sleep 1; "$RUNF_BIN" --root "$STATE_ROOT" resume t1) &
+  run timeout 20 "$RUNF_BIN" --root "$STATE_ROOT" exec --ignore-paused t1 echo ok
+  [ "$status" -eq 0 ]
+  [ "$output" = ok ]
+}
+
 @test "exec bad input: one line each, exit status 255" {
   start_container
   run runf exec -u abc t1 true

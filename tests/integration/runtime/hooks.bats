@@ -46,6 +46,32 @@ all_hooks() {
   ! grep -qxF "createContainer created t1 $pid $host_mnt" "$TEST_DIR/hooks.log"
 }
 
+@test "a startContainer hook without env gets the process's environment, one with env gets its own" {
+  printf '#!/bin/sh\necho "$1 FOO=$FOO HOME=$HOME PATH=$PATH" >>/tmp/hook.out\n' >"$BUNDLE/rootfs/start-hook"
+  chmod +x "$BUNDLE/rootfs/start-hook"
+  update_config '.process.env += ["FOO=from-process"]
+      | .hooks = {"startContainer": [{"path": "/start-hook", "args": ["start-hook", "one"]},
+                                     {"path": "/start-hook", "args": ["start-hook", "two"], "env": ["FOO=own", "PATH=/bin"]}]}'
+  set_args cat /tmp/hook.out
+  FOO=from-runf run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "one FOO=from-process HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ]
+  [ "${lines[1]}" = "two FOO=own HOME= PATH=/bin" ]
+}
+
+@test "hook argv reaches the hook exactly as given (argv[0] too, empty and spaced ones)" {
+  printf '#!/bin/sh\nfor a in "$0" "$@"; do printf "[%%s]" "$a"; done >>%s\necho >>%s\n' "$TEST_DIR/argv" "$TEST_DIR/argv" >"$HOOK"
+  update_config --arg h "$HOOK" '.hooks = {"prestart": [{"path": $h, "args": ["my name", "", "a  b", "-x"]}],
+                                           "poststop": [{"path": $h}]}'
+  set_args true
+  run runf run t1
+  [ "$status" -eq 0 ]
+  cat "$TEST_DIR/argv"
+  # sh sees its script as $0; the argv[0] the hook got is its own name.
+  [ "$(sed -n 1p "$TEST_DIR/argv")" = "[$HOOK][][a  b][-x]" ]
+  [ "$(sed -n 2p "$TEST_DIR/argv")" = "[$HOOK]" ]
+}
+
 @test "startContainer runs inside the container, after start" {
   cp "$HOOK" "$BUNDLE/rootfs/hook.sh"
   printf '#!/bin/sh\ncat >/tmp/start.state\necho "$1" >>/tmp/start.log\n' >"$BUNDLE/rootfs/start-hook"

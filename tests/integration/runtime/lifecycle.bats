@@ -254,6 +254,33 @@ teardown() { teardown_bundle; }
   grep -q "on-the-terminal" "$TEST_DIR/tty.out"
 }
 
+@test "a --console-socket nobody accepts on fails create within its bound, leaving nothing" {
+  update_config '.process.terminal = true'
+  # A listener with a backlog of one that never accepts: taken by the first
+  # connection, and the next would wait forever in a blocking connect.
+  python3 - "$TEST_DIR/tty.sock" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(0)
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[1])
+d = socket.socket(socket.AF_UNIX)
+d.setblocking(False)
+try:
+    d.connect(sys.argv[1])
+except OSError:
+    pass
+time.sleep(120)
+PY
+  wait_for test -S "$TEST_DIR/tty.sock"
+  sleep 0.2
+  set_args true
+  run timeout 60 "$RUNF_BIN" --root "$STATE_ROOT" run -d --console-socket "$TEST_DIR/tty.sock" t1
+  assert_one_error_line "nobody accepts connections there"
+  assert_no_leftovers
+}
+
 @test "a detached terminal container needs --console-socket" {
   update_config '.process.terminal = true'
   run runf run -d t1

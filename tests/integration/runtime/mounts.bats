@@ -4,7 +4,13 @@
 load ../helpers
 
 setup() { setup_bundle; }
-teardown() { teardown_bundle; }
+teardown() {
+  # A source the bind-flag tests mounted on the host.
+  if [ -n "${TEST_DIR:-}" ] && is_root; then
+    umount -l "$TEST_DIR/src" 2>/dev/null || true
+  fi
+  teardown_bundle
+}
 
 # The mountinfo line of a mount point inside the container.
 mountinfo_of() { # output dest
@@ -94,16 +100,16 @@ mountinfo_of() { # output dest
 }
 
 @test "the cgroup mount shows the hierarchies read-only" {
-  set_args sh -c 'ls /sys/fs/cgroup; touch /sys/fs/cgroup/x 2>&1 || echo refused'
+  set_args sh -c 'ls /sys/fs/cgroup; touch /sys/fs/cgroup/x 2>/dev/null || echo refused'
   run runf run t1
   [ "$status" -eq 0 ]
   [[ "$output" == *refused* ]]
-  if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  if cgroup_unified_p; then
     [[ "$output" == *cgroup.procs* ]]
   else
-    for c in $(ls /sys/fs/cgroup); do
-      [[ "$output" == *"$c"* ]]
-    done
+    # Exactly the mounted hierarchies: a directory below the host's
+    # /sys/fs/cgroup that is no mount (podman leaves some) is not one.
+    diff <(cgroup_container_names) <(printf '%s\n' "${lines[@]}" | grep -vx refused | sort)
   fi
 }
 
@@ -228,4 +234,135 @@ mountinfo_of() { # output dest
   run runf run t1
   [ "$output" = content ]
   [ -f "$BUNDLE/rootfs/new/dir/onefile" ]
+}
+
+@test "a read-only /dev is filled first, then read-only" {
+  update_config '.mounts |= map((select(.destination == "/dev") | .options += ["ro"]) // .)'
+  set_args sh -c 'grep "^tmpfs /dev " /proc/mounts; echo x >/dev/null && echo null-ok; test -d /dev/pts && echo pts-ok; touch /dev/new 2>&1'
+  run runf run t1
+  [[ "${lines[0]}" == "tmpfs /dev tmpfs ro,"* ]]
+  [ "${lines[1]}" = null-ok ]
+  [ "${lines[2]}" = pts-ok ]
+  [[ "${lines[3]}" == *"Read-only file system"* ]]
+}
+
+@test "proc on a /proc that is a symlink is refused in one line (CVE-2019-19921), nothing left" {
+  rm -rf "$BUNDLE/rootfs/proc"
+  mkdir -p "$BUNDLE/rootfs/bad-proc"
+  ln -s /bad-proc "$BUNDLE/rootfs/proc"
+  set_args true
+  run timeout 30 "$RUNF_BIN" --root "$STATE_ROOT" run t1
+  assert_one_error_line "must be mounted on an ordinary directory"
+  assert_no_leftovers
+  # sysfs too (a rootless config binds the host's /sys instead, which a
+  # symlink cannot misdirect: it lands inside the rootfs).
+  if [ "$(jq -r '.mounts[] | select(.destination == "/sys") | .type' "$BUNDLE/config.json")" = sysfs ]; then
+    rm "$BUNDLE/rootfs/proc" && mkdir "$BUNDLE/rootfs/proc"
+    rm -rf "$BUNDLE/rootfs/sys" && ln -s /bad-proc "$BUNDLE/rootfs/sys"
+    run timeout 30 "$RUNF_BIN" --root "$STATE_ROOT" run t1
+    assert_one_error_line "must be mounted on an ordinary directory"
+  fi
+}
+
+@test "a tmpfs takes the mode of the directory it covers unless mode= is given; a new one is 1777" {
+  update_config '.root.readonly = false'
+  mkdir -p "$BUNDLE/rootfs/covered" "$BUNDLE/rootfs/given"
+  chmod 'a=rwx,ug+s,+t' "$BUNDLE/rootfs/covered"
+  chmod 0710 "$BUNDLE/rootfs/given"
+  update_config '.mounts += [{"destination": "/covered", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
+                             {"destination": "/given", "type": "tmpfs", "source": "tmpfs", "options": ["mode=0410"]},
+                             {"destination": "/new/a/b", "type": "tmpfs", "source": "tmpfs", "options": ["ro"]}]'
+  set_args stat -c '%n %a' /covered /given /new/a/b
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "/covered 7777" ]
+  [ "${lines[1]}" = "/given 410" ]
+  [ "${lines[2]}" = "/new/a/b 1777" ]
+  # The image's directories themselves are untouched.
+  [ "$(stat -c %a "$BUNDLE/rootfs/given")" = 710 ]
+  [ "$(stat -c %a "$BUNDLE/rootfs/new/a")" = 755 ]
+}
+
+@test "rootfsPropagation shared is for / only: an rbind of / unmounted lazily leaves the container's /proc" {
+  requires_root
+  update_config '.root.readonly = false | .linux.rootfsPropagation = "shared"
+      | .process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+      | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+  set_args sh -c 'mkdir -p /target && mount --rbind / /target && umount -l /target && test -r /proc/self/mountinfo && echo proc-still-there'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "$output" = proc-still-there ]
+  # The root mount itself is shared.
+  set_args sh -c 'awk "\$5 == \"/\"" /proc/self/mountinfo'
+  run runf run t2
+  [[ "$output" == *shared:* ]]
+}
+
+@test "--no-pivot does not leave the host's whole /proc for a nested user namespace to mount a fresh one" {
+  requires_root
+  update_config '.process.capabilities.bounding += ["CAP_SETFCAP"] | .process.capabilities.permitted += ["CAP_SETFCAP"]'
+  set_args unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted'
+  run runf run --no-pivot t1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"mount: permission denied"* ]]
+  [[ "$output" != *mounted* ]]
+  # The container's own /proc and /sys are there.
+  set_args sh -c 'test -r /proc/self/status && test -d /sys/kernel && echo ok'
+  run runf run --no-pivot t2
+  [ "$output" = ok ]
+}
+
+# The flags of a bind mount as runc 1.2 makes them: the source's unless the
+# config names some; those asked for exactly, where the kernel lets them
+# be changed; where the source's are locked (a mount from a more privileged
+# user namespace), those kept, and an error for a locked one the config
+# clears or an atime mode it changes.
+@test "bind mount flags: kept, set, cleared; locked ones kept, or an error when asked to undo them" {
+  # Everything below runs in a user namespace of its own (unshare -r), where
+  # the source is mounted: in the container's user namespace, its flags are
+  # locked.  runf is rootless there, as root or not.
+  rm "$BUNDLE/config.json"
+  unshare -r "$RUNF_BIN" spec --rootless
+  update_config '.process.terminal = false | .root.readonly = false'
+  mkdir "$TEST_DIR/src"
+  flags_of() { # options... -> the mount options /mnt gets, or the error
+    update_config --argjson o "$(jq -cn '$ARGS.positional' --args -- "$@")" \
+      '.mounts = [.mounts[] | select(.destination != "/mnt")] + [{"destination": "/mnt", "source": $src, "options": $o}]' \
+      --arg src "$TEST_DIR/src"
+    unshare -rm sh -c 'mount -t tmpfs -o nosuid,nodev,noexec,noatime tmpfs "$1/src" && shift &&
+        "$@" run t1 2>&1' sh "$TEST_DIR" "$RUNF_BIN" --root "$STATE_ROOT"
+  }
+  set_args sh -c 'awk "\$2 == \"/mnt\" {print \$4}" /proc/mounts'
+  run flags_of bind
+  [[ "$output" == ro,* || "$output" == rw,* ]]
+  [[ "$output" == *nosuid*nodev*noexec*noatime* ]]
+  run flags_of bind ro
+  [[ "$output" == ro,nosuid,nodev,noexec,noatime* ]]
+  run flags_of bind suid
+  [[ "$output" == *"remount \`/mnt\`: its source is nosuid, which this user namespace may not undo"* ]]
+  run flags_of bind relatime
+  [[ "$output" == *"its source is noatime, which this user namespace may not change"* ]]
+  run flags_of bind noatime nodev
+  [[ "$output" == rw,nosuid,nodev,noexec,noatime* ]]
+}
+
+@test "bind mount flags as root: exactly those asked for; a clearing flag alone remounts too" {
+  requires_root
+  mkdir "$TEST_DIR/src"
+  mount -t tmpfs -o nosuid,nodev,noexec,noatime tmpfs "$TEST_DIR/src"
+  set_args sh -c 'awk "\$2 == \"/mnt\" {print \$4}" /proc/mounts'
+  # (As "mount --bind -o": the flags asked for and no others, so a
+  # clearing flag alone clears them all; the atime mode stays unless one is
+  # asked for.)
+  for case in 'bind|rw,nosuid,nodev,noexec,noatime' 'bind,ro|ro,noatime' 'bind,suid|rw,noatime' \
+              'bind,nodev,relatime|rw,nodev,relatime' 'bind,strictatime|rw'; do
+    opts=${case%|*} want=${case#*|}
+    update_config --arg s "$TEST_DIR/src" --arg o "$opts" \
+      '.mounts = [.mounts[] | select(.destination != "/mnt")] + [{"destination": "/mnt", "source": $s, "options": ($o | split(","))}]'
+    run runf run t1
+    echo "$opts: $output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$want" ]
+  done
+  umount "$TEST_DIR/src"
 }

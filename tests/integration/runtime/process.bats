@@ -15,6 +15,74 @@ teardown() { teardown_bundle; }
   [ "$output" = "one|two|bar baz|/root|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ]
 }
 
+@test "an empty HOME is replaced from /etc/passwd, also when it is the last of several" {
+  set_args sh -c 'echo "$HOME"; env | grep -c ^HOME='
+  update_config '.process.env += ["HOME="]'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = /root ]
+  update_config '.process.env += ["HOME=/foo", "HOME="]'
+  run runf run t2
+  [ "${lines[0]}" = /root ]
+  [ "${lines[1]}" = 1 ]
+}
+
+@test "a variable given twice is set once, to the last value, where it last was" {
+  update_config '.process.env = ["PATH=/bin", "A=1", "HOME=/a", "B=x", "A=2", "HOME=/b"]'
+  set_args /bin/env
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | tr '\n' ' ')" = "PATH=/bin B=x A=2 HOME=/b " ]
+}
+
+@test "a failed execve is one line in runc's words (exec PATH: no such file or directory)" {
+  update_config '.root.readonly = false'
+  printf '#!/mmnnttbb foo bar\nsh\n' >"$BUNDLE/rootfs/run.sh"
+  chmod +x "$BUNDLE/rootfs/run.sh"
+  set_args /run.sh
+  run runf run t1
+  [ "$status" -ne 0 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ "${lines[0]}" == *"exec /run.sh: no such file or directory"* ]]
+  set_args no-such-program
+  run runf run t2
+  assert_one_error_line 'exec: "no-such-program": executable file not found in $PATH'
+}
+
+@test "a user without the exec bit but with CAP_DAC_OVERRIDE runs the program" {
+  requires_root
+  # busybox, as echo, that only its owner (root) may exec.
+  mkdir -p "$BUNDLE/rootfs/opt/root-only"
+  cp "$BUNDLE/rootfs/bin/busybox" "$BUNDLE/rootfs/opt/root-only/echo"
+  chmod 0700 "$BUNDLE/rootfs/opt/root-only/echo"
+  update_config '.process.user = {"uid": 1000, "gid": 1000}
+      | .process.capabilities = {"bounding": ["CAP_DAC_OVERRIDE"], "effective": ["CAP_DAC_OVERRIDE"],
+                                 "permitted": ["CAP_DAC_OVERRIDE"]}'
+  set_args /opt/root-only/echo ran
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "$output" = ran ]
+  # Found in PATH the same way.
+  update_config '.process.env = ["PATH=/opt/root-only:/bin"]'
+  set_args echo ran
+  run runf run t2
+  [ "$output" = ran ]
+  # The capability carried to the exec is not left to the program: a user
+  # that is not root keeps none across an exec (its ambient set is empty).
+  cp "$BUNDLE/rootfs/bin/busybox" "$BUNDLE/rootfs/opt/root-only/grep"
+  chmod 0700 "$BUNDLE/rootfs/opt/root-only/grep"
+  set_args grep -E '^Cap(Eff|Prm|Amb)' /proc/self/status
+  run runf run t3
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | awk '{print $2}' | tr '\n' ' ')" = "0000000000000000 0000000000000000 0000000000000000 " ]
+  set_args /opt/root-only/echo ran
+  # Without the capability: the kernel's answer, in runc's words.
+  update_config '.process.capabilities = {}'
+  run runf run t4
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"exec /opt/root-only/echo: permission denied"* ]]
+}
+
 @test "process.cwd is the working directory and is made when missing" {
   update_config '.root.readonly = false | .process.cwd = "/tmp/work/dir"'
   set_args pwd

@@ -55,6 +55,15 @@ start_container() {
   [[ "$output" == *"$init sh"* ]]
 }
 
+@test "ps ID -e -x passes -e -x to ps(1)" {
+  start_container
+  run runf ps t1 -e -x
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" =~ \ +PID\ +TTY\ +STAT\ +TIME\ +COMMAND ]]
+  [ "${#lines[@]}" -eq 4 ]
+  [[ "${lines[1]}" =~ ^\ *[0-9]+ ]]
+}
+
 @test "ps options without a PID column are an error" {
   start_container
   run runf ps t1 -o comm
@@ -69,6 +78,10 @@ start_container() {
   run runf ps -f json t1
   [ "$status" -eq 0 ]
   [ "$output" = "[]" ]
+  run runf ps t1
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ "${lines[0]}" == *UID*PID*CMD* ]]
 }
 
 @test "ps bad input: one line each" {

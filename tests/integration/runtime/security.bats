@@ -15,6 +15,20 @@ teardown() { teardown_bundle; }
   [ "$output" = i686 ]
 }
 
+@test "linux.personality applies to exec'd processes too" {
+  update_config '.linux.personality = {"domain": "LINUX32"}'
+  set_args sleep 100
+  runf_detached run -d t1
+  run runf exec t1 uname -m
+  [ "$status" -eq 0 ]
+  [ "$output" = i686 ]
+  runf delete -f t1
+  update_config '.linux.personality = {"domain": "LINUX"}'
+  runf_detached run -d t2
+  run runf exec t2 uname -m
+  [ "$output" = "$(uname -m)" ]
+}
+
 @test "an unknown personality domain is refused" {
   update_config '.linux.personality = {"domain": "BSD"}'
   run runf run t1

@@ -93,3 +93,48 @@ teardown() { teardown_bundle; }
   assert_one_error_line "uidMappings"
   assert_no_leftovers
 }
+
+# A bind source below a directory only the host's root may enter: root of
+# the container's user namespace (host uid 100000) could not reach it by
+# its path; runf opens it as the host's root.
+@test "root: bind mounts below a directory the user namespace cannot enter, for run and exec" {
+  requires_root
+  mkdir -p "$TEST_DIR/private/one" "$TEST_DIR/private/two"
+  echo one >"$TEST_DIR/private/one/file"
+  echo two >"$TEST_DIR/private/two/file"
+  chmod 700 "$TEST_DIR/private"
+  # (The rootfs belongs to the host's root: the mount points are there.)
+  mkdir "$BUNDLE/rootfs/mnt1" "$BUNDLE/rootfs/mnt2"
+  update_config --arg p "$TEST_DIR/private" '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .mounts += [{"source": ($p + "/one"), "destination": "/mnt1", "options": ["bind"]},
+                  {"source": ($p + "/two"), "destination": "/mnt2", "options": ["rbind", "ro"]}]'
+  set_args sh -c 'cat /mnt1/file /mnt2/file; sleep 1000'
+  runf_detached run -d t1
+  wait_for grep -q two "$TEST_DIR/detached.out"
+  [ "$(cat "$TEST_DIR/detached.out")" = "$(printf 'one\ntwo')" ]
+  run runf exec t1 cat /mnt2/file
+  [ "$status" -eq 0 ]
+  [ "$output" = two ]
+}
+
+@test "root: a bind mount before a cgroup mount, in a user namespace with a cgroup namespace" {
+  requires_root
+  mkdir -p "$TEST_DIR/private/one"
+  echo one >"$TEST_DIR/private/one/file"
+  chmod 700 "$TEST_DIR/private"
+  mkdir "$BUNDLE/rootfs/mnt1"
+  update_config --arg p "$TEST_DIR/private" '.linux.namespaces += [{"type": "user"}, {"type": "cgroup"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .mounts = [.mounts[] | select(.destination != "/sys/fs/cgroup")]
+    | .mounts += [{"source": ($p + "/one"), "destination": "/mnt1", "options": ["bind"]},
+                  {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                   "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]'
+  set_args sh -c 'cat /mnt1/file; ls /sys/fs/cgroup | grep -c .'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = one ]
+  [ "${lines[1]}" -gt 0 ]
+}

@@ -20,6 +20,7 @@
 
 #include "common/cleanup.h"
 #include "common/fds.h"
+#include "procattr.h"
 #include "process.h"
 #include "sync.h"
 #include "syscalls.h"
@@ -56,6 +57,25 @@ setup_terminal (rf_exec_init_t *ctx, rf_error_t *err)
   return 0;
 }
 
+/* The container's seccomp filter; with a notify action, its fd goes to
+   runf for the listener. */
+static int
+load_filter (rf_exec_init_t *ctx, const rf_seccomp_t *sc, rf_error_t *err)
+{
+  int fd = -1;
+  if (rf_seccomp_load (sc, sc->notify ? &fd : NULL, err) < 0)
+    return -1;
+  if (fd < 0)
+    return 0;
+  if (rf_sync_send (ctx->sync_fd, RF_SYNC_SECCOMP, 0, fd) < 0)
+    {
+      close (fd);
+      return rf_error_sys (err, "send the seccomp notify fd to runf");
+    }
+  close (fd);
+  return 0;
+}
+
 static void
 close_inherited_fds (const rf_exec_init_t *ctx)
 {
@@ -75,6 +95,7 @@ static int
 exec_run (rf_exec_init_t *ctx, rf_error_t *err)
 {
   const rf_process_t *p = ctx->process;
+  const rf_seccomp_t *sc = ctx->spec && ctx->spec->seccomp.n_insns ? &ctx->spec->seccomp : NULL;
   cleanup_free char *exe = NULL;
   rf_sync_msg_t msg;
   char **envp;
@@ -95,6 +116,16 @@ exec_run (rf_exec_init_t *ctx, rf_error_t *err)
   r = rf_process_enter_cwd (p, false, err);
   if (r < 0)
     return -1;
+  /* As for init: what does not need the final identity comes before any
+     filter is in place. */
+  envp = rf_process_environ (p, 0);
+  if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
+    return -1;
+  /* The container's filter applies to what is exec'd in it too: without
+     no_new_privs it goes in while the process still has its
+     capabilities, else as late as it can. */
+  if (sc && !p->no_new_privileges && load_filter (ctx, sc, err) < 0)
+    return -1;
   if (rf_process_identity (p, ctx->userns, err) < 0)
     return -1;
   if (r > 0 && rf_process_enter_cwd (p, true, err) < 0)
@@ -106,8 +137,9 @@ exec_run (rf_exec_init_t *ctx, rf_error_t *err)
   exe = rf_process_find_executable (p, err);
   if (exe == NULL)
     return -1;
-  envp = rf_process_environ (p, 0);
-  if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
+  if (ctx->spec && rf_sched_personality (ctx->spec, err) < 0)
+    return -1;
+  if (sc && p->no_new_privileges && load_filter (ctx, sc, err) < 0)
     return -1;
   {
     rf_final_exec_t x = {
@@ -118,6 +150,7 @@ exec_run (rf_exec_init_t *ctx, rf_error_t *err)
       .report_fd = ctx->sync_fd,
       .report_kind = 's',
       .lsm_fd = -1,
+      .caps = p->caps.present ? &p->caps : NULL,
     };
     return rf_process_execve (&x, err);
   }

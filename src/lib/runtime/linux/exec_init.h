@@ -14,6 +14,7 @@ typedef struct
 {
   const char *id;
   const rf_process_t *process;
+  const rf_spec_t *spec; /* the container's: seccomp, personality; or NULL */
   int sync_fd; /* the child's end of the socketpair */
   /* The namespaces of the container's init, in rf_namespace_join_order;
      -1 where runf is in that namespace already. */

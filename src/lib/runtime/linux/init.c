@@ -33,6 +33,7 @@
 #include "sync.h"
 #include "syscalls.h"
 #include "procattr.h"
+#include "selfexe.h"
 #include "terminal.h"
 
 static int
@@ -99,8 +100,39 @@ parent_setup (rf_init_t *ctx, bool new_userns, rf_error_t *err)
   rf_sync_msg_t msg;
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_SETUP, getpid (), -1) < 0)
     return rf_error_sys (err, "ask runf for the id maps and the cgroup");
-  if (rf_sync_expect (ctx->sync_fd, RF_SYNC_SETUP_DONE, &msg, NULL, err) < 0)
-    return -1;
+  for (;;)
+    {
+      int fd = -1;
+      int r = rf_sync_recv (ctx->sync_fd, &msg, &fd);
+      if (r < 0)
+        return rf_error_sys (err, "read from runf");
+      if (r == 0)
+        return rf_error_make (err, EPIPE, "runf went away during setup");
+      if (msg.type == RF_SYNC_MOUNT_SOURCE)
+        {
+          /* A bind mount's source that root of the new user namespace
+             could not reach by its path (linux/mounts.h). */
+          size_t i = (size_t) msg.pid;
+          if (ctx->mount_fds == NULL)
+            {
+              ctx->mount_fds = xmalloc ((ctx->spec->n_mounts + 1) * sizeof (int));
+              for (size_t k = 0; k <= ctx->spec->n_mounts; k++)
+                ctx->mount_fds[k] = -1;
+            }
+          if (msg.pid >= 0 && i < ctx->spec->n_mounts && ctx->mount_fds[i] < 0)
+            ctx->mount_fds[i] = fd;
+          else if (fd >= 0)
+            close (fd);
+          continue;
+        }
+      if (fd >= 0)
+        close (fd);
+      if (msg.type == RF_SYNC_SETUP_DONE)
+        break;
+      if (msg.type == RF_SYNC_ERROR)
+        return rf_error_make (err, msg.code, "%s", msg.text);
+      return rf_error_make (err, EPROTO, "runf sent message %d during setup", msg.type);
+    }
   if (!new_userns)
     return 0;
   /* Root of the new namespace is who may set up the rest; when 0 is not
@@ -209,7 +241,7 @@ run_create_hooks (rf_init_t *ctx, rf_error_t *err)
   if (spec->hooks.n[RF_HOOK_CREATE_CONTAINER] == 0)
     return 0;
   state = rf_hooks_state_json (ctx->id, "created", ctx->host_pid, ctx->bundle, spec->annotations);
-  return rf_hooks_run (&spec->hooks, RF_HOOK_CREATE_CONTAINER, state, err);
+  return rf_hooks_run (&spec->hooks, RF_HOOK_CREATE_CONTAINER, state, spec->process.env, err);
 }
 
 /* Whether the filter (no_new_privs, no notify) may go in before READY:
@@ -253,8 +285,14 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
   root_fd = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
     return rf_error_sys (err, "open the rootfs `%s`", ctx->rootfs);
-  if (rf_mounts_apply (spec, ctx->bundle, root_fd, ctx->userns, err) < 0)
+  if (rf_mounts_apply (spec, ctx->bundle, root_fd, ctx->userns, ctx->mount_fds, err) < 0)
     return -1;
+  for (size_t i = 0; ctx->mount_fds && i < spec->n_mounts; i++)
+    if (ctx->mount_fds[i] >= 0)
+      {
+        close (ctx->mount_fds[i]);
+        ctx->mount_fds[i] = -1;
+      }
   if (rf_devices_setup (spec, root_fd, ctx->userns, err) < 0)
     return -1;
   if (run_create_hooks (ctx, err) < 0)
@@ -264,7 +302,7 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
     return -1;
   if (rf_mounts_pivot (ctx->rootfs, ctx->no_pivot, err) < 0)
     return -1;
-  if (spec->rootfs_propagation && mount (NULL, "/", NULL, spec->rootfs_propagation | MS_REC, NULL) < 0)
+  if (spec->rootfs_propagation && mount (NULL, "/", NULL, spec->rootfs_propagation, NULL) < 0)
     return rf_error_sys (err, "linux.rootfsPropagation: set it on the new root");
   return 0;
 }
@@ -273,8 +311,12 @@ static int
 setup_terminal (rf_init_t *ctx, rf_error_t *err)
 {
   int master;
+  /* As with runc, the container's process leads a session of its own
+     (rf_terminal_setup makes one too): no job control signal of the
+     caller's terminal reaches it, and CRIU can checkpoint the container
+     without taking the caller's session for a shell job. */
   if (!ctx->spec->process.terminal)
-    return 0;
+    return setsid () < 0 ? rf_error_sys (err, "setsid") : 0;
   master = rf_terminal_setup (&ctx->spec->process, true, err);
   if (master < 0)
     return -1;
@@ -392,6 +434,25 @@ close_inherited_fds (const rf_init_t *ctx)
   rf_fds_close_except (keep, (size_t) n + 3);
 }
 
+/* runf-trampoline (selfexe.h) for the final exec, made by init itself:
+   a created container may wait a long time for start, and meanwhile
+   nothing of runf's but exec.fifo is open in it.  It is made at the
+   first of: the start, or a filter going in that could refuse
+   memfd_create. */
+static int
+open_trampoline (rf_init_t *ctx, rf_error_t *err)
+{
+  int fd;
+  if (!ctx->make_trampoline || ctx->trampoline_fd >= 0)
+    return 0;
+  fd = rf_trampoline_open (err);
+  if (fd < 0)
+    return -1;
+  /* Above the fds the process keeps, which are all open by now. */
+  ctx->trampoline_fd = rf_fd_above (fd, 3 + ctx->preserve_fds, err);
+  return ctx->trampoline_fd < 0 ? -1 : 0;
+}
+
 /* Whether runf writes id maps for this init (in SETUP): then init stays
    dumpable until that is done, since an unprivileged runf may only open
    /proc/PID/uid_map of a dumpable child. */
@@ -462,10 +523,18 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   r = rf_process_enter_cwd (p, false, err);
   if (r < 0)
     return -1;
+  /* What does not depend on the final identity comes before any filter
+     is in place: the fewer system calls run under it, the fewer a
+     profile written for the container's program alone refuses. */
+  envp = rf_process_environ (p, ctx->start_fd ? 1 : ctx->listen_fds);
+  if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
+    return -1;
   /* Without no_new_privs only a privileged process may install a filter:
      it goes in while init still has its capabilities, as with runc. */
   if (!p->no_new_privileges && spec->seccomp.n_insns)
     {
+      if (open_trampoline (ctx, err) < 0)
+        return -1;
       if (spec->seccomp.notify ? load_seccomp_notify (ctx, err) < 0
                                : rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
         return -1;
@@ -481,10 +550,8 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   exe = rf_process_find_executable (p, err);
   if (exe == NULL)
     return -1;
-  envp = rf_process_environ (p, ctx->start_fd ? 1 : ctx->listen_fds);
-  if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
-    return -1;
-  if (p->no_new_privileges && spec->seccomp.notify && load_seccomp_notify (ctx, err) < 0)
+  if (p->no_new_privileges && spec->seccomp.notify
+      && (open_trampoline (ctx, err) < 0 || load_seccomp_notify (ctx, err) < 0))
     return -1;
   /* Set after the change of credentials, which clears it.  The parent may
      have died just before (seen only without a pid namespace: inside one
@@ -501,7 +568,8 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   /* runfd's instances (START brings their socket) take the filter before
      they say READY, so that it is not loaded on the request path: what
      runs under it before execve is receiving START and placing its fd. */
-  if (ctx->start_fd && early_filter_p (spec) && rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
+  if (ctx->start_fd && early_filter_p (spec)
+      && (open_trampoline (ctx, err) < 0 || rf_seccomp_load (&spec->seccomp, NULL, err) < 0))
     return -1;
 
   /* Set up: the root is the container's, and init holds no fd of runf's
@@ -513,14 +581,26 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     rf_process_set_dumpable (true);
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)
     return rf_error_sys (err, "tell runf the container is ready");
+  /* Started through exec.fifo, init has nothing more to say to runf, and
+     the container may be looked at a long time while it waits: no socket
+     of runf's in it meanwhile, as with runc. */
+  if (ctx->fifo_fd >= 0)
+    {
+      close (ctx->sync_fd);
+      ctx->sync_fd = -1;
+    }
   if (wait_for_start (ctx, &start_fd, &envp, err) < 0 || place_start_fd (ctx, start_fd, err) < 0)
+    return -1;
+  if (open_trampoline (ctx, err) < 0)
     return -1;
 
   if (spec->hooks.n[RF_HOOK_START_CONTAINER])
     {
       cleanup_free char *state = rf_hooks_state_json (ctx->id, "created", ctx->host_pid, ctx->bundle,
                                                       spec->annotations);
-      if (rf_hooks_run (&spec->hooks, RF_HOOK_START_CONTAINER, state, err) < 0)
+      /* As with runc: a hook without an env of its own gets the
+         process's. */
+      if (rf_hooks_run (&spec->hooks, RF_HOOK_START_CONTAINER, state, envp, err) < 0)
         return -1;
     }
   /* Through the trampoline, the label is set by it, just before its own
@@ -545,6 +625,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       .report_kind = ctx->started ? 'f' : 's',
       .lsm_fd = lsm_value ? ctx->lsm_fd : -1,
       .lsm_value = lsm_value,
+      .caps = p->caps.present ? &p->caps : NULL,
     };
     return rf_process_execve (&x, err);
   }

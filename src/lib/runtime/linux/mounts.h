@@ -25,9 +25,21 @@ void rf_root_force_fallback (bool on);
 /* Before the mounts: propagation of "/", the rootfs bind-mounted on itself. */
 int rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, unsigned long flags,
                               rf_error_t *err);
-/* config.json's mounts, in order, below root_fd. */
+/* config.json's mounts, in order, below root_fd.  source_fds (or NULL)
+   has an O_PATH fd for a bind mount's source where runf opened it (see
+   rf_mount_sources_send), else -1. */
 int rf_mounts_apply (const rf_spec_t *spec, const char *bundle, int root_fd,
-                     bool userns, rf_error_t *err);
+                     bool userns, const int *source_fds, rf_error_t *err);
+/* runf's side, for a container with a new user namespace made by root: the
+   sources of its bind mounts, opened as root of the host in the mount
+   namespace of init (pid), sent to init over sync_fd as
+   RF_SYNC_MOUNT_SOURCE messages.  Root of the container's user namespace
+   is an unprivileged user on the host, which may not reach a source below
+   a directory only the host's root may enter; runc opens them the same
+   way.  Opened in init's mount namespace, since the kernel binds only
+   mounts of the namespace it binds in. */
+int rf_mount_sources_send (pid_t pid, const rf_spec_t *spec, const char *bundle, int sync_fd,
+                           rf_error_t *err);
 /* Make rootfs the root: pivot_root, or MS_MOVE + chroot with no_pivot. */
 int rf_mounts_pivot (const char *rootfs, bool no_pivot, rf_error_t *err);
 /* After the pivot: sysctl, maskedPaths, readonlyPaths, a read-only root. */

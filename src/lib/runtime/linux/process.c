@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,12 +136,46 @@ env_get (char *const *env, const char *key)
   return NULL;
 }
 
+/* The capabilities the kernel looks at to let an exec happen at all. */
+#define EXEC_CAPS ((1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_DAC_READ_SEARCH))
+
+/* A process that is not root keeps only its ambient capabilities across
+   an exec: the exec of the program by the trampoline would be checked
+   without the CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH this process has
+   (runc's process execs its program with them).  Those cross into the
+   trampoline as ambient ones, and it sets the sets back to what the
+   program would have been exec'd with from here (arg, runf-trampoline's
+   CAPS).  The program then gets exactly what it gets from runc. */
+static int
+carry_exec_caps (const rf_caps_t *caps, char *arg, size_t len, rf_error_t *err)
+{
+  uint64_t carried = caps ? caps->effective & EXEC_CAPS : 0;
+  uint64_t ambient;
+  rf_caps_t hop;
+
+  snprintf (arg, len, "-");
+  if (carried == 0 || getuid () == 0)
+    return 0;
+  /* What rf_caps_apply raised: ambient ones also permitted and inheritable. */
+  ambient = caps->ambient & caps->permitted & caps->inheritable;
+  hop = *caps;
+  hop.inheritable |= carried;
+  hop.ambient = ambient | carried;
+  if (rf_caps_apply (&hop, err) < 0)
+    return rf_error_wrap (err, "carry CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH to the exec");
+  snprintf (arg, len, "%llx:%llx:%llx:%llx", (unsigned long long) (carried | ambient),
+            (unsigned long long) (carried | ambient), (unsigned long long) caps->inheritable,
+            (unsigned long long) ambient);
+  return 0;
+}
+
 int
 rf_process_execve (const rf_final_exec_t *x, rf_error_t *err)
 {
-  char report[32], lsm[16];
+  char report[32], lsm[16], via_proc[32], caps[80];
   cleanup_free char **targv = NULL;
   size_t n = strv_len (x->argv);
+  int saved;
 
   if (x->trampoline_fd < 0)
     {
@@ -150,36 +185,45 @@ rf_process_execve (const rf_final_exec_t *x, rf_error_t *err)
       return rf_process_exec_error (err, x->exe, errno);
     }
   /* Through runf-trampoline (selfexe.h): the fds it needs cross this exec,
-     and it marks the report fd close-on-exec again before its own. */
-  if (x->report_fd >= 0)
+     and it marks the report fd close-on-exec again before its own.  This
+     runs under the container's seccomp filter: where it refuses fcntl, the
+     report fd stays behind (a failed exec is then told on stderr only),
+     so that it cannot reach the container's program. */
+  if (x->report_fd >= 0 && fcntl (x->report_fd, F_SETFD, 0) == 0)
     snprintf (report, sizeof report, "%d:%c", x->report_fd, x->report_kind);
   else
     snprintf (report, sizeof report, "-");
   if (x->lsm_fd >= 0)
-    snprintf (lsm, sizeof lsm, "%d", x->lsm_fd);
+    {
+      if (fcntl (x->lsm_fd, F_SETFD, 0) < 0)
+        return rf_error_sys (err, "exec %s: pass the LSM label's fd to the exec trampoline", x->exe);
+      snprintf (lsm, sizeof lsm, "%d", x->lsm_fd);
+    }
   else
     snprintf (lsm, sizeof lsm, "-");
-  targv = xzalloc ((n + 6) * sizeof (char *));
+  if (carry_exec_caps (x->caps, caps, sizeof caps, err) < 0)
+    return rf_error_wrap (err, "exec %s", x->exe);
+  targv = xzalloc ((n + 7) * sizeof (char *));
   targv[0] = (char *) "runf-trampoline";
   targv[1] = report;
   targv[2] = lsm;
   targv[3] = (char *) (x->lsm_value ? x->lsm_value : "");
-  targv[4] = (char *) x->exe;
+  targv[4] = caps;
+  targv[5] = (char *) x->exe;
   for (size_t i = 0; i < n; i++)
-    targv[5 + i] = x->argv[i];
-  if ((x->report_fd >= 0 && fcntl (x->report_fd, F_SETFD, 0) < 0)
-      || (x->lsm_fd >= 0 && fcntl (x->lsm_fd, F_SETFD, 0) < 0))
-    return rf_error_sys (err, "exec `%s`: pass fds to the exec trampoline", x->exe);
+    targv[6 + i] = x->argv[i];
   syscall (SYS_execveat, x->trampoline_fd, "", targv, x->envp, AT_EMPTY_PATH);
-  {
-    int saved = errno;
-    if (x->report_fd >= 0)
-      fcntl (x->report_fd, F_SETFD, FD_CLOEXEC);
-    if (x->lsm_fd >= 0)
-      fcntl (x->lsm_fd, F_SETFD, FD_CLOEXEC);
-    errno = saved;
-  }
-  return rf_error_sys (err, "exec `%s`: start the exec trampoline", x->exe);
+  saved = errno;
+  /* Profiles older than execveat (Linux 3.19) refuse it: the same sealed
+     file through /proc, with the execve every profile allows. */
+  snprintf (via_proc, sizeof via_proc, "/proc/self/fd/%d", x->trampoline_fd);
+  execve (via_proc, targv, x->envp);
+  if (x->report_fd >= 0)
+    fcntl (x->report_fd, F_SETFD, FD_CLOEXEC);
+  if (x->lsm_fd >= 0)
+    fcntl (x->lsm_fd, F_SETFD, FD_CLOEXEC);
+  errno = saved;
+  return rf_error_sys (err, "exec %s: start the exec trampoline", x->exe);
 }
 
 int
@@ -188,7 +232,33 @@ rf_process_exec_error (rf_error_t *err, const char *exe, int errnum)
   char text[128];
   snprintf (text, sizeof text, "%s", strerror (errnum));
   text[0] = (char) tolower ((unsigned char) text[0]);
-  return rf_error_make (err, 0, "exec `%s`: %s", exe, text);
+  return rf_error_make (err, 0, "exec %s: %s", exe, text);
+}
+
+/* Whether the process, as it is now (after the change of identity), may
+   exec path.  faccessat2's AT_EACCESS asks with the effective ids and
+   capabilities: plain access() drops the capabilities of a process whose
+   real uid is not 0, and would call a file CAP_DAC_OVERRIDE lets it exec
+   not executable.  Where faccessat2 is missing (before 5.8) or filtered,
+   an execute bit is enough here and execve has the last word. */
+static bool
+executable_p (const rf_process_t *p, const char *path, const struct stat *st)
+{
+  bool dac_override = (p->caps.present && (p->caps.effective & (1ULL << CAP_DAC_OVERRIDE)))
+                      || (!p->caps.present && geteuid () == 0);
+  if (faccessat (AT_FDCWD, path, X_OK, AT_EACCESS) == 0)
+    return true;
+  if (errno == EACCES && !dac_override)
+    return false;
+  return (st->st_mode & 0111) != 0;
+}
+
+/* Whether a failed stat says something about the file, rather than being
+   the answer of a seccomp filter (EPERM, ENOSYS, or an errno of its own). */
+static bool
+stat_error_p (int e)
+{
+  return e == ENOENT || e == ENOTDIR || e == ELOOP || e == ENAMETOOLONG || e == EACCES;
 }
 
 char *
@@ -198,15 +268,18 @@ rf_process_find_executable (const rf_process_t *p, rf_error_t *err)
   const char *path;
   cleanup_free char *copy = NULL;
   char *save = NULL;
-  int last_errno = ENOENT;
 
   if (strchr (name, '/'))
     {
       struct stat st;
       if (stat (name, &st) < 0)
-        return rf_process_exec_error (err, name, errno), NULL;
+        {
+          if (stat_error_p (errno))
+            return rf_process_exec_error (err, name, errno), NULL;
+          return xstrdup (name);
+        }
       if (S_ISDIR (st.st_mode))
-        return rf_error_make (err, 0, "exec `%s`: is a directory: permission denied", name), NULL;
+        return rf_error_make (err, 0, "exec %s: is a directory: permission denied", name), NULL;
       return xstrdup (name);
     }
   path = env_get (p->env, "PATH");
@@ -219,14 +292,11 @@ rf_process_find_executable (const rf_process_t *p, rf_error_t *err)
       struct stat st;
       if (stat (candidate, &st) < 0 || !S_ISREG (st.st_mode))
         continue;
-      if (access (candidate, X_OK) == 0)
+      if (executable_p (p, candidate, &st))
         return steal_pointer (&candidate);
-      last_errno = errno;
     }
-  /* Engines look for these words to exit 127, as with runc. */
-  return rf_error_make (err, last_errno == ENOENT ? 0 : last_errno,
-                        "exec `%s`: executable file not found in $PATH (%s)", name, path),
-         NULL;
+  /* runc's (Go's) words, which engines look for to exit 127. */
+  return rf_error_make (err, 0, "exec: \"%s\": executable file not found in $PATH", name), NULL;
 }
 
 /* HOME of uid from the container's /etc/passwd, as a login would set it. */
@@ -261,18 +331,50 @@ home_of (uid_t uid)
   return xstrdup ("/");
 }
 
+/* Whether env[0..n) has an entry for the key of kv (up to its '='). */
+static bool
+has_key (char *const *env, size_t n, const char *kv)
+{
+  size_t key = strcspn (kv, "=");
+  for (size_t i = 0; i < n; i++)
+    if (strncmp (env[i], kv, key) == 0 && env[i][key] == '=')
+      return true;
+  return false;
+}
+
 char **
 rf_process_environ (const rf_process_t *p, int listen_fds)
 {
   size_t n = strv_len (p->env), i = 0;
   char **env = xzalloc ((n + 4) * sizeof (char *));
+  bool home_seen = false;
 
-  for (size_t k = 0; k < n; k++)
+  /* A key given twice is set once, to its last value, as runc (and Go's
+     os/exec) do: walked from the end, the first of a key seen wins, and
+     the order is put back after.  An empty HOME, when it is the last,
+     counts as none: HOME then comes from /etc/passwd. */
+  for (size_t k = n; k-- > 0;)
     {
-      if (listen_fds > 0
-          && (strncmp (p->env[k], "LISTEN_FDS=", 11) == 0 || strncmp (p->env[k], "LISTEN_PID=", 11) == 0))
+      const char *kv = p->env[k];
+      if (listen_fds > 0 && (strncmp (kv, "LISTEN_FDS=", 11) == 0 || strncmp (kv, "LISTEN_PID=", 11) == 0))
         continue;
-      env[i++] = xstrdup (p->env[k]);
+      if (strncmp (kv, "HOME=", 5) == 0)
+        {
+          if (home_seen)
+            continue;
+          home_seen = true;
+          if (kv[5] == '\0')
+            continue;
+        }
+      else if (has_key (env, i, kv))
+        continue;
+      env[i++] = xstrdup (kv);
+    }
+  for (size_t a = 0; a < i / 2; a++)
+    {
+      char *t = env[a];
+      env[a] = env[i - 1 - a];
+      env[i - 1 - a] = t;
     }
   if (env_get (env, "HOME") == NULL)
     {

@@ -28,6 +28,7 @@ typedef struct
   char report_kind;  /* 's': rf_sync_msg_t on the sync socket; 'f': "E<text>" on exec.fifo */
   int lsm_fd;        /* -1, or attr/exec of the LSM ... */
   const char *lsm_value; /* ... and what to write into it just before */
+  const rf_caps_t *caps; /* the process's capabilities, as applied, or NULL */
 } rf_final_exec_t;
 
 /* Exec the container's program; returns only on failure. */

@@ -21,6 +21,7 @@ typedef enum
   RF_SYNC_HOOKS,     /* child: mounts made; run prestart and createRuntime */
   RF_SYNC_HOOKS_DONE, /* parent: done; `pid` is init's pid on the host */
   RF_SYNC_SECCOMP,   /* child: the seccomp notify fd, for the listener */
+  RF_SYNC_MOUNT_SOURCE, /* parent: the source of bind mount `pid`, as an O_PATH fd */
 } rf_sync_type_t;
 
 typedef struct
@@ -31,6 +32,8 @@ typedef struct
   char text[2048];
 } rf_sync_msg_t;
 
+/* The message's name, for --debug. */
+const char *rf_sync_type_name (int32_t type);
 int rf_sync_send (int fd, rf_sync_type_t type, int pid, int passfd);
 /* With a payload of len bytes (at most sizeof text) in `text`. */
 int rf_sync_send_data (int fd, rf_sync_type_t type, int pid, int passfd, const char *data,
@@ -41,6 +44,12 @@ int rf_sync_recv (int fd, rf_sync_msg_t *msg, int *passfd);
 /* Wait for one message of `type`; an RF_SYNC_ERROR or EOF becomes *err. */
 int rf_sync_expect (int fd, rf_sync_type_t type, rf_sync_msg_t *msg,
                     int *passfd, rf_error_t *err);
+/* A connected, non-blocking unix stream socket to path (the console
+   socket, the seccomp listener): one that nobody accepts on fails after
+   RF_UNIX_CONNECT_TIMEOUT_MS instead of blocking forever.  `what` names it
+   in errors. */
+#define RF_UNIX_CONNECT_TIMEOUT_MS 10000
+int rf_unix_connect (const char *path, const char *what, rf_error_t *err);
 /* Send an fd over a unix socket with a short payload (the console socket). */
 int rf_send_fd (int sock, int fd, const char *payload, rf_error_t *err);
 

@@ -8,7 +8,6 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -34,6 +33,13 @@ rf_terminal_setup (const rf_process_t *p, bool bind_console, rf_error_t *err)
   slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0)
     return rf_error_sys (err, "process.terminal: open `%s`", name);
+  /* The process's own terminal: its user owns it (the group stays the
+     one devpts gives, tty with runc's gid=5), so that it may change its
+     modes as it could on a login terminal, as with runc.  A uid the user
+     namespace does not map, an owner it does not map, or a read-only /dev
+     leave it as it is. */
+  if (fchown (slave, p->uid, (gid_t) -1) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+    return rf_error_sys (err, "process.terminal: give `%s` to uid %u", name, p->uid);
   if (p->console_height || p->console_width)
     {
       struct winsize ws = { .ws_row = p->console_height, .ws_col = p->console_width };
@@ -65,19 +71,13 @@ rf_terminal_setup (const rf_process_t *p, bool bind_console, rf_error_t *err)
 int
 rf_console_socket_send (const char *path, int master, rf_error_t *err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  cleanup_close int sock = -1;
-
-  if (strlen (path) >= sizeof addr.sun_path)
-    return rf_error_make (err, ENAMETOOLONG, "--console-socket `%s`: path too long", path);
-  strcpy (addr.sun_path, path);
-  sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cleanup_close int sock = rf_unix_connect (path, "--console-socket", err);
   if (sock < 0)
-    return rf_error_sys (err, "--console-socket: socket");
-  if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
-    return rf_error_sys (err, "--console-socket `%s`: connect", path);
+    return -1;
   /* runc sends the master's name as the payload; engines only take the fd. */
-  return rf_send_fd (sock, master, "/dev/ptmx", err);
+  if (rf_send_fd (sock, master, "/dev/ptmx", err) < 0)
+    return rf_error_wrap (err, "--console-socket `%s`", path);
+  return 0;
 }
 
 static struct termios saved_termios;
