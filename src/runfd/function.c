@@ -589,7 +589,7 @@ function_install (rfd_function_t *fn, json_t *config, rfd_function_t *old, bool 
   /* Its network namespace (and, isolated, its way out) before its config,
      which may name it. */
   if (rfd_network_start (fn, err) < 0)
-    return rf_error_wrap (err, "function `%s`", fn->name);
+    return -1;
   rfd_config_network (fn, config);
   {
     /* The instances' user, as the host sees it, owns their copies. */

@@ -442,6 +442,7 @@ static int
 slirp_start (rfd_function_t *fn, rf_error_t *err)
 {
   char pid_text[32], user_path[64];
+  cleanup_free char *log_path = xasprintf ("%s/slirp4netns.log", fn->net_dir);
   int ready[2];
   char ch;
   ssize_t n;
@@ -461,6 +462,10 @@ slirp_start (rfd_function_t *fn, rf_error_t *err)
          namespace (or with runfd, its parent). */
       fcntl (ready[1], F_SETFD, 0);
       snprintf (fd_text, sizeof fd_text, "%d", ready[1]);
+      /* Its complaints go to a file the deploy's error quotes. */
+      int log = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (log >= 0)
+        dup2 (log, STDERR_FILENO);
       execlp ("slirp4netns", "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback",
               "--userns-path", user_path, "--ready-fd", fd_text, pid_text, "tap0", (char *) NULL);
       _exit (127);
@@ -472,8 +477,17 @@ slirp_start (rfd_function_t *fn, rf_error_t *err)
   close (ready[0]);
   if (n != 1)
     {
+      cleanup_free char *said = NULL;
       kill (pid, SIGKILL);
       waitpid (pid, NULL, 0);
+      if (rf_read_file_at (AT_FDCWD, log_path, 4096, &said, NULL, NULL) == 0 && *said)
+        {
+          said[strcspn (said, "\n")] = '\0';
+          return rf_error_make (err, 0, "function `%s`: slirp4netns: %s%s", fn->name, said,
+                                strstr (said, "/dev/net/tun") ? " (rootless isolated networks need /dev/net/tun "
+                                                                 "open to the user: mode 0666, as udev makes it)"
+                                                              : "");
+        }
       return rf_error_make (err, 0, "function `%s`: slirp4netns did not start (is it installed?)", fn->name);
     }
   fn->net_slirp = pid;

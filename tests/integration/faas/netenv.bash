@@ -1,7 +1,8 @@
 # A world for network tests, made of namespaces the test makes and removes:
-#   HOST_NS  where runfd runs: lo (with a service on 127.0.0.1:9999, an
-#            abstract unix socket), an uplink up0 198.51.100.2/24, default
-#            route through the internet
+#   HOST_NS  where runfd runs: lo, an uplink up0 198.51.100.2/24, default
+#            route through the internet; a service on port 9999 of all its
+#            addresses, an abstract unix socket; `ip netns exec` gives it
+#            /etc/netns/HOST_NS/resolv.conf (the internet's resolver)
 #   INET_NS  the internet: 198.51.100.1 (an HTTP server answering
 #            "internet", dnsmasq answering example.test), and a private
 #            10.99.0.1 (HTTP "private")
@@ -25,6 +26,8 @@ net_world_up() { # name-suffix
   ip -n "$INET_NS" link set inet0 up
   ip -n "$INET_NS" link set lo up
   ip -n "$INET_NS" route add 10.88.0.0/16 via 198.51.100.2
+  mkdir -p "/etc/netns/$HOST_NS"
+  echo "nameserver 198.51.100.1" >"/etc/netns/$HOST_NS/resolv.conf"
   NET_PIDS=()
   ip netns exec "$INET_NS" dnsmasq --keep-in-foreground --no-resolv --no-hosts --listen-address=198.51.100.1 \
     --bind-interfaces --address=/example.test/198.51.100.1 --pid-file= --user=root </dev/null >/dev/null 2>&1 3>&- &
@@ -56,7 +59,7 @@ def accept_all():
     while True:
         c, _ = u.accept(); c.close()
 threading.Thread(target=accept_all, daemon=True).start()
-T(("127.0.0.1", 9999), H).serve_forever()' </dev/null >/dev/null 2>&1 3>&- &
+T(("0.0.0.0", 9999), H).serve_forever()' </dev/null >/dev/null 2>&1 3>&- &
   NET_PIDS+=($!)
   wait_for ip netns exec "$INET_NS" "$NET_PY" -c 'import socket; socket.create_connection(("198.51.100.1", 80), 1)'
   wait_for nsenter --net="/run/netns/$HOST_NS" "$NET_PY" -c 'import socket; socket.create_connection(("127.0.0.1", 9999), 1)'
@@ -66,7 +69,7 @@ net_world_down() {
   local p
   for p in "${NET_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${NET_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "${HOST_NS:-}" ] && ip netns del "$HOST_NS" 2>/dev/null
+  [ -n "${HOST_NS:-}" ] && ip netns del "$HOST_NS" 2>/dev/null && rm -rf "/etc/netns/$HOST_NS"
   [ -n "${INET_NS:-}" ] && ip netns del "$INET_NS" 2>/dev/null
   return 0
 }
