@@ -14,6 +14,7 @@ skopeo umoci docker-registry apache2-utils zstd python3 curl clang
 podman conmon catatonit fuse-overlayfs slirp4netns containerd docker.io
 musl-tools
 criu protobuf-c-compiler libprotobuf-c-dev
+nftables dnsmasq-base
 "
 
 missing=""

@@ -200,7 +200,7 @@ enum
 {
   O_MODE = 0x100, O_ENV, O_MEMORY, O_CPUS, O_PIDS, O_TIMEOUT, O_CONCURRENCY, O_QUEUE, O_MIN, O_MAX,
   O_IDLE, O_READ_ONLY, O_CMD, O_CAP, OPT_TAIL, OPT_PATH, O_SECRET, O_LABEL, O_ANNOTATION, OPT_ASYNC,
-  OPT_CALLBACK, OPT_FILE,
+  OPT_CALLBACK, OPT_FILE, O_NETWORK, O_EGRESS, O_DNS,
 };
 
 
@@ -237,6 +237,13 @@ static const runfctl_option_t deploy_options[] = {
   { "label", O_LABEL, required_argument, "K=V", "a label, kept and shown; repeat for more (default: none)" },
   { "annotation", O_ANNOTATION, required_argument, "K=V",
     "an annotation, kept and shown; repeat for more (default: none)" },
+  { "network", O_NETWORK, required_argument, "none|isolated|host",
+    "its network: only lo, its own way out through runfd's bridge and NAT, or the host's "
+    "(default: runfd's --network, none)" },
+  { "egress", O_EGRESS, required_argument, "public|all",
+    "isolated: whether private ranges are reachable too (default: public)" },
+  { "dns", O_DNS, required_argument, "ADDR",
+    "isolated: a resolver; repeat for more (default: runfd's --dns)" },
   RUNFCTL_API_OPTIONS,
   RUNFCTL_OPTIONS_END,
 };
@@ -345,7 +352,7 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
   const char *cmd = update ? "fn update" : "fn deploy";
   cleanup_json json_t *req = json_object ();
   cleanup_json json_t *res = NULL;
-  json_t *env = json_object (), *limits = json_object (), *cmdv = NULL, *caps = NULL, *secrets = NULL;
+  json_t *env = json_object (), *limits = json_object (), *cmdv = NULL, *caps = NULL, *secrets = NULL, *dnsv = NULL;
   cleanup_free char *image = NULL;
   cleanup_free char *text = NULL;
   int c;
@@ -359,6 +366,13 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
         {
         case '?': return -1;
         case O_MODE: json_object_set_new (req, "mode", json_string (optarg)); break;
+        case O_NETWORK: json_object_set_new (req, "network", json_string (optarg)); break;
+        case O_EGRESS: json_object_set_new (req, "egress", json_string (optarg)); break;
+        case O_DNS:
+          if (dnsv == NULL)
+            json_object_set_new (req, "dns", dnsv = json_array ());
+          json_array_append_new (dnsv, json_string (optarg));
+          break;
         case 'e':
           {
             const char *eq = strchr (optarg, '=');

@@ -211,7 +211,7 @@ static const char *const function_keys[] = {
   "lang", "handler", "image", "fprocess", "environment", "environment_file", "secrets", "limits", "requests",
   "labels", "annotations", "constraints", "namespace", "readonly_root_filesystem", "skip_build", "build_options",
   /* runf's */
-  "mode", "network", "requests-per-instance", "min", "max", "timeout", "concurrency", NULL,
+  "mode", "network", "egress", "requests-per-instance", "min", "max", "timeout", "concurrency", NULL,
 };
 
 /* One function of the stack as a deploy request. */
@@ -259,7 +259,7 @@ function_request (stack_t *st, const char *name, yaml_node_t *fnode, rf_error_t 
       else if (scalar (v) == NULL)
         return fail_at (st, v, err, "%s: expected a single value", what), NULL;
       else if (strcmp (key, "image") == 0 || strcmp (key, "mode") == 0 || strcmp (key, "network") == 0
-               || strcmp (key, "timeout") == 0 || strcmp (key, "namespace") == 0)
+               || strcmp (key, "egress") == 0 || strcmp (key, "timeout") == 0 || strcmp (key, "namespace") == 0)
         json_object_set_new (req, key, json_string (scalar (v)));
       else if (strcmp (key, "fprocess") == 0)
         json_object_set_new (req, "envProcess", json_string (scalar (v)));

@@ -22,6 +22,7 @@
 #include "common/fsutil.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "relay.h"
 #include "runfd.h"
 #include "runtime/linux/sync.h"
 #include "runtime/linux/syscalls.h"
@@ -97,6 +98,9 @@ instance_free_cb (void *p)
 void
 rfd_instance_free (rfd_instance_t *inst)
 {
+  if (inst->relay)
+    rfd_relay_detach (inst->relay);
+  inst->relay = NULL;
   rfd_timer_cancel (&inst->timeout);
   rfd_watch_close (&inst->sync_w);
   if (inst->pidfd >= 0)
@@ -150,6 +154,38 @@ on_sync (rfd_watch_t *w, uint32_t events)
   rfd_watch_close (w);
 }
 
+/* --- connections through the gateway --------------------------------------
+
+   Through the gateway, the next request on a connection may name another
+   function: the handler gets one end of a socketpair, and runfd relays
+   the request and its answer (relay.c), then routes the next. */
+
+#define RELAY_GRACE (5 * RFD_S) /* past the function's timeout */
+
+/* The relay of a warm function's connection is done. */
+static void
+relay_again (rfd_relay_t *r, int client, void *data)
+{
+  if (client >= 0)
+    rfd_conn_again (client, (rfd_conn_kind_t) (uintptr_t) data);
+}
+
+static void
+instance_relay_end (rfd_relay_t *r, int client, void *data)
+{
+  rfd_instance_t *inst = data;
+  rfd_conn_kind_t kind = inst->relay_kind;
+  inst->relay = NULL;
+  if (client >= 0)
+    rfd_conn_again (client, kind);
+}
+
+/* The handler closed without a byte: its exit says why (502, 504). */
+static void
+instance_relay_unanswered (rfd_relay_t *r, void *data)
+{
+}
+
 /* Let a created instance go: with the client's socket (inetd, stdio), the
    listening socket (warm), or nothing (control-socket: the handler asks). */
 static int
@@ -165,10 +201,31 @@ instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
      its socket as systemd hands one over, blocking, or a reader faster
      than its client sees EAGAIN as an error.  (runfd's own copy is only
      ever used with MSG_DONTWAIT from here on.) */
-  if (c)
-    fcntl (c->w.fd, F_SETFL, fcntl (c->w.fd, F_GETFL) & ~O_NONBLOCK);
-  if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, fn->mode == RFD_MODE_CONTROL ? -1 : fd, env, len) < 0)
-    return -1;
+  if (c && c->via_gateway && fn->mode != RFD_MODE_WARM)
+    {
+      int pair[2];
+      if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+        return -1;
+      if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, fn->mode == RFD_MODE_CONTROL ? -1 : pair[1], env,
+                             len) < 0)
+        {
+          close (pair[0]);
+          close (pair[1]);
+          return -1;
+        }
+      inst->relay_kind = c->kind;
+      inst->relay = rfd_relay_new (c->w.fd, pair[0], fn->timeout_ns + RELAY_GRACE, instance_relay_end,
+                                   instance_relay_unanswered, inst);
+      c->w.fd = pair[1]; /* what runfd keeps, and control.sock hands over */
+    }
+  else
+    {
+      if (c)
+        fcntl (c->w.fd, F_SETFL, fcntl (c->w.fd, F_GETFL) & ~O_NONBLOCK);
+      if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, fn->mode == RFD_MODE_CONTROL ? -1 : fd, env, len)
+          < 0)
+        return -1;
+    }
   inst->started = rfd_now ();
   inst->via_gateway = c && c->via_gateway;
   inst->sync_w.fn = on_sync;
@@ -401,6 +458,15 @@ log_end (rfd_instance_t *inst, int status, bool unanswered)
                       how);
 }
 
+static const char *
+end_reason (const rfd_instance_t *inst)
+{
+  return inst->timed_out ? "the function did not answer in time\n"
+         : inst->exec_failed ? "the function could not be started\n"
+         : inst->oom_killed ? "the function ran out of memory\n"
+                            : "the function ended without answering\n";
+}
+
 void
 rfd_instance_exited (rfd_instance_t *inst, int status)
 {
@@ -426,15 +492,24 @@ rfd_instance_exited (rfd_instance_t *inst, int status)
         running_total--;
       if (inst->accepted)
         rfd_histogram_add (&fn->request_hist, (double) (rfd_now () - inst->accepted) / RFD_S);
-      if (inst->client_fd >= 0 && !answered_p (inst->client_fd))
+      if (inst->relay)
+        {
+          /* What the handler wrote before it ended is read first. */
+          int code = inst->timed_out ? 504 : 502;
+          if (!rfd_relay_handler_gone (inst->relay, code, end_reason (inst)))
+            {
+              fn->requests[code == 504 ? RFD_REQ_504 : RFD_REQ_502]++;
+              unanswered = true;
+            }
+          else if (inst->timed_out)
+            fn->requests[RFD_REQ_504]++;
+          inst->relay = NULL;
+        }
+      else if (inst->client_fd >= 0 && !answered_p (inst->client_fd))
         {
           int code = inst->timed_out ? 504 : 502;
           fn->requests[code == 504 ? RFD_REQ_504 : RFD_REQ_502]++;
-          respond_and_close (inst->client_fd, code,
-                             inst->timed_out ? "the function did not answer in time\n"
-                             : inst->exec_failed ? "the function could not be started\n"
-                             : inst->oom_killed ? "the function ran out of memory\n"
-                                                : "the function ended without answering\n");
+          respond_and_close (inst->client_fd, code, end_reason (inst));
           inst->client_fd = -1;
           unanswered = true;
         }
@@ -618,82 +693,14 @@ rfd_warm_watch (rfd_function_t *fn)
     }
 }
 
-typedef struct
-{
-  rfd_watch_t a, b; /* client, function */
-  char ab[16384], ba[16384];
-  size_t ab_len, ba_len;
-  bool a_eof, b_eof;
-  bool connected;
-} relay_t;
-
-static void relay_pump (relay_t *r);
-
-static void
-relay_free (relay_t *r)
-{
-  rfd_watch_close (&r->a);
-  rfd_watch_close (&r->b);
-  rfd_defer_free (r, free);
-}
-
-static bool
-pump_one (int from, int to, char *buf, size_t *len, bool *eof)
-{
-  if (*len == 0 && !*eof)
-    {
-      ssize_t n = recv (from, buf, 16384, MSG_DONTWAIT);
-      if (n == 0)
-        *eof = true;
-      else if (n < 0 && errno != EAGAIN && errno != EINTR)
-        return false;
-      else if (n > 0)
-        *len = (size_t) n;
-    }
-  if (*len)
-    {
-      ssize_t n = send (to, buf, *len, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n < 0 && errno != EAGAIN && errno != EINTR)
-        return false;
-      if (n > 0)
-        {
-          memmove (buf, buf + n, *len - (size_t) n);
-          *len -= (size_t) n;
-        }
-    }
-  if (*eof && *len == 0)
-    shutdown (to, SHUT_WR);
-  return true;
-}
-
-static void
-relay_pump (relay_t *r)
-{
-  if (!pump_one (r->a.fd, r->b.fd, r->ab, &r->ab_len, &r->a_eof)
-      || !pump_one (r->b.fd, r->a.fd, r->ba, &r->ba_len, &r->b_eof)
-      || (r->a_eof && r->b_eof && r->ab_len == 0 && r->ba_len == 0))
-    {
-      relay_free (r);
-      return;
-    }
-  rfd_watch_mod (&r->a, EPOLLIN | EPOLLRDHUP | (r->ba_len ? EPOLLOUT : 0));
-  rfd_watch_mod (&r->b, EPOLLIN | EPOLLRDHUP | (r->ab_len ? EPOLLOUT : 0));
-}
-
-static void
-on_relay (rfd_watch_t *w, uint32_t events)
-{
-  relay_pump (w->data);
-}
-
 /* Through the gateway (or the admin socket), a warm function is reached at
    its own address: one more hop, for those two entry points only. */
 static void
 warm_relay (rfd_function_t *fn, rfd_conn_t *c)
 {
   struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) fn->port), .sin_addr = fn->addr };
-  relay_t *r;
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int client;
 
   if (fd < 0 || connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
     {
@@ -704,14 +711,9 @@ warm_relay (rfd_function_t *fn, rfd_conn_t *c)
     }
   fn->requests[RFD_REQ_OK]++;
   fn->invocations++;
-  r = xzalloc (sizeof *r);
-  r->a.fd = c->w.fd;
+  client = c->w.fd;
   c->w.fd = -1;
+  rfd_relay_new (client, fd, fn->timeout_ns + RELAY_GRACE, relay_again,
+                 NULL, (void *) (uintptr_t) c->kind);
   rfd_conn_free (c);
-  r->b.fd = fd;
-  r->a.fn = r->b.fn = on_relay;
-  r->a.data = r->b.data = r;
-  rfd_watch_add (&r->a, EPOLLIN | EPOLLRDHUP);
-  rfd_watch_add (&r->b, EPOLLIN | EPOLLRDHUP);
-  relay_pump (r);
 }

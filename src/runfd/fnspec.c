@@ -4,6 +4,7 @@
  * with the grammar every program here shares (common/units). */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 extern const char rfd_default_seccomp[];
 
 static const char *const mode_names[] = { "inetd", "control-socket", "warm", "stdio" };
+static const char *const network_names[] = { "none", "isolated", "host" };
 
 const char *const rfd_secrets_paths[2] = { "/var/openfaas/secrets", "/run/secrets" };
 
@@ -29,6 +31,12 @@ const char *
 rfd_mode_name (rfd_mode_t mode)
 {
   return mode_names[mode];
+}
+
+const char *
+rfd_network_name (rfd_network_t net)
+{
+  return network_names[net];
 }
 
 /* --- the deploy request ---------------------------------------------------- */
@@ -41,7 +49,7 @@ static const char *const deploy_fields[] = {
   /* OpenFaaS's FunctionDeployment (docs/functions.md says what each does
      here). */
   "namespace", "envProcess", "secrets", "labels", "annotations", "requests", "constraints",
-  "readOnlyRootFilesystem",
+  "readOnlyRootFilesystem", "network", "egress", "dns",
 };
 static const char *const limits_fields[] = { "memory", "cpu" };
 
@@ -211,6 +219,45 @@ check_requests (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *err)
   return 0;
 }
 
+/* network, egress, dns (docs/functions.md, Networks). */
+static int
+parse_network (json_t *req, rfd_function_t *fn, rf_error_t *err)
+{
+  const char *s = NULL;
+  fn->network = rfd_config.default_network;
+  if (rf_json_get_string (req, "", "network", &s, err) < 0)
+    return -1;
+  if (s)
+    {
+      size_t i;
+      for (i = 0; i < ARRAY_SIZE (network_names); i++)
+        if (strcmp (s, network_names[i]) == 0)
+          break;
+      if (i == ARRAY_SIZE (network_names))
+        return rf_error_make (err, 0, "network `%.64s`: expected none, isolated or host", s);
+      fn->network = (rfd_network_t) i;
+    }
+  s = NULL;
+  if (rf_json_get_string (req, "", "egress", &s, err) < 0)
+    return -1;
+  if (s && strcmp (s, "all") != 0 && strcmp (s, "public") != 0)
+    return rf_error_make (err, 0, "egress `%.64s`: expected public or all", s);
+  fn->egress_private = s && strcmp (s, "all") == 0;
+  if (s && fn->network != RFD_NET_ISOLATED)
+    return rf_error_make (err, 0, "egress: only an isolated network has egress to choose");
+  if (rf_json_get_strv (req, "", "dns", &fn->dns, err) < 0)
+    return -1;
+  for (size_t i = 0; fn->dns && fn->dns[i]; i++)
+    {
+      struct in_addr a;
+      if (inet_pton (AF_INET, fn->dns[i], &a) != 1)
+        return rf_error_make (err, 0, "dns `%.64s`: expected an IPv4 address", fn->dns[i]);
+    }
+  if (fn->dns && fn->network == RFD_NET_NONE)
+    return rf_error_make (err, 0, "dns: a function on network none has no resolver to reach");
+  return 0;
+}
+
 int
 rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *err)
 {
@@ -351,6 +398,8 @@ rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *er
   if (get_duration (req, "timeout", false, &fn->timeout_ns, err) < 0
       || get_duration (req, "idle", true, &fn->idle_ns, err) < 0)
     return -1;
+  if (parse_network (req, fn, err) < 0)
+    return -1;
   fn->read_only = true;
   if (rf_json_get_bool (req, "", "readOnly", &fn->read_only, err) < 0)
     return -1;
@@ -366,6 +415,45 @@ rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *er
 }
 
 /* --- the container config ---------------------------------------------- */
+
+static json_t *mount_obj (const char *dest, const char *type, const char *source, const char *opts_csv);
+
+void
+rfd_config_network (const rfd_function_t *fn, json_t *config)
+{
+  json_t *linux_ = json_object_get (config, "linux");
+  json_t *ns = json_object_get (linux_, "namespaces");
+
+  if (fn->network != RFD_NET_NONE && fn->net_dir)
+    {
+      cleanup_free char *resolv = xasprintf ("%s/resolv.conf", fn->net_dir);
+      cleanup_free char *hosts = xasprintf ("%s/hosts", fn->net_dir);
+      json_t *mounts = json_object_get (config, "mounts");
+      json_array_append_new (mounts, mount_obj ("/etc/resolv.conf", "bind", resolv, "bind,ro,nosuid,nodev,noexec"));
+      json_array_append_new (mounts, mount_obj ("/etc/hosts", "bind", hosts, "bind,ro,nosuid,nodev,noexec"));
+    }
+  if (fn->network == RFD_NET_HOST || fn->net_holder <= 0 || fn->netns_fd >= 0)
+    return; /* the host's; or, as root, entered by the spawners */
+  {
+    /* Rootless, the function's network namespace belongs to a user
+       namespace runfd made for it (the only kind an unprivileged process
+       may make one in): the instances join both, as its root, with no
+       capability (network.c). */
+    cleanup_free char *user_path = xasprintf ("/proc/%d/ns/user", (int) fn->net_holder);
+    cleanup_free char *net_path = xasprintf ("/proc/%d/ns/net", (int) fn->net_holder);
+    size_t i;
+    json_t *v;
+    json_array_foreach (ns, i, v)
+      if (strcmp (json_string_value (json_object_get (v, "type")), "user") == 0)
+        json_object_set_new (v, "path", json_string (user_path));
+    json_array_append_new (ns, json_pack ("{s:s, s:s}", "type", "network", "path", net_path));
+    json_object_del (linux_, "uidMappings");
+    json_object_del (linux_, "gidMappings");
+    json_object_set_new (json_object_get (json_object_get (config, "process"), "user"), "uid", json_integer (0));
+    json_object_set_new (json_object_get (json_object_get (config, "process"), "user"), "gid", json_integer (0));
+  }
+}
+
 
 static json_t *
 mount_obj (const char *dest, const char *type, const char *source, const char *opts_csv)

@@ -78,8 +78,10 @@ record_path (const char *name)
    need not have /proc, /dev or /tmp, and the instances (unprivileged, on
    a read-only root) could not make them. */
 static int
-make_mount_points (int root_fd, rfd_mode_t mode, bool secrets, rf_error_t *err)
+make_mount_points (int root_fd, const rfd_function_t *fn, rf_error_t *err)
 {
+  rfd_mode_t mode = fn->mode;
+  bool secrets = fn->secrets && fn->secrets[0];
   static const char *const dirs[] = { "/proc", "/dev", "/tmp" };
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
     {
@@ -102,6 +104,18 @@ make_mount_points (int root_fd, rfd_mode_t mode, bool secrets, rf_error_t *err)
       if (fd < 0)
         return rf_error_wrap (err, "make the mount point `%s`", file);
       close (fd);
+    }
+  if (fn->network != RFD_NET_NONE)
+    {
+      /* Its resolvers are bound over these: an image may have neither. */
+      static const char *const files[] = { "/etc/resolv.conf", "/etc/hosts" };
+      for (size_t i = 0; i < ARRAY_SIZE (files); i++)
+        {
+          int fd = rf_root_mkpath (root_fd, files[i], false, err);
+          if (fd < 0)
+            return rf_error_wrap (err, "make the mount point `%s`", files[i]);
+          close (fd);
+        }
     }
   return 0;
 }
@@ -162,7 +176,7 @@ function_build (rfd_function_t *fn, const char *image, char **digest, json_t **c
       return rf_error_wrap (err, "image `%s`", image);
     }
   root_fd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd < 0 || make_mount_points (root_fd, fn->mode, fn->secrets && fn->secrets[0], err) < 0)
+  if (root_fd < 0 || make_mount_points (root_fd, fn, err) < 0)
     {
       rf_image_clear (&img);
       return root_fd < 0 ? rf_error_sys (err, "open `%s`", rootfs) : rf_error_wrap (err, "image `%s`", image);
@@ -302,6 +316,15 @@ rfd_function_json (const rfd_function_t *fn)
   json_object_set_new (doc, "idleSeconds", json_real ((double) fn->idle_ns / RFD_S));
   json_object_set_new (doc, "command", strv_json (fn->command));
   json_object_set_new (doc, "warnings", strv_json (fn->warnings));
+  json_object_set_new (doc, "network", json_string (rfd_network_name (fn->network)));
+  if (fn->network == RFD_NET_ISOLATED && fn->net_addr.s_addr)
+    {
+      char net[INET_ADDRSTRLEN];
+      inet_ntop (AF_INET, &fn->net_addr, net, sizeof net);
+      json_object_set_new (doc, "networkAddress", json_string (net));
+    }
+  if (fn->network == RFD_NET_ISOLATED)
+    json_object_set_new (doc, "egress", json_string (fn->egress_private ? "all" : "public"));
   json_object_set_new (doc, "status", json_string (fn->failing ? "failing" : "ready"));
   if (fn->failing)
     json_object_set_new (doc, "reason", json_string (fn->failing));
@@ -327,6 +350,7 @@ function_free (void *p)
   free (fn->secrets_dir);
   strv_free (fn->command);
   strv_free (fn->warnings);
+  strv_free (fn->dns);
   free (fn->failing);
   free (fn->dir);
   free (fn->sock_dir);
@@ -362,6 +386,7 @@ function_uninstall (rfd_function_t *fn)
   rfd_timer_cancel (&fn->pool_timer);
   rfd_timer_cancel (&fn->retry_timer);
   function_undo_dirs (fn);
+  rfd_network_stop (fn);
   rfd_log_put (fn->log);
   fn->log = NULL;
   rf_store_unpin (rfd_config.store, pin);
@@ -375,6 +400,7 @@ function_new (void)
   rfd_function_t *fn = xzalloc (sizeof *fn);
   fn->id = next_function_id++;
   fn->listen_w.fd = fn->control_w.fd = -1;
+  fn->net_holder_pidfd = fn->netns_fd = -1;
   rfd_timer_init (&fn->pool_timer, NULL, fn);
   rfd_timer_init (&fn->retry_timer, on_retry, fn);
   return fn;
@@ -560,6 +586,11 @@ function_install (rfd_function_t *fn, json_t *config, rfd_function_t *old, bool 
       if (rfd_control_listen (fn, err) < 0)
         return -1;
     }
+  /* Its network namespace (and, isolated, its way out) before its config,
+     which may name it. */
+  if (rfd_network_start (fn, err) < 0)
+    return -1;
+  rfd_config_network (fn, config);
   {
     /* The instances' user, as the host sees it, owns their copies. */
     json_t *user = json_object_get (json_object_get (config, "process"), "user");

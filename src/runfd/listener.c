@@ -203,6 +203,73 @@ rfd_conn_wait_request (rfd_conn_t *c)
     rfd_conn_free (c);
 }
 
+static rfd_conn_t *conn_new (int fd, rfd_conn_kind_t kind, rfd_function_t *fn);
+
+/* --- closing a connection that may still send ---------------------------
+
+   A socket closed with unread bytes in it is reset, and a reset can take
+   the last answer with it from the client's side: what the client still
+   sends (a pipelined request) is read and dropped for a moment first. */
+
+#define LINGER_NS (2 * RFD_S)
+
+typedef struct
+{
+  rfd_watch_t w;
+  rfd_timer_t t;
+} linger_t;
+
+static void
+linger_end (linger_t *l)
+{
+  rfd_timer_cancel (&l->t);
+  rfd_watch_close (&l->w);
+  rfd_defer_free (l, free);
+}
+
+static void
+on_linger (rfd_watch_t *w, uint32_t events)
+{
+  linger_t *l = w->data;
+  char drop[4096];
+  for (;;)
+    {
+      ssize_t n = recv (w->fd, drop, sizeof drop, MSG_DONTWAIT);
+      if (n > 0)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+      linger_end (l);
+      return;
+    }
+}
+
+static void
+on_linger_timeout (rfd_timer_t *t)
+{
+  linger_end (t->data);
+}
+
+void
+rfd_linger_close (int fd)
+{
+  linger_t *l = xzalloc (sizeof *l);
+  shutdown (fd, SHUT_WR);
+  l->w.fd = fd;
+  l->w.fn = on_linger;
+  l->w.data = l;
+  rfd_timer_init (&l->t, on_linger_timeout, l);
+  rfd_timer_arm (&l->t, LINGER_NS);
+  if (rfd_watch_add (&l->w, EPOLLIN | EPOLLRDHUP) < 0)
+    linger_end (l);
+}
+
+void
+rfd_conn_again (int fd, rfd_conn_kind_t kind)
+{
+  rfd_conn_wait_request (conn_new (fd, kind, NULL));
+}
+
 static rfd_conn_t *
 conn_new (int fd, rfd_conn_kind_t kind, rfd_function_t *fn)
 {

@@ -1,5 +1,6 @@
 /* runfd: the function daemon (see runfd.h for the architecture). */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +55,61 @@ usage (FILE *out)
            "                         file NAME.log.1 (default 10m; 0: never)\n"
            "  --max-instances N      instances serving requests at once, all functions together\n"
            "                         (default: the memory's size / 256m, 16 to 1024)\n"
+           "  --network MODE         a function's network when its deploy names none: none (default),\n"
+           "                         isolated or host (docs/functions.md, Networks)\n"
+           "  --bridge NAME          isolated functions' bridge (default runf-<6 hex digits of --state>)\n"
+           "  --bridge-range CIDR    their addresses (default 10.88.<a byte of --state>.0/24)\n"
+           "  --uplink IFACE         where their traffic leaves, NATed (default: the default route's)\n"
+           "  --dns ADDR             their resolver; repeat for more (default: the host's, unless on\n"
+           "                         its loopback, which they cannot reach)\n"
            "  --debug  --log FILE\n");
+}
+
+/* Isolated networks: this daemon's bridge and range, unless given, come
+   from its state directory's key (as its cgroups do), so that daemons of
+   different state directories do not share them; the resolvers are the
+   host's that a function's namespace can reach. */
+static int
+network_defaults (const char *range, rf_error_t *err)
+{
+  const char *key = strrchr (rfd_config.cgroup_parent, '/') + 1;
+  cleanup_free char *copy = NULL;
+  char *slash;
+  int bits;
+  struct in_addr base;
+
+  if (rfd_config.bridge == NULL)
+    rfd_config.bridge = xasprintf ("runf-%.6s", key);
+  if (range == NULL)
+    copy = xasprintf ("10.88.%lu.0/24", strtoul (key, NULL, 16) & 0xff);
+  else
+    copy = xstrdup (range);
+  slash = strchr (copy, '/');
+  if (slash == NULL || (bits = atoi (slash + 1)) < 8 || bits > 29)
+    return rf_error_make (err, 0, "--bridge-range `%s`: expected A.B.C.D/N with N in 8..29", copy);
+  *slash = '\0';
+  if (inet_pton (AF_INET, copy, &base) != 1)
+    return rf_error_make (err, 0, "--bridge-range `%s`: not an IPv4 range", range);
+  rfd_config.bridge_base.s_addr = htonl (ntohl (base.s_addr) & ~((1u << (32 - bits)) - 1));
+  rfd_config.bridge_size = 1u << (32 - bits);
+  if (rfd_config.dns == NULL)
+    {
+      cleanup_fclose FILE *f = fopen ("/etc/resolv.conf", "re");
+      char line[256];
+      size_t n = 0;
+      while (f && fgets (line, sizeof line, f))
+        {
+          char addr[64];
+          struct in_addr a;
+          if (sscanf (line, "nameserver %63s", addr) != 1 || inet_pton (AF_INET, addr, &a) != 1
+              || (ntohl (a.s_addr) >> 24) == 127)
+            continue;
+          rfd_config.dns = xrealloc (rfd_config.dns, (n + 2) * sizeof (char *));
+          rfd_config.dns[n++] = xstrdup (addr);
+          rfd_config.dns[n] = NULL;
+        }
+    }
+  return 0;
 }
 
 static int
@@ -344,6 +399,7 @@ main (int argc, char **argv)
   uint64_t request_timeout = 10 * RFD_S;
   bool log_max_set = false;
   int max_instances = 0, inherited;
+  const char *bridge_range = NULL;
   sigset_t mask;
 
   rf_log_init ("runfd");
@@ -411,6 +467,55 @@ main (int argc, char **argv)
             }
           rfd_config.uid_base = rfd_config.gid_base = base;
           rfd_config.uid_size = rfd_config.gid_size = size;
+        }
+      else if (ARG ("--network"))
+        {
+          if (strcmp (v, "none") == 0)
+            rfd_config.default_network = RFD_NET_NONE;
+          else if (strcmp (v, "isolated") == 0)
+            rfd_config.default_network = RFD_NET_ISOLATED;
+          else if (strcmp (v, "host") == 0)
+            rfd_config.default_network = RFD_NET_HOST;
+          else
+            {
+              rf_error_make (&err, 0, "--network `%s`: expected none, isolated or host", v);
+              goto fail;
+            }
+        }
+      else if (ARG ("--bridge"))
+        {
+          if (strlen (v) == 0 || strlen (v) >= IFNAMSIZ || strpbrk (v, "/ \t\n:") || strcmp (v, ".") == 0
+              || strcmp (v, "..") == 0)
+            {
+              rf_error_make (&err, 0, "--bridge `%s`: expected an interface name of 1 to %d characters", v,
+                             IFNAMSIZ - 1);
+              goto fail;
+            }
+          rfd_config.bridge = xstrdup (v);
+        }
+      else if (ARG ("--bridge-range"))
+        bridge_range = v;
+      else if (ARG ("--uplink"))
+        {
+          if (strlen (v) == 0 || strlen (v) >= IFNAMSIZ || strpbrk (v, "/ \t\n"))
+            {
+              rf_error_make (&err, 0, "--uplink `%s`: expected an interface name", v);
+              goto fail;
+            }
+          rfd_config.uplink = xstrdup (v);
+        }
+      else if (ARG ("--dns"))
+        {
+          struct in_addr dns_addr;
+          size_t n = strv_len (rfd_config.dns);
+          if (inet_pton (AF_INET, v, &dns_addr) != 1)
+            {
+              rf_error_make (&err, 0, "--dns `%s`: expected an IPv4 address", v);
+              goto fail;
+            }
+          rfd_config.dns = xrealloc (rfd_config.dns, (n + 2) * sizeof (char *));
+          rfd_config.dns[n] = xstrdup (v);
+          rfd_config.dns[n + 1] = NULL;
         }
       else if (strcmp (a, "--debug") == 0)
         rf_log_set_debug (true);
@@ -518,6 +623,8 @@ main (int argc, char **argv)
       }
   }
   rfd_config.cgroup_parent = cgroup_parent_for (rfd_config.state_dir);
+  if (network_defaults (bridge_range, &err) < 0 || rfd_network_init (&err) < 0)
+    goto fail;
   sweep ();
   raise_nofile ();
   rfd_config.limits_ok = probe_limits ();
@@ -562,6 +669,7 @@ main (int argc, char **argv)
     rfd_pool_drain (fn);
   rfd_spawner_stop ();
   remove_cgroup_parent ();
+  rfd_network_shutdown ();
   {
     cleanup_free char *fn_dir = xasprintf ("%s/fn", rfd_config.run_dir);
     cleanup_free char *sock_dir = xasprintf ("%s/sock", rfd_config.run_dir);

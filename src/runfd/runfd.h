@@ -72,6 +72,14 @@ typedef enum
   RFD_MODE_STDIO,
 } rfd_mode_t;
 
+/* A function's network (network.c, docs/functions.md). */
+typedef enum
+{
+  RFD_NET_NONE,     /* a namespace of its own with only lo */
+  RFD_NET_ISOLATED, /* its own namespace on runfd's bridge, NAT to the uplink */
+  RFD_NET_HOST,     /* the host's */
+} rfd_network_t;
+
 typedef struct rfd_conn rfd_conn_t;
 typedef struct rfd_instance rfd_instance_t;
 typedef struct rfd_log rfd_log_t;
@@ -129,6 +137,9 @@ struct rfd_function
   gid_t secrets_gid;
   char **constraints; /* OpenFaaS's placement rules: kept, not applied (one host) */
   bool requests_given; /* OpenFaaS's reservations: kept, not applied */
+  rfd_network_t network;
+  bool egress_private; /* isolated: private ranges reachable too (egress "all") */
+  char **dns;          /* isolated: its resolvers; NULL: runfd's */
 
   char *digest; /* of the image's manifest */
   json_t *deploy; /* the deploy request as stored */
@@ -143,6 +154,15 @@ struct rfd_function
   struct in_addr addr;
   int port;
   rfd_watch_t listen_w;
+  /* Its network namespace (not host): held by a small process, shared by
+     its instances (network.c). */
+  pid_t net_holder;
+  int net_holder_pidfd;
+  int netns_fd;              /* as root: given to the spawners, entered for each clone */
+  struct in_addr net_addr;   /* isolated: its address on the bridge */
+  pid_t net_slirp;           /* rootless isolated: its slirp4netns */
+  char *net_dir;             /* isolated: run/net/NAME.ID, its resolv.conf and hosts (the
+                                instances read them, as unprivileged ids) */
   char *dir;      /* run/fn/NAME.ID: config.json (0700: it holds the environment) */
   char *sock_dir; /* run/sock/NAME.ID: control.sock, reachable by the instances */
   rfd_log_t *log;
@@ -206,6 +226,9 @@ int rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t
 /* The image's config (from rf_bundle_config) made into a function
    instance's. */
 int rfd_function_config (const rfd_function_t *fn, const rfd_config_opts_t *o, json_t *config, rf_error_t *err);
+/* The config's network part, once fn's namespace exists: isolated, its
+   resolv.conf and hosts; rootless, the namespaces to join. */
+void rfd_config_network (const rfd_function_t *fn, json_t *config);
 /* The command of a function's config (without the stdio shim), as a new
    strv. */
 char **rfd_config_command (json_t *config, rfd_mode_t mode);
@@ -219,6 +242,7 @@ extern const char *const rfd_secrets_paths[2];
 extern const char rfd_namespace[];
 /* 1-63 of a-z A-Z 0-9 . _ -, the first a letter or digit: a file name. */
 bool rfd_secret_name_valid_p (const char *s);
+const char *rfd_network_name (rfd_network_t net);
 
 extern rfd_function_t *rfd_functions;
 rfd_function_t *rfd_function_find (const char *name);
@@ -312,6 +336,11 @@ void rfd_function_listen (rfd_function_t *fn, int fd);
 /* A connection whose request line is in: route it. */
 void rfd_conn_route (rfd_conn_t *c, const char *target, size_t target_len);
 void rfd_conn_wait_request (rfd_conn_t *c);
+/* Close after the last answer: shut down writing, drop what the client
+   still sends for a moment, then close (no reset to lose the answer). */
+void rfd_linger_close (int fd);
+/* A connection whose last request is answered: wait for its next. */
+void rfd_conn_again (int fd, rfd_conn_kind_t kind);
 /* Answer with a short error response and close. */
 void rfd_conn_fail (rfd_conn_t *c, int status, const char *body);
 void rfd_conn_free (rfd_conn_t *c);
@@ -333,6 +362,10 @@ struct rfd_instance
   int pidfd;
   int client_fd;       /* a dup of the handed-over socket, for 502/504 */
   bool via_gateway;
+  /* Through the gateway: the handler's socket is one end of a socketpair,
+     and this relays its one request (relay.c). */
+  struct rfd_relay *relay;
+  rfd_conn_kind_t relay_kind;
   uint64_t requested, created, started;
   uint64_t accepted; /* its client's connection, when it has one */
   rfd_timer_t timeout;
@@ -360,6 +393,18 @@ void rfd_instance_failed (rfd_function_t *fn, const char *why);
 void rfd_instance_exited (rfd_instance_t *inst, int status);
 void rfd_instance_kill (rfd_instance_t *inst, int sig);
 void rfd_instance_free (rfd_instance_t *inst);
+
+/* --- function networks (network.c) ---------------------------------------- */
+
+/* At start: remove what a runfd of this state directory left (its bridge
+   and NAT rules after a kill -9); and check what isolated networks need. */
+int rfd_network_init (rf_error_t *err);
+/* fn's namespace, made and set up (isolated: on the bridge, NAT, its
+   address); fn->netns_fd or fn->net_holder say where. */
+int rfd_network_start (rfd_function_t *fn, rf_error_t *err);
+void rfd_network_stop (rfd_function_t *fn);
+/* At exit: the bridge and the rules go. */
+void rfd_network_shutdown (void);
 
 /* --- admin API (api.c), metrics (metrics.c) ------------------------------- */
 
@@ -401,6 +446,13 @@ typedef struct
   unsigned limits_ok; /* RFD_LIMIT_* that the instances' cgroups can apply */
   uint64_t nofile_soft, nofile_hard; /* RLIMIT_NOFILE as runfd was started */
   char *lock_path;   /* the state directory's lock, held while runfd runs */
+  /* Isolated networks (network.c). */
+  char *bridge;            /* the bridge's name (runf0) */
+  struct in_addr bridge_base; /* the instances' range (10.88.0.0/16) */
+  uint32_t bridge_size;
+  char *uplink;            /* where NAT sends egress; NULL: the default route's */
+  char **dns;              /* the resolvers isolated functions get */
+  rfd_network_t default_network;
   bool draining;
   int exit_status; /* non-zero after a fatal error */
 } rfd_config_t;

@@ -448,18 +448,21 @@ define_one (spawner_t *sp, rfd_function_t *fn, rf_error_t *err)
   {
     /* The text is two strings: send both. */
     struct iovec iov = { &m, offsetof (spawn_msg_t, text) + dl + nl + 2 };
+    /* The log, and as root the function's network namespace. */
+    int fds[2] = { log_fd, fn->netns_fd };
+    int nfds = fn->netns_fd >= 0 ? 2 : 1;
     union
     {
-      char buf[CMSG_SPACE (sizeof (int))];
+      char buf[CMSG_SPACE (2 * sizeof (int))];
       struct cmsghdr align;
     } control;
     struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof control.buf };
+                         .msg_controllen = CMSG_SPACE ((size_t) nfds * sizeof (int)) };
     struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN (sizeof (int));
-    memcpy (CMSG_DATA (cm), &log_fd, sizeof (int));
+    cm->cmsg_len = CMSG_LEN ((size_t) nfds * sizeof (int));
+    memcpy (CMSG_DATA (cm), fds, (size_t) nfds * sizeof (int));
     if (sendmsg (sp->w.fd, &mh, MSG_NOSIGNAL) < 0)
       return rf_error_sys (err, "tell the spawner about `%s`", fn->name);
   }

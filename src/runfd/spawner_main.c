@@ -49,6 +49,7 @@ typedef struct sp_function
   rfd_mode_t mode;
   int log_fd;
   int null_fd;
+  int netns_fd; /* as root, not host: its network namespace, entered for each clone */
 } sp_function_t;
 
 typedef struct sp_instance
@@ -78,6 +79,8 @@ sp_function_free (sp_function_t *f)
     close (f->log_fd);
   if (f->null_fd >= 0)
     close (f->null_fd);
+  if (f->netns_fd >= 0)
+    close (f->netns_fd);
   free (f->dir);
   free (f->name);
   free (f);
@@ -112,6 +115,8 @@ sp_define (int sock, spawn_msg_t *m, int fds[4])
   f->name = xstrndup (name, 256);
   f->log_fd = fds[0];
   fds[0] = -1;
+  f->netns_fd = fds[1];
+  fds[1] = -1;
   f->null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
   config = xasprintf ("%s/config.json", f->dir);
   f->spec = rf_spec_load_file (config, &err);
@@ -155,6 +160,7 @@ sp_create (int sock, spawn_msg_t *m)
   opts.die_with_parent = true;
   opts.no_new_keyring = true;
   opts.rootfs_nosuid_nodev = true;
+  opts.netns_fd = f->netns_fd;
   /* inetd and stdio: the socket is the handler's fd 3, stdin and stdout;
      warm: the listening socket is fd 3; control-socket: nothing comes
      with START, the handler asks for its socket. */

@@ -81,6 +81,23 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   else if (r == RF_HTTP_INCOMPLETE && size >= max)
     abort ();
 
+  /* The same bytes as an answer's head (the gateway's relay reads those). */
+  {
+    rf_http_response_t res, res2;
+    long rr = rf_http_parse_response_head (buf, size, max, &res);
+    if (rr > 0)
+      {
+        if ((size_t) rr > size || (size_t) rr > max || res.status < 100 || res.status > 599)
+          abort ();
+        for (size_t i = 0; i < res.n_headers; i++)
+          check_inside (buf, (size_t) rr, res.headers[i].value, res.headers[i].value_len);
+        if (res.chunked && res.content_length >= 0)
+          abort ();
+        if (rf_http_parse_response_head (buf, (size_t) rr - 1, max, &res2) != RF_HTTP_INCOMPLETE)
+          abort ();
+      }
+  }
+
   /* The chunked decoder on what follows the head (or on everything). */
   {
     size_t off = r > 0 ? (size_t) r : 0, len = size - off, used1 = 0, used2 = 0;

@@ -26,7 +26,16 @@
  *   /spew/N      write N KiB to stderr without a newline, then answer
  *   /flags       whether its socket (fd 0 and the one it serves) blocks
  *   /fork/N      start N processes that wait, answer how many it could
- *   /limits      its /proc/self/limits */
+ *   /limits      its /proc/self/limits
+ *   /ka          "hello <function>", as an answer that keeps the connection
+ *                (no Connection: close)
+ *   /head        "<function>:" and the request's head as it came
+ *   /tcp/A.B.C.D:PORT  "connected: " and the first line a GET there got,
+ *                or "error: ..." (3 s at most)
+ *   /dns/NAME    NAME's IPv4 address, asked of /etc/resolv.conf's first
+ *                nameserver over UDP, or "error: ..."
+ *   /abstract/NAME  "connected" if the abstract unix socket NAME takes a
+ *                connection, else "error: ..." */
 #include <errno.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -38,6 +47,10 @@
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -51,6 +64,150 @@ respond (int fd, const char *body, size_t len)
                     len);
   if (write (fd, head, (size_t) n) < 0 || write (fd, body, len) < 0)
     perror ("write");
+}
+
+/* --- reaching out (the network tests) ------------------------------------ */
+
+/* snprintf's result as what was written. */
+static size_t
+fit (int n, size_t size)
+{
+  return n < 0 ? 0 : (size_t) n >= size ? size - 1 : (size_t) n;
+}
+
+static int
+tcp_get (const char *target, char *out, size_t size)
+{
+  char host[64];
+  const char *colon = strrchr (target, ':');
+  struct sockaddr_in sa = { .sin_family = AF_INET };
+  struct timeval tv = { 3, 0 };
+  int s, n;
+  if (colon == NULL || (size_t) (colon - target) >= sizeof host)
+    return snprintf (out, size, "error: expected A.B.C.D:PORT");
+  memcpy (host, target, (size_t) (colon - target));
+  host[colon - target] = '\0';
+  sa.sin_port = htons ((uint16_t) atoi (colon + 1));
+  if (inet_pton (AF_INET, host, &sa.sin_addr) != 1)
+    return snprintf (out, size, "error: bad address");
+  s = socket (AF_INET, SOCK_STREAM, 0);
+  setsockopt (s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  setsockopt (s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (s < 0 || connect (s, (struct sockaddr *) &sa, sizeof sa) < 0)
+    {
+      n = snprintf (out, size, "error: %s", strerror (errno));
+      if (s >= 0)
+        close (s);
+      return n;
+    }
+  if (write (s, "GET / HTTP/1.0\r\n\r\n", 18) != 18)
+    {
+      close (s);
+      return snprintf (out, size, "error: write");
+    }
+  {
+    char buf[256];
+    ssize_t r = read (s, buf, sizeof buf - 1);
+    close (s);
+    if (r <= 0)
+      return snprintf (out, size, "error: no answer");
+    buf[r] = '\0';
+    buf[strcspn (buf, "\r\n")] = '\0';
+    return snprintf (out, size, "connected: %s", buf);
+  }
+}
+
+static int
+dns_a (const char *name, char *out, size_t size)
+{
+  unsigned char q[512], r[512];
+  char ns[64] = "";
+  char line[256];
+  size_t len = 12;
+  FILE *f = fopen ("/etc/resolv.conf", "r");
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (53) };
+  struct timeval tv = { 3, 0 };
+  ssize_t n;
+  int s;
+
+  while (f && fgets (line, sizeof line, f) && !*ns)
+    if (sscanf (line, "nameserver %63s", ns) != 1)
+      *ns = '\0';
+  if (f)
+    fclose (f);
+  if (!*ns || inet_pton (AF_INET, ns, &sa.sin_addr) != 1)
+    return snprintf (out, size, "error: no nameserver");
+  memset (q, 0, 12);
+  q[0] = 0x12, q[1] = 0x34, q[2] = 0x01, q[5] = 1; /* id, RD, one question */
+  for (const char *label = name; *label;)
+    {
+      size_t l = strcspn (label, ".");
+      if (l == 0 || l > 63 || len + l + 6 > sizeof q)
+        return snprintf (out, size, "error: bad name");
+      q[len++] = (unsigned char) l;
+      memcpy (q + len, label, l);
+      len += l;
+      label += l + (label[l] == '.');
+    }
+  q[len++] = 0;
+  q[len++] = 0, q[len++] = 1, q[len++] = 0, q[len++] = 1; /* A, IN */
+  s = socket (AF_INET, SOCK_DGRAM, 0);
+  setsockopt (s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (s < 0 || sendto (s, q, len, 0, (struct sockaddr *) &sa, sizeof sa) < 0
+      || (n = recv (s, r, sizeof r, 0)) < 12)
+    {
+      int e = errno;
+      if (s >= 0)
+        close (s);
+      return snprintf (out, size, "error: %s", strerror (e));
+    }
+  close (s);
+  if (r[3] & 0x0f)
+    return snprintf (out, size, "error: rcode %d", r[3] & 0x0f);
+  {
+    /* Skip the question, then the first A record's address. */
+    size_t off = len;
+    int answers = (r[6] << 8) | r[7];
+    for (int i = 0; i < answers && off + 12 <= (size_t) n; i++)
+      {
+        unsigned type, rdlen;
+        if ((r[off] & 0xc0) == 0xc0)
+          off += 2;
+        else
+          {
+            while (off < (size_t) n && r[off])
+              off += r[off] + 1u;
+            off++;
+          }
+        if (off + 10 > (size_t) n)
+          break;
+        type = (unsigned) (r[off] << 8 | r[off + 1]);
+        rdlen = (unsigned) (r[off + 8] << 8 | r[off + 9]);
+        off += 10;
+        if (type == 1 && rdlen == 4 && off + 4 <= (size_t) n)
+          return snprintf (out, size, "%u.%u.%u.%u", r[off], r[off + 1], r[off + 2], r[off + 3]);
+        off += rdlen;
+      }
+  }
+  return snprintf (out, size, "error: no address");
+}
+
+static int
+abstract_connect (const char *name, char *out, size_t size)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  size_t l = strlen (name);
+  int s = socket (AF_UNIX, SOCK_STREAM, 0), n;
+  if (l + 1 > sizeof sa.sun_path)
+    return snprintf (out, size, "error: name too long");
+  memcpy (sa.sun_path + 1, name, l);
+  if (s >= 0 && connect (s, (struct sockaddr *) &sa, (socklen_t) (offsetof (struct sockaddr_un, sun_path) + 1 + l)) == 0)
+    n = snprintf (out, size, "connected");
+  else
+    n = snprintf (out, size, "error: %s", strerror (errno));
+  if (s >= 0)
+    close (s);
+  return n;
 }
 
 static void
@@ -172,6 +329,30 @@ serve (int fd)
     }
   else if (strcmp (path, "/echo") == 0)
     respond (fd, end + 4, (size_t) clen);
+  else if (strncmp (path, "/tcp/", 5) == 0)
+    respond (fd, out, fit (tcp_get (path + 5, out, sizeof out), sizeof out));
+  else if (strncmp (path, "/dns/", 5) == 0)
+    respond (fd, out, fit (dns_a (path + 5, out, sizeof out), sizeof out));
+  else if (strncmp (path, "/abstract/", 10) == 0)
+    respond (fd, out, fit (abstract_connect (path + 10, out, sizeof out), sizeof out));
+  else if (strcmp (path, "/head") == 0)
+    {
+      const char *f = getenv ("RUNF_FUNCTION");
+      /* The request line was cut at the target: its headers follow. */
+      int len = snprintf (out, sizeof out, "%s:\n%.*s", f ? f : "?", sp ? (int) (end - sp - 1) : 0,
+                          sp ? sp + 1 : "");
+      respond (fd, out, (size_t) len);
+    }
+  else if (strcmp (path, "/ka") == 0)
+    {
+      const char *f = getenv ("RUNF_FUNCTION");
+      char body[128];
+      int blen = snprintf (body, sizeof body, "hello %s\n", f ? f : "?");
+      int len = snprintf (out, sizeof out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s",
+                          blen, body);
+      if (write (fd, out, (size_t) len) < 0)
+        perror ("write");
+    }
   else if (strcmp (path, "/cwd") == 0)
     {
       int len = getcwd (out, sizeof out - 1) ? (int) strlen (out)

@@ -386,6 +386,48 @@ test_response_and_prefix (void **state)
   assert_false (rf_http_path_has_prefix ("/function/x", 10, "/function/x"));
 }
 
+static long
+response (const char *text, rf_http_response_t *res)
+{
+  return rf_http_parse_response_head (text, strlen (text), 65536, res);
+}
+
+/* The answers the gateway's relay follows to their end. */
+static void
+test_response_head (void **state)
+{
+  rf_http_response_t res;
+  const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+  assert_int_equal (response (ok, &res), (long) strlen (ok) - 5);
+  assert_int_equal (res.status, 200);
+  assert_int_equal (res.content_length, 5);
+  assert_true (res.keep_alive);
+  assert_false (res.chunked);
+
+  assert_true (response ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", &res) > 0);
+  assert_true (res.chunked);
+  assert_int_equal (res.content_length, -1);
+  assert_true (response ("HTTP/1.0 200 OK\r\n\r\n", &res) > 0);
+  assert_false (res.keep_alive);
+  assert_true (response ("HTTP/1.1 204\r\nConnection: close\r\n\r\n", &res) > 0);
+  assert_int_equal (res.status, 204);
+  assert_false (res.keep_alive);
+  assert_true (response ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", &res) > 0);
+  assert_true (res.upgrade);
+  assert_int_equal (response ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n", &res), RF_HTTP_INCOMPLETE);
+  assert_int_equal (response ("HTTP/1.1 200", &res), RF_HTTP_INCOMPLETE);
+  /* Malformed: what the relay must not guess an end for. */
+  assert_int_equal (response ("HTTP/2 200 OK\r\n\r\n", &res), RF_HTTP_BAD);
+  assert_int_equal (response ("HTTP/1.1 20 OK\r\n\r\n", &res), RF_HTTP_BAD);
+  assert_int_equal (response ("HTTP/1.1 600 OK\r\n\r\n", &res), RF_HTTP_BAD);
+  assert_int_equal (response ("HTTP/1.1 200OK\r\n\r\n", &res), RF_HTTP_BAD);
+  assert_int_equal (response ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", &res),
+                    RF_HTTP_BAD);
+  assert_int_equal (response ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", &res), RF_HTTP_BAD);
+  assert_int_equal (response ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n", &res),
+                    RF_HTTP_BAD);
+}
+
 int
 main (void)
 {
@@ -402,6 +444,7 @@ main (void)
     cmocka_unit_test (test_chunked_bad),
     cmocka_unit_test (test_chunked_bounded),
     cmocka_unit_test (test_response_and_prefix),
+    cmocka_unit_test (test_response_head),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -77,19 +77,23 @@ value_is_token (const rf_http_header_t *h, const char *token)
   return h->value_len == strlen (token) && strncasecmp (h->value, token, h->value_len) == 0;
 }
 
-long
-rf_http_parse_head (const char *buf, size_t len, size_t max, rf_http_request_t *req)
+/* The header lines from off through the empty line, into the fields both
+   requests and responses share: the length of the head when complete, or
+   RF_HTTP_INCOMPLETE, or an error. */
+typedef struct
 {
-  long line = rf_http_parse_request_line (buf, len, max, req);
-  size_t off;
+  rf_http_header_t *headers;
+  size_t *n_headers;
+  int64_t *content_length;
+  bool *chunked, *keep_alive, *upgrade;
+} fields_t;
 
-  if (line <= 0)
-    return line;
-  off = (size_t) line;
-  req->n_headers = 0;
-  req->content_length = -1;
-  req->chunked = false;
-  req->keep_alive = req->minor_version == 1;
+static long
+parse_fields (const char *buf, size_t len, size_t max, size_t off, const fields_t *f)
+{
+  *f->n_headers = 0;
+  *f->content_length = -1;
+  *f->chunked = false;
   for (;;)
     {
       const char *start = buf + off, *nl, *colon, *v, *ve;
@@ -103,7 +107,7 @@ rf_http_parse_head (const char *buf, size_t len, size_t max, rf_http_request_t *
       off = (size_t) (nl - buf + 1);
       if (ve == start)
         break; /* the empty line */
-      if (req->n_headers == RF_HTTP_MAX_HEADERS)
+      if (*f->n_headers == RF_HTTP_MAX_HEADERS)
         return RF_HTTP_HEAD_LONG;
       colon = memchr (start, ':', (size_t) (ve - start));
       if (colon == NULL || colon == start)
@@ -119,7 +123,7 @@ rf_http_parse_head (const char *buf, size_t len, size_t max, rf_http_request_t *
       for (const char *c = v; c < ve; c++)
         if ((unsigned char) *c < ' ' && *c != '\t')
           return RF_HTTP_BAD;
-      h = &req->headers[req->n_headers++];
+      h = &f->headers[(*f->n_headers)++];
       h->name = start;
       h->name_len = (size_t) (colon - start);
       h->value = v;
@@ -136,30 +140,75 @@ rf_http_parse_head (const char *buf, size_t len, size_t max, rf_http_request_t *
               n = n * 10 + (v[i] - '0');
             }
           /* Two different lengths are the start of request smuggling. */
-          if (req->content_length >= 0 && req->content_length != n)
+          if (*f->content_length >= 0 && *f->content_length != n)
             return RF_HTTP_BAD;
-          req->content_length = n;
+          *f->content_length = n;
         }
       else if (name_is (h, "Transfer-Encoding"))
         {
           /* Only "chunked", once: any other coding, or chunked not last,
              leaves the body without an end this parser agrees on with
              whoever else reads the stream. */
-          if (req->chunked || !value_is_token (h, "chunked"))
+          if (*f->chunked || !value_is_token (h, "chunked"))
             return RF_HTTP_BAD;
-          req->chunked = true;
+          *f->chunked = true;
         }
       else if (name_is (h, "Connection"))
         {
           if (value_has_token (h, "close"))
-            req->keep_alive = false;
+            *f->keep_alive = false;
           else if (value_has_token (h, "keep-alive"))
-            req->keep_alive = true;
+            *f->keep_alive = true;
         }
+      else if (name_is (h, "Upgrade"))
+        *f->upgrade = true;
     }
-  if (req->chunked && req->content_length >= 0)
+  if (*f->chunked && *f->content_length >= 0)
     return RF_HTTP_BAD;
   return (long) off;
+}
+
+long
+rf_http_parse_head (const char *buf, size_t len, size_t max, rf_http_request_t *req)
+{
+  long line = rf_http_parse_request_line (buf, len, max, req);
+  long r;
+
+  if (line <= 0)
+    return line;
+  req->keep_alive = req->minor_version == 1;
+  req->upgrade = false;
+  {
+    fields_t f = { req->headers, &req->n_headers, &req->content_length, &req->chunked, &req->keep_alive,
+                   &req->upgrade };
+    r = parse_fields (buf, len, max, (size_t) line, &f);
+  }
+  return r;
+}
+
+long
+rf_http_parse_response_head (const char *buf, size_t len, size_t max, rf_http_response_t *res)
+{
+  const char *end = memchr (buf, '\n', len < max ? len : max);
+  const char *line_end;
+
+  if (end == NULL)
+    return len >= max ? RF_HTTP_HEAD_LONG : RF_HTTP_INCOMPLETE;
+  line_end = end > buf && end[-1] == '\r' ? end - 1 : end;
+  /* "HTTP/1.x NNN", then a reason, which may be empty. */
+  if (line_end - buf < 12 || memcmp (buf, "HTTP/1.", 7) != 0 || (buf[7] != '0' && buf[7] != '1')
+      || buf[8] != ' ' || buf[9] < '1' || buf[9] > '5' || buf[10] < '0' || buf[10] > '9' || buf[11] < '0'
+      || buf[11] > '9' || (line_end - buf > 12 && buf[12] != ' '))
+    return RF_HTTP_BAD;
+  res->minor_version = buf[7] - '0';
+  res->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+  res->keep_alive = res->minor_version == 1;
+  res->upgrade = false;
+  {
+    fields_t f = { res->headers, &res->n_headers, &res->content_length, &res->chunked, &res->keep_alive,
+                   &res->upgrade };
+    return parse_fields (buf, len, max, (size_t) (end - buf + 1), &f);
+  }
 }
 
 const char *

@@ -35,7 +35,20 @@ typedef struct
   int64_t content_length; /* -1: none given */
   bool chunked;
   bool keep_alive;
+  bool upgrade; /* an Upgrade header */
 } rf_http_request_t;
+
+typedef struct
+{
+  int status;
+  int minor_version;
+  rf_http_header_t headers[RF_HTTP_MAX_HEADERS];
+  size_t n_headers;
+  int64_t content_length; /* -1: none given */
+  bool chunked;
+  bool keep_alive;
+  bool upgrade;
+} rf_http_response_t;
 
 /* The request line alone: its length with the CRLF when complete,
    RF_HTTP_INCOMPLETE, or an RF_HTTP_* error.  max bounds the line. */
@@ -43,6 +56,8 @@ long rf_http_parse_request_line (const char *buf, size_t len, size_t max, rf_htt
 /* The request line and headers: the length of the head (through the
    empty line) when complete, or as above; max bounds the whole head. */
 long rf_http_parse_head (const char *buf, size_t len, size_t max, rf_http_request_t *req);
+/* A response's status line and headers, as rf_http_parse_head. */
+long rf_http_parse_response_head (const char *buf, size_t len, size_t max, rf_http_response_t *res);
 /* A header's value (case-insensitive name), or NULL. */
 const char *rf_http_header (const rf_http_request_t *req, const char *name, size_t *len);
 const char *rf_http_reason (int status);

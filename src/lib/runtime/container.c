@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,32 @@ resolve_rootfs (const rf_spec_t *spec, const char *bundle, char **out, rf_error_
   return 0;
 }
 
+/* opts.netns_fd: this process's own network namespace, to come back to. */
+static int own_netns = -1;
+
+static int
+enter_netns (int fd, rf_error_t *err)
+{
+  if (own_netns < 0)
+    {
+      own_netns = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+      if (own_netns < 0)
+        return rf_error_sys (err, "open /proc/self/ns/net");
+    }
+  if (setns (fd, CLONE_NEWNET) < 0)
+    return rf_error_sys (err, "enter the container's network namespace");
+  return 0;
+}
+
+static void
+leave_netns (void)
+{
+  /* Back where it came from: a failure here would leave every later
+     container of this process in the wrong network. */
+  if (setns (own_netns, CLONE_NEWNET) < 0)
+    abort ();
+}
+
 static int
 check_spec (const rf_create_opts_t *opts, const rf_spec_t *spec, rf_error_t *err)
 {
@@ -67,6 +94,8 @@ check_spec (const rf_create_opts_t *opts, const rf_spec_t *spec, rf_error_t *err
     return rf_error_make (err, 0, "--preserve-fds: must not be negative");
   if ((opts->no_state || opts->start_fd) && !opts->start_now)
     return rf_error_make (err, 0, "containers without state or with a start fd are started by their creator");
+  if (opts->netns_fd >= 0 && rf_spec_namespace (spec, CLONE_NEWNET) != NULL)
+    return rf_error_make (err, 0, "linux.namespaces: a network namespace, and another one given to join");
   return 0;
 }
 
@@ -368,6 +397,8 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       ctx.unshare_flags &= ~CLONE_NEWCGROUP;
     }
 
+  if (opts->netns_fd >= 0 && enter_netns (opts->netns_fd, err) < 0)
+    goto fail;
   memset (&args, 0, sizeof args);
   args.pidfd = (uint64_t) (uintptr_t) &c->pidfd;
   args.exit_signal = SIGCHLD;
@@ -388,6 +419,12 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       child = rf_clone3 (&args);
       if (child < 0 && errno == ENOSYS && !(args.flags & CLONE_NEWTIME))
         child = rf_clone_legacy (args.flags, &c->pidfd);
+    }
+  if (child != 0 && opts->netns_fd >= 0)
+    {
+      int saved = errno;
+      leave_netns ();
+      errno = saved;
     }
   if (child < 0)
     {
@@ -522,6 +559,7 @@ rf_create_opts_init (rf_create_opts_t *opts)
 {
   memset (opts, 0, sizeof *opts);
   opts->stdio[0] = opts->stdio[1] = opts->stdio[2] = -1;
+  opts->netns_fd = -1;
 }
 
 void

@@ -42,6 +42,11 @@ typedef struct
   /* The rootfs is mounted nosuid and nodev (runfd: image content that no
      instance may use to gain privileges or reach a device). */
   bool rootfs_nosuid_nodev;
+  /* >= 0: the network namespace the container runs in, entered by this
+     process for the clone and left again right after (runfd's functions
+     share one each; joining it costs two setns instead of a namespace per
+     container).  The config then lists no network namespace. */
+  int netns_fd;
 } rf_create_opts_t;
 
 typedef struct
