@@ -355,6 +355,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
      path, or time offsets (which must be written before anyone enters the
      new time namespace), need the step-by-step path. */
   ctx.clone_namespaces = !any_path && !spec->has_time_offsets;
+  ctx.new_netns = new_flags & CLONE_NEWNET;
   if (!ctx.clone_namespaces)
     {
       const rf_namespace_t *pidns = rf_spec_namespace (spec, CLONE_NEWPID);

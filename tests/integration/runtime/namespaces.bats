@@ -28,6 +28,25 @@ ns_inode() { readlink "/proc/$1/ns/$2"; }
   done
 }
 
+@test "a new network namespace has lo up, as runc and crun leave it; a joined one is left as it is" {
+  is_root || update_config '.linux.namespaces += [{"type": "network"}]'
+  # /proc/net/dev lists lo; its flags (IFF_UP is 0x1) are in /sys.
+  set_args sh -c 'cat /sys/class/net/lo/flags; grep -c "lo:" /proc/net/dev'
+  run runf run t1
+  [ "$status" -eq 0 ]
+  [ $((${lines[0]} & 1)) -eq 1 ]
+  [ "${lines[1]}" = 1 ]
+  if is_root; then
+    # A namespace the caller made and left down stays down.
+    ip netns add "rft-$$"
+    update_config --arg p "/run/netns/rft-$$" '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)'
+    run runf run t2
+    ip netns del "rft-$$"
+    [ "$status" -eq 0 ]
+    [ $((${lines[0]} & 1)) -eq 0 ]
+  fi
+}
+
 @test "the container's process is pid 1 of its pid namespace" {
   set_args sh -c 'echo $$'
   run runf run t1

@@ -29,6 +29,7 @@ typedef struct
   bool clone_namespaces; /* the namespaces were made by clone3 itself */
   int unshare_flags;     /* otherwise: these are unshared after joining */
   bool userns;           /* the container runs in a user namespace */
+  bool new_netns;        /* a new network namespace: lo goes up, as with runc */
   bool second_fork;      /* pid/time namespaces need one more fork */
   const int *cgroup_task_fds; /* v1 `tasks` files: write "0" to move in */
   size_t n_cgroup_task_fds;
