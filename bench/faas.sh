@@ -1,6 +1,7 @@
 #!/bin/bash
 # The function platform under load, in one run: the hello example deployed
-# on a private runfd (a) in inetd mode, a fresh container per request, and
+# on a private runfd (a) in inetd mode, a fresh container per request (on
+# the default network, none; and on host and isolated networks), and
 # (b) in warm mode, long-lived instances accepting by themselves; then (c)
 # the naive design of the seed FaaS platform, one `crun run` per request
 # (bench/faas-naive.sh).  loadgen opens a new connection per request.
@@ -42,6 +43,8 @@ pid=$!
 for _ in $(seq 100); do [ -S "$dir/st/run/api.sock" ] && break; sleep 0.05; done
 
 "$build/bin/runfctl" fn deploy hello-inetd "$build/examples/hello.tar" --mode inetd >/dev/null
+"$build/bin/runfctl" fn deploy hello-host "$build/examples/hello.tar" --mode inetd --network host >/dev/null
+"$build/bin/runfctl" fn deploy hello-iso "$build/examples/hello.tar" --mode inetd --network isolated >/dev/null
 "$build/bin/runfctl" fn deploy hello-warm "$build/examples/hello.tar" --mode warm --min 2 >/dev/null
 
 load() { # name connections label
@@ -55,6 +58,8 @@ load() { # name connections label
 # One connection: the latency of a request with nothing queued before it.
 a1=$(load hello-inetd 1 "runfd, inetd mode, one request at a time")
 a=$(load hello-inetd "$concurrency" "runfd, inetd mode (a fresh container per request)")
+ah=$(load hello-host "$concurrency" "runfd, inetd mode, the host's network")
+ai=$(load hello-iso "$concurrency" "runfd, inetd mode, an isolated network")
 b=$(load hello-warm "$concurrency" "runfd, warm mode (instances accept by themselves)")
 kill -TERM "$pid"
 wait "$pid" || true
@@ -66,7 +71,8 @@ val() { # line key
 }
 echo
 printf '%-38s %12s %10s %10s\n' "" "requests/s" "p50 (ms)" "p99 (ms)"
-for row in "runfd inetd, 1 connection:a1" "runfd inetd (fresh container):a" "runfd warm:b" \
+for row in "runfd inetd, 1 connection:a1" "runfd inetd (fresh container):a" \
+  "runfd inetd, --network host:ah" "runfd inetd, --network isolated:ai" "runfd warm:b" \
   "naive (crun run per request):c"; do
   line=${row##*:}
   eval "v=\$$line"
