@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,6 +42,7 @@
 #include "common/fds.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/netif.h"
 #include "runfd.h"
 #include "runtime/linux/syscalls.h"
 
@@ -124,23 +124,6 @@ run_tool (char *const argv[], const char *input, pid_t netns_of, rf_error_t *err
 
 /* --- the namespace's holder ------------------------------------------------ */
 
-/* lo up: a new namespace has it down, and a handler may talk to itself. */
-static void
-lo_up (void)
-{
-  struct ifreq ifr;
-  int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  memset (&ifr, 0, sizeof ifr);
-  strcpy (ifr.ifr_name, "lo");
-  if (s >= 0 && ioctl (s, SIOCGIFFLAGS, &ifr) == 0)
-    {
-      ifr.ifr_flags |= IFF_UP;
-      ioctl (s, SIOCSIFFLAGS, &ifr);
-    }
-  if (s >= 0)
-    close (s);
-}
-
 /* The child that holds the namespace: made, set up, then it waits. */
 static void __attribute__ ((noreturn))
 holder_main (int ready)
@@ -165,7 +148,9 @@ holder_main (int ready)
     }
   else if (unshare (CLONE_NEWNET) < 0)
     goto fail;
-  lo_up ();
+  /* A handler may talk to itself. */
+  if (rf_netif_up ("lo", NULL) < 0)
+    goto fail;
   prctl (PR_SET_NAME, "runfd-netns", 0, 0, 0);
   if (write (ready, &ok, 1) != 1)
     _exit (1);

@@ -14,22 +14,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fds.h"
 #include "common/fsutil.h"
+#include "common/netif.h"
 #include "devices.h"
 #include "mounts.h"
 #include "process.h"
@@ -200,23 +198,6 @@ enter_namespaces (rf_init_t *ctx, rf_error_t *err)
           _exit (0);
         }
     }
-  return 0;
-}
-
-/* A new network namespace has lo down; runc and crun bring it up, and
-   programs expect 127.0.0.1 to work. */
-static int
-loopback_up (rf_error_t *err)
-{
-  struct ifreq ifr = { .ifr_name = "lo" };
-  cleanup_close int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0 || ioctl (s, SIOCGIFFLAGS, &ifr) < 0)
-    return rf_error_sys (err, "linux.namespaces: the new network namespace's lo");
-  if (ifr.ifr_flags & IFF_UP)
-    return 0;
-  ifr.ifr_flags |= IFF_UP;
-  if (ioctl (s, SIOCSIFFLAGS, &ifr) < 0)
-    return rf_error_sys (err, "linux.namespaces: bring up lo in the new network namespace");
   return 0;
 }
 
@@ -516,7 +497,9 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     return -1;
   if (!ctx->no_new_keyring && rf_process_join_session_keyring (ctx->id, err) < 0)
     return -1;
-  if ((ctx->new_netns && loopback_up (err) < 0) || set_names (spec, err) < 0)
+  /* A new network namespace has lo down; runc and crun bring it up, and
+     programs expect 127.0.0.1 to work. */
+  if ((ctx->new_netns && rf_netif_up ("lo", err) < 0) || set_names (spec, err) < 0)
     return -1;
   if (build_rootfs (ctx, err) < 0)
     return -1;
