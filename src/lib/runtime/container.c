@@ -789,7 +789,8 @@ rf_container_kill (const char *root, const char *id, int sig, bool all, rf_error
    why it could not.  init keeps exec.fifo open (close-on-exec) until the
    container's program runs, and writes "E<message>" into it when it
    cannot get there: so EOF on the fifo is the exec.  The byte must be
-   init's to read, not ours: we open our read end only once it is gone. */
+   init's to read, not ours: we open our read end only once it is gone, or
+   once init is (then the fifo holds its message, or our byte untaken). */
 static int
 wait_exec (const rf_state_t *st, const char *fifo, int *wfd, rf_error_t *err)
 {
@@ -803,7 +804,7 @@ wait_exec (const rf_state_t *st, const char *fifo, int *wfd, rf_error_t *err)
       if (ioctl (*wfd, FIONREAD, &queued) < 0 || queued == 0)
         break;
       if (pidfd >= 0 ? poll (&p, 1, 1) > 0 : (usleep (1000), !rf_state_alive_p (st)))
-        return rf_error_make (err, ESRCH, "its init died before it could start");
+        break; /* gone: what the fifo holds says whether it took the byte */
     }
   back = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (back < 0)
@@ -826,6 +827,8 @@ wait_exec (const rf_state_t *st, const char *fifo, int *wfd, rf_error_t *err)
       if (n < 0)
         poll (&p, 1, -1);
     }
+  if (len > 0 && buf[0] == '0')
+    return rf_error_make (err, ESRCH, "its init died before it could start");
   if (len == 0 || buf[0] != 'E')
     return 0; /* exec'd (or gone without a word: as runc, not ours to say) */
   buf[len] = '\0';

@@ -78,7 +78,8 @@ teardown() {
   run -3 d run --rm --network none "$ENGINE_IMAGE" sh -c 'exit 3'
   run -127 d run --rm --network none "$ENGINE_IMAGE" /nonexistent
   run -127 d run --rm --network none "$ENGINE_IMAGE" nonexistent
-  run -126 d run --rm --network none "$ENGINE_IMAGE" /etc/passwd
+  run d run --rm --network none "$ENGINE_IMAGE" /etc/passwd
+  [ "$status" -eq 126 ] || { echo "status $status: $output"; return 1; }
   run d ps -aq
   [ -z "$output" ]
 }

@@ -241,6 +241,19 @@ teardown() { teardown_bundle; }
   assert_no_leftovers
 }
 
+@test "start of a file that cannot be exec'd says why, every time (engines map it to 126)" {
+  # init's exec fails at once and it exits: start must read the message it
+  # left in exec.fifo, not take the exit for a death before the start.
+  set_args /etc/passwd
+  for i in $(seq 25); do
+    runf create t1
+    run runf start t1
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"/etc/passwd"*"permission denied"* ]] || { echo "try $i: $output"; return 1; }
+    runf delete -f t1
+  done
+}
+
 @test "--console-socket receives the pty master and the container writes to it" {
   update_config '.process.terminal = true'
   set_args sh -c 'tty; echo on-the-terminal'
