@@ -18,7 +18,8 @@
 #
 # BENCH_SECONDS (default 5) and BENCH_CONCURRENCY (default 8) tune the load;
 # BENCH_FLOOR_SECONDS (default BENCH_SECONDS) the floor's runs and
-# BENCH_FLOOR_WORKERS (default "CPUS 8xCPUS") their loops.  A smoke run:
+# BENCH_FLOOR_WORKERS (default "CPUS 8xCPUS") their loops; BENCH_SPAWNERS
+# is runfd's --spawners (default: runfd's own).  A smoke run:
 # BENCH_SECONDS=1 BENCH_FLOOR_WORKERS=2.
 set -eu
 build=$(cd "$1" && pwd)
@@ -48,7 +49,7 @@ trap cleanup EXIT
 net=$((RANDOM % 200 + 20))
 export RUNFD_API=unix:$dir/st/run/api.sock
 "$build/bin/runfd" --state "$dir/st" --store "$dir/store" --gateway none \
-  --addr-range "127.77.$net.0/24" >"$dir/runfd.log" 2>&1 &
+  --addr-range "127.77.$net.0/24" ${BENCH_SPAWNERS:+--spawners "$BENCH_SPAWNERS"} >"$dir/runfd.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do [ -S "$dir/st/run/api.sock" ] && break; sleep 0.05; done
 
@@ -65,7 +66,17 @@ load() { # name connections label
 }
 # One connection: the latency of a request with nothing queued before it.
 a1=$(load hello-inetd 1 "runfd, inetd mode, one request at a time")
+# runfd's own CPU time (its event loop: the spawners and the instances
+# are other processes) over the fresh-container run, warm-up included.
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$pid/stat"
+}
+t0=$(date +%s.%N) c0=$(cpu_ticks)
 a=$(load hello-inetd "$concurrency" "runfd, inetd mode (a fresh container per request)")
+t1=$(date +%s.%N) c1=$(cpu_ticks)
+loop_cpu=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1="$t1" -v n="$(nproc)" \
+  'BEGIN { s = c / hz / (t1 - t0); printf "%.0f%% of one CPU, %.0f%% of the %d CPUs", 100 * s, 100 * s / n, n }')
+n_spawners=$(pgrep -P "$pid" -x runfd-spawner | wc -l)
 b=$(load hello-warm "$concurrency" "runfd, warm mode (instances accept by themselves)")
 kill -TERM "$pid"
 wait "$pid" || true
@@ -104,6 +115,7 @@ echo -n "$floors" | awk '/^floor: / {
   printf "%-44s %12.1f\n", sprintf("floor, %s, %d loops", netns == "yes" ? "a network namespace each" : "no network namespace", loops), rate
 }'
 printf '%-44s %12s\n' "runfd inetd (a fresh container each)" "$(val "$a" rps)"
+echo "runfd's own CPU (its event loop) during it: $loop_cpu; $n_spawners spawners"
 # runfd's instances enter their function's namespace, made once (network
 # none and isolated alike): the floor without a namespace is their measure.
 echo -n "$floors" | awk -v a="$(val "$a" rps)" '/^floor: / {
