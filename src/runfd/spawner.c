@@ -26,8 +26,8 @@
    in the kernel, so creations run side by side only in several spawners.
    On 2 CPUs, 2 spawners made fresh containers 35% faster than one and 4
    another few percent; on 16, 32 spawners made 49% more than 4 did
-   (issue 17).  The bound keeps a machine of hundreds of CPUs from a
-   process and a socket per CPU pair that no load would use. */
+   (issue 17).  The bound spares a machine of hundreds of CPUs hundreds
+   of idle processes and sockets that no load of one runfd would use. */
 #define SPAWNERS_PER_CPU 2
 #define SPAWNERS_DEFAULT_MIN 2
 #define SPAWNERS_DEFAULT_MAX 64
