@@ -159,7 +159,7 @@ demo: deps
 	@scripts/demo.sh $(BUILD)
 
 bench: deps
-	$(MAKE) all fixtures
+	$(MAKE) all fixtures $(BUILD)/bench/floor
 	@bench/runtime.sh $(BUILD)
 
 install: all
@@ -321,7 +321,7 @@ STATIC_CFLAGS = -std=gnu11 $(WARNINGS) -O2 -static
 EXAMPLE_CC := $(or $(shell command -v musl-gcc 2>/dev/null),$(CC))
 EXAMPLE_BINS = $(BUILD)/examples/bin/hello $(BUILD)/examples/bin/control-handler
 EXAMPLE_IMAGES = $(addprefix $(BUILD)/examples/,hello.tar control.tar stdio.tar)
-BENCH_BINS = $(BUILD)/bench/loadgen $(BUILD)/bench/naive_faas
+BENCH_BINS = $(BUILD)/bench/loadgen $(BUILD)/bench/naive_faas $(BUILD)/bench/floor
 
 .PHONY: examples bench-faas bench-faas-naive
 all: $(BUILD)/bin/runf-shim
@@ -353,9 +353,10 @@ bench-faas-naive: deps
 	$(MAKE) examples $(BENCH_BINS)
 	@bench/faas-naive.sh $(BUILD)
 
-# runfd in inetd and warm modes, and the naive baseline, in one run.
+# runfd in inetd and warm modes, the floor (bench/floor.c, on the rootfs
+# fixture) and the naive baseline, in one run.
 bench-faas: deps
-	$(MAKE) all examples $(BENCH_BINS)
+	$(MAKE) all fixtures examples $(BENCH_BINS)
 	@bench/faas.sh $(BUILD)
 
 bench: bench-faas

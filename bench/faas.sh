@@ -7,16 +7,28 @@
 # (bench/faas-naive.sh).  loadgen opens a new connection per request.
 # Prints requests/s and p50/p99 latency of each (inetd also over a single
 # connection, for the latency of a request that waits for nothing), and the
-# ratio of fresh containers per second to the naive design's.
+# ratio of fresh containers per second to the naive design's.  Then the
+# floor (bench/floor.c on the rootfs fixture, without and with a network
+# namespace each): what the kernel allows for bare containers on this
+# machine, and runfd's fresh containers as a share of the best of it.  The
+# floor runs with one loop per CPU and with eight: a loop spends much of
+# each container waiting in the kernel (grace periods at teardown), so on
+# a small machine one loop per CPU leaves CPUs idle.
 #
 #   bench/faas.sh BUILD       (as root; make bench-faas)
 #
-# BENCH_SECONDS (default 5) and BENCH_CONCURRENCY (default 8) tune the load.
+# BENCH_SECONDS (default 5) and BENCH_CONCURRENCY (default 8) tune the load;
+# BENCH_FLOOR_SECONDS (default BENCH_SECONDS) the floor's runs and
+# BENCH_FLOOR_WORKERS (default "CPUS 8xCPUS") their loops; BENCH_SPAWNERS
+# is runfd's --spawners (default: runfd's own).  A smoke run:
+# BENCH_SECONDS=1 BENCH_FLOOR_WORKERS=2.
 set -eu
 build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${BENCH_SECONDS:-5}
 concurrency=${BENCH_CONCURRENCY:-8}
+floor_seconds=${BENCH_FLOOR_SECONDS:-$seconds}
+floor_workers=${BENCH_FLOOR_WORKERS:-"$(nproc) $((8 * $(nproc)))"}
 
 if [ "$(id -u)" != 0 ]; then
   echo "faas: needs root (functions on port 80, crun for the baseline); skipped" >&2
@@ -38,7 +50,7 @@ trap cleanup EXIT
 net=$((RANDOM % 200 + 20))
 export RUNFD_API=unix:$dir/st/run/api.sock
 "$build/bin/runfd" --state "$dir/st" --store "$dir/store" --gateway none \
-  --addr-range "127.77.$net.0/24" >"$dir/runfd.log" 2>&1 &
+  --addr-range "127.77.$net.0/24" ${BENCH_SPAWNERS:+--spawners "$BENCH_SPAWNERS"} >"$dir/runfd.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do [ -S "$dir/st/run/api.sock" ] && break; sleep 0.05; done
 
@@ -57,13 +69,32 @@ load() { # name connections label
 }
 # One connection: the latency of a request with nothing queued before it.
 a1=$(load hello-inetd 1 "runfd, inetd mode, one request at a time")
+# runfd's own CPU time (its event loop: the spawners and the instances
+# are other processes) over the fresh-container run, warm-up included.
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$pid/stat"
+}
+t0=$(date +%s.%N) c0=$(cpu_ticks)
 a=$(load hello-inetd "$concurrency" "runfd, inetd mode (a fresh container per request)")
+t1=$(date +%s.%N) c1=$(cpu_ticks)
+loop_cpu=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1="$t1" -v n="$(nproc)" \
+  'BEGIN { s = c / hz / (t1 - t0); printf "%.0f%% of one CPU, %.0f%% of the %d CPUs", 100 * s, 100 * s / n, n }')
+n_spawners=$(pgrep -P "$pid" -x runfd-spawner | wc -l)
 ah=$(load hello-host "$concurrency" "runfd, inetd mode, the host's network")
 ai=$(load hello-iso "$concurrency" "runfd, inetd mode, an isolated network")
 b=$(load hello-warm "$concurrency" "runfd, warm mode (instances accept by themselves)")
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""
+# The floor, on a machine as quiet as runfd had it: runfd is gone.  One
+# line per run: "floor: RATE/s (N workers, netns yes|no)".
+echo "== the floor: ${floor_seconds}s each, $floor_workers loops, without and with a network namespace each" >&2
+floors=""
+for w in $floor_workers; do
+  for netns in "" --netns; do
+    floors+=$("$build/bench/floor" -j "$w" -t "$floor_seconds" $netns | tee /dev/stderr)$'\n' || true
+  done
+done
 c=$(BENCH_SECONDS=$seconds BENCH_CONCURRENCY=$concurrency "$here/faas-naive.sh" "$build" | tee /dev/stderr | grep '^requests=' || true)
 
 val() { # line key
@@ -82,3 +113,27 @@ if [ -n "$c" ]; then
   awk -v a="$(val "$a" rps)" -v c="$(val "$c" rps)" \
     'BEGIN { if (c > 0) printf "runfd inetd / naive: %.1fx the requests/s\n", a / c }'
 fi
+
+echo
+printf '%-44s %12s\n' "fresh containers" "per second"
+echo -n "$floors" | awk '/^floor: / {
+  rate = $2; sub(/\/s$/, "", rate); loops = $3; sub(/^\(/, "", loops); netns = $NF; sub(/\)$/, "", netns)
+  printf "%-44s %12.1f\n", sprintf("floor, %s, %d loops", netns == "yes" ? "a network namespace each" : "no network namespace", loops), rate
+}'
+printf '%-44s %12s\n' "runfd inetd (a fresh container each)" "$(val "$a" rps)"
+echo "runfd's own CPU (its event loop) during it: $loop_cpu; $n_spawners spawners"
+# runfd's instances enter their function's namespace, made once (network
+# none and isolated alike): the floor without a namespace is their measure.
+echo -n "$floors" | awk -v a="$(val "$a" rps)" '/^floor: / {
+    rate = $2; sub(/\/s$/, "", rate); loops = $3; sub(/^\(/, "", loops)
+    if ($NF == "no)" && rate + 0 > best) { best = rate + 0; best_loops = loops }
+    if ($NF == "yes)" && rate + 0 > best_ns) best_ns = rate + 0
+  }
+  END {
+    if (best > 0)
+      printf "runfd / floor: %.0f%% (the best floor without a network namespace: %d loops)", 100 * a / best, best_loops
+    if (best_ns > 0)
+      printf "; %.0f%% of the best with a network namespace each", 100 * a / best_ns
+    if (best > 0)
+      printf "\n"
+  }'

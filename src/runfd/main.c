@@ -55,6 +55,8 @@ usage (FILE *out)
            "                         file NAME.log.1 (default 10m; 0: never)\n"
            "  --max-instances N      instances serving requests at once, all functions together\n"
            "                         (default: the memory's size / 256m, 16 to 1024)\n"
+           "  --spawners N           processes that create the instances, 1 to 256 (default: two per\n"
+           "                         CPU runfd may run on, 2 to 64)\n"
            "  --network MODE         a function's network when its deploy names none: none (default),\n"
            "                         isolated or host (docs/functions.md, Networks)\n"
            "  --bridge NAME          isolated functions' bridge (default runf-<6 hex digits of --state>)\n"
@@ -456,6 +458,16 @@ main (int argc, char **argv)
               goto fail;
             }
           max_instances = (int) n;
+        }
+      else if (ARG ("--spawners"))
+        {
+          unsigned long long n;
+          if (rf_parse_uint64 (v, RFD_SPAWNERS_MAX, &n) < 0 || n == 0)
+            {
+              rf_error_make (&err, 0, "--spawners `%s`: expected a whole number from 1 to %d", v, RFD_SPAWNERS_MAX);
+              goto fail;
+            }
+          rfd_config.spawners = (int) n;
         }
       else if (ARG ("--uid-range"))
         {

@@ -378,6 +378,10 @@ struct rfd_instance
   uint64_t term_at; /* warm: asked to stop */
 };
 
+/* The spawners runfd starts without --spawners: two per CPU it may run
+   on, 2 to 64.  --spawners takes up to RFD_SPAWNERS_MAX. */
+#define RFD_SPAWNERS_MAX 256
+int rfd_spawners_default (void);
 int rfd_spawner_start (rf_error_t *err);
 void rfd_spawner_stop (void);
 /* Tell the spawner about fn (its config and log); again after a change. */
@@ -443,6 +447,7 @@ typedef struct
   size_t request_line_max;
   int64_t log_max; /* bytes a function's log may grow to before rotation; 0: never */
   int max_instances; /* instances serving requests at once, all functions together */
+  int spawners;      /* --spawners; 0: rfd_spawners_default () */
   unsigned limits_ok; /* RFD_LIMIT_* that the instances' cgroups can apply */
   uint64_t nofile_soft, nofile_hard; /* RLIMIT_NOFILE as runfd was started */
   char *lock_path;   /* the state directory's lock, held while runfd runs */

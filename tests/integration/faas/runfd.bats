@@ -270,6 +270,44 @@ teardown() {
   [[ "$output" != *ok1* && "$output" != *ok2* && "$output" != *ok3* ]]
 }
 
+# How many spawners daemon PID runs: its children that exec'd runfd-spawner
+# (runfd-netns and workers are its children too).
+spawners_of() { # pid
+  ps -o comm= --ppid "$1" | grep -cx runfd-spawner || true
+}
+
+@test "--spawners: a bad count is refused in one line; by default two per CPU, and a daemon runs as many as it is told" {
+  for v in 0 257 many -1 2.5 ""; do
+    run "$RUNFD_BIN" --state "$TEST_DIR/st" --store "$FAAS_DIR/store" --gateway none \
+      --addr-range "127.77.$FAAS_NET.128/25" --spawners "$v"
+    echo "--spawners '$v' -> $output"
+    [ "$status" -eq 1 ] && [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"--spawners \`$v\`: expected a whole number from 1 to 256"* ]]
+  done
+  # Nothing was made of the state directory.
+  [ ! -e "$TEST_DIR/st" ]
+  # The file's daemon runs the default: two per CPU it may run on, 2 to 64.
+  want=$(($(nproc) * 2))
+  [ "$want" -ge 2 ] || want=2
+  [ "$want" -le 64 ] || want=64
+  [ "$(spawners_of "$(cat "$FAAS_DIR/runfd.pid")")" -eq "$want" ]
+  # A daemon told 3 runs 3 (and not the default, whatever the CPUs), and
+  # serves with them.
+  chmod 755 "$TEST_DIR"
+  "$RUNFD_BIN" --state "$TEST_DIR/st2" --store "$FAAS_DIR/store" --gateway none --spawners 3 \
+    --api "unix:$TEST_DIR/api2.sock" --addr-range "127.77.$FAAS_NET.128/25" >"$TEST_DIR/runfd2.log" 2>&1 &
+  pid2=$!
+  wait_for test -S "$TEST_DIR/api2.sock" || { cat "$TEST_DIR/runfd2.log"; false; }
+  wait_for sh -c "[ \$(ps -o comm= --ppid $pid2 | grep -cx runfd-spawner) -eq 3 ]" \
+    || { ps -o pid,comm --ppid "$pid2"; false; }
+  RUNFD_API=unix:$TEST_DIR/api2.sock runfctl fn deploy three - <"$FN_IMAGE"
+  run curl -sS "http://$(RUNFD_API=unix:$TEST_DIR/api2.sock runfctl fn ip three)/"
+  [ "$output" = "hello three" ]
+  [ "$(spawners_of "$pid2")" -eq 3 ]
+  kill -TERM "$pid2"
+  wait "$pid2"
+}
+
 @test "as root, a store the functions' ids cannot reach is refused at startup" {
   is_root || skip "needs root on the host"
   mkdir -m 700 "$TEST_DIR/private"
