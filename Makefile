@@ -228,7 +228,14 @@ $(BUILD)/unit-san/test_image_%: tests/unit/test_image_%.c $(BUILD)/libimage-san.
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(IMAGE_SRCS) $(IMAGE_DEP_SRCS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(IMAGE_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(IMAGE_LIBS) $(FUZZ_LIBS)
+
+# The spec parser's target also takes the runtime's parsing files (seccomp
+# profiles are compiled there, hence libseccomp).
+FUZZ_SPEC_SRCS = $(addprefix src/lib/runtime/,spec.c spec_extra.c resources.c seccomp.c hooks.c \
+                   mountopts.c linux/caps.c linux/sync.c)
+$(BUILD)/fuzz/fuzz_spec: $(FUZZ_SPEC_SRCS)
+$(BUILD)/fuzz/fuzz_spec: FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs libseccomp)
 
 fuzz-build: $(FUZZ_BINS)
 
