@@ -21,7 +21,7 @@ SAN_CFLAGS = -std=gnu11 $(WARNINGS) -O1 -g -D_GNU_SOURCE -Isrc/lib \
 
 # Every shared library costs start time, so runf links its few libraries
 # statically and only libc dynamically.
-RUNTIME_PKGS = jansson libseccomp libcap
+RUNTIME_PKGS = jansson libseccomp
 RUNTIME_LIBS = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs $(RUNTIME_PKGS)) -Wl,-Bdynamic
 RUNTIME_LIBS_DYN = $(shell $(PKG_CONFIG) --libs $(RUNTIME_PKGS))
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
@@ -41,7 +41,7 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_SANBINS = $(patsubst tests/unit/%.c,$(BUILD)/unit-san/%,$(UNIT_SRCS))
 HELPER_BINS = $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
-.PHONY: all deps check unit integration demo bench clean install fixtures
+.PHONY: all deps check unit demo bench clean install fixtures
 all: $(BUILD)/bin/runf
 
 $(BUILD)/obj/%.o: %.c
@@ -228,7 +228,14 @@ $(BUILD)/unit-san/test_image_%: tests/unit/test_image_%.c $(BUILD)/libimage-san.
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(IMAGE_SRCS) $(IMAGE_DEP_SRCS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(IMAGE_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(IMAGE_LIBS) $(FUZZ_LIBS)
+
+# The spec parser's target also takes the runtime's parsing files (seccomp
+# profiles are compiled there, hence libseccomp).
+FUZZ_SPEC_SRCS = $(addprefix src/lib/runtime/,spec.c spec_extra.c resources.c seccomp.c hooks.c \
+                   mountopts.c linux/caps.c linux/sync.c)
+$(BUILD)/fuzz/fuzz_spec: $(FUZZ_SPEC_SRCS)
+$(BUILD)/fuzz/fuzz_spec: FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs libseccomp)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -491,10 +491,10 @@ function_listen (rfd_function_t *fn, rfd_function_t *old, rf_error_t *err)
 static int
 function_install (rfd_function_t *fn, json_t *config, rfd_function_t *old, bool linked, rf_error_t *err);
 
-/* A failing function tried again: its address, or the whole install when
-   its image could not be prepared (in a worker, as a deploy). */
 static void restore_again (rfd_function_t *fn);
 
+/* A failing function tried again: its address, or the whole install when
+   its image could not be prepared (in a worker, as a deploy). */
 static void
 on_retry (rfd_timer_t *t)
 {

@@ -1,11 +1,12 @@
 /* runfd: the function daemon.  One single-threaded event loop (this
  * process) owns every socket: the functions' own addresses, the shared
- * gateway, the admin API.  Containers are made by the spawner, a
- * single-threaded child process that alone calls into the runtime library
- * (it forks; this process never does while it serves).  The spawner keeps
- * per-function pools of created containers ready; a request takes one and
- * hands it the client's socket with the START message: what is left on
- * the request path is a sendmsg and the handler's execve. */
+ * gateway, the admin API.  Containers are made by the spawners,
+ * single-threaded child processes that alone call into the runtime library
+ * (they fork; this process never does while it serves).  This process
+ * keeps per-function pools of the created containers they hand back; a
+ * request takes one and hands it the client's socket with the START
+ * message: what is left on the request path is a sendmsg and the
+ * handler's execve. */
 #ifndef RUNFD_H
 #define RUNFD_H
 
@@ -442,7 +443,6 @@ typedef struct
   char *cgroup_parent; /* runfd/<key of the state directory>: this daemon's instances */
   char *dev_template;  /* as root: run/dev, each spawner's /dev for its instances */
   const char *log_file; /* --log, for the spawner too */
-  char *runtime_self; /* path of runfd, for workers */
   uint64_t request_line_timeout;
   size_t request_line_max;
   int64_t log_max; /* bytes a function's log may grow to before rotation; 0: never */

@@ -24,12 +24,6 @@ rf_log_init (const char *name)
   program = name;
 }
 
-const char *
-rf_log_program (void)
-{
-  return program;
-}
-
 void
 rf_log_set_debug (bool on)
 {

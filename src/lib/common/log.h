@@ -9,7 +9,6 @@
 typedef enum { RF_LOG_DEBUG, RF_LOG_INFO, RF_LOG_WARN, RF_LOG_ERROR } rf_log_level_t;
 
 void rf_log_init (const char *program);
-const char *rf_log_program (void);
 void rf_log_set_debug (bool on);
 bool rf_log_debug_p (void);
 /* Open FILE for appending (O_CLOEXEC); format is "text" or "json". */

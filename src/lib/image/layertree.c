@@ -151,18 +151,6 @@ rf_layer_tree_next_layer (rf_layer_tree_t *t)
   t->layer++;
 }
 
-rf_node_t *
-rf_layer_tree_root (rf_layer_tree_t *t)
-{
-  return t->root;
-}
-
-size_t
-rf_layer_tree_size (rf_layer_tree_t *t)
-{
-  return t->n_nodes;
-}
-
 static int
 refuse (rf_error_t *err, const char *entry, const char *what, size_t len, const char *why)
 {

@@ -62,8 +62,6 @@ void rf_layer_tree_free (rf_layer_tree_t *t);
 /* Start the next layer (the first is 1). */
 void rf_layer_tree_next_layer (rf_layer_tree_t *t);
 rf_node_t *rf_layer_tree_lookup (rf_layer_tree_t *t, const char *path);
-rf_node_t *rf_layer_tree_root (rf_layer_tree_t *t);
-size_t rf_layer_tree_size (rf_layer_tree_t *t);
 
 /* An entry of the current layer at `path` (clean, see tarpath.h) of a
    type: its parents are made (or found to be directories), what is in the

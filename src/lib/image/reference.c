@@ -243,12 +243,6 @@ rf_ref_string (const rf_ref_t *ref)
                     ref->digest ? ref->digest : "");
 }
 
-char *
-rf_ref_repository (const rf_ref_t *ref)
-{
-  return xasprintf ("%s/%s", ref->domain, ref->path);
-}
-
 const char *
 rf_ref_api_host (const rf_ref_t *ref)
 {

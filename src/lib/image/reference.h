@@ -19,8 +19,6 @@ int rf_ref_parse (const char *s, rf_ref_t *out, rf_error_t *err);
 void rf_ref_clear (rf_ref_t *ref);
 /* "domain/path:tag", "domain/path@digest", or both; owned by the caller. */
 char *rf_ref_string (const rf_ref_t *ref);
-/* "domain/path", owned by the caller. */
-char *rf_ref_repository (const rf_ref_t *ref);
 /* The host that serves the registry API: docker.io's is registry-1.docker.io. */
 const char *rf_ref_api_host (const rf_ref_t *ref);
 /* Whether a domain is on the loopback interface (127.0.0.0/8, localhost,

@@ -18,13 +18,11 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
-
 bool
 rf_cgroup_unified_p (void)
 {
   struct statfs sfs;
-  return statfs (CGROUP_ROOT, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+  return statfs (RF_CGROUP_ROOT, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 /* The controllers of a v1 mount, from its super options. */
@@ -187,18 +185,18 @@ rf_cgroup_parse_mountinfo (char *text, size_t *n)
       m[nm++] = ml;
     }
 
-  root = reachable_mount (m, nm, CGROUP_ROOT, -1);
+  root = reachable_mount (m, nm, RF_CGROUP_ROOT, -1);
   if (root && strcmp (root->fstype, "cgroup2") == 0)
-    return add_hierarchy (h, n, CGROUP_ROOT, true, NULL);
+    return add_hierarchy (h, n, RF_CGROUP_ROOT, true, NULL);
   /* Only what is mounted counts: on a v1 or hybrid host /sys/fs/cgroup is
      a tmpfs where anything (podman, for one) may leave a directory named
      like a controller that is no hierarchy. */
   for (size_t i = 0; i < nm; i++)
     {
-      const char *name = m[i].mountpoint + sizeof CGROUP_ROOT;
+      const char *name = m[i].mountpoint + sizeof RF_CGROUP_ROOT;
       bool v2 = strcmp (m[i].fstype, "cgroup2") == 0;
       if ((!v2 && strcmp (m[i].fstype, "cgroup") != 0)
-          || strncmp (m[i].mountpoint, CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0 || *name == '\0'
+          || strncmp (m[i].mountpoint, RF_CGROUP_ROOT "/", sizeof RF_CGROUP_ROOT) != 0 || *name == '\0'
           || strchr (name, '/')
           || reachable_mount (m, nm, m[i].mountpoint, root ? root->id : -1) != &m[i])
         continue;
@@ -216,7 +214,7 @@ read_hierarchies (size_t *n)
   if (rf_cgroup_unified_p ())
     {
       rf_hierarchy_t *h = xzalloc (sizeof *h);
-      h->mountpoint = xstrdup (CGROUP_ROOT);
+      h->mountpoint = xstrdup (RF_CGROUP_ROOT);
       h->controllers = xstrdup ("");
       h->v2 = true;
       *n = 1;
@@ -1019,8 +1017,8 @@ rf_cgroup_from_json (json_t *j, rf_cgroup_t *cg, rf_error_t *err)
           || rf_json_get_string (item, "state.cgroup", "controllers", &ctl, err) < 0
           || rf_json_get_bool (item, "state.cgroup", "v2", &v2, err) < 0)
         return -1;
-      if (dir == NULL || strncmp (dir, CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0 || strstr (dir, ".."))
-        return rf_error_make (err, 0, "state.cgroup: `%s` is not below " CGROUP_ROOT,
+      if (dir == NULL || strncmp (dir, RF_CGROUP_ROOT "/", sizeof RF_CGROUP_ROOT) != 0 || strstr (dir, ".."))
+        return rf_error_make (err, 0, "state.cgroup: `%s` is not below " RF_CGROUP_ROOT,
                               dir ? dir : "");
       cg->dirs[cg->n].dir = xstrdup (dir);
       cg->dirs[cg->n].controllers = xstrdup (ctl);

@@ -14,6 +14,9 @@
 #include "resources.h"
 #include "spec.h"
 
+/* Where the hierarchies are mounted, on the host and in a container. */
+#define RF_CGROUP_ROOT "/sys/fs/cgroup"
+
 typedef struct
 {
   char *dir;         /* /sys/fs/cgroup/memory/runf/abc */

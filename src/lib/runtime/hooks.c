@@ -24,12 +24,6 @@ static const char *const kind_names[RF_HOOK_KINDS] = {
   "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
 
-const char *
-rf_hook_kind_name (rf_hook_kind_t kind)
-{
-  return kind_names[kind];
-}
-
 int
 rf_hooks_parse (json_t *obj, rf_hooks_t *out, rf_error_t *err)
 {

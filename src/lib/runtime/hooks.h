@@ -49,7 +49,6 @@ typedef struct
    absolute, and those resolved on the host must exist and be executable. */
 int rf_hooks_parse (json_t *obj, rf_hooks_t *out, rf_error_t *err);
 void rf_hooks_clear (rf_hooks_t *h);
-const char *rf_hook_kind_name (rf_hook_kind_t kind);
 /* Run the hooks of one kind in order, the state JSON on their stdin; the
    first failure stops and is returned.  A hook without an env of its own
    gets env, or runf's environment when env is NULL. */

@@ -3,13 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -17,8 +15,6 @@
 #include "common/log.h"
 #include "mounts.h"
 #include "runtime/cgroup.h"
-
-#define CGROUP_ROOT "/sys/fs/cgroup"
 
 /* Mount the hierarchy on `name` below dir_fd.  Mounting through
    /proc/self/fd/N lands on top of N's directory, so anything done to the new
@@ -64,7 +60,6 @@ rf_cgroupfs_mount (const rf_spec_t *spec, int root_fd, const rf_mount_t *m,
   unsigned long flags = (m->flags & ~MS_REMOUNT) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   cleanup_close int dest_fd = -1;
   rf_hierarchy_t *h;
-  struct statfs sfs;
   char target[32];
   size_t n;
   int ret = 0;
@@ -74,10 +69,10 @@ rf_cgroupfs_mount (const rf_spec_t *spec, int root_fd, const rf_mount_t *m,
     return -1;
   snprintf (target, sizeof target, "/proc/self/fd/%d", dest_fd);
 
-  if (statfs (CGROUP_ROOT, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+  if (rf_cgroup_unified_p ())
     {
       cleanup_free char *self = rf_cgroup_own_path ("");
-      cleanup_free char *host = xasprintf (CGROUP_ROOT "%s", self);
+      cleanup_free char *host = xasprintf (RF_CGROUP_ROOT "%s", self);
       cleanup_close int parent = -1;
       cleanup_free char *dest = xstrdup (m->destination);
       char *slash = strrchr (dest, '/');
@@ -98,7 +93,7 @@ rf_cgroupfs_mount (const rf_spec_t *spec, int root_fd, const rf_mount_t *m,
   h = rf_cgroup_hierarchies (&n);
   for (size_t i = 0; i < n && ret == 0; i++)
     {
-      const char *name = h[i].mountpoint + sizeof CGROUP_ROOT;
+      const char *name = h[i].mountpoint + sizeof RF_CGROUP_ROOT;
       cleanup_free char *self = rf_cgroup_own_path (h[i].controllers);
       cleanup_free char *host = xasprintf ("%s%s", h[i].mountpoint, self);
 
