@@ -200,7 +200,7 @@ enum
 {
   O_MODE = 0x100, O_ENV, O_MEMORY, O_CPUS, O_PIDS, O_TIMEOUT, O_CONCURRENCY, O_QUEUE, O_MIN, O_MAX,
   O_IDLE, O_READ_ONLY, O_CMD, O_CAP, OPT_TAIL, OPT_PATH, O_SECRET, O_LABEL, O_ANNOTATION, OPT_ASYNC,
-  OPT_CALLBACK, OPT_FILE, O_NETWORK, O_EGRESS, O_DNS,
+  OPT_CALLBACK, OPT_FILE, O_NETWORK, O_EGRESS, O_DNS, O_PER_INSTANCE,
 };
 
 
@@ -222,6 +222,9 @@ static const runfctl_option_t deploy_options[] = {
   { "min", O_MIN, required_argument, "N",
     "instances kept, running (warm) or ready (default: 0)" },
   { "max", O_MAX, required_argument, "N", "warm instances at most (default: 8)" },
+  { "requests-per-instance", O_PER_INSTANCE, required_argument, "N",
+    "requests one instance serves: 1, a fresh container each (inetd, stdio, control-socket), or 0, "
+    "no bound (warm); the mode's own only, for now (default: the mode's)" },
   { "idle", O_IDLE, required_argument, "D",
     "warm mode: stop an instance idle this long, down to --min (default: 60s)" },
   { "read-only", O_READ_ONLY, optional_argument, "true|false",
@@ -426,9 +429,10 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
         case O_QUEUE:
         case O_MIN:
         case O_MAX:
+        case O_PER_INSTANCE:
           {
             const char *key = c == O_PIDS ? "pids" : c == O_CONCURRENCY ? "concurrency" : c == O_QUEUE ? "queue"
-                              : c == O_MIN ? "min" : "max";
+                              : c == O_MIN ? "min" : c == O_MAX ? "max" : "requestsPerInstance";
             if (parse_int (cmd, key, optarg, &n, err) < 0)
               return -1;
             json_object_set_new (req, key, json_integer (n));

@@ -49,7 +49,7 @@ static const char *const deploy_fields[] = {
   /* OpenFaaS's FunctionDeployment (docs/functions.md says what each does
      here). */
   "namespace", "envProcess", "secrets", "labels", "annotations", "requests", "constraints",
-  "readOnlyRootFilesystem", "network", "egress", "dns",
+  "readOnlyRootFilesystem", "network", "egress", "dns", "requestsPerInstance",
 };
 static const char *const limits_fields[] = { "memory", "cpu" };
 
@@ -217,6 +217,32 @@ check_requests (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *err)
   if (s && parse_cpus (s, &cpus) < 0)
     return rf_error_make (err, 0, "requests.cpu `%.64s`: expected a number of CPUs, like 0.5 or 500m", s);
   return 0;
+}
+
+/* requestsPerInstance: how many requests one instance serves.  Each mode
+   has one policy today: inetd, stdio and control-socket run every request
+   in a fresh container (1), warm instances serve until they idle out (0,
+   no bound).  Asking for the policy a mode has is fine (stack files say
+   it); another is refused by name rather than ignored. */
+static int
+check_requests_per_instance (json_t *req, const rfd_function_t *fn, rf_error_t *err)
+{
+  int has = rfd_requests_per_instance (fn->mode), want = has;
+  if (get_int (req, "requestsPerInstance", 0, 1 << 30, &want, err) < 0)
+    return -1;
+  if (want != has)
+    return rf_error_make (err, 0,
+                          "requestsPerInstance %d: mode %s serves %s (%d); instances that serve another number "
+                          "of requests are not supported yet",
+                          want, rfd_mode_name (fn->mode),
+                          has ? "each request in a fresh container" : "any number of requests per instance", has);
+  return 0;
+}
+
+int
+rfd_requests_per_instance (rfd_mode_t mode)
+{
+  return mode == RFD_MODE_WARM ? 0 : 1;
 }
 
 /* network, egress, dns (docs/functions.md, Networks). */
@@ -398,7 +424,7 @@ rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *er
   if (get_duration (req, "timeout", false, &fn->timeout_ns, err) < 0
       || get_duration (req, "idle", true, &fn->idle_ns, err) < 0)
     return -1;
-  if (parse_network (req, fn, err) < 0)
+  if (parse_network (req, fn, err) < 0 || check_requests_per_instance (req, fn, err) < 0)
     return -1;
   fn->read_only = true;
   if (rf_json_get_bool (req, "", "readOnly", &fn->read_only, err) < 0)

@@ -316,6 +316,7 @@ rfd_function_json (const rfd_function_t *fn)
   json_object_set_new (doc, "idleSeconds", json_real ((double) fn->idle_ns / RFD_S));
   json_object_set_new (doc, "command", strv_json (fn->command));
   json_object_set_new (doc, "warnings", strv_json (fn->warnings));
+  json_object_set_new (doc, "requestsPerInstance", json_integer (rfd_requests_per_instance (fn->mode)));
   json_object_set_new (doc, "network", json_string (rfd_network_name (fn->network)));
   if (fn->network == RFD_NET_ISOLATED && fn->net_addr.s_addr)
     {

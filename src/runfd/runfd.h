@@ -244,6 +244,9 @@ extern const char rfd_namespace[];
 /* 1-63 of a-z A-Z 0-9 . _ -, the first a letter or digit: a file name. */
 bool rfd_secret_name_valid_p (const char *s);
 const char *rfd_network_name (rfd_network_t net);
+/* Requests one instance of the mode serves: 1 (a fresh container each) or
+   0 (no bound: warm). */
+int rfd_requests_per_instance (rfd_mode_t mode);
 
 extern rfd_function_t *rfd_functions;
 rfd_function_t *rfd_function_find (const char *name);

@@ -200,6 +200,17 @@ test_cpus_and_counts (void **state)
   expect_error ("{\"service\": \"a\", \"image\": \"x\", \"envVars\": {\"A=B\": \"c\"}}", "envVars");
   expect_error ("{\"service\": \"a\", \"image\": \"x\", \"cmd\": []}", "cmd");
   expect_error ("{\"service\": \"a\", \"image\": \"x\", \"readOnly\": false}", "readOnly");
+  /* requestsPerInstance: the mode's own policy is accepted, another named. */
+  assert_null (parse ("{\"service\": \"a\", \"image\": \"x\", \"requestsPerInstance\": 1}", true, &fn));
+  fn_clear (&fn);
+  assert_null (parse ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"warm\", \"requestsPerInstance\": 0}", true,
+                      &fn));
+  fn_clear (&fn);
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"requestsPerInstance\": 5}",
+                "requestsPerInstance 5: mode inetd serves each request in a fresh container (1)");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"warm\", \"requestsPerInstance\": 1}",
+                "requestsPerInstance 1: mode warm serves any number of requests per instance (0)");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"requestsPerInstance\": -1}", "requestsPerInstance");
 }
 
 /* An image config as rf_bundle_config makes one. */

@@ -345,6 +345,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   ctx.start_fd = opts->start_fd;
   ctx.start_fd_stdio = opts->start_fd_stdio;
   ctx.die_with_parent = opts->die_with_parent;
+  ctx.first_parent_fd = -1;
   ctx.rootfs_flags = opts->rootfs_nosuid_nodev ? MS_NOSUID | MS_NODEV : 0;
   ctx.dumpable_when_ready = !rf_self_exe_exposed_p (spec);
   ctx.parent = getpid ();

@@ -263,11 +263,20 @@ teardown() {
   [ "$status" -ne 0 ] && [[ "$output" == *timeout* ]]
   run runfctl fn deploy ok5 --mode sideways - <"$FN_IMAGE"
   [ "$status" -ne 0 ] && [[ "$output" == *mode* ]]
+  run runfctl fn deploy ok6 --requests-per-instance 3 - <"$FN_IMAGE"
+  [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+  [[ "$output" == *"requestsPerInstance 3: mode inetd serves each request in a fresh container (1)"* ]]
+  run runfctl fn deploy ok7 --mode warm --requests-per-instance 1 - <"$FN_IMAGE"
+  [ "$status" -ne 0 ] && [[ "$output" == *"requestsPerInstance 1: mode warm"* ]]
+  # The mode's own policy, said out loud, is accepted and shown.
+  runfctl fn deploy per1 --requests-per-instance 1 - <"$FN_IMAGE"
+  [ "$(runfctl fn describe per1 | jq .requestsPerInstance)" = 1 ]
+  runfctl fn rm per1
   runfctl fn deploy twice - <"$FN_IMAGE"
   run runfctl fn deploy twice - <"$FN_IMAGE"
   [ "$status" -ne 0 ] && [[ "$output" == *"already exists"* ]]
   run runfctl fn ls
-  [[ "$output" != *ok1* && "$output" != *ok2* && "$output" != *ok3* ]]
+  [[ "$output" != *ok1* && "$output" != *ok2* && "$output" != *ok3* && "$output" != *ok6* && "$output" != *ok7* ]]
 }
 
 # How many spawners daemon PID runs: its children that exec'd runfd-spawner

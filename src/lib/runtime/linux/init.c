@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -187,9 +188,16 @@ enter_namespaces (rf_init_t *ctx, rf_error_t *err)
 
   if (ctx->second_fork)
     {
+      /* init's first parent is this process, which exits at once: a
+         parent-death signal set before it is gone would come from its
+         exit.  init waits for that exit on this pidfd (readable once the
+         process is reaped-ready, after its children have a new parent). */
+      int self = ctx->die_with_parent ? rf_pidfd_open (getpid ()) : -1;
       pid_t child = rf_clone_legacy (0, NULL);
       if (child < 0)
         return rf_error_sys (err, "fork the container's init");
+      if (child == 0)
+        ctx->first_parent_fd = self;
       if (child > 0)
         {
           /* The pid as runf sees it: this process is still in runf's pid
@@ -562,6 +570,14 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   if (ctx->die_with_parent)
     {
       pid_t pp;
+      if (ctx->first_parent_fd >= 0)
+        {
+          struct pollfd w = { .fd = ctx->first_parent_fd, .events = POLLIN };
+          while (poll (&w, 1, -1) < 0 && errno == EINTR)
+            ;
+          close (ctx->first_parent_fd);
+          ctx->first_parent_fd = -1;
+        }
       if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         return rf_error_sys (err, "PR_SET_PDEATHSIG");
       pp = getppid ();

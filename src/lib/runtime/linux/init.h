@@ -31,6 +31,7 @@ typedef struct
   bool userns;           /* the container runs in a user namespace */
   bool new_netns;        /* a new network namespace: lo goes up, as with runc */
   bool second_fork;      /* pid/time namespaces need one more fork */
+  int first_parent_fd;   /* after it: a pidfd of init's first parent (-1: none) */
   const int *cgroup_task_fds; /* v1 `tasks` files: write "0" to move in */
   size_t n_cgroup_task_fds;
   bool join_cgroup;      /* runf moves init into its v2 cgroup during SETUP */
