@@ -59,6 +59,13 @@ teardown_file() {
   [ -n "${ENGINE_DIR:-}" ] || return 0
   d ps -aq 2>/dev/null | xargs -r docker -H "unix://$ENGINE_DIR/docker.sock" rm -f >/dev/null 2>&1
   engine_end
+  # A relative cgroup parent is below the runtime's own cgroup in each
+  # hierarchy, which is not always the root (memory:/process_api/... on
+  # some hosts): this run's parent goes wherever docker made it.
+  local h
+  for h in $(cgroup_hierarchies); do
+    find "$h" -maxdepth 5 -depth -type d -path "*/$DOCKER_CGROUP_PARENT*" -exec rmdir {} + 2>/dev/null || true
+  done
   engine_assert_clean
 }
 
