@@ -139,20 +139,6 @@ rf_tree_disk_usage_at (int dirfd, const char *name)
   return (int64_t) st.st_blocks * 512 + usage_fd (fd);
 }
 
-bool
-rf_rootless_p (void)
-{
-  cleanup_free char *map = NULL;
-  unsigned long a, b, c;
-
-  if (geteuid () != 0)
-    return true;
-  if (rf_read_file_at (AT_FDCWD, "/proc/self/uid_map", 65536, &map, NULL, NULL) < 0)
-    return false;
-  /* The initial namespace maps every id: "0 0 4294967295". */
-  return !(sscanf (map, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295UL);
-}
-
 int
 rf_read_fd (int fd, size_t max, char **out, size_t *len, rf_error_t *err)
 {

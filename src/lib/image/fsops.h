@@ -29,8 +29,4 @@ int rf_read_fd (int fd, size_t max, char **out, size_t *len, rf_error_t *err);
 /* Bytes used by a tree (st_blocks), hard links counted once per tree. */
 int64_t rf_tree_disk_usage_at (int dirfd, const char *name);
 
-/* Whether ownership cannot be set freely: not root, or root of a user
-   namespace that does not map every id (as under `unshare -r`). */
-bool rf_rootless_p (void);
-
 #endif
