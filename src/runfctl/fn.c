@@ -64,7 +64,7 @@ default_api (void)
   if (url && *url)
     return url;
   /* As runfd decides: root on the host, not root of a nested namespace. */
-  if (geteuid () == 0 && !rf_userns_nested_p ())
+  if (!rf_rootless_p ())
     return "unix:/run/runfd/api.sock";
   /* Where a rootless runfd puts it (its run directory). */
   if (run && *run)

@@ -562,7 +562,7 @@ main (int argc, char **argv)
       goto fail;
     }
 
-  rfd_config.rootless = geteuid () != 0 || rf_userns_nested_p ();
+  rfd_config.rootless = rf_rootless_p ();
   if (state)
     {
       rfd_config.state_dir = realpath (state, NULL);
