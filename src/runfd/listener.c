@@ -462,7 +462,8 @@ on_control_accept (rfd_watch_t *w, uint32_t events)
     {
       struct ucred cred;
       socklen_t len = sizeof cred;
-      int fd = accept4 (w->fd, NULL, NULL, SOCK_CLOEXEC);
+      /* Non-blocking: runfd only ever sends on it, what fits. */
+      int fd = accept4 (w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0)
         {
           if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
