@@ -58,6 +58,34 @@ list_remove (rfd_instance_t **head, rfd_instance_t *inst)
       }
 }
 
+/* Into the pool: a request waiting takes it at once. */
+static void drain_queue (rfd_function_t *fn);
+
+static void
+ready_push (rfd_instance_t *inst)
+{
+  rfd_function_t *fn = inst->fn;
+  inst->next = fn->ready;
+  fn->ready = inst;
+  fn->n_ready++;
+  ready_total++;
+  drain_queue (fn);
+  rfd_pool_adjust (fn);
+}
+
+/* The instance a request takes next (the one made last: its pages are
+   the likeliest to be in the caches). */
+static rfd_instance_t *
+ready_pop (rfd_function_t *fn)
+{
+  rfd_instance_t *inst = fn->ready;
+  fn->ready = inst->next;
+  inst->next = NULL;
+  fn->n_ready--;
+  ready_total--;
+  return inst;
+}
+
 static void
 note_request (rfd_function_t *fn)
 {
@@ -428,10 +456,7 @@ drain_queue (rfd_function_t *fn)
 {
   while (fn->queue_head && fn->ready && slot_free_p (fn))
     {
-      rfd_instance_t *inst = fn->ready;
-      fn->ready = inst->next;
-      fn->n_ready--;
-      ready_total--;
+      rfd_instance_t *inst = ready_pop (fn);
       serve (fn, inst, dequeue (fn));
     }
 }
@@ -462,11 +487,7 @@ rfd_dispatch (rfd_function_t *fn, rfd_conn_t *c)
     }
   if (fn->ready && slot_free_p (fn) && fn->queue_head == NULL)
     {
-      rfd_instance_t *inst = fn->ready;
-      fn->ready = inst->next;
-      fn->n_ready--;
-      ready_total--;
-      serve (fn, inst, c);
+      serve (fn, ready_pop (fn), c);
       rfd_pool_adjust (fn);
       return;
     }
@@ -503,12 +524,7 @@ rfd_instance_ready (rfd_instance_t *inst)
       prestart (inst);
       return;
     }
-  inst->next = fn->ready;
-  fn->ready = inst;
-  fn->n_ready++;
-  ready_total++;
-  drain_queue (fn);
-  rfd_pool_adjust (fn);
+  ready_push (inst);
 }
 
 /* --- pre-started instances -------------------------------------------------
@@ -705,12 +721,7 @@ instance_up (rfd_instance_t *inst)
       rfd_instance_kill (inst, SIGKILL);
       return;
     }
-  inst->next = fn->ready;
-  fn->ready = inst;
-  fn->n_ready++;
-  ready_total++;
-  drain_queue (fn);
-  rfd_pool_adjust (fn);
+  ready_push (inst);
 }
 
 void
@@ -1047,13 +1058,7 @@ on_pool_timer (rfd_timer_t *t)
     keep = fn->min;
   fn->target = keep > POOL_MAX ? POOL_MAX : keep;
   while (fn->n_ready > fn->target)
-    {
-      rfd_instance_t *inst = fn->ready;
-      fn->ready = inst->next;
-      fn->n_ready--;
-      ready_total--;
-      discard (inst);
-    }
+    discard (ready_pop (fn));
   rfd_pool_adjust (fn);
 }
 
@@ -1113,13 +1118,7 @@ void
 rfd_pool_drain (rfd_function_t *fn)
 {
   while (fn->ready)
-    {
-      rfd_instance_t *inst = fn->ready;
-      fn->ready = inst->next;
-      fn->n_ready--;
-      ready_total--;
-      discard (inst);
-    }
+    discard (ready_pop (fn));
   while (fn->starting)
     {
       rfd_instance_t *inst = fn->starting;
