@@ -975,11 +975,16 @@ rfd_instance_exited (rfd_instance_t *inst, int status)
 
 /* --- pools ----------------------------------------------------------------- */
 
-/* Out of the pool: killed now, freed when the spawner reports it reaped. */
+/* Out of the pool: killed now, freed when the spawner reports it reaped.
+   Nothing of it wakes runfd meanwhile (a pre-started one's held
+   connection closing would put it back to starting). */
 static void
 discard (rfd_instance_t *inst)
 {
   inst->next = NULL;
+  rfd_watch_close (&inst->held_w);
+  rfd_timer_cancel (&inst->probe);
+  rfd_timer_cancel (&inst->timeout);
   inst->fn->n_dying++;
   inst->exited = true;
   rfd_instance_kill (inst, SIGKILL);

@@ -168,3 +168,25 @@ whoami_many() {
   # Listed until its last instance is reaped.
   wait_for sh -c "! \"$RUNFCTL_BIN\" fn ls | grep -q '^gone '"
 }
+
+@test "a pool trimmed after a burst ends its extra instances quietly, and its counts stay true" {
+  runfctl fn deploy burst --mode http --requests-per-instance 0 - <"$FN_IMAGE"
+  runfctl fn deploy burstc --mode control-socket --requests-per-instance 0 - <"$FN_IMAGE"
+  for f in burst burstc; do
+    url=$(fn_url $f)
+    for i in $(seq 12); do curl -sS -m 10 -o /dev/null "$url/whoami" & done
+  done
+  wait
+  # The pool timer trims what the burst left (once a second).
+  sleep 3
+  for f in burst burstc; do
+    run runfctl fn logs $f
+    echo "$output"
+    [[ "$output" != *"ended before its request"* ]]
+    run runfctl fn describe $f
+    [ "$(echo "$output" | jq .ready)" -ge 0 ] && [ "$(echo "$output" | jq .ready)" -le 64 ]
+    [ "$(echo "$output" | jq .starting)" -ge 0 ]
+    run curl -sS "$(fn_url $f)/"
+    [ "$output" = "hello $f" ]
+  done
+}
