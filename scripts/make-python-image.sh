@@ -27,7 +27,7 @@ if ! [ "$base.compiled" -nt "$base.stamp" ] || ! [ "$base.compiled" -nt "$0" ]; 
   rm -f "$base.compiled"
   # -s/-p: the .pyc name the file by its path in the image, for
   # tracebacks.
-  "$python" -m compileall -q -j 2 --invalidation-mode unchecked-hash -s "$base" -p / \
+  "$python" -m compileall -q -f -j 2 --invalidation-mode unchecked-hash -s "$base" -p / \
     "$base/usr/lib/python3"* >/dev/null
   touch "$base.compiled"
 fi
@@ -43,7 +43,7 @@ for name in python-http python-control; do
   rm -rf "$build/examples/$name"
   mkdir -p "$fn/function"
   cp "$top/examples/python/function.py" "$top/examples/$name/handler.py" "$fn/function/"
-  "$python" -m compileall -q --invalidation-mode unchecked-hash -s "$fn" -p / "$fn/function" >/dev/null
+  "$python" -m compileall -q -f --invalidation-mode unchecked-hash -s "$fn" -p / "$fn/function" >/dev/null
   config="{\"Entrypoint\": [\"/usr/bin/python3\", \"/function/handler.py\"],
            \"Env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",
                    \"PYTHONDONTWRITEBYTECODE=1\"],
