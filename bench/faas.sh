@@ -112,11 +112,11 @@ for row in "py-inetd|inetd|python-control|python inetd (fresh, started per reque
   "py-http|http|python-http|python http (fresh, pre-started)" \
   "py-warm|warm|python-control|python warm"; do
   IFS='|' read -r name mode image label <<<"$row"
-  extra=""
-  [ "$mode" = warm ] && extra="--min 2"
+  extra=()
+  [ "$mode" = warm ] && extra=(--min 2)
   if ! grep -qw -- "$mode" <<<"$modes"; then
     python_rows+="$label|n/a (mode $mode not built)"$'\n'
-  elif ! out=$("$build/bin/runfctl" fn deploy "$name" "$build/examples/$image.tar" --mode "$mode" $extra 2>&1); then
+  elif ! out=$("$build/bin/runfctl" fn deploy "$name" "$build/examples/$image.tar" --mode "$mode" "${extra[@]}" 2>&1); then
     python_rows+="$label|n/a (deploy failed: $(tail -1 <<<"$out"))"$'\n'
   else
     one=$(load "$name" 1 "$label, one request at a time")
