@@ -94,6 +94,9 @@ def receive_connection(path="/control.sock"):
             if not data or flags & socket.MSG_CTRUNC:
                 break
             payload += data
+    if not payload and not fds:
+        # runfd closed it unused: a pre-started instance it no longer needs.
+        raise SystemExit(0)
     if payload != b"fd" or len(fds) != 1:
         for fd in fds:
             os.close(fd)
