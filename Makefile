@@ -353,8 +353,9 @@ $(BUILD)/examples/%.tar: $(EXAMPLE_BINS) examples/stdio/handler.sh scripts/make-
 
 # The Python examples, from the host's python3 with precompiled .pyc: both
 # images at once, since they share one base layer.
-$(PYTHON_IMAGES) &: examples/python/function.py examples/python-http/handler.py \
-                    examples/python-control/handler.py scripts/make-python-image.sh \
+$(PYTHON_IMAGES) &: examples/python/function.py examples/python/server.py \
+                    examples/python-http/handler.py examples/python-control/handler.py \
+                    scripts/make-python-image.sh \
                     scripts/make-python-rootfs.sh tests/integration/image/mkimage.py \
                     $(realpath /usr/bin/python3)
 	scripts/make-python-image.sh $(BUILD)

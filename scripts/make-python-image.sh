@@ -3,8 +3,8 @@
 # python3 (no registry): BUILD/examples/python-http.tar and
 # python-control.tar, what `docker save` would write.  Each has two
 # layers: the python3 root filesystem of scripts/make-python-rootfs.sh
-# (BUILD/python-base/rootfs) and /function (examples/python/function.py
-# and the example's handler.py, BUILD/examples/NAME/function).
+# (BUILD/python-base/rootfs) and /function (examples/python/function.py,
+# server.py and the example's handler.py, BUILD/examples/NAME/function).
 #
 # Both layers carry the .pyc of every module, compiled with
 # --invalidation-mode unchecked-hash: an instance's root is read-only, so
@@ -42,7 +42,8 @@ for name in python-http python-control; do
   fn=$build/examples/$name/function
   rm -rf "$build/examples/$name"
   mkdir -p "$fn/function"
-  cp "$top/examples/python/function.py" "$top/examples/$name/handler.py" "$fn/function/"
+  cp "$top/examples/python/function.py" "$top/examples/python/server.py" "$top/examples/$name/handler.py" \
+    "$fn/function/"
   "$python" -m compileall -q -f --invalidation-mode unchecked-hash -s "$fn" -p / "$fn/function" >/dev/null
   config="{\"Entrypoint\": [\"/usr/bin/python3\", \"/function/handler.py\"],
            \"Env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",

@@ -3,26 +3,28 @@ library only.  handle() is the function; the rest gets requests to it.
 
   http            an ordinary http.server on 0.0.0.0:$PORT (default 8080),
                   in the instance's own network namespace; runfd relays
-                  requests to it
+                  requests to it (server.py)
   control-socket  connect to /control.sock, receive the client's
                   connection (payload "fd", one SCM_RIGHTS fd), serve one
                   request, exit
   inetd           the connection is fd 3: serve one request, exit
   warm            fd 3 is the function's listening socket: accept and
                   serve until SIGTERM, then finish what is in flight
+                  (server.py)
 
 main(protocol) serves the one runfd names in RUNF_MODE, else `protocol`:
 the same image deployed with another --mode follows it.  Nothing is
 printed on the request path: a line per request in the log costs time.
 
+A process that serves one request reads it here, with the socket module
+alone: http.server imports http.client, ssl and email, which take longer
+than starting the interpreter itself.
+
 This module is imported, never run as the script: Python compiles the
 script it runs from source at every start, but loads an imported module
 from its precompiled .pyc (see docs/functions.md, "Python functions")."""
-import http.server
 import os
-import signal
 import socket
-import threading
 
 
 def handle(method, path, body):
@@ -35,46 +37,61 @@ def handle(method, path, body):
     return 200, "text/plain", text.encode()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    one_shot = False  # one request per connection: inetd, control-socket
-
-    def answer(self):
-        if self.headers.get("Transfer-Encoding"):
-            # A chunked body is not read here: ask for a length instead.
-            self.send_error(411, "send a Content-Length")
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        # Through the gateway, inetd and control-socket handlers see the
-        # whole path, /function/NAME/x, and the prefix in RUNF_PATH_PREFIX.
-        path, prefix = self.path, os.environ.get("RUNF_PATH_PREFIX")
-        if prefix and path.startswith(prefix):
-            path = path[len(prefix):] or "/"
-        status, ctype, out = handle(self.command, path, body)
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(out)))
-        if self.one_shot:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(out)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = answer
-
-    def log_message(self, fmt, *args):
-        pass
+def call(method, path, body):
+    """handle() on the path the function was called with.  Through the
+    gateway, inetd and control-socket handlers see the whole path,
+    /function/NAME/x, and the prefix in RUNF_PATH_PREFIX."""
+    prefix = os.environ.get("RUNF_PATH_PREFIX")
+    if prefix and path.startswith(prefix):
+        path = path[len(prefix):] or "/"
+    return handle(method, path, body)
 
 
-class OneShot(Handler):
-    one_shot = True
+REASONS = {200: "OK", 400: "Bad Request", 411: "Length Required", 500: "Internal Server Error"}
+
+
+def read_request(rfile):
+    """(method, target, body) of one HTTP/1.x request, or the status of
+    what is wrong with it."""
+    line = rfile.readline(8193).decode("latin-1").split()
+    if len(line) != 3 or not line[2].startswith("HTTP/1."):
+        return 400
+    headers = {}
+    for _ in range(100):
+        field = rfile.readline(8193)
+        if field in (b"\r\n", b"\n", b""):
+            break
+        name, colon, value = field.decode("latin-1").partition(":")
+        if not colon:
+            return 400
+        headers[name.strip().lower()] = value.strip()
+    else:
+        return 400
+    if "transfer-encoding" in headers:
+        return 411  # a chunked body is not read here: ask for a length
+    try:
+        length = int(headers.get("content-length", "0"))
+    except ValueError:
+        length = -1
+    body = rfile.read(length) if length > 0 else b""
+    if length < 0 or len(body) != length:
+        return 400
+    return line[0], line[1], body
 
 
 def serve_connection(sock):
     """One request on a connected socket, then close it."""
     try:
-        OneShot(sock, sock.getpeername(), None)
+        with sock.makefile("rb") as rfile:
+            request = read_request(rfile)
+        if isinstance(request, int):
+            status, ctype, out, method = request, "text/plain", b"%d\n" % request, "GET"
+        else:
+            method = request[0]
+            status, ctype, out = call(*request)
+        head = ("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
+                "Connection: close\r\n\r\n" % (status, REASONS.get(status, "Status"), ctype, len(out)))
+        sock.sendall(head.encode("latin-1") + (out if method != "HEAD" else b""))
         sock.shutdown(socket.SHUT_WR)
     except OSError:
         pass  # the client went away: nothing to answer
@@ -105,45 +122,15 @@ def receive_connection(path="/control.sock"):
     return socket.socket(fileno=fds[0])
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = False  # SIGTERM: requests in flight finish
-    block_on_close = True
-
-
-class WarmServer(Server):
-    """Accepts on the function's listening socket, fd 3, shared with other
-    instances: an accept another instance won must not block this one."""
-
-    def __init__(self):
-        super().__init__(("", 0), Handler, bind_and_activate=False)
-        self.socket.close()
-        self.socket = socket.socket(fileno=3)
-        self.socket.setblocking(False)
-
-    def get_request(self):
-        conn, addr = self.socket.accept()
-        conn.setblocking(True)
-        return conn, addr
-
-
-def serve_forever(server):
-    def stop(*_):
-        threading.Thread(target=server.shutdown).start()
-    signal.signal(signal.SIGTERM, stop)
-    server.serve_forever(poll_interval=0.5)
-    server.server_close()
-
-
 def main(protocol):
     protocol = os.environ.get("RUNF_MODE") or protocol
-    if protocol == "http":
-        serve_forever(Server(("0.0.0.0", int(os.environ.get("PORT") or 8080)), Handler))
-    elif protocol == "control-socket":
+    if protocol == "control-socket":
         serve_connection(receive_connection())
     elif protocol == "inetd":
         serve_connection(socket.socket(fileno=3))
-    elif protocol == "warm":
-        serve_forever(WarmServer())
+    elif protocol in ("http", "warm"):
+        import server
+        server.serve(protocol)
     else:
         raise SystemExit("RUNF_MODE=%s: this function knows http, control-socket, inetd and warm"
                          % protocol)

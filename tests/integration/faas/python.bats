@@ -84,22 +84,24 @@ image_pyc() { # image path-in-image
 @test "the images carry the function's .pyc, hash-based and unchecked, for this python3" {
   local pyc magic tag
   tag=$(/usr/bin/python3 -c 'import sys; print(sys.implementation.cache_tag)')
+  magic=$(/usr/bin/python3 -c 'import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())')
   for image in "$PY_CONTROL" "$PY_HTTP"; do
-    pyc=$(image_pyc "$image" "function/__pycache__/function.$tag.pyc")
-    [ -f "$pyc" ]
-    # The header: the magic number of the interpreter that will load it,
-    # then the flags: bit 0 hash-based, bit 1 check the source (PEP 552).
-    magic=$(/usr/bin/python3 -c 'import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())')
-    [ "$(od -An -tx1 -N4 "$pyc" | tr -d ' ')" = "$magic" ]
-    [ "$(od -An -tu4 -j4 -N4 "$pyc" | tr -d ' ')" = 1 ]
-    rm -rf "$TEST_DIR/img"
+    for module in function server; do
+      pyc=$(image_pyc "$image" "function/__pycache__/$module.$tag.pyc")
+      [ -f "$pyc" ]
+      # The header: the magic number of the interpreter that will load it,
+      # then the flags: bit 0 hash-based, bit 1 check the source (PEP 552).
+      [ "$(od -An -tx1 -N4 "$pyc" | tr -d ' ')" = "$magic" ]
+      [ "$(od -An -tu4 -j4 -N4 "$pyc" | tr -d ' ')" = 1 ]
+      rm -rf "$TEST_DIR/img"
+    done
   done
 }
 
-# Python code that imports the function as handler.py does and reports
-# which modules it compiled from source instead of loading their .pyc:
-# on the connection, fd 3, when runfd started it in inetd mode, else on
-# stdout.
+# Python code that imports the function and its server (http.server and
+# all it imports), and reports which modules it compiled from source
+# instead of loading their .pyc: on the connection, fd 3, when runfd
+# started it in inetd mode, else on stdout.
 COMPILED_PY='
 import importlib._bootstrap_external as ext, os, sys
 compiled = []
@@ -109,7 +111,7 @@ def counted(self, data, path, *args, **kwargs):
     return to_code(self, data, path, *args, **kwargs)
 ext.SourceLoader.source_to_code = counted
 sys.path.insert(0, sys.argv[1])
-import function
+import function, server
 body = ("compiled from source: %d %s\n" % (len(compiled), " ".join(compiled))).encode()
 if os.environ.get("RUNF_MODE") == "inetd":
     os.read(3, 65536)
@@ -121,7 +123,7 @@ else:
 @test "in an instance, Python loads the precompiled .pyc: nothing is compiled from source" {
   # The probe itself sees compiling: the same import, without .pyc.
   mkdir "$TEST_DIR/fn"
-  cp "$TOP/build/examples/python-control/function/function/function.py" "$TEST_DIR/fn/"
+  cp "$TOP/build/examples/python-control/function/function/"*.py "$TEST_DIR/fn/"
   run /usr/bin/python3 -B -c "$COMPILED_PY" "$TEST_DIR/fn"
   [[ "$output" == "compiled from source: "[1-9]*"/function.py"* ]]
 
