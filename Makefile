@@ -28,6 +28,7 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
 
 COMMON_SRCS = $(wildcard src/lib/common/*.c)
 RUNTIME_SRCS = $(wildcard src/lib/runtime/*.c src/lib/runtime/linux/*.c)
+IMAGE_SRCS = $(wildcard src/lib/image/*.c)
 RUNF_SRCS = $(wildcard src/runf/*.c)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 HELPER_SRCS = $(wildcard tests/helpers/*.c)
@@ -35,14 +36,38 @@ HELPER_SRCS = $(wildcard tests/helpers/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 sanobj = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
 
-LIB_OBJS = $(call obj,$(COMMON_SRCS) $(RUNTIME_SRCS))
-LIB_SANOBJS = $(call sanobj,$(COMMON_SRCS) $(RUNTIME_SRCS))
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_SANBINS = $(patsubst tests/unit/%.c,$(BUILD)/unit-san/%,$(UNIT_SRCS))
 HELPER_BINS = $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
-.PHONY: all deps check unit demo bench clean install fixtures
-all: $(BUILD)/bin/runf
+# The programs, the one list `all` builds and `install` puts in place:
+# commands in bin/, the helpers runfd starts in lib/runf/.
+BIN_PROGRAMS = runf runfctl runfd
+HELPER_PROGRAMS = runf-shim runfd-spawner
+PROGRAMS = $(addprefix $(BUILD)/bin/,$(BIN_PROGRAMS) $(HELPER_PROGRAMS))
+# What `make bench` runs, in this order (each a target below).
+BENCHES = bench-image bench-faas bench-soak bench-runtime
+
+.PHONY: all deps check unit demo bench clean install fixtures fuzz-check
+all: $(PROGRAMS) share
+
+# The three libraries, each compiled once (and once more under ASan+UBSan
+# for the unit tests), linked as archives in this order: image uses the
+# runtime (spec_default.c's config.json) and both use common.
+RUNTIME_A = $(BUILD)/libruntime.a $(BUILD)/libcommon.a
+RUNTIME_SAN_A = $(BUILD)/libruntime-san.a $(BUILD)/libcommon-san.a
+IMAGE_A = $(BUILD)/libimage.a $(RUNTIME_A)
+IMAGE_SAN_A = $(BUILD)/libimage-san.a $(RUNTIME_SAN_A)
+
+$(BUILD)/libcommon.a: $(call obj,$(COMMON_SRCS))
+$(BUILD)/libruntime.a: $(call obj,$(RUNTIME_SRCS))
+$(BUILD)/libimage.a: $(call obj,$(IMAGE_SRCS))
+$(BUILD)/libcommon-san.a: $(call sanobj,$(COMMON_SRCS))
+$(BUILD)/libruntime-san.a: $(call sanobj,$(RUNTIME_SRCS))
+$(BUILD)/libimage-san.a: $(call sanobj,$(IMAGE_SRCS))
+$(BUILD)/lib%.a:
+	@rm -f $@
+	ar rcs $@ $^
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,14 +102,6 @@ $(BUILD)/obj/src/runf/main.o: $(BUILD)/commit
 $(BUILD)/obj/src/runf/main.o: ALL_CFLAGS += -DRUNF_COMMIT='"$(RUNF_COMMIT)"'
 FORCE:
 
-$(BUILD)/libruntime.a: $(LIB_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(BUILD)/libruntime-san.a: $(LIB_SANOBJS)
-	@rm -f $@
-	ar rcs $@ $^
-
 # checkpoint and restore speak CRIU's RPC protocol: C code that protoc-c
 # generates from the rpc.proto of Debian's criu package, with protobuf-c
 # linked statically like runf's other libraries (docs/engines.md).
@@ -107,9 +124,9 @@ $(CRIU_RPC_OBJ): $(CRIU_GEN)/rpc.pb-c.c
 $(CRIU_USERS): $(CRIU_GEN)/rpc.pb-c.h
 $(CRIU_USERS): ALL_CFLAGS += -I$(CRIU_GEN)
 
-$(BUILD)/bin/runf: $(call obj,$(RUNF_SRCS)) $(CRIU_RPC_OBJ) $(BUILD)/libruntime.a
+$(BUILD)/bin/runf: $(call obj,$(RUNF_SRCS)) $(CRIU_RPC_OBJ) $(RUNTIME_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNF_LIBS)
+	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $(filter %.o %.a,$^) $(RUNF_LIBS)
 
 # The CRIU client's pure parts have a unit test of their own.
 CRIU_RPC_SANOBJ = $(BUILD)/san/gen/criu/rpc.pb-c.o
@@ -120,21 +137,21 @@ $(CRIU_RPC_SANOBJ): $(CRIU_GEN)/rpc.pb-c.c
 $(CRIU_SANUSERS): $(CRIU_GEN)/rpc.pb-c.h
 $(CRIU_SANUSERS): SAN_CFLAGS += -I$(CRIU_GEN)
 
-$(BUILD)/unit/test_runf_criu: tests/unit/test_runf_criu.c $(call obj,src/runf/criu.c) $(CRIU_RPC_OBJ) $(BUILD)/libruntime.a
+$(BUILD)/unit/test_runf_criu: tests/unit/test_runf_criu.c $(call obj,src/runf/criu.c) $(CRIU_RPC_OBJ) $(RUNTIME_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc -I$(CRIU_GEN) -o $@ $^ $(RUNTIME_LIBS_DYN) $(shell $(PKG_CONFIG) --libs libprotobuf-c) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc -I$(CRIU_GEN) -o $@ $(filter %.c %.o %.a,$^) $(RUNTIME_LIBS_DYN) $(shell $(PKG_CONFIG) --libs libprotobuf-c) $(CMOCKA_LIBS)
 
-$(BUILD)/unit-san/test_runf_criu: tests/unit/test_runf_criu.c $(CRIU_SANUSERS) $(CRIU_RPC_SANOBJ) $(BUILD)/libruntime-san.a
+$(BUILD)/unit-san/test_runf_criu: tests/unit/test_runf_criu.c $(CRIU_SANUSERS) $(CRIU_RPC_SANOBJ) $(RUNTIME_SAN_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -Isrc -I$(CRIU_GEN) -o $@ $^ $(RUNTIME_LIBS_DYN) $(shell $(PKG_CONFIG) --libs libprotobuf-c) $(CMOCKA_LIBS)
+	$(CC) $(SAN_CFLAGS) -Isrc -I$(CRIU_GEN) -o $@ $(filter %.c %.o %.a,$^) $(RUNTIME_LIBS_DYN) $(shell $(PKG_CONFIG) --libs libprotobuf-c) $(CMOCKA_LIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libruntime.a
+$(BUILD)/unit/%: tests/unit/%.c $(RUNTIME_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS)
 
-$(BUILD)/unit-san/%: tests/unit/%.c $(BUILD)/libruntime-san.a
+$(BUILD)/unit-san/%: tests/unit/%.c $(RUNTIME_SAN_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS)
+	$(CC) $(SAN_CFLAGS) -o $@ $(filter %.c %.a,$^) $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS)
 
 # Static test programs that run inside the busybox rootfs.
 $(BUILD)/helpers/%: tests/helpers/%.c
@@ -151,23 +168,23 @@ deps:
 unit: $(UNIT_BINS) $(UNIT_SANBINS)
 
 check: deps
-	$(MAKE) all unit fixtures examples
+	$(MAKE) all unit fixtures examples fuzz-check
 	@scripts/run-tests.sh $(BUILD)
 
 demo: deps
 	$(MAKE) all fixtures examples $(BUILD)/bench/loadgen
 	@scripts/demo.sh $(BUILD)
 
-bench: deps
+.PHONY: $(BENCHES)
+bench: $(BENCHES)
+
+bench-runtime: deps
 	$(MAKE) all fixtures $(BUILD)/bench/floor
 	@bench/runtime.sh $(BUILD)
 
 install: all
-	install -D -m 0755 $(BUILD)/bin/runf $(DESTDIR)$(PREFIX)/bin/runf
-	install -D -m 0755 $(BUILD)/bin/runfctl $(DESTDIR)$(PREFIX)/bin/runfctl
-	install -D -m 0755 $(BUILD)/bin/runfd $(DESTDIR)$(PREFIX)/bin/runfd
-	install -D -m 0755 $(BUILD)/bin/runf-shim $(DESTDIR)$(PREFIX)/lib/runf/runf-shim
-	install -D -m 0755 $(BUILD)/bin/runfd-spawner $(DESTDIR)$(PREFIX)/lib/runf/runfd-spawner
+	for p in $(BIN_PROGRAMS); do install -D -m 0755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/bin/$$p || exit 1; done
+	for p in $(HELPER_PROGRAMS); do install -D -m 0755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/lib/runf/$$p || exit 1; done
 	$(MAKE) install-share
 
 clean:
@@ -177,35 +194,24 @@ clean:
 
 # --- images: libimage, runfctl, fuzzing, benchmark --------------------------
 # runfctl links libarchive, libcurl and libcrypto dynamically (it is not on
-# any hot path), plus the one file of the runtime that writes runc's default
-# config.json.
+# any hot path); of the runtime it takes only the file that writes runc's
+# default config.json (an archive gives a program just what it calls).
 IMAGE_PKGS = jansson libarchive libcurl libcrypto zlib
 IMAGE_LIBS = $(shell $(PKG_CONFIG) --libs $(IMAGE_PKGS))
-IMAGE_SRCS = $(wildcard src/lib/image/*.c)
-IMAGE_DEP_SRCS = $(COMMON_SRCS) src/lib/runtime/spec_default.c
 RUNFCTL_SRCS = $(wildcard src/runfctl/*.c)
 TEMPLATES_GEN = $(BUILD)/gen/templates.c
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CC ?= clang
-FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc/lib -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc/lib -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_SECONDS ?= 20
 
 .PHONY: fuzz fuzz-build bench-image
-all: $(BUILD)/bin/runfctl
-
-$(BUILD)/libimage.a: $(call obj,$(IMAGE_SRCS) $(IMAGE_DEP_SRCS))
-	@rm -f $@
-	ar rcs $@ $^
-
-$(BUILD)/libimage-san.a: $(call sanobj,$(IMAGE_SRCS) $(IMAGE_DEP_SRCS))
-	@rm -f $@
-	ar rcs $@ $^
 
 # Stack files are read with libyaml: runfctl's alone.
-$(BUILD)/bin/runfctl: $(call obj,$(RUNFCTL_SRCS)) $(BUILD)/libimage.a $(BUILD)/obj/$(TEMPLATES_GEN:.c=.o)
+$(BUILD)/bin/runfctl: $(call obj,$(RUNFCTL_SRCS)) $(BUILD)/obj/$(TEMPLATES_GEN:.c=.o) $(IMAGE_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(IMAGE_LIBS) $(shell $(PKG_CONFIG) --libs yaml-0.1)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o %.a,$^) $(IMAGE_LIBS) $(shell $(PKG_CONFIG) --libs yaml-0.1)
 
 # `runfctl fn new`'s templates are compiled in from share/runf/templates.
 $(TEMPLATES_GEN): $(wildcard share/runf/templates/*/*) scripts/embed-templates.sh
@@ -218,26 +224,51 @@ $(BUILD)/obj/$(TEMPLATES_GEN:.c=.o): $(TEMPLATES_GEN)
 
 # The image unit tests link libimage (these rules win over the generic ones:
 # their stem is shorter).
-$(BUILD)/unit/test_image_%: tests/unit/test_image_%.c $(BUILD)/libimage.a
+$(BUILD)/unit/test_image_%: tests/unit/test_image_%.c $(IMAGE_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.c %.a,$^) $(IMAGE_LIBS) $(CMOCKA_LIBS)
 
-$(BUILD)/unit-san/test_image_%: tests/unit/test_image_%.c $(BUILD)/libimage-san.a
+$(BUILD)/unit-san/test_image_%: tests/unit/test_image_%.c $(IMAGE_SAN_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -o $@ $(filter %.c %.a,$^) $(IMAGE_LIBS) $(CMOCKA_LIBS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(IMAGE_SRCS) $(IMAGE_DEP_SRCS)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(IMAGE_LIBS) $(FUZZ_LIBS)
-
-# The spec parser's target also takes the runtime's parsing files (seccomp
-# profiles are compiled there, hence libseccomp).
+# libFuzzer's targets (clang): the libraries compiled once more with its
+# coverage instrumentation.  The spec parser's target also takes the
+# runtime's parsing files (seccomp profiles are compiled there, hence
+# libseccomp); the rest of the runtime is left out (the trampoline's blob
+# wants a build of its own).
+fuzzobj = $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(1))
 FUZZ_SPEC_SRCS = $(addprefix src/lib/runtime/,spec.c spec_extra.c resources.c seccomp.c hooks.c \
-                   mountopts.c linux/caps.c linux/sync.c)
-$(BUILD)/fuzz/fuzz_spec: $(FUZZ_SPEC_SRCS)
-$(BUILD)/fuzz/fuzz_spec: FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs libseccomp)
+                   mountopts.c linux/caps.c linux/sync.c spec_default.c)
+$(BUILD)/libcommon-fuzz.a: $(call fuzzobj,$(COMMON_SRCS))
+$(BUILD)/libruntime-fuzz.a: $(call fuzzobj,$(FUZZ_SPEC_SRCS))
+$(BUILD)/libimage-fuzz.a: $(call fuzzobj,$(IMAGE_SRCS))
+
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libimage-fuzz.a $(BUILD)/libruntime-fuzz.a $(BUILD)/libcommon-fuzz.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(IMAGE_LIBS) \
+	  $(shell $(PKG_CONFIG) --libs libseccomp)
 
 fuzz-build: $(FUZZ_BINS)
+
+# `make check` builds the same targets with $(CC) under ASan+UBSan, each
+# with a main that hands it files (tests/fuzz/replay.c), from the unit
+# tests' libraries, and replays the seed corpus through them: they keep
+# building, and the seeds keep passing, where clang is not installed.
+FUZZ_CHECK_BINS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-check/%,$(FUZZ_SRCS))
+$(BUILD)/fuzz-check/%: tests/fuzz/%.c tests/fuzz/replay.c $(IMAGE_SAN_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -o $@ $(filter %.c %.a,$^) $(IMAGE_LIBS) $(RUNTIME_LIBS_DYN)
+
+fuzz-check: $(FUZZ_CHECK_BINS)
+	@for bin in $(FUZZ_CHECK_BINS); do \
+	  name=$$(basename $$bin); \
+	  ASAN_OPTIONS=detect_leaks=1 $$bin tests/fuzz/corpus/$$name || exit 1; \
+	done
 
 # Each target runs FUZZ_SECONDS from its seed corpus (copied: the fuzzer
 # adds to the corpus it is given).
@@ -248,8 +279,6 @@ fuzz: deps
 bench-image: deps
 	$(MAKE) all
 	@bench/image.sh $(BUILD)
-
-bench: bench-image
 
 # --- runfd: the function daemon ----------------------------------------------
 # It links the runtime library (for its spawner) and the image library (for
@@ -262,8 +291,6 @@ RUNFD_SRCS = $(filter-out src/runfd/spawner_main.c,$(wildcard src/runfd/*.c))
 SECCOMP_GEN = $(BUILD)/gen/seccomp_functions.c
 # The dashboard's page, compiled in as the seccomp profile is.
 DASHBOARD_GEN = $(BUILD)/gen/dashboard_html.c
-
-all: $(BUILD)/bin/runfd $(BUILD)/bin/runfd-spawner
 
 $(SECCOMP_GEN): share/runf/seccomp-functions.json
 	@mkdir -p $(dir $@)
@@ -283,38 +310,31 @@ $(BUILD)/obj/$(DASHBOARD_GEN:.c=.o): $(DASHBOARD_GEN)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -c -o $@ $<
 
-$(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS) $(IMAGE_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) \
-                    $(BUILD)/obj/$(DASHBOARD_GEN:.c=.o) $(BUILD)/libruntime.a
+$(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) \
+                    $(BUILD)/obj/$(DASHBOARD_GEN:.c=.o) $(IMAGE_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNTIME_LIBS_DYN) $(IMAGE_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $(filter %.o %.a,$^) $(RUNTIME_LIBS_DYN) $(IMAGE_LIBS) -lm
 
 # runfd's unit tests: its pure parts (the deploy request and the config,
 # the worker's fork), each linked alone with the runtime library.  These
 # rules win over the generic ones: their stem is shorter.
 RUNFD_UNIT_SRCS = src/runfd/fnspec.c src/runfd/worker.c
-$(call obj,$(RUNFD_UNIT_SRCS)): $(BUILD)/obj/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-
-$(call sanobj,$(RUNFD_UNIT_SRCS)): $(BUILD)/san/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -c -o $@ $<
 
 $(BUILD)/san/$(SECCOMP_GEN:.c=.o): $(SECCOMP_GEN)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -c -o $@ $<
 
-$(BUILD)/unit/test_runfd_%: tests/unit/test_runfd_%.c $(call obj,$(RUNFD_UNIT_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) $(BUILD)/libruntime.a
+$(BUILD)/unit/test_runfd_%: tests/unit/test_runfd_%.c $(call obj,$(RUNFD_UNIT_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) $(RUNTIME_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $(filter %.c %.o %.a,$^) $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS) -lm
 
-$(BUILD)/unit-san/test_runfd_%: tests/unit/test_runfd_%.c $(call sanobj,$(RUNFD_UNIT_SRCS)) $(BUILD)/san/$(SECCOMP_GEN:.c=.o) $(BUILD)/libruntime-san.a
+$(BUILD)/unit-san/test_runfd_%: tests/unit/test_runfd_%.c $(call sanobj,$(RUNFD_UNIT_SRCS)) $(BUILD)/san/$(SECCOMP_GEN:.c=.o) $(RUNTIME_SAN_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -Isrc -o $@ $(filter %.c %.o %.a,$^) $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS) -lm
 
-$(BUILD)/bin/runfd-spawner: $(call obj,$(SPAWNER_SRCS)) $(BUILD)/libruntime.a
+$(BUILD)/bin/runfd-spawner: $(call obj,$(SPAWNER_SRCS)) $(RUNTIME_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $^ $(RUNTIME_LIBS)
+	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $(filter %.o %.a,$^) $(RUNTIME_LIBS)
 
 # --- functions: the stdio shim, the example handlers, the naive baseline ----
 # The shim and the examples run inside containers whose images have no libc
@@ -332,7 +352,6 @@ PYTHON_IMAGES = $(addprefix $(BUILD)/examples/,python-http.tar python-control.ta
 BENCH_BINS = $(BUILD)/bench/loadgen $(BUILD)/bench/naive_faas $(BUILD)/bench/floor
 
 .PHONY: examples bench-faas bench-faas-naive
-all: $(BUILD)/bin/runf-shim
 
 $(BUILD)/bin/runf-shim: $(SHIM_OBJS)
 	@mkdir -p $(dir $@)
@@ -376,15 +395,11 @@ bench-faas: deps
 	$(MAKE) all fixtures examples $(BENCH_BINS)
 	@bench/faas.sh $(BUILD)
 
-bench: bench-faas
-
 # runfd under a log flood and OOM kills (bench/soak.sh).
 .PHONY: bench-soak
 bench-soak: deps
 	$(MAKE) all fixtures $(BUILD)/bench/loadgen
 	@bench/soak.sh $(BUILD)
-
-bench: bench-soak
 
 # --- running it: man pages, bash completion, systemd units --------------------
 # runfctl(1)'s commands and options come from runfctl's own tables; the
@@ -400,7 +415,6 @@ SHARE_OUT = $(BUILD)/share/man/runfctl.1 $(BUILD)/share/man/runf.8 $(BUILD)/shar
             $(addprefix $(BUILD)/share/bash-completion/,runf runfctl runfd)
 
 .PHONY: share
-all: share
 share: $(SHARE_OUT)
 
 $(BUILD)/share/man/runfctl.1: man/runfctl.1.in $(BUILD)/bin/runfctl

@@ -16,6 +16,9 @@
  *   warm            fd 3 is the function's listening socket: accept and
  *                   serve connections (eight threads, each accepting)
  *                   until SIGTERM, then finish those in flight and exit
+ *   http            an ordinary server: listen on $PORT (8080 unless set)
+ *                   and serve connections one after another (runfd
+ *                   relays one request per instance by default)
  *
  * Self-contained on purpose (libc only): build it with
  * `cc -O2 -static -pthread -o hello hello.c`, or better `musl-gcc ...`: a
@@ -32,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -333,6 +337,35 @@ run_warm (void)
   return 0;
 }
 
+/* --- http ------------------------------------------------------------- */
+
+static int
+run_http (void)
+{
+  const char *port = getenv ("PORT");
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_ANY) };
+  int one = 1, s = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  addr.sin_port = htons ((unsigned short) atoi (port && *port ? port : "8080"));
+  setsockopt (s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (s < 0 || bind (s, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (s, 64) < 0)
+    {
+      warn ("listen on port %s: %s", port ? port : "8080", strerror (errno));
+      return 1;
+    }
+  for (;;)
+    {
+      int c = accept4 (s, NULL, NULL, SOCK_CLOEXEC);
+      if (c >= 0)
+        serve (c);
+      else if (errno != EINTR && errno != ECONNABORTED)
+        {
+          warn ("accept: %s", strerror (errno));
+          return 1;
+        }
+    }
+}
+
 int
 main (void)
 {
@@ -349,6 +382,8 @@ main (void)
     return run_control ();
   if (strcmp (mode, "warm") == 0)
     return run_warm ();
-  warn ("RUNF_MODE=%s: this handler knows inetd, control-socket and warm", mode);
+  if (strcmp (mode, "http") == 0)
+    return run_http ();
+  warn ("RUNF_MODE=%s: this handler knows inetd, control-socket, warm and http", mode);
   return 1;
 }

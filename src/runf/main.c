@@ -8,8 +8,8 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
+#include "common/userns_probe.h"
 #include "runf.h"
-#include "runtime/linux/userns.h"
 #include "runtime/state.h"
 
 typedef int (*runf_command_fn) (runf_global_t *, int, char **, rf_error_t *);
@@ -75,7 +75,7 @@ decide_rootless (const char *mode, bool *out, rf_error_t *err)
     {
       /* Not root on the host (plainly, or root of a user namespace as under
          `unshare -r`): cgroups and host paths are not ours to change. */
-      *out = geteuid () != 0 || rf_userns_nested_p ();
+      *out = rf_rootless_p ();
       return 0;
     }
   if (strcmp (mode, "true") == 0)

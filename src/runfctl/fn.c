@@ -64,7 +64,7 @@ default_api (void)
   if (url && *url)
     return url;
   /* As runfd decides: root on the host, not root of a nested namespace. */
-  if (geteuid () == 0 && !rf_userns_nested_p ())
+  if (!rf_rootless_p ())
     return "unix:/run/runfd/api.sock";
   /* Where a rootless runfd puts it (its run directory). */
   if (run && *run)
@@ -200,13 +200,13 @@ enum
 {
   O_MODE = 0x100, O_ENV, O_MEMORY, O_CPUS, O_PIDS, O_TIMEOUT, O_CONCURRENCY, O_QUEUE, O_MIN, O_MAX,
   O_IDLE, O_READ_ONLY, O_CMD, O_CAP, OPT_TAIL, OPT_PATH, O_SECRET, O_LABEL, O_ANNOTATION, OPT_ASYNC,
-  OPT_CALLBACK, OPT_FILE, O_NETWORK, O_EGRESS, O_DNS, O_PER_INSTANCE,
+  OPT_CALLBACK, OPT_FILE, O_NETWORK, O_EGRESS, O_DNS, O_PER_INSTANCE, O_START_TIMEOUT,
 };
 
 
 static const runfctl_option_t deploy_options[] = {
   { "mode", O_MODE, required_argument, "M",
-    "inetd, control-socket, warm or stdio (default: inetd)" },
+    "inetd, control-socket, warm, stdio or http (the image's own server on $PORT) (default: inetd)" },
   { "env", 'e', required_argument, "K=V",
     "an environment variable on top of the image's Env; repeat for more (default: none)" },
   { "memory", O_MEMORY, required_argument, "SIZE",
@@ -223,8 +223,10 @@ static const runfctl_option_t deploy_options[] = {
     "instances kept, running (warm) or ready (default: 0)" },
   { "max", O_MAX, required_argument, "N", "warm instances at most (default: 8)" },
   { "requests-per-instance", O_PER_INSTANCE, required_argument, "N",
-    "requests one instance serves: 1, a fresh container each (inetd, stdio, control-socket), or 0, "
-    "no bound (warm); the mode's own only, for now (default: the mode's)" },
+    "requests one instance serves: 1, a fresh container each, N, or 0, no bound; inetd and stdio "
+    "serve 1, warm 0, control-socket and http any (default: 1, warm 0)" },
+  { "start-timeout", O_START_TIMEOUT, required_argument, "D",
+    "control-socket and http: how long a pre-started handler has to come up (default: 10s)" },
   { "idle", O_IDLE, required_argument, "D",
     "warm mode: stop an instance idle this long, down to --min (default: 60s)" },
   { "read-only", O_READ_ONLY, optional_argument, "true|false",
@@ -390,6 +392,7 @@ deploy (runfctl_t *g, int argc, char **argv, bool update, rf_error_t *err)
         case O_CPUS: json_object_set_new (limits, "cpu", json_string (optarg)); break;
         case O_TIMEOUT: json_object_set_new (req, "timeout", json_string (optarg)); break;
         case O_IDLE: json_object_set_new (req, "idle", json_string (optarg)); break;
+        case O_START_TIMEOUT: json_object_set_new (req, "startTimeout", json_string (optarg)); break;
         case O_READ_ONLY:
           json_object_set_new (req, "readOnly", json_boolean (optarg == NULL || strcmp (optarg, "false") != 0));
           break;
@@ -505,8 +508,8 @@ fn_ls (runfctl_t *g, int argc, char **argv, rf_error_t *err)
   list = runfctl_api_json ("fn ls", "GET", "/system/functions", NULL, NULL, err);
   if (list == NULL)
     return -1;
-  printf ("%-20s %-15s %-21s %-8s %6s %8s %12s  %s\n", "NAME", "MODE", "ADDRESS", "STATUS", "READY", "RUNNING",
-          "INVOCATIONS", "IMAGE");
+  printf ("%-20s %-15s %-21s %-8s %6s %8s %8s %12s  %s\n", "NAME", "MODE", "ADDRESS", "STATUS", "READY", "STARTING",
+          "RUNNING", "INVOCATIONS", "IMAGE");
   json_array_foreach (list, i, fn)
     {
       char addr[64];
@@ -515,9 +518,10 @@ fn_ls (runfctl_t *g, int argc, char **argv, rf_error_t *err)
       cleanup_free char *shown = xasprintf ("%s%s", status ? status : "?", warned ? "*" : "");
       snprintf (addr, sizeof addr, "%s:%lld", json_string_value (json_object_get (fn, "address")),
                 (long long) json_integer_value (json_object_get (fn, "port")));
-      printf ("%-20s %-15s %-21s %-8s %6lld %8lld %12lld  %s\n", json_string_value (json_object_get (fn, "name")),
+      printf ("%-20s %-15s %-21s %-8s %6lld %8lld %8lld %12lld  %s\n", json_string_value (json_object_get (fn, "name")),
               json_string_value (json_object_get (fn, "mode")), addr, shown,
               (long long) json_integer_value (json_object_get (fn, "ready")),
+              (long long) json_integer_value (json_object_get (fn, "starting")),
               (long long) json_integer_value (json_object_get (fn, "running")),
               (long long) json_integer_value (json_object_get (fn, "invocationCount")),
               json_string_value (json_object_get (fn, "image")));

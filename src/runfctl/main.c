@@ -9,7 +9,7 @@
 
 #include "common/cleanup.h"
 #include "common/log.h"
-#include "image/fsops.h"
+#include "common/userns_probe.h"
 #include "runfctl.h"
 
 static const runfctl_group_t *const groups[] = {

@@ -251,23 +251,6 @@ rfd_api_reply_rf_error (api_req_t *r, rf_error_t err)
 }
 
 
-
-static bool
-method_is (const api_req_t *r, const char *m)
-{
-  return r->req.method_len == strlen (m) && memcmp (r->req.method, m, r->req.method_len) == 0;
-}
-
-/* The path and one query parameter of the target. */
-static bool
-path_is (const api_req_t *r, const char *path)
-{
-  size_t n = strcspn (r->req.target, "? ");
-  if (n > r->req.target_len)
-    n = r->req.target_len;
-  return n == strlen (path) && memcmp (r->req.target, path, n) == 0;
-}
-
 static int
 hex_value (char c)
 {
@@ -674,32 +657,44 @@ typedef struct
   const char *path;
   path_kind_t kind;
   route_fn fn[M_N];
+  bool upload; /* POST's body goes to a file as it comes (an image), not to memory */
 } route_t;
 
 static const route_t routes[] = {
-  { "/healthz", PATH_EXACT, { [M_GET] = get_healthz } },
-  { "/metrics", PATH_EXACT, { [M_GET] = get_metrics } },
-  { "/system/info", PATH_EXACT, { [M_GET] = rfd_api_get_info } },
-  { "/system/namespaces", PATH_EXACT, { [M_GET] = rfd_api_get_namespaces } },
+  { "/healthz", PATH_EXACT, { [M_GET] = get_healthz }, false },
+  { "/metrics", PATH_EXACT, { [M_GET] = get_metrics }, false },
+  { "/system/info", PATH_EXACT, { [M_GET] = rfd_api_get_info }, false },
+  { "/system/namespaces", PATH_EXACT, { [M_GET] = rfd_api_get_namespaces }, false },
   { "/system/functions", PATH_EXACT,
-    { [M_GET] = list_functions, [M_POST] = deploy_new, [M_PUT] = deploy_update, [M_DELETE] = remove_function } },
-  { "/system/function/", PATH_NAME, { [M_GET] = get_function } },
-  { "/system/scale-function/", PATH_NAME, { [M_POST] = scale_function } },
+    { [M_GET] = list_functions, [M_POST] = deploy_new, [M_PUT] = deploy_update, [M_DELETE] = remove_function }, false },
+  { "/system/function/", PATH_NAME, { [M_GET] = get_function }, false },
+  { "/system/scale-function/", PATH_NAME, { [M_POST] = scale_function }, false },
   { "/system/secrets", PATH_EXACT,
     { [M_GET] = rfd_api_list_secrets, [M_POST] = rfd_api_create_secret, [M_PUT] = rfd_api_update_secret,
-      [M_DELETE] = rfd_api_remove_secret } },
-  { "/system/images", PATH_EXACT, { [M_POST] = post_images } },
-  { "/system/logs", PATH_EXACT, { [M_GET] = get_logs } },
-  { "/async-function/", PATH_BELOW, { [M_POST] = rfd_api_async_invoke } },
-  { "/ui", PATH_EXACT, { [M_GET] = rfd_api_get_dashboard } },
-  { "/ui/", PATH_EXACT, { [M_GET] = rfd_api_get_dashboard } },
+      [M_DELETE] = rfd_api_remove_secret }, false },
+  { "/system/images", PATH_EXACT, { [M_POST] = post_images }, true },
+  { "/system/logs", PATH_EXACT, { [M_GET] = get_logs }, false },
+  { "/async-function/", PATH_BELOW, { [M_POST] = rfd_api_async_invoke }, false },
+  { "/ui", PATH_EXACT, { [M_GET] = rfd_api_get_dashboard }, false },
+  { "/ui/", PATH_EXACT, { [M_GET] = rfd_api_get_dashboard }, false },
 };
 
+/* The request's method as an index of route_t.fn; M_N for another. */
+static int
+method_of (const api_req_t *r)
+{
+  int m;
+  for (m = 0; m < M_N; m++)
+    if (r->req.method_len == strlen (method_names[m]) && memcmp (r->req.method, method_names[m], r->req.method_len) == 0)
+      break;
+  return m;
+}
+
 /* The route of the target's path, and the name in it (a function's; NULL
-   for an exact path).  *bad_name: the path is the route's, but what
-   stands for the name is none. */
+   for an exact path); r->below: where what follows the name starts.  *bad_name: the
+   path is the route's, but what stands for the name is none. */
 static const route_t *
-route_find (const api_req_t *r, char **name, bool *bad_name)
+route_find (api_req_t *r, char **name, bool *bad_name)
 {
   size_t n = strcspn (r->req.target, "? ");
   if (n > r->req.target_len)
@@ -722,6 +717,7 @@ route_find (const api_req_t *r, char **name, bool *bad_name)
       if (nl > n - pl)
         nl = n - pl;
       *name = xstrndup (r->req.target + pl, nl);
+      r->below = pl + nl;
       /* Names are checked before any lookup: nothing else reaches a file
          or a function. */
       if (!rf_function_name_valid_p (*name)
@@ -748,9 +744,7 @@ handle (api_req_t *r)
       rfd_api_reply_error (r, 404, "no such path");
       return;
     }
-  for (m = 0; m < M_N; m++)
-    if (r->req.method_len == strlen (method_names[m]) && memcmp (r->req.method, method_names[m], r->req.method_len) == 0)
-      break;
+  m = method_of (r);
   if (m == M_N || rt->fn[m] == NULL)
     {
       char allowed[64] = "";
@@ -776,6 +770,17 @@ handle (api_req_t *r)
       return;
     }
   rt->fn[m] (r, name);
+}
+
+/* Whether the body is to go to a file, as the route of the request says:
+   decided once the head is in, before any of the body is read. */
+static bool
+upload_p (api_req_t *r)
+{
+  cleanup_free char *name = NULL;
+  bool bad_name;
+  const route_t *rt = route_find (r, &name, &bad_name);
+  return rt && rt->upload && method_of (r) == M_POST;
 }
 
 /* Compared in constant time: how long a wrong token takes to refuse must
@@ -889,7 +894,7 @@ api_read (rfd_watch_t *w, uint32_t events)
               return;
             }
           r->chunked = r->req.chunked;
-          r->upload = path_is (r, "/system/images") && method_is (r, "POST");
+          r->upload = upload_p (r);
           r->body_left = r->req.content_length > 0 ? (uint64_t) r->req.content_length : 0;
           if (!r->upload && r->req.content_length > JSON_BODY_MAX)
             {

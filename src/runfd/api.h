@@ -20,6 +20,7 @@ typedef struct api_req
   size_t len, cap;
   long head_len;
   rf_http_request_t req;
+  size_t below; /* where in req.target what follows a routed function's name starts */
   rfd_timer_t deadline; /* the head, then each pause in the body */
   bool chunked;
   rf_http_chunked_t ch;

@@ -348,10 +348,11 @@ void
 rfd_api_async_invoke (api_req_t *r, const char *name)
 {
   rfd_function_t *fn = rfd_function_find (name);
-  size_t plen = strlen ("/async-function/") + strlen (name), blen, cl = 0;
+  size_t blen, cl = 0;
   const char *body = rfd_api_body (r, &blen);
-  const char *rest = r->req.target + plen;
-  size_t rest_len = r->req.target_len - plen;
+  /* The function's own path (and query), as the route found it. */
+  const char *rest = r->req.target + r->below;
+  size_t rest_len = r->req.target_len - r->below;
   const char *cb = rf_http_header (&r->req, "X-Callback-Url", &cl);
   static unsigned long long seq;
   cleanup_free char *head = NULL;

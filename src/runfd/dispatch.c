@@ -1,13 +1,16 @@
-/* From a routed connection to a running handler: take a created instance
- * from the function's pool and hand it the socket with START, or queue the
- * connection (bounded) until one is ready or a slot frees; then follow the
- * instance to its end: 502 when it dies without answering, 504 when it
- * runs out of time.  Pools follow the request rate. */
+/* From a routed connection to a running handler: take an instance from
+ * the function's pool and hand it the socket (with START to a created one;
+ * over /control.sock, or relayed to its own server, for a pre-started
+ * one), or queue the connection (bounded) until one is ready or a slot
+ * frees; then follow the instance to its end: 502 when it dies without
+ * answering, 504 when it runs out of time.  Pools follow the request
+ * rate. */
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +30,18 @@
 #include "runtime/linux/sync.h"
 #include "runtime/linux/syscalls.h"
 
-#define POOL_MAX 64           /* ready instances per function */
-#define POOL_BUDGET 256       /* ready instances in all */
+#define POOL_MAX 64           /* instances made ahead, per function */
 #define CREATING_MAX 8        /* creations in flight per function */
 #define RATE_TAU 2.0          /* seconds of memory in the request rate */
 #define POOL_IDLE (30 * RFD_S) /* no request that long: no pool */
 
-static int ready_total;
+static int ready_total;    /* made ahead: ready or (pre-started) starting, all functions */
 static int running_total; /* serving a request, every function but warm ones */
+
+static void start_failure (rfd_function_t *fn, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static int pool_size (const rfd_function_t *fn, double rate);
+static void instance_up (rfd_instance_t *inst);
+static void prestart (rfd_instance_t *inst);
 
 /* --- small helpers --------------------------------------------------------- */
 
@@ -102,7 +109,9 @@ rfd_instance_free (rfd_instance_t *inst)
     rfd_relay_detach (inst->relay);
   inst->relay = NULL;
   rfd_timer_cancel (&inst->timeout);
+  rfd_timer_cancel (&inst->probe);
   rfd_watch_close (&inst->sync_w);
+  rfd_watch_close (&inst->held_w);
   if (inst->pidfd >= 0)
     close (inst->pidfd);
   inst->pidfd = -1;
@@ -147,7 +156,7 @@ on_sync (rfd_watch_t *w, uint32_t events)
       rfd_function_event (inst->fn, "instance %s-%llu: its command could not be started: %s", inst->fn->name,
                           (unsigned long long) inst->id, msg.text);
     }
-  else if (r == 0 && inst->started && inst->fn->mode != RFD_MODE_WARM)
+  else if (r == 0 && inst->started && inst->fn->mode != RFD_MODE_WARM && !inst->prestarted)
     rfd_histogram_add (&inst->fn->cold_hist, (double) (rfd_now () - inst->started) / RFD_S);
   if (r > 0 && msg.type != RF_SYNC_ERROR)
     return;
@@ -167,8 +176,10 @@ static void
 relay_again (rfd_relay_t *r, int client, void *data)
 {
   if (client >= 0)
-    rfd_conn_again (client, (rfd_conn_kind_t) (uintptr_t) data);
+    rfd_conn_again (client, (rfd_conn_kind_t) (uintptr_t) data, NULL);
 }
+
+static void request_done (rfd_instance_t *inst);
 
 static void
 instance_relay_end (rfd_relay_t *r, int client, void *data)
@@ -177,17 +188,59 @@ instance_relay_end (rfd_relay_t *r, int client, void *data)
   rfd_conn_kind_t kind = inst->relay_kind;
   inst->relay = NULL;
   if (client >= 0)
-    rfd_conn_again (client, kind);
+    rfd_conn_again (client, kind, inst->fn);
+  /* Its server answered: the instance serves the next request, or ends. */
+  if (inst->fn->mode == RFD_MODE_HTTP)
+    request_done (inst);
 }
 
 /* The handler closed without a byte: its exit says why (502, 504). */
 static void
 instance_relay_unanswered (rfd_relay_t *r, void *data)
 {
+  rfd_instance_t *inst = data;
+  /* A server (http) that closed its connection without an answer may
+     still run: it will not answer now. */
+  if (inst->fn->mode == RFD_MODE_HTTP)
+    rfd_instance_kill (inst, SIGKILL);
+}
+
+/* An instance takes a connection: it is running from here, on the clock
+   of the function's timeout. */
+static void
+instance_running (rfd_instance_t *inst, rfd_conn_t *c)
+{
+  rfd_function_t *fn = inst->fn;
+  uint64_t now = rfd_now ();
+
+  if (!inst->prestarted || inst->started == 0)
+    inst->started = now;
+  inst->via_gateway = c && c->via_gateway;
+  inst->next = fn->running;
+  fn->running = inst;
+  fn->n_running++;
+  if (fn->mode != RFD_MODE_WARM)
+    running_total++;
+  if (c == NULL)
+    return;
+  /* runfd keeps its copy of the client's socket until the instance ends
+     (or, pre-started, its request does): to answer 502 or 504 if the
+     handler could not. */
+  inst->served++;
+  inst->client_fd = c->w.fd;
+  inst->accepted = c->accepted;
+  c->w.fd = -1;
+  fn->requests[RFD_REQ_OK]++;
+  fn->invocations++;
+  rfd_histogram_add (&fn->latency_hist, (double) (now - c->accepted) / RFD_S);
+  rfd_timer_init (&inst->timeout, on_timeout, inst);
+  rfd_timer_arm (&inst->timeout, fn->timeout_ns);
+  rfd_conn_free (c);
 }
 
 /* Let a created instance go: with the client's socket (inetd, stdio), the
-   listening socket (warm), or nothing (control-socket: the handler asks). */
+   listening socket (warm), or nothing (pre-started: it waits for its
+   request by itself). */
 static int
 instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
 {
@@ -206,50 +259,108 @@ instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
       int pair[2];
       if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
         return -1;
-      if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, fn->mode == RFD_MODE_CONTROL ? -1 : pair[1], env,
-                             len) < 0)
+      if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, pair[1], env, len) < 0)
         {
           close (pair[0]);
           close (pair[1]);
           return -1;
         }
       inst->relay_kind = c->kind;
-      inst->relay = rfd_relay_new (c->w.fd, pair[0], fn->timeout_ns + RELAY_GRACE, instance_relay_end,
+      inst->relay = rfd_relay_new (c->w.fd, pair[0], fn->timeout_ns + RELAY_GRACE, NULL, instance_relay_end,
                                    instance_relay_unanswered, inst);
-      c->w.fd = pair[1]; /* what runfd keeps, and control.sock hands over */
+      c->w.fd = pair[1]; /* what runfd keeps */
     }
   else
     {
       if (c)
         fcntl (c->w.fd, F_SETFL, fcntl (c->w.fd, F_GETFL) & ~O_NONBLOCK);
-      if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, fn->mode == RFD_MODE_CONTROL ? -1 : fd, env, len)
-          < 0)
+      if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, fd, env, len) < 0)
         return -1;
     }
-  inst->started = rfd_now ();
-  inst->via_gateway = c && c->via_gateway;
   inst->sync_w.fn = on_sync;
   inst->sync_w.data = inst;
   rfd_watch_add (&inst->sync_w, EPOLLIN);
-  inst->next = fn->running;
-  fn->running = inst;
-  fn->n_running++;
-  if (fn->mode != RFD_MODE_WARM)
-    running_total++;
-  if (c)
+  instance_running (inst, c);
+  return 0;
+}
+
+/* One fd over a unix socket, as /control.sock hands them. */
+static int
+send_fd (int sock, int fd)
+{
+  struct iovec iov = { (void *) "fd", 2 };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf };
+  struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cm), &fd, sizeof (int));
+  return sendmsg (sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -1 : 0;
+}
+
+/* A pre-started instance takes its request: the client's socket over its
+   /control.sock connection, or the request relayed to its server.
+   Through the gateway, the handler sees the path without /function/NAME,
+   as OpenFaaS's gateway forwards it (its environment was set before the
+   request existed). */
+static int
+instance_hand_over (rfd_instance_t *inst, rfd_conn_t *c)
+{
+  rfd_function_t *fn = inst->fn;
+  cleanup_free char *prefix = c->via_gateway ? xasprintf ("/function/%s", fn->name) : NULL;
+  int held = inst->held_w.fd;
+
+  rfd_watch_del (&inst->held_w);
+  inst->held_w.fd = -1;
+  if (fn->mode == RFD_MODE_HTTP)
     {
-      /* runfd keeps its copy of the client's socket until the instance
-         ends: to answer 502 or 504 if the handler could not. */
-      inst->client_fd = c->w.fd;
-      inst->accepted = c->accepted;
+      /* The relay takes the client's socket, and answers 502 or 504 for
+         the instance. */
+      int client = c->w.fd;
+      inst->relay_kind = c->kind;
       c->w.fd = -1;
-      fn->requests[RFD_REQ_OK]++;
-      fn->invocations++;
-      rfd_histogram_add (&fn->latency_hist, (double) (inst->started - c->accepted) / RFD_S);
-      rfd_timer_init (&inst->timeout, on_timeout, inst);
-      rfd_timer_arm (&inst->timeout, fn->timeout_ns);
-      rfd_conn_free (c);
+      instance_running (inst, c);
+      inst->relay = rfd_relay_new (client, held, fn->timeout_ns + RELAY_GRACE, prefix, instance_relay_end,
+                                   instance_relay_unanswered, inst);
+      return 0;
     }
+  if (c->via_gateway)
+    {
+      int pair[2];
+      if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+        {
+          close (held);
+          return -1;
+        }
+      if (send_fd (held, pair[1]) < 0)
+        {
+          close (held);
+          close (pair[0]);
+          close (pair[1]);
+          return -1;
+        }
+      inst->relay_kind = c->kind;
+      inst->relay = rfd_relay_new (c->w.fd, pair[0], fn->timeout_ns + RELAY_GRACE, prefix, instance_relay_end,
+                                   instance_relay_unanswered, inst);
+      c->w.fd = pair[1];
+    }
+  else
+    {
+      fcntl (c->w.fd, F_SETFL, fcntl (c->w.fd, F_GETFL) & ~O_NONBLOCK);
+      if (send_fd (held, c->w.fd) < 0)
+        {
+          close (held);
+          return -1;
+        }
+    }
+  close (held);
+  instance_running (inst, c);
   return 0;
 }
 
@@ -257,7 +368,7 @@ instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
 static void
 serve (rfd_function_t *fn, rfd_instance_t *inst, rfd_conn_t *c)
 {
-  if (instance_start (inst, c, c->w.fd) < 0)
+  if ((inst->prestarted ? instance_hand_over (inst, c) : instance_start (inst, c, c->w.fd)) < 0)
     {
       /* The instance died while it waited: its EXITED follows; try the
          next one. */
@@ -400,12 +511,311 @@ rfd_instance_ready (rfd_instance_t *inst)
       discard (inst);
       return;
     }
+  if (RFD_PRESTART_P (fn->mode))
+    {
+      prestart (inst);
+      return;
+    }
   inst->next = fn->ready;
   fn->ready = inst;
   fn->n_ready++;
   ready_total++;
   drain_queue (fn);
   rfd_pool_adjust (fn);
+}
+
+/* --- pre-started instances -------------------------------------------------
+
+   A handler that can wait for its request (control-socket, http) is
+   started as soon as its container is created, and is ready once it
+   waits: connected to /control.sock, or its server accepting a
+   connection on $PORT, which runfd makes (through the holder of the
+   function's network, in the instance's namespace) and keeps for the
+   request.  A request then costs the handoff.  With requestsPerInstance
+   1 the instance ends after its request; with N it waits again until its
+   Nth (0: no bound). */
+
+#define PROBE_FIRST (1 * RFD_MS)
+#define PROBE_MAX (100 * RFD_MS)
+#define BACKOFF_FIRST (50 * RFD_MS)
+#define BACKOFF_MAX (30 * RFD_S)
+
+static void
+starting_add (rfd_instance_t *inst)
+{
+  rfd_function_t *fn = inst->fn;
+  inst->next = fn->starting;
+  fn->starting = inst;
+  fn->n_starting++;
+  ready_total++;
+}
+
+static void
+starting_remove (rfd_instance_t *inst)
+{
+  list_remove (&inst->fn->starting, inst);
+  inst->fn->n_starting--;
+  ready_total--;
+  rfd_timer_cancel (&inst->probe);
+  rfd_timer_cancel (&inst->timeout);
+}
+
+/* The instance never came up, or went while it waited: said in its log
+   (and by fn describe until one comes up), and the function backs off. */
+static void
+start_failure (rfd_function_t *fn, const char *fmt, ...)
+{
+  uint64_t delay = BACKOFF_FIRST << (fn->start_failures < 10 ? fn->start_failures : 10);
+  va_list ap;
+  char *text;
+
+  va_start (ap, fmt);
+  if (vasprintf (&text, fmt, ap) < 0)
+    text = NULL;
+  va_end (ap);
+  if (text)
+    {
+      rfd_function_event (fn, "%s", text);
+      free (fn->start_problem);
+      fn->start_problem = text;
+    }
+  fn->start_failures++;
+  fn->backoff_until = rfd_now () + (delay > BACKOFF_MAX ? BACKOFF_MAX : delay);
+  /* Failing again and again, nothing ready: those waiting hear it now
+     rather than at their timeout. */
+  if (fn->start_failures >= 3 && fn->n_ready == 0)
+    while (fn->queue_head)
+      rfd_conn_fail (dequeue (fn), 503, "the function's instances do not start (runfctl fn logs says why)\n");
+}
+
+static void
+on_start_timeout (rfd_timer_t *t)
+{
+  rfd_instance_t *inst = t->data;
+  rfd_function_t *fn = inst->fn;
+  double secs = (double) fn->start_timeout_ns / RFD_S;
+  inst->start_failed = true;
+  if (fn->mode == RFD_MODE_HTTP)
+    start_failure (fn, "instance %s-%llu: killed: nothing accepted a connection on port %d within %.3gs "
+                   "(its start timeout)", fn->name, (unsigned long long) inst->id, fn->http_port, secs);
+  else
+    start_failure (fn, "instance %s-%llu: killed: it did not connect to /control.sock within %.3gs "
+                   "(its start timeout)", fn->name, (unsigned long long) inst->id, secs);
+  rfd_instance_kill (inst, SIGKILL);
+}
+
+static void
+probe (rfd_instance_t *inst)
+{
+  if (rfd_network_connect (inst) < 0)
+    {
+      rfd_function_event (inst->fn, "instance %s-%llu: killed: its network's holder is gone", inst->fn->name,
+                          (unsigned long long) inst->id);
+      inst->start_failed = true;
+      rfd_instance_kill (inst, SIGKILL);
+    }
+}
+
+static void
+on_probe (rfd_timer_t *t)
+{
+  probe (t->data);
+}
+
+/* Its server does not accept yet: again a moment later. */
+static void
+probe_later (rfd_instance_t *inst)
+{
+  inst->probe_delay = inst->probe_delay ? inst->probe_delay * 2 : PROBE_FIRST;
+  if (inst->probe_delay > PROBE_MAX)
+    inst->probe_delay = PROBE_MAX;
+  rfd_timer_arm (&inst->probe, inst->probe_delay);
+}
+
+/* Waiting to come up (again): on the clock of the start timeout. */
+static void
+await_up (rfd_instance_t *inst)
+{
+  starting_add (inst);
+  inst->probe_delay = 0;
+  rfd_timer_init (&inst->probe, on_probe, inst);
+  rfd_timer_init (&inst->timeout, on_start_timeout, inst);
+  rfd_timer_arm (&inst->timeout, inst->fn->start_timeout_ns);
+  if (inst->fn->mode == RFD_MODE_HTTP)
+    probe (inst);
+}
+
+static void
+prestart (rfd_instance_t *inst)
+{
+  if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, -1, NULL, 0) < 0)
+    {
+      discard (inst);
+      return;
+    }
+  inst->prestarted = true;
+  inst->started = rfd_now ();
+  inst->sync_w.fn = on_sync;
+  inst->sync_w.data = inst;
+  rfd_watch_add (&inst->sync_w, EPOLLIN);
+  await_up (inst);
+}
+
+/* Up and waiting, the other end of its held connection closed (a handler
+   on its way out, a server that drops idle connections): it waits to come
+   up again, or its exit follows. */
+static void
+on_held (rfd_watch_t *w, uint32_t events)
+{
+  rfd_instance_t *inst = w->data;
+  rfd_function_t *fn = inst->fn;
+
+  if (inst->connecting)
+    {
+      int error = 0;
+      socklen_t len = sizeof error;
+      if (getsockopt (w->fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
+        error = errno;
+      inst->connecting = false;
+      if (error || (events & (EPOLLERR | EPOLLHUP)))
+        {
+          rfd_watch_close (w);
+          probe_later (inst);
+          return;
+        }
+      instance_up (inst);
+      return;
+    }
+  list_remove (&fn->ready, inst);
+  fn->n_ready--;
+  ready_total--;
+  rfd_watch_close (w);
+  await_up (inst);
+}
+
+/* It waits for its request: into the pool. */
+static void
+instance_up (rfd_instance_t *inst)
+{
+  rfd_function_t *fn = inst->fn;
+  uint64_t now = rfd_now ();
+
+  starting_remove (inst);
+  if (inst->served == 0)
+    {
+      double took = (double) (now - inst->started) / RFD_S;
+      fn->start_avg = fn->start_avg ? fn->start_avg * 0.8 + took * 0.2 : took;
+    }
+  inst->up_at = now;
+  fn->start_failures = 0;
+  fn->backoff_until = 0;
+  free (fn->start_problem);
+  fn->start_problem = NULL;
+  inst->held_w.fn = on_held;
+  inst->held_w.data = inst;
+  if (rfd_watch_mod (&inst->held_w, EPOLLRDHUP) < 0 && rfd_watch_add (&inst->held_w, EPOLLRDHUP) < 0)
+    {
+      rfd_instance_kill (inst, SIGKILL);
+      return;
+    }
+  inst->next = fn->ready;
+  fn->ready = inst;
+  fn->n_ready++;
+  ready_total++;
+  drain_queue (fn);
+  rfd_pool_adjust (fn);
+}
+
+void
+rfd_instance_connected (rfd_function_t *fn, uint64_t inst_id, int fd, int error)
+{
+  rfd_instance_t *inst = fn->starting;
+  while (inst && inst->id != inst_id)
+    inst = inst->next;
+  if (inst == NULL || inst->held_w.fd >= 0)
+    {
+      if (fd >= 0)
+        close (fd); /* it went meanwhile */
+      return;
+    }
+  if (fd < 0)
+    {
+      probe_later (inst);
+      return;
+    }
+  inst->held_w.fd = fd;
+  inst->held_w.fn = on_held;
+  inst->held_w.data = inst;
+  inst->connecting = true;
+  if (rfd_watch_add (&inst->held_w, EPOLLOUT) < 0)
+    {
+      rfd_watch_close (&inst->held_w);
+      probe_later (inst);
+    }
+  (void) error;
+}
+
+void
+rfd_control_connected (rfd_function_t *fn, pid_t pid, int fd)
+{
+  for (rfd_instance_t *i = fn->starting; i; i = i->next)
+    if (i->pid == pid && i->held_w.fd < 0)
+      {
+        i->held_w.fd = fd;
+        instance_up (i);
+        return;
+      }
+  for (rfd_instance_t *i = fn->running; i; i = i->next)
+    if (i->pid == pid && i->prestarted && !i->retired)
+      {
+        /* It asks for its next request: this one is done. */
+        request_done (i);
+        if (!i->retired && i->held_w.fd < 0)
+          {
+            i->held_w.fd = fd;
+            instance_up (i);
+            return;
+          }
+        break;
+      }
+  close (fd);
+}
+
+/* A pre-started instance's request is over (its answer relayed, or it
+   asked for the next): the next, or its end. */
+static void
+request_done (rfd_instance_t *inst)
+{
+  rfd_function_t *fn = inst->fn;
+
+  rfd_timer_cancel (&inst->timeout);
+  if (inst->accepted)
+    rfd_histogram_add (&fn->request_hist, (double) (rfd_now () - inst->accepted) / RFD_S);
+  inst->accepted = 0;
+  if (inst->client_fd >= 0)
+    close (inst->client_fd);
+  inst->client_fd = -1;
+  if (inst->relay)
+    {
+      /* It asked for the next before its answer was all relayed (through
+         the gateway): the relay finishes on its own, and the client's
+         connection is routed again after it. */
+      rfd_relay_handover (inst->relay, relay_again, NULL, (void *) (uintptr_t) inst->relay_kind);
+      inst->relay = NULL;
+    }
+  if ((fn->per_instance && inst->served >= fn->per_instance) || fn->removing || rfd_config.draining)
+    {
+      /* No request after this one: it never serves another (its exit is
+         reaped as usual). */
+      inst->retired = true;
+      rfd_instance_kill (inst, SIGKILL);
+      return;
+    }
+  list_remove (&fn->running, inst);
+  fn->n_running--;
+  running_total--;
+  await_up (inst);
+  drain_queue (fn);
 }
 
 void
@@ -425,6 +835,19 @@ rfd_instance_failed (rfd_function_t *fn, const char *why)
     rfd_conn_fail (dequeue (fn), 502, "the function's container could not be created\n");
   fn->target = 0;
   rfd_function_release (fn);
+}
+
+/* How a process ended, for the log. */
+static const char *
+exit_text (int status, char *buf, size_t size)
+{
+  if (status >= 0 && WIFSIGNALED (status))
+    snprintf (buf, size, "killed by signal %d", WTERMSIG (status));
+  else if (status >= 0 && WIFEXITED (status))
+    snprintf (buf, size, "exit status %d", WEXITSTATUS (status));
+  else
+    snprintf (buf, size, "gone");
+  return buf;
 }
 
 /* What the log says of an instance that ended badly. */
@@ -448,14 +871,8 @@ log_end (rfd_instance_t *inst, int status, bool unanswered)
     }
   if (!unanswered || inst->exec_failed || inst->timed_out)
     return;
-  if (status >= 0 && WIFSIGNALED (status))
-    snprintf (how, sizeof how, "killed by signal %d", WTERMSIG (status));
-  else if (status >= 0 && WIFEXITED (status))
-    snprintf (how, sizeof how, "exit status %d", WEXITSTATUS (status));
-  else
-    snprintf (how, sizeof how, "gone");
   rfd_function_event (fn, "instance %s-%llu: ended without answering (%s)", fn->name, (unsigned long long) inst->id,
-                      how);
+                      exit_text (status, how, sizeof how));
 }
 
 static const char *
@@ -473,14 +890,43 @@ rfd_instance_exited (rfd_instance_t *inst, int status)
   rfd_function_t *fn = inst->fn;
   bool was_ready = false, unanswered = false;
 
+  bool was_starting = false;
+
   for (rfd_instance_t *i = fn->ready; i; i = i->next)
     if (i == inst)
       was_ready = true;
-  if (was_ready)
+  for (rfd_instance_t *i = fn->starting; i && !was_ready; i = i->next)
+    if (i == inst)
+      was_starting = true;
+  if (was_ready || was_starting)
     {
-      list_remove (&fn->ready, inst);
-      fn->n_ready--;
-      ready_total--;
+      if (was_ready)
+        {
+          list_remove (&fn->ready, inst);
+          fn->n_ready--;
+          ready_total--;
+        }
+      else
+        starting_remove (inst);
+      /* A pre-started handler that ends before its request failed to
+         start, whatever it says. */
+      if (inst->prestarted && !inst->start_failed && !fn->removing)
+        {
+          char how[64], port[64] = "";
+          if (fn->mode == RFD_MODE_HTTP && was_starting)
+            snprintf (port, sizeof port, "; nothing had accepted a connection on port %d", fn->http_port);
+          if (inst->exec_failed || inst->oom_killed || inst->lost)
+            {
+              log_end (inst, status, true);
+              start_failure (fn, "instance %s-%llu: %s", fn->name, (unsigned long long) inst->id,
+                             inst->exec_failed ? "its command could not be started"
+                             : inst->oom_killed ? "out of memory before its request"
+                                                : "its spawner died");
+            }
+          else
+            start_failure (fn, "instance %s-%llu: ended before its request (%s)%s", fn->name,
+                           (unsigned long long) inst->id, exit_text (status, how, sizeof how), port);
+        }
     }
   else if (inst->exited)
     fn->n_dying--;
@@ -608,7 +1054,7 @@ on_pool_timer (rfd_timer_t *t)
   if (dt * RFD_S > POOL_IDLE)
     keep = 0;
   else
-    keep = 1 + (int) ceil (rate * 0.02);
+    keep = pool_size (fn, rate);
   /* Scaled (or deployed with --min): never fewer, even idle. */
   if (keep < fn->min)
     keep = fn->min;
@@ -624,6 +1070,15 @@ on_pool_timer (rfd_timer_t *t)
   rfd_pool_adjust (fn);
 }
 
+/* Instances to keep ahead at rate requests/s: enough for the time one
+   takes to be made (and, pre-started, to come up). */
+static int
+pool_size (const rfd_function_t *fn, double rate)
+{
+  int n = 1 + (int) ceil (rate * (0.02 + fn->start_avg));
+  return n > POOL_MAX ? POOL_MAX : n;
+}
+
 void
 rfd_pool_adjust (rfd_function_t *fn)
 {
@@ -637,7 +1092,7 @@ rfd_pool_adjust (rfd_function_t *fn)
   if (rfd_config.draining)
     {
       /* Stopping: only what was accepted before is still served. */
-      while (fn->n_ready + fn->n_creating < fn->n_queued && fn->n_creating < CREATING_MAX)
+      while (fn->n_ready + fn->n_starting + fn->n_creating < fn->n_queued && fn->n_creating < CREATING_MAX)
         rfd_spawner_create (fn);
       return;
     }
@@ -651,15 +1106,19 @@ rfd_pool_adjust (rfd_function_t *fn)
   if (fn->last_request == 0)
     fn->target = 0;
   else if (rfd_now () - fn->last_request < POOL_IDLE)
-    {
-      int t = 1 + (int) ceil (fn->rate * 0.02);
-      fn->target = t > POOL_MAX ? POOL_MAX : t;
-    }
+    fn->target = pool_size (fn, fn->rate);
   if (fn->target < fn->min)
     fn->target = fn->min > POOL_MAX ? POOL_MAX : fn->min;
+  if (fn->backoff_until > rfd_now ())
+    {
+      /* Its instances fail to start: none until the backoff is over. */
+      if (fn->pool_timer.when > fn->backoff_until || !rfd_timer_armed_p (&fn->pool_timer))
+        rfd_timer_arm (&fn->pool_timer, fn->backoff_until - rfd_now ());
+      return;
+    }
   want = fn->target + fn->n_queued;
-  while (fn->n_ready + fn->n_creating < want && fn->n_creating < CREATING_MAX
-         && (ready_total + fn->n_creating < POOL_BUDGET || fn->n_queued))
+  while (fn->n_ready + fn->n_starting + fn->n_creating < want && fn->n_creating < CREATING_MAX
+         && (ready_total + fn->n_creating < rfd_config.pool_budget || fn->n_queued))
     rfd_spawner_create (fn);
 }
 
@@ -672,6 +1131,12 @@ rfd_pool_drain (rfd_function_t *fn)
       fn->ready = inst->next;
       fn->n_ready--;
       ready_total--;
+      discard (inst);
+    }
+  while (fn->starting)
+    {
+      rfd_instance_t *inst = fn->starting;
+      starting_remove (inst);
       discard (inst);
     }
   for (rfd_instance_t *i = fn->running; i; i = i->next)
@@ -713,7 +1178,7 @@ warm_relay (rfd_function_t *fn, rfd_conn_t *c)
   fn->invocations++;
   client = c->w.fd;
   c->w.fd = -1;
-  rfd_relay_new (client, fd, fn->timeout_ns + RELAY_GRACE, relay_again,
+  rfd_relay_new (client, fd, fn->timeout_ns + RELAY_GRACE, NULL, relay_again,
                  NULL, (void *) (uintptr_t) c->kind);
   rfd_conn_free (c);
 }

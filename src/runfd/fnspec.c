@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "common/fnname.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -22,7 +23,7 @@
 
 extern const char rfd_default_seccomp[];
 
-static const char *const mode_names[] = { "inetd", "control-socket", "warm", "stdio" };
+static const char *const mode_names[] = { "inetd", "control-socket", "warm", "stdio", "http" };
 static const char *const network_names[] = { "none", "isolated", "host" };
 
 const char *const rfd_secrets_paths[2] = { "/var/openfaas/secrets", "/run/secrets" };
@@ -49,7 +50,7 @@ static const char *const deploy_fields[] = {
   /* OpenFaaS's FunctionDeployment (docs/functions.md says what each does
      here). */
   "namespace", "envProcess", "secrets", "labels", "annotations", "requests", "constraints",
-  "readOnlyRootFilesystem", "network", "egress", "dns", "requestsPerInstance",
+  "readOnlyRootFilesystem", "network", "egress", "dns", "requestsPerInstance", "startTimeout",
 };
 static const char *const limits_fields[] = { "memory", "cpu" };
 
@@ -219,23 +220,52 @@ check_requests (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *err)
   return 0;
 }
 
-/* requestsPerInstance: how many requests one instance serves.  Each mode
-   has one policy today: inetd, stdio and control-socket run every request
-   in a fresh container (1), warm instances serve until they idle out (0,
-   no bound).  Asking for the policy a mode has is fine (stack files say
-   it); another is refused by name rather than ignored. */
+/* requestsPerInstance: how many requests one instance serves, 1 (a fresh
+   container each, the default but for warm) to any number, or 0 (no
+   bound).  A handler that gets its socket at exec (inetd, stdio) serves
+   one; one that accepts by itself (warm) cannot be counted.  Another
+   number is refused by name rather than ignored. */
 static int
-check_requests_per_instance (json_t *req, const rfd_function_t *fn, rf_error_t *err)
+parse_requests_per_instance (json_t *req, rfd_function_t *fn, rf_error_t *err)
 {
-  int has = rfd_requests_per_instance (fn->mode), want = has;
-  if (get_int (req, "requestsPerInstance", 0, 1 << 30, &want, err) < 0)
+  int fixed = fn->mode == RFD_MODE_WARM ? 0 : 1;
+  fn->per_instance = fixed;
+  if (get_int (req, "requestsPerInstance", 0, 1 << 30, &fn->per_instance, err) < 0)
     return -1;
-  if (want != has)
+  if (!RFD_PRESTART_P (fn->mode) && fn->per_instance != fixed)
     return rf_error_make (err, 0,
-                          "requestsPerInstance %d: mode %s serves %s (%d); instances that serve another number "
-                          "of requests are not supported yet",
-                          want, rfd_mode_name (fn->mode),
-                          has ? "each request in a fresh container" : "any number of requests per instance", has);
+                          "requestsPerInstance %d: mode %s serves %s (%d); the modes whose handler waits for its "
+                          "requests (control-socket, http) serve another number",
+                          fn->per_instance, rfd_mode_name (fn->mode),
+                          fixed ? "each request in a fresh container" : "any number of requests per instance", fixed);
+  return 0;
+}
+
+/* http mode: the server's port is the environment's PORT (8080 unless
+   the deploy sets it), in a network namespace of each instance's own. */
+static int
+parse_http (json_t *req, rfd_function_t *fn, rf_error_t *err)
+{
+  fn->http_port = RFD_DEFAULT_HTTP_PORT;
+  for (size_t i = 0; fn->env && fn->env[i]; i++)
+    if (strncmp (fn->env[i], "PORT=", 5) == 0)
+      {
+        unsigned long long port;
+        if (rf_parse_uint64 (fn->env[i] + 5, 65535, &port) < 0 || port == 0)
+          return rf_error_make (err, 0, "envVars.PORT `%.16s`: expected a port from 1 to 65535 (the one the "
+                                        "server listens on)", fn->env[i] + 5);
+        fn->http_port = (int) port;
+      }
+  if (fn->mode != RFD_MODE_HTTP)
+    return 0;
+  if (json_object_get (req, "network") == NULL)
+    fn->network = RFD_NET_NONE; /* whatever runfd's default */
+  if (fn->network != RFD_NET_NONE)
+    return rf_error_make (err, 0, "network %s: mode http gives each instance a network namespace of its own, "
+                                  "with only lo (network none); %s", rfd_network_name (fn->network),
+                          fn->network == RFD_NET_HOST ? "on the host's network every instance would need the same "
+                                                        "port"
+                                                      : "isolated networks per instance are not built yet");
   return 0;
 }
 
@@ -318,7 +348,7 @@ rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *er
         if (strcmp (s, mode_names[i]) == 0)
           break;
       if (i == ARRAY_SIZE (mode_names))
-        return rf_error_make (err, 0, "mode `%.64s`: expected inetd, control-socket, warm or stdio", s);
+        return rf_error_make (err, 0, "mode `%.64s`: expected inetd, control-socket, warm, stdio or http", s);
       fn->mode = (rfd_mode_t) i;
     }
 
@@ -424,7 +454,11 @@ rfd_function_parse (json_t *req, rfd_function_t *fn, bool strict, rf_error_t *er
   if (get_duration (req, "timeout", false, &fn->timeout_ns, err) < 0
       || get_duration (req, "idle", true, &fn->idle_ns, err) < 0)
     return -1;
-  if (parse_network (req, fn, err) < 0 || check_requests_per_instance (req, fn, err) < 0)
+  fn->start_timeout_ns = RFD_DEFAULT_START_TIMEOUT;
+  if (get_duration (req, "startTimeout", false, &fn->start_timeout_ns, err) < 0)
+    return -1;
+  if (parse_network (req, fn, err) < 0 || parse_requests_per_instance (req, fn, err) < 0
+      || parse_http (req, fn, err) < 0)
     return -1;
   fn->read_only = true;
   if (rf_json_get_bool (req, "", "readOnly", &fn->read_only, err) < 0)
@@ -472,7 +506,10 @@ rfd_config_network (const rfd_function_t *fn, json_t *config)
     json_array_foreach (ns, i, v)
       if (strcmp (json_string_value (json_object_get (v, "type")), "user") == 0)
         json_object_set_new (v, "path", json_string (user_path));
-    json_array_append_new (ns, json_pack ("{s:s, s:s}", "type", "network", "path", net_path));
+    /* http: a namespace of each instance's own, in that user namespace
+       (where the holder may enter it to connect to its server). */
+    if (fn->mode != RFD_MODE_HTTP)
+      json_array_append_new (ns, json_pack ("{s:s, s:s}", "type", "network", "path", net_path));
     json_object_del (linux_, "uidMappings");
     json_object_del (linux_, "gidMappings");
     json_object_set_new (json_object_get (json_object_get (config, "process"), "user"), "uid", json_integer (0));
@@ -555,6 +592,17 @@ rfd_function_config (const rfd_function_t *fn, const rfd_config_opts_t *o, json_
     cleanup_free char *mode_env = xasprintf ("RUNF_MODE=%s", rfd_mode_name (fn->mode));
     json_array_append_new (env, json_string (name_env));
     json_array_append_new (env, json_string (mode_env));
+    if (fn->mode == RFD_MODE_HTTP)
+      {
+        bool given = false;
+        for (size_t i = 0; fn->env && fn->env[i]; i++)
+          given = given || strncmp (fn->env[i], "PORT=", 5) == 0;
+        if (!given)
+          {
+            cleanup_free char *port_env = xasprintf ("PORT=%d", fn->http_port);
+            json_array_append_new (env, json_string (port_env));
+          }
+      }
   }
   json_object_set_new (process, "terminal", json_false ());
   json_object_set_new (process, "noNewPrivileges", json_true ());
@@ -600,6 +648,10 @@ rfd_function_config (const rfd_function_t *fn, const rfd_config_opts_t *o, json_
   json_array_append_new (ns, json_pack ("{s:s}", "type", "uts"));
   json_array_append_new (ns, json_pack ("{s:s}", "type", "mount"));
   json_array_append_new (ns, json_pack ("{s:s}", "type", "user"));
+  /* http: each instance's server on the same port, so each in a network
+     namespace of its own (only lo, up). */
+  if (fn->mode == RFD_MODE_HTTP)
+    json_array_append_new (ns, json_pack ("{s:s}", "type", "network"));
   /* Root inside is nobody outside: as root, a range of unprivileged host
      ids; rootless, the caller's own id (as the image's user). */
   if (o->rootless)

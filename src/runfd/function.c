@@ -286,7 +286,7 @@ rfd_function_json (const rfd_function_t *fn)
      as strings, as deployed), with runf's own fields beside. */
   doc = json_pack ("{s:s, s:s, s:s, s:s?, s:I, s:i, s:i, s:O, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:f, s:b}", "name",
                    fn->name, "image", fn->image, "namespace", rfd_namespace, "digest", fn->digest, "invocationCount",
-                   (json_int_t) fn->invocations, "replicas", fn->n_running + fn->n_ready, "availableReplicas",
+                   (json_int_t) fn->invocations, "replicas", fn->n_running + fn->n_ready + fn->n_starting, "availableReplicas",
                    fn->n_ready, "envVars", json_is_object (env) ? env : json_object (), "mode",
                    rfd_mode_name (fn->mode), "address", addr, "port", fn->port, "running", fn->n_running, "ready",
                    fn->n_ready, "queued", fn->n_queued, "concurrency", fn->concurrency, "timeoutSeconds",
@@ -316,7 +316,17 @@ rfd_function_json (const rfd_function_t *fn)
   json_object_set_new (doc, "idleSeconds", json_real ((double) fn->idle_ns / RFD_S));
   json_object_set_new (doc, "command", strv_json (fn->command));
   json_object_set_new (doc, "warnings", strv_json (fn->warnings));
-  json_object_set_new (doc, "requestsPerInstance", json_integer (rfd_requests_per_instance (fn->mode)));
+  json_object_set_new (doc, "requestsPerInstance", json_integer (fn->per_instance));
+  if (RFD_PRESTART_P (fn->mode))
+    {
+      /* Pre-started: started and waiting (in ready), or coming up. */
+      json_object_set_new (doc, "starting", json_integer (fn->n_starting));
+      json_object_set_new (doc, "startTimeoutSeconds", json_real ((double) fn->start_timeout_ns / RFD_S));
+      if (fn->start_problem)
+        json_object_set_new (doc, "startProblem", json_string (fn->start_problem));
+    }
+  if (fn->mode == RFD_MODE_HTTP)
+    json_object_set_new (doc, "serverPort", json_integer (fn->http_port));
   json_object_set_new (doc, "network", json_string (rfd_network_name (fn->network)));
   if (fn->network == RFD_NET_ISOLATED && fn->net_addr.s_addr)
     {
@@ -353,6 +363,7 @@ function_free (void *p)
   strv_free (fn->warnings);
   strv_free (fn->dns);
   free (fn->failing);
+  free (fn->start_problem);
   free (fn->dir);
   free (fn->sock_dir);
   free (fn);
@@ -400,7 +411,7 @@ function_new (void)
 {
   rfd_function_t *fn = xzalloc (sizeof *fn);
   fn->id = next_function_id++;
-  fn->listen_w.fd = fn->control_w.fd = -1;
+  fn->listen_w.fd = fn->control_w.fd = fn->connector_w.fd = -1;
   fn->net_holder_pidfd = fn->netns_fd = -1;
   rfd_timer_init (&fn->pool_timer, NULL, fn);
   rfd_timer_init (&fn->retry_timer, on_retry, fn);
@@ -411,7 +422,8 @@ function_new (void)
 void
 rfd_function_release (rfd_function_t *fn)
 {
-  if (!fn->removing || fn->n_running || fn->n_creating || fn->n_ready || fn->n_dying || fn->preparing)
+  if (!fn->removing || fn->n_running || fn->n_creating || fn->n_ready || fn->n_starting || fn->n_dying
+      || fn->preparing)
     return;
   for (rfd_function_t **p = &rfd_functions; *p; p = &(*p)->next)
     if (*p == fn)

@@ -95,7 +95,25 @@ rfd_conn_route (rfd_conn_t *c, const char *target, size_t target_len)
 {
   if (c->kind == RFD_CONN_FUNCTION)
     {
-      rfd_dispatch (c->fn, c);
+      /* Its function may have gone while the request came in (a next
+         request on a kept connection, a slow client). */
+      rfd_function_t *fn = rfd_functions;
+      while (fn && (fn != c->fn || fn->id != c->fn_id))
+        fn = fn->next;
+      if (fn && fn->removing)
+        {
+          /* Replaced by an update: its successor serves the address. */
+          rfd_function_t *now = rfd_function_find (fn->name);
+          if (now && !now->removing)
+            fn = now;
+        }
+      if (fn == NULL)
+        {
+          c->fn = NULL;
+          rfd_conn_fail (c, 503, "the function is gone\n");
+          return;
+        }
+      rfd_dispatch (fn, c);
       return;
     }
   if (target_len > 10 && memcmp (target, "/function/", 10) == 0)
@@ -265,9 +283,9 @@ rfd_linger_close (int fd)
 }
 
 void
-rfd_conn_again (int fd, rfd_conn_kind_t kind)
+rfd_conn_again (int fd, rfd_conn_kind_t kind, rfd_function_t *fn)
 {
-  rfd_conn_wait_request (conn_new (fd, kind, NULL));
+  rfd_conn_wait_request (conn_new (fd, kind, kind == RFD_CONN_FUNCTION ? fn : NULL));
 }
 
 static rfd_conn_t *
@@ -277,6 +295,7 @@ conn_new (int fd, rfd_conn_kind_t kind, rfd_function_t *fn)
   c->w.fd = fd;
   c->kind = kind;
   c->fn = fn;
+  c->fn_id = fn ? fn->id : 0;
   c->accepted = rfd_now ();
   rfd_timer_init (&c->deadline, on_deadline, c);
   return c;
@@ -434,7 +453,7 @@ rfd_gateway_close (void)
 /* --- control-socket mode -------------------------------------------------- */
 
 /* A handler connected to /control.sock: it is the instance whose pid the
-   kernel vouches for; it gets that instance's client socket. */
+   kernel vouches for (dispatch.c takes it from here). */
 static void
 on_control_accept (rfd_watch_t *w, uint32_t events)
 {
@@ -450,29 +469,12 @@ on_control_accept (rfd_watch_t *w, uint32_t events)
             rfd_accept_pause (errno);
           return;
         }
-      if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-        for (rfd_instance_t *i = fn->running; i; i = i->next)
-          if (i->pid == cred.pid && i->client_fd >= 0)
-            {
-              struct iovec iov = { (void *) "fd", 2 };
-              union
-              {
-                char buf[CMSG_SPACE (sizeof (int))];
-                struct cmsghdr align;
-              } control;
-              struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                                   .msg_controllen = sizeof control.buf };
-              struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
-              cm->cmsg_level = SOL_SOCKET;
-              cm->cmsg_type = SCM_RIGHTS;
-              cm->cmsg_len = CMSG_LEN (sizeof (int));
-              memcpy (CMSG_DATA (cm), &i->client_fd, sizeof (int));
-              if (sendmsg (fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-                rf_log (RF_LOG_WARN, "function %s: hand the socket over /control.sock: %s", fn->name,
-                        strerror (errno));
-              break;
-            }
-      close (fd);
+      if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        {
+          close (fd);
+          continue;
+        }
+      rfd_control_connected (fn, cred.pid, fd);
     }
 }
 

@@ -55,6 +55,8 @@ usage (FILE *out)
            "                         file NAME.log.1 (default 10m; 0: never)\n"
            "  --max-instances N      instances serving requests at once, all functions together\n"
            "                         (default: the memory's size / 256m, 16 to 1024)\n"
+           "  --pool-budget N        instances made ahead of their requests (created, or pre-started\n"
+           "                         and waiting), all functions together (default 256)\n"
            "  --spawners N           processes that create the instances, 1 to 256 (default: two per\n"
            "                         CPU runfd may run on, 2 to 64)\n"
            "  --network MODE         a function's network when its deploy names none: none (default),\n"
@@ -404,6 +406,7 @@ main (int argc, char **argv)
   const char *bridge_range = NULL;
   sigset_t mask;
 
+  rfd_config.pool_budget = RFD_POOL_BUDGET;
   rf_log_init ("runfd");
   if ((inherited = rfd_api_inherit (&err)) < 0)
     goto fail;
@@ -458,6 +461,16 @@ main (int argc, char **argv)
               goto fail;
             }
           max_instances = (int) n;
+        }
+      else if (ARG ("--pool-budget"))
+        {
+          unsigned long long n;
+          if (rf_parse_uint64 (v, 100000, &n) < 0)
+            {
+              rf_error_make (&err, 0, "--pool-budget `%s`: expected a whole number from 0 to 100000", v);
+              goto fail;
+            }
+          rfd_config.pool_budget = (int) n;
         }
       else if (ARG ("--spawners"))
         {
@@ -549,7 +562,7 @@ main (int argc, char **argv)
       goto fail;
     }
 
-  rfd_config.rootless = geteuid () != 0 || rf_userns_nested_p ();
+  rfd_config.rootless = rf_rootless_p ();
   if (state)
     {
       rfd_config.state_dir = realpath (state, NULL);

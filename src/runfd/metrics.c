@@ -119,6 +119,11 @@ rfd_metrics_text (void)
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
     if (!fn->removing)
       add (&t, "runfd_pool_ready{function=\"%s\"} %d\n", fn->name, fn->n_ready);
+  add (&t, "# HELP runfd_pool_starting Pre-started instances coming up (their handler starting).\n"
+           "# TYPE runfd_pool_starting gauge\n");
+  for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)
+    if (!fn->removing)
+      add (&t, "runfd_pool_starting{function=\"%s\"} %d\n", fn->name, fn->n_starting);
   add (&t, "# HELP runfd_instances_creating Instances the spawner is creating.\n"
            "# TYPE runfd_instances_creating gauge\n");
   for (const rfd_function_t *fn = rfd_functions; fn; fn = fn->next)

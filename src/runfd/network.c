@@ -27,11 +27,13 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,6 +41,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdpass.h"
 #include "common/fds.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -124,11 +127,69 @@ run_tool (char *const argv[], const char *input, pid_t netns_of, rf_error_t *err
 
 /* --- the namespace's holder ------------------------------------------------ */
 
-/* The child that holds the namespace: made, set up, then it waits. */
+/* What runfd and the holder say to each other (http mode): one
+   SOCK_SEQPACKET message each way, the instance's pidfd going, the
+   connection coming back. */
+typedef struct
+{
+  uint64_t inst;
+  int32_t pid;  /* for kernels without setns on a pidfd */
+  int32_t port; /* asked: the server's; answered: 0 */
+  int32_t error;
+} connect_msg_t;
+
+/* The holder connects to 127.0.0.1:port in the network namespace of the
+   process whose pidfd comes with each message, and gives the socket back
+   (connecting, without waiting: runfd waits, not the holder).  It may
+   enter that namespace: as root anyway, rootless because the instance's
+   namespace belongs to the holder's user namespace, where it is root. */
+static void
+connect_for (int sock, int self_net, connect_msg_t *m, int pidfd)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) m->port),
+                            .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  int fd = -1;
+
+  m->error = 0;
+  if (setns (pidfd, CLONE_NEWNET) < 0)
+    {
+      char path[64];
+      int ns;
+      snprintf (path, sizeof path, "/proc/%d/ns/net", (int) m->pid);
+      ns = open (path, O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || setns (ns, CLONE_NEWNET) < 0)
+        m->error = errno;
+      if (ns >= 0)
+        close (ns);
+    }
+  if (m->error == 0)
+    {
+      fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0)
+        m->error = errno;
+      else if (connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0 && errno != EINPROGRESS)
+        {
+          m->error = errno;
+          close (fd);
+          fd = -1;
+        }
+      if (setns (self_net, CLONE_NEWNET) < 0)
+        _exit (1); /* never to make a socket in the wrong place */
+    }
+  m->port = 0;
+  if (rf_send_fds (sock, m, sizeof *m, &fd, fd >= 0 ? 1 : 0) < 0 && errno != EAGAIN)
+    _exit (0);
+  if (fd >= 0)
+    close (fd);
+}
+
+/* The child that holds the namespace: made, set up, then it waits (and
+   makes the connections of an http function's instances). */
 static void __attribute__ ((noreturn))
-holder_main (int ready)
+holder_main (int sock)
 {
   char ok = 'y';
+  int self_net;
   if (rfd_config.rootless)
     {
       /* An unprivileged process may make a network namespace only in a
@@ -151,16 +212,76 @@ holder_main (int ready)
   /* A handler may talk to itself. */
   if (rf_netif_up ("lo", NULL) < 0)
     goto fail;
+  self_net = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self_net < 0)
+    goto fail;
   prctl (PR_SET_NAME, "runfd-netns", 0, 0, 0);
-  if (write (ready, &ok, 1) != 1)
+  if (write (sock, &ok, 1) != 1)
     _exit (1);
-  close (ready);
+  for (;;)
+    {
+      connect_msg_t m;
+      int pidfd = -1;
+      struct pollfd p = { .fd = sock, .events = POLLIN };
+      ssize_t n;
+      if (poll (&p, 1, -1) < 0)
+        continue;
+      n = rf_recv_fds (sock, &m, sizeof m, &pidfd, 1);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        continue;
+      if (n != (ssize_t) sizeof m || pidfd < 0)
+        {
+          if (pidfd >= 0)
+            close (pidfd);
+          if (n > 0)
+            continue;
+          break; /* runfd asks nothing more: it only holds now */
+        }
+      connect_for (sock, self_net, &m, pidfd);
+      close (pidfd);
+    }
   for (;;)
     pause ();
 fail:
   ok = 'n';
-  dprintf (ready, "%c%s", ok, strerror (errno));
+  dprintf (sock, "%c%s", ok, strerror (errno));
   _exit (1);
+}
+
+/* The holder's answer: the connection to an instance's server. */
+static void
+on_connector (rfd_watch_t *w, uint32_t events)
+{
+  rfd_function_t *fn = w->data;
+  for (;;)
+    {
+      connect_msg_t m;
+      int fd = -1;
+      ssize_t n = rf_recv_fds (w->fd, &m, sizeof m, &fd, 1);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+      if (n != (ssize_t) sizeof m)
+        {
+          if (fd >= 0)
+            close (fd);
+          if (n > 0)
+            continue;
+          /* The holder is gone: its instances' probes fail from here. */
+          rfd_watch_close (w);
+          return;
+        }
+      rfd_instance_connected (fn, m.inst, fd, m.error);
+    }
+}
+
+int
+rfd_network_connect (rfd_instance_t *inst)
+{
+  rfd_function_t *fn = inst->fn;
+  connect_msg_t m = { .inst = inst->id, .pid = (int32_t) inst->pid, .port = fn->http_port };
+  if (fn->connector_w.fd < 0 || inst->pidfd < 0)
+    return -1;
+  return rf_send_fds (fn->connector_w.fd, &m, sizeof m, &inst->pidfd, 1) < 0 ? -1 : 0;
 }
 
 static int
@@ -171,8 +292,8 @@ holder_start (rfd_function_t *fn, rf_error_t *err)
   ssize_t n;
   pid_t pid;
 
-  if (pipe2 (p, O_CLOEXEC) < 0)
-    return rf_error_sys (err, "pipe");
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0)
+    return rf_error_sys (err, "socketpair");
   pid = rfd_worker_fork (p[1], err);
   if (pid < 0)
     {
@@ -186,16 +307,27 @@ holder_start (rfd_function_t *fn, rf_error_t *err)
   do
     n = read (p[0], buf, sizeof buf - 1);
   while (n < 0 && errno == EINTR);
-  close (p[0]);
   if (n <= 0 || buf[0] != 'y')
     {
       buf[n > 0 ? n : 0] = '\0';
+      close (p[0]);
       kill (pid, SIGKILL);
       waitpid (pid, NULL, 0);
       return rf_error_make (err, 0, "make its network namespace: %s", n > 1 ? buf + 1 : "the holder died");
     }
   fn->net_holder = pid;
   fn->net_holder_pidfd = rf_pidfd_open (pid);
+  if (fn->mode == RFD_MODE_HTTP)
+    {
+      /* It makes the connections to the instances' servers. */
+      fcntl (p[0], F_SETFL, O_NONBLOCK);
+      fn->connector_w.fd = p[0];
+      fn->connector_w.fn = on_connector;
+      fn->connector_w.data = fn;
+      rfd_watch_add (&fn->connector_w, EPOLLIN);
+    }
+  else
+    close (p[0]);
   if (!rfd_config.rootless)
     {
       char path[64];
@@ -585,6 +717,7 @@ rfd_network_stop (rfd_function_t *fn)
     rf_rm_rf (fn->net_dir, NULL);
   free (fn->net_dir);
   fn->net_dir = NULL;
+  rfd_watch_close (&fn->connector_w);
   if (fn->net_holder_pidfd >= 0)
     close (fn->net_holder_pidfd);
   if (fn->netns_fd >= 0)

@@ -46,12 +46,14 @@ struct rfd_relay
   rfd_relay_end_fn on_end;
   rfd_relay_unanswered_fn on_unanswered;
   void *data;
+  char *strip; /* a prefix the request's target loses, or NULL */
 
   /* client -> inner */
   char *up;
   size_t up_len;
   bool request_head_seen; /* the head is parsed, its framing known */
   size_t head_left;       /* bytes of the head still to take */
+  size_t head_total;      /* the head's size */
   body_t req_body;
   uint64_t req_left;
   rf_http_chunked_t req_chunks;
@@ -86,6 +88,7 @@ relay_destroy (void *p)
   rfd_relay_t *r = p;
   free (r->up);
   free (r->down);
+  free (r->strip);
   free (r);
 }
 
@@ -135,6 +138,14 @@ rfd_relay_detach (rfd_relay_t *r)
   r->on_unanswered = NULL;
   r->on_end = NULL;
   r->data = NULL;
+}
+
+void
+rfd_relay_handover (rfd_relay_t *r, rfd_relay_end_fn on_end, rfd_relay_unanswered_fn on_unanswered, void *data)
+{
+  r->on_end = on_end;
+  r->on_unanswered = on_unanswered;
+  r->data = data;
 }
 
 bool
@@ -188,7 +199,7 @@ request_take (rfd_relay_t *r, size_t room, bool *bad)
           return 0;
         }
       r->request_head_seen = true;
-      r->head_left = (size_t) len;
+      r->head_left = r->head_total = (size_t) len;
       r->head_request = req.method_len == 4 && memcmp (req.method, "HEAD", 4) == 0;
       r->req_keep_alive = req.keep_alive && !req.upgrade;
       memset (&r->req_chunks, 0, sizeof r->req_chunks);
@@ -225,6 +236,32 @@ request_take (rfd_relay_t *r, size_t room, bool *bad)
     default:
       return 0;
     }
+}
+
+/* The request's first n bytes are in r->up, its request line whole (the
+   listener waited for the head), accounted for as taken from the client:
+   the target loses r->strip, "/function/NAME" becoming "/" and
+   "/function/NAME/x?y" "/x?y".  Returns the count of bytes to forward. */
+static size_t
+strip_target (rfd_relay_t *r, size_t n)
+{
+  char *sp = memchr (r->up, ' ', n);
+  size_t plen = strlen (r->strip), cut;
+  char *t, after;
+
+  if (sp == NULL || (size_t) (sp + 1 - r->up) + plen >= n)
+    return n;
+  t = sp + 1;
+  if (memcmp (t, r->strip, plen) != 0)
+    return n;
+  after = t[plen];
+  if (after != '/' && after != '?' && after != ' ')
+    return n;
+  cut = after == '/' ? plen : plen - 1;
+  if (after != '/')
+    t[plen - 1] = '/';
+  memmove (t, t + cut, n - (size_t) (t - r->up) - cut);
+  return n - cut;
 }
 
 /* Account for n bytes of the request taken from the client. */
@@ -385,7 +422,7 @@ pull_answer (rfd_relay_t *r)
 static void
 relay_pump (rfd_relay_t *r)
 {
-  bool progress = false, bad = false, want_in;
+  bool progress = false, bad = false, want_in, first;
 
   if (r->awaiting_verdict)
     {
@@ -418,7 +455,10 @@ relay_pump (rfd_relay_t *r)
         r->client_eof = r->client_hup = true;
       if (n <= 0)
         break;
+      first = r->head_left == r->head_total && !r->tunnel;
       request_took (r, r->up, (size_t) n);
+      if (first && r->strip)
+        n = (ssize_t) strip_target (r, (size_t) n);
       r->up_len = (size_t) n;
       progress = true;
     }
@@ -519,10 +559,11 @@ on_idle (rfd_timer_t *t)
 }
 
 rfd_relay_t *
-rfd_relay_new (int client, int inner, uint64_t idle_ns, rfd_relay_end_fn on_end,
+rfd_relay_new (int client, int inner, uint64_t idle_ns, const char *strip, rfd_relay_end_fn on_end,
                rfd_relay_unanswered_fn on_unanswered, void *data)
 {
   rfd_relay_t *r = xzalloc (sizeof *r);
+  r->strip = strip ? xstrdup (strip) : NULL;
   r->up = xmalloc (BUF_SIZE);
   r->down = xmalloc (BUF_SIZE);
   r->client.fd = client;

@@ -71,7 +71,12 @@ typedef enum
   RFD_MODE_CONTROL,
   RFD_MODE_WARM,
   RFD_MODE_STDIO,
+  RFD_MODE_HTTP, /* the image's own server on $PORT, in a network namespace of its own */
 } rfd_mode_t;
+
+/* The modes whose handler can start before its request and wait for it
+   (docs/functions.md, Pre-started instances). */
+#define RFD_PRESTART_P(mode) ((mode) == RFD_MODE_CONTROL || (mode) == RFD_MODE_HTTP)
 
 /* A function's network (network.c, docs/functions.md). */
 typedef enum
@@ -130,6 +135,9 @@ struct rfd_function
   int queue_max;
   int min, max;     /* warm mode */
   uint64_t idle_ns; /* warm mode */
+  int per_instance; /* requests one instance serves: 1 a fresh container each, 0 no bound */
+  int http_port;    /* http mode: where its server listens ($PORT) */
+  uint64_t start_timeout_ns; /* pre-started: from START to ready */
   bool read_only;
   char **caps;
   char **secrets;     /* names, mounted as files */
@@ -159,6 +167,7 @@ struct rfd_function
      its instances (network.c). */
   pid_t net_holder;
   int net_holder_pidfd;
+  rfd_watch_t connector_w;   /* http mode: the holder makes the connections to its instances */
   int netns_fd;              /* as root: given to the spawners, entered for each clone */
   struct in_addr net_addr;   /* isolated: its address on the bridge */
   pid_t net_slirp;           /* rootless isolated: its slirp4netns */
@@ -170,8 +179,13 @@ struct rfd_function
   rfd_watch_t control_w; /* control-socket mode */
 
   bool removing; /* gone once its last instance is */
-  rfd_instance_t *ready; /* created, waiting for a request */
-  int n_ready, n_creating, n_running;
+  rfd_instance_t *ready; /* created (pre-started: up), waiting for a request */
+  rfd_instance_t *starting; /* pre-started: started, not up yet */
+  int n_ready, n_creating, n_running, n_starting;
+  int start_failures;     /* pre-started instances in a row that never came up */
+  uint64_t backoff_until; /* no new instance before, after such failures */
+  double start_avg;       /* pre-started: seconds from START to ready, smoothed */
+  char *start_problem;    /* the last failure to come up, until one does */
   int n_dying; /* killed out of the pool, not yet reaped */
   rfd_instance_t *running;
   rfd_conn_t *queue_head, *queue_tail;
@@ -204,6 +218,9 @@ struct rfd_function
 #define RFD_DEFAULT_QUEUE 64
 #define RFD_DEFAULT_TIMEOUT (30 * RFD_S)
 #define RFD_DEFAULT_IDLE (60 * RFD_S)
+#define RFD_DEFAULT_START_TIMEOUT (10 * RFD_S)
+#define RFD_DEFAULT_HTTP_PORT 8080
+#define RFD_POOL_BUDGET 256
 #define RFD_DURATION_MAX (24 * 3600 * RFD_S)
 
 /* What the container config depends on besides the deploy. */
@@ -320,6 +337,7 @@ struct rfd_conn
   rfd_watch_t w;
   rfd_conn_kind_t kind;
   rfd_function_t *fn;
+  uint32_t fn_id;   /* fn->id when fn was set: still the same function? */
   bool via_gateway;
   uint64_t accepted;
   rfd_timer_t deadline;
@@ -344,7 +362,7 @@ void rfd_conn_wait_request (rfd_conn_t *c);
    still sends for a moment, then close (no reset to lose the answer). */
 void rfd_linger_close (int fd);
 /* A connection whose last request is answered: wait for its next. */
-void rfd_conn_again (int fd, rfd_conn_kind_t kind);
+void rfd_conn_again (int fd, rfd_conn_kind_t kind, rfd_function_t *fn);
 /* Answer with a short error response and close. */
 void rfd_conn_fail (rfd_conn_t *c, int status, const char *body);
 void rfd_conn_free (rfd_conn_t *c);
@@ -365,12 +383,23 @@ struct rfd_instance
   rfd_watch_t sync_w;  /* the sync socket: START goes out, EOF or error come back */
   int pidfd;
   int client_fd;       /* a dup of the handed-over socket, for 502/504 */
+  /* Pre-started, once up: its connection to /control.sock (control-socket)
+     or to its server (http), until a request takes it. */
+  rfd_watch_t held_w;
+  bool prestarted;
+  bool connecting;     /* http: held_w is a connect in progress */
+  bool retired;        /* served its last request: runfd ended it */
+  bool start_failed;   /* pre-started: never came up, said and counted */
+  int served;          /* requests it has taken */
+  rfd_timer_t probe;   /* http: the next try to connect to its server */
+  uint64_t probe_delay;
   bool via_gateway;
   /* Through the gateway: the handler's socket is one end of a socketpair,
      and this relays its one request (relay.c). */
   struct rfd_relay *relay;
   rfd_conn_kind_t relay_kind;
   uint64_t requested, created, started;
+  uint64_t up_at;      /* pre-started: when it became ready */
   uint64_t accepted; /* its client's connection, when it has one */
   rfd_timer_t timeout;
   int spawner; /* which one made it */
@@ -399,6 +428,12 @@ void rfd_spawner_create (rfd_function_t *fn);
 void rfd_instance_ready (rfd_instance_t *inst);
 void rfd_instance_failed (rfd_function_t *fn, const char *why);
 void rfd_instance_exited (rfd_instance_t *inst, int status);
+/* A pre-started control-socket instance (its pid, as the kernel vouches)
+   connected to /control.sock: fd is that connection (owned from here). */
+void rfd_control_connected (rfd_function_t *fn, pid_t pid, int fd);
+/* http: the connection the holder made to inst's server (-1 and the
+   error when it could not). */
+void rfd_instance_connected (rfd_function_t *fn, uint64_t inst_id, int fd, int error);
 void rfd_instance_kill (rfd_instance_t *inst, int sig);
 void rfd_instance_free (rfd_instance_t *inst);
 
@@ -411,6 +446,9 @@ int rfd_network_init (rf_error_t *err);
    address); fn->netns_fd or fn->net_holder say where. */
 int rfd_network_start (rfd_function_t *fn, rf_error_t *err);
 void rfd_network_stop (rfd_function_t *fn);
+/* http: ask fn's holder for a connection to inst's server, made in inst's
+   network namespace; rfd_instance_connected follows. */
+int rfd_network_connect (rfd_instance_t *inst);
 /* At exit: the bridge and the rules go. */
 void rfd_network_shutdown (void);
 
@@ -450,6 +488,7 @@ typedef struct
   size_t request_line_max;
   int64_t log_max; /* bytes a function's log may grow to before rotation; 0: never */
   int max_instances; /* instances serving requests at once, all functions together */
+  int pool_budget;   /* instances made ahead (created or pre-started), all functions together */
   int spawners;      /* --spawners; 0: rfd_spawners_default () */
   unsigned limits_ok; /* RFD_LIMIT_* that the instances' cgroups can apply */
   uint64_t nofile_soft, nofile_hard; /* RLIMIT_NOFILE as runfd was started */

@@ -465,9 +465,11 @@ define_one (spawner_t *sp, rfd_function_t *fn, rf_error_t *err)
   {
     /* The text is two strings: send both. */
     struct iovec iov = { &m, offsetof (spawn_msg_t, text) + dl + nl + 2 };
-    /* The log, and as root the function's network namespace. */
-    int fds[2] = { log_fd, fn->netns_fd };
-    int nfds = fn->netns_fd >= 0 ? 2 : 1;
+    /* The log, and as root the function's network namespace (http: the
+       instances make their own). */
+    int netns_fd = fn->mode == RFD_MODE_HTTP ? -1 : fn->netns_fd;
+    int fds[2] = { log_fd, netns_fd };
+    int nfds = netns_fd >= 0 ? 2 : 1;
     union
     {
       char buf[CMSG_SPACE (2 * sizeof (int))];
@@ -532,8 +534,9 @@ rfd_spawner_create (rfd_function_t *fn)
   inst->fn = fn;
   inst->id = next_instance++;
   inst->requested = rfd_now ();
-  inst->sync_w.fd = inst->pidfd = inst->client_fd = -1;
+  inst->sync_w.fd = inst->pidfd = inst->client_fd = inst->held_w.fd = -1;
   rfd_timer_init (&inst->timeout, NULL, inst);
+  rfd_timer_init (&inst->probe, NULL, inst);
   m.inst = inst->id;
   /* The least busy spawner that is up. */
   p->spawner = NULL;

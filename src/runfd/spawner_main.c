@@ -162,9 +162,9 @@ sp_create (int sock, spawn_msg_t *m)
   opts.rootfs_nosuid_nodev = true;
   opts.netns_fd = f->netns_fd;
   /* inetd and stdio: the socket is the handler's fd 3, stdin and stdout;
-     warm: the listening socket is fd 3; control-socket: nothing comes
-     with START, the handler asks for its socket. */
-  opts.start_fd = f->mode != RFD_MODE_CONTROL;
+     warm: the listening socket is fd 3; control-socket and http: nothing
+     comes with START, the handler is started ahead of its request. */
+  opts.start_fd = f->mode == RFD_MODE_INETD || f->mode == RFD_MODE_STDIO || f->mode == RFD_MODE_WARM;
   opts.start_fd_stdio = f->mode == RFD_MODE_INETD || f->mode == RFD_MODE_STDIO;
   opts.stdio[0] = f->null_fd;
   opts.stdio[1] = f->log_fd;

@@ -210,6 +210,10 @@ abstract_connect (const char *name, char *out, size_t size)
   return n;
 }
 
+static char token[33];
+static int served;
+static struct timespec born;
+
 static void
 serve (int fd)
 {
@@ -248,7 +252,17 @@ serve (int fd)
     if (prefix && strncmp (path, prefix, strlen (prefix)) == 0)
       path += strlen (prefix);
   }
-  if (strncmp (path, "/sleep/", 7) == 0)
+  served++;
+  if (strcmp (path, "/whoami") == 0)
+    {
+      struct timespec now;
+      int len;
+      clock_gettime (CLOCK_MONOTONIC, &now);
+      len = snprintf (out, sizeof out, "%s %d %lld\n", token, served,
+                      (long long) ((now.tv_sec - born.tv_sec) * 1000 + (now.tv_nsec - born.tv_nsec) / 1000000));
+      respond (fd, out, (size_t) len);
+    }
+  else if (strncmp (path, "/sleep/", 7) == 0)
     {
       sleep ((unsigned) atoi (path + 7));
       respond (fd, "slept\n", 6);
@@ -483,10 +497,61 @@ on_term (int sig)
   _exit (0);
 }
 
+static void
+draw_token (void)
+{
+  unsigned char r[16];
+  int fd = open ("/dev/urandom", O_RDONLY);
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  born = ts;
+  memcpy (r, &ts, sizeof r < sizeof ts ? sizeof r : sizeof ts);
+  if (fd >= 0)
+    {
+      ssize_t ignored = read (fd, r, sizeof r);
+      (void) ignored;
+      close (fd);
+    }
+  for (size_t i = 0; i < sizeof r; i++)
+    snprintf (token + 2 * i, 3, "%02x", r[i]);
+}
+
+static int
+http_server (void)
+{
+  const char *port = getenv ("FN_LISTEN_PORT") ? getenv ("FN_LISTEN_PORT") : getenv ("PORT");
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) atoi (port ? port : "8080")) };
+  int one = 1, s;
+  if (getenv ("FN_EXIT_AT_START"))
+    return atoi (getenv ("FN_EXIT_AT_START"));
+  s = socket (AF_INET, SOCK_STREAM, 0);
+  setsockopt (s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (s < 0 || bind (s, (struct sockaddr *) &sa, sizeof sa) < 0 || listen (s, 64) < 0)
+    {
+      perror ("fn_handler: listen");
+      return 2;
+    }
+  for (;;)
+    {
+      int c = accept (s, NULL, NULL);
+      if (c < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return 0;
+        }
+      serve (c);
+      close (c);
+    }
+}
+
 int
 main (void)
 {
   const char *mode = getenv ("RUNF_MODE");
+  draw_token ();
+  if (mode && strcmp (mode, "http") == 0)
+    return http_server ();
   if (mode && strcmp (mode, "warm") == 0)
     {
       signal (SIGCHLD, SIG_IGN);
@@ -509,11 +574,14 @@ main (void)
         }
     }
   if (mode && strcmp (mode, "control-socket") == 0)
-    {
-      int fd = from_control_socket ();
-      serve (fd);
-      return 0;
-    }
+    for (;;)
+      {
+        /* One request after another, for as long as runfd hands them
+           (with requestsPerInstance 1 it ends the instance instead). */
+        int fd = from_control_socket ();
+        serve (fd);
+        close (fd);
+      }
   serve (3);
   return 0;
 }

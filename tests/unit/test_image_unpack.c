@@ -18,6 +18,7 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/inroot.h"
 #include "image/digest.h"
 #include "image/fsops.h"
 #include "image/layer.h"
@@ -348,7 +349,7 @@ test_escapes (void **state)
 
   for (int fallback = 0; fallback < 2; fallback++)
     {
-      rf_fsops_force_fallback (fallback);
+      rf_inroot_force_fallback (fallback);
       expect_refused (l_dotdot, "`..` component");
       expect_refused (l_abs, "absolute path");
       expect_refused (l_through, "goes through the symlink `l`");
@@ -359,7 +360,7 @@ test_escapes (void **state)
       expect_refused (l_ldir, "a directory");
       expect_refused (l_wh, "goes through the symlink `l`");
     }
-  rf_fsops_force_fallback (false);
+  rf_inroot_force_fallback (false);
   {
     cleanup_free char *passwd = xasprintf ("%s/passwd", outside);
     cleanup_free char *secret = xasprintf ("%s/secret", outside);
@@ -376,10 +377,10 @@ test_fallback_unpack (void **state)
   const ent_t *layers[] = { l1, l2, NULL };
   cleanup_free char *root = NULL;
   rf_error_t err = NULL;
-  rf_fsops_force_fallback (true);
+  rf_inroot_force_fallback (true);
   if (unpack (layers, true, &root, &err) < 0)
     fail_msg ("%s", err->msg);
-  rf_fsops_force_fallback (false);
+  rf_inroot_force_fallback (false);
   assert_false (exists (root, "a/b/c"));
   assert_true (exists (root, "a/b/e"));
 }

@@ -211,6 +211,47 @@ test_cpus_and_counts (void **state)
   expect_error ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"warm\", \"requestsPerInstance\": 1}",
                 "requestsPerInstance 1: mode warm serves any number of requests per instance (0)");
   expect_error ("{\"service\": \"a\", \"image\": \"x\", \"requestsPerInstance\": -1}", "requestsPerInstance");
+  /* The modes whose handler waits for its requests take any number. */
+  assert_null (parse ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"control-socket\", "
+                      "\"requestsPerInstance\": 0}", true, &fn));
+  assert_int_equal (fn.per_instance, 0);
+  fn_clear (&fn);
+  assert_null (parse ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"http\", \"requestsPerInstance\": 7}",
+                      true, &fn));
+  assert_int_equal (fn.per_instance, 7);
+  fn_clear (&fn);
+}
+
+/* http mode: its port, its network, its start timeout. */
+static void
+test_http_mode (void **state)
+{
+  rfd_function_t fn;
+  (void) state;
+  assert_null (parse ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"http\"}", true, &fn));
+  assert_int_equal (fn.mode, RFD_MODE_HTTP);
+  assert_int_equal (fn.http_port, 8080);
+  assert_int_equal (fn.per_instance, 1);
+  assert_int_equal (fn.network, RFD_NET_NONE);
+  assert_true (fn.start_timeout_ns == RFD_DEFAULT_START_TIMEOUT);
+  fn_clear (&fn);
+  assert_null (parse ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"http\", \"envVars\": {\"PORT\": \"3000\"}, "
+                      "\"startTimeout\": \"2s\"}", true, &fn));
+  assert_int_equal (fn.http_port, 3000);
+  assert_true (fn.start_timeout_ns == 2 * RFD_S);
+  fn_clear (&fn);
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"http\", \"envVars\": {\"PORT\": \"http\"}}",
+                "envVars.PORT `http`: expected a port from 1 to 65535");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"http\", \"envVars\": {\"PORT\": \"70000\"}}",
+                "envVars.PORT");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"http\", \"network\": \"host\"}",
+                "network host: mode http gives each instance a network namespace of its own");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"http\", \"network\": \"isolated\"}",
+                "isolated networks per instance are not built yet");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"http\", \"startTimeout\": \"0s\"}",
+                "startTimeout");
+  expect_error ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"http2\"}",
+                "expected inetd, control-socket, warm, stdio or http");
 }
 
 /* An image config as rf_bundle_config makes one. */
@@ -279,6 +320,26 @@ test_config (void **state)
   assert_int_equal (json_integer_value (json_object_get (json_object_get (res, "pids"), "limit")), 9);
   assert_string_equal (json_string_value (json_object_get (find_mount (config, "/control.sock"), "source")),
                        o.control_sock);
+  json_decref (config);
+  fn_clear (&fn);
+
+  /* http: a network namespace of each instance's own, and $PORT. */
+  config = image_config ();
+  assert_null (parse ("{\"service\": \"a\", \"image\": \"x\", \"mode\": \"http\"}", true, &fn));
+  assert_int_equal (rfd_function_config (&fn, &o, config, &err), 0);
+  {
+    json_t *ns = json_object_get (json_object_get (config, "linux"), "namespaces"), *v, *e;
+    json_t *env = json_object_get (json_object_get (config, "process"), "env");
+    bool net = false, port = false;
+    size_t i;
+    json_array_foreach (ns, i, v)
+      net = net || (strcmp (json_string_value (json_object_get (v, "type")), "network") == 0
+                    && json_object_get (v, "path") == NULL);
+    json_array_foreach (env, i, e)
+      port = port || strcmp (json_string_value (e), "PORT=8080") == 0;
+    assert_true (net);
+    assert_true (port);
+  }
   json_decref (config);
   fn_clear (&fn);
 
@@ -384,7 +445,9 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_defaults),   cmocka_unit_test (test_unknown_fields), cmocka_unit_test (test_openfaas_fields), cmocka_unit_test (test_sizes),
+    cmocka_unit_test (test_defaults),
+    cmocka_unit_test (test_http_mode),
+    cmocka_unit_test (test_unknown_fields), cmocka_unit_test (test_openfaas_fields), cmocka_unit_test (test_sizes),
     cmocka_unit_test (test_durations),  cmocka_unit_test (test_cpus_and_counts), cmocka_unit_test (test_config),
     cmocka_unit_test (test_check_command),
   };

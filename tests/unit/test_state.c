@@ -16,6 +16,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "runtime/container.h"
+#include "common/inroot.h"
 #include "runtime/linux/mounts.h"
 #include "runtime/state.h"
 
@@ -98,7 +99,7 @@ static void
 check_resolve (int root, const char *path, const char *want)
 {
   rf_error_t err = NULL;
-  cleanup_free char *got = rf_root_resolve (root, path, &err);
+  cleanup_free char *got = rf_inroot_resolve (root, path, &err);
   assert_non_null (got);
   assert_string_equal (got, want);
 }
@@ -127,11 +128,11 @@ test_resolve_stays_in_root (void **state)
   check_resolve (root, "/../../x", "x");
   check_resolve (root, "/./etc/./", "etc");
   check_resolve (root, "/", "");
-  assert_null (rf_root_resolve (root, "/loop1/x", &err));
+  assert_null (rf_inroot_resolve (root, "/loop1/x", &err));
   rf_error_free (&err);
 
   /* The same, through the fallback opener and mkpath. */
-  rf_root_force_fallback (true);
+  rf_inroot_force_fallback (true);
   {
     int fd = rf_root_mkpath (root, "/abs/new/dir", true, &err);
     struct stat st;
@@ -144,7 +145,7 @@ test_resolve_stays_in_root (void **state)
     assert_int_equal (fstatat (root, "etc/file", &st, 0), 0);
     assert_true (S_ISREG (st.st_mode));
   }
-  rf_root_force_fallback (false);
+  rf_inroot_force_fallback (false);
   {
     int fd = rf_root_mkpath (root, "/abs/other", true, &err);
     struct stat st;

@@ -3,201 +3,40 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/inroot.h"
 #include "text.h"
-
-static bool force_fallback;
-
-void
-rf_fsops_force_fallback (bool on)
-{
-  force_fallback = on;
-}
-
-int
-rf_image_openat2 (int dirfd, const char *path, uint64_t flags, uint64_t resolve)
-{
-  struct open_how how;
-  if (force_fallback)
-    {
-      errno = ENOSYS;
-      return -1;
-    }
-  memset (&how, 0, sizeof how);
-  how.flags = flags;
-  how.resolve = resolve;
-  return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
-}
 
 int
 rf_open_dir_beneath (int root_fd, const char *path, rf_error_t *err)
 {
-  cleanup_free char *copy = NULL;
-  int fd;
-  char *p;
-
-  if (*path == '\0')
-    {
-      fd = fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
-      return fd >= 0 ? fd : rf_error_sys (err, "dup");
-    }
   /* No symlink is followed, not even one that stays inside: every
      directory an entry lands in was made by a directory entry, so a
      symlink on the way means the layer is trying to be clever. */
-  fd = rf_image_openat2 (root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  int fd = rf_inroot_open (root_fd, path, O_RDONLY | O_DIRECTORY, RF_INROOT_NO_SYMLINKS);
+  cleanup_free char *shown = NULL;
+
   if (fd >= 0)
     return fd;
-  if (errno != ENOSYS && errno != EAGAIN && errno != E2BIG)
-    goto fail;
-
-  /* The same, one component at a time with O_NOFOLLOW. */
-  copy = xstrdup (path);
-  fd = fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
-  if (fd < 0)
-    return rf_error_sys (err, "dup");
-  for (p = copy; p && *p;)
-    {
-      char *slash = strchr (p, '/');
-      int next;
-      if (slash)
-        *slash = '\0';
-      if (strcmp (p, "..") == 0 || strcmp (p, ".") == 0 || *p == '\0')
-        {
-          close (fd);
-          errno = EXDEV;
-          goto fail;
-        }
-      next = openat (fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      close (fd);
-      if (next < 0)
-        goto fail;
-      fd = next;
-      p = slash ? slash + 1 : NULL;
-    }
-  return fd;
-
-fail:
-  {
-    cleanup_free char *shown = rf_printable (path, 120);
-    if (errno == ELOOP)
-      return rf_error_make (err, 0, "open `%s`: goes through a symlink", shown);
-    return rf_error_sys (err, "open `%s`", shown);
-  }
-}
-
-/* Lexical resolution inside the root, for kernels without openat2: each
-   component is looked at with O_NOFOLLOW, symlinks are expanded by hand
-   with ".." clamped at the root and absolute targets restarting there. */
-static int
-open_in_root_fallback (int root_fd, const char *path, rf_error_t *err)
-{
-  cleanup_free char *todo = xstrdup (path);
-  cleanup_close int cur = fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
-  cleanup_free char *stack = xstrdup ("");
-  int links = 0;
-
-  if (cur < 0)
-    return rf_error_sys (err, "dup");
-  for (;;)
-    {
-      char *comp = todo, *rest;
-      struct stat st;
-      int next;
-
-      while (*comp == '/')
-        comp++;
-      if (*comp == '\0')
-        break;
-      rest = comp + strcspn (comp, "/");
-      if (*rest)
-        *rest++ = '\0';
-      if (strcmp (comp, ".") == 0)
-        {
-          memmove (todo, rest, strlen (rest) + 1);
-          continue;
-        }
-      if (strcmp (comp, "..") == 0)
-        {
-          char *slash = strrchr (stack, '/');
-          if (slash)
-            *slash = '\0';
-          else
-            stack[0] = '\0';
-          close (cur);
-          cur = *stack ? openat (root_fd, stack, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                       : fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
-          if (cur < 0)
-            return rf_error_sys (err, "open `%s` in the image", path);
-          memmove (todo, rest, strlen (rest) + 1);
-          continue;
-        }
-      if (fstatat (cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return rf_error_sys (err, "open `%s` in the image", path);
-      if (S_ISLNK (st.st_mode))
-        {
-          char target[4096];
-          ssize_t n = readlinkat (cur, comp, target, sizeof target - 1);
-          char *next_todo;
-          if (n < 0)
-            return rf_error_sys (err, "readlink `%s` in the image", path);
-          target[n] = '\0';
-          if (++links > 40)
-            return rf_error_make (err, 0, "open `%s` in the image", path);
-          next_todo = xasprintf ("%s/%s", target, rest);
-          free (todo);
-          todo = next_todo;
-          if (target[0] == '/')
-            {
-              stack[0] = '\0';
-              close (cur);
-              cur = fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
-              if (cur < 0)
-                return rf_error_sys (err, "dup");
-            }
-          continue;
-        }
-      next = openat (cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      if (next < 0)
-        return rf_error_sys (err, "open `%s` in the image", path);
-      {
-        char *grown = *stack ? xasprintf ("%s/%s", stack, comp) : xstrdup (comp);
-        free (stack);
-        stack = grown;
-      }
-      close (cur);
-      cur = next;
-      memmove (todo, rest, strlen (rest) + 1);
-    }
-  {
-    char proc[64];
-    int fd;
-    snprintf (proc, sizeof proc, "/proc/self/fd/%d", cur);
-    fd = open (proc, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-      return rf_error_sys (err, "open `%s` in the image", path);
-    return fd;
-  }
+  shown = rf_printable (path, 120);
+  if (errno == ELOOP)
+    return rf_error_make (err, 0, "open `%s`: goes through a symlink", shown);
+  return rf_error_sys (err, "open `%s`", shown);
 }
 
 int
 rf_open_in_root (int root_fd, const char *path, rf_error_t *err)
 {
-  int fd = rf_image_openat2 (root_fd, path, O_RDONLY | O_CLOEXEC,
-                             RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-  if (fd >= 0)
-    return fd;
-  if (errno != ENOSYS && errno != EAGAIN && errno != E2BIG)
+  int fd = rf_inroot_open (root_fd, path, O_RDONLY, RF_INROOT_FOLLOW);
+  if (fd < 0)
     return rf_error_sys (err, "open `%s` in the image", path);
-  return open_in_root_fallback (root_fd, path, err);
+  return fd;
 }
 
 static int
@@ -298,20 +137,6 @@ rf_tree_disk_usage_at (int dirfd, const char *name)
   if (fd < 0)
     return 0;
   return (int64_t) st.st_blocks * 512 + usage_fd (fd);
-}
-
-bool
-rf_rootless_p (void)
-{
-  cleanup_free char *map = NULL;
-  unsigned long a, b, c;
-
-  if (geteuid () != 0)
-    return true;
-  if (rf_read_file_at (AT_FDCWD, "/proc/self/uid_map", 65536, &map, NULL, NULL) < 0)
-    return false;
-  /* The initial namespace maps every id: "0 0 4294967295". */
-  return !(sscanf (map, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295UL);
 }
 
 int

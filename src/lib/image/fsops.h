@@ -12,16 +12,12 @@
 
 #include "common/error.h"
 
-/* openat2, or -1 with errno ENOSYS where the kernel lacks it. */
-int rf_image_openat2 (int dirfd, const char *path, uint64_t flags, uint64_t resolve);
 /* Open the directory `path` (relative, clean) below root_fd for reading,
-   refusing any symlink on the way; "" is root_fd itself (duplicated). */
+   refusing any symlink on the way (rf_inroot_open); "" is root_fd itself. */
 int rf_open_dir_beneath (int root_fd, const char *path, rf_error_t *err);
 /* Open the file `path` of an image root (an absolute path inside the
-   image), its symlinks resolved as if root_fd were "/". */
+   image), its symlinks resolved as if root_fd were "/" (rf_inroot_open). */
 int rf_open_in_root (int root_fd, const char *path, rf_error_t *err);
-/* Use the openat2-less code paths (to test them). */
-void rf_fsops_force_fallback (bool on);
 
 /* rm -r of name below dirfd, making directories writable on the way (a
    rootless unpack keeps an image's read-only modes).  Never follows a
@@ -32,9 +28,5 @@ int rf_rm_tree_at (int dirfd, const char *name, rf_error_t *err);
 int rf_read_fd (int fd, size_t max, char **out, size_t *len, rf_error_t *err);
 /* Bytes used by a tree (st_blocks), hard links counted once per tree. */
 int64_t rf_tree_disk_usage_at (int dirfd, const char *name);
-
-/* Whether ownership cannot be set freely: not root, or root of a user
-   namespace that does not map every id (as under `unshare -r`). */
-bool rf_rootless_p (void);
 
 #endif

@@ -62,6 +62,7 @@ stop_runfd() {
 }
 
 faas_teardown_file() {
+  if [ -n "${KEEP_RUNFD_LOG:-}" ]; then cp "$FAAS_DIR/runfd.log" "$KEEP_RUNFD_LOG"; fi
   stop_runfd
   rm -rf "$FAAS_DIR"
 }

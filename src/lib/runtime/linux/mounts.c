@@ -18,19 +18,12 @@
 #include "copyup.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/inroot.h"
 #include "common/log.h"
 #include "sync.h"
 #include "syscalls.h"
 
 #define PROC_FD_PATH_MAX 32
-
-static bool force_fallback;
-
-void
-rf_root_force_fallback (bool on)
-{
-  force_fallback = on;
-}
 
 static const char *
 proc_fd_path (char buf[PROC_FD_PATH_MAX], int fd)
@@ -39,95 +32,13 @@ proc_fd_path (char buf[PROC_FD_PATH_MAX], int fd)
   return buf;
 }
 
-/* Join a component list, dropping "." and clamping ".." at the root. */
-char *
-rf_root_resolve (int root_fd, const char *path, rf_error_t *err)
-{
-  cleanup_free char *resolved = xstrdup (""); /* relative to the root, no leading "/" */
-  cleanup_free char *todo = xstrdup (path);
-  int links = 0;
-
-  for (;;)
-    {
-      char *comp, *rest, *candidate;
-      struct stat st;
-
-      comp = todo;
-      while (*comp == '/')
-        comp++;
-      if (*comp == '\0')
-        break;
-      rest = strchr (comp, '/');
-      if (rest)
-        *rest++ = '\0';
-      else
-        rest = comp + strlen (comp);
-
-      if (strcmp (comp, ".") == 0)
-        {
-          memmove (todo, rest, strlen (rest) + 1);
-          continue;
-        }
-      if (strcmp (comp, "..") == 0)
-        {
-          char *slash = strrchr (resolved, '/');
-          if (slash)
-            *slash = '\0';
-          else
-            resolved[0] = '\0';
-          memmove (todo, rest, strlen (rest) + 1);
-          continue;
-        }
-      candidate = *resolved ? xasprintf ("%s/%s", resolved, comp) : xstrdup (comp);
-      if (fstatat (root_fd, candidate, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (st.st_mode))
-        {
-          char target[PATH_MAX];
-          ssize_t n = readlinkat (root_fd, candidate, target, sizeof target - 1);
-          char *next;
-          free (candidate);
-          if (n < 0)
-            return rf_error_sys (err, "readlink `%s`", path), NULL;
-          target[n] = '\0';
-          if (++links > 40)
-            return rf_error_make (err, ELOOP, "resolve `%s` in the rootfs", path), NULL;
-          /* An absolute target restarts at the container's root, never the
-             host's; a relative one continues from the link's directory. */
-          next = xasprintf ("%s/%s", target, rest);
-          if (target[0] == '/')
-            resolved[0] = '\0';
-          free (todo);
-          todo = next;
-          continue;
-        }
-      free (resolved);
-      resolved = candidate;
-      memmove (todo, rest, strlen (rest) + 1);
-    }
-  return steal_pointer (&resolved);
-}
-
 int
 rf_root_open (int root_fd, const char *path, int flags, rf_error_t *err)
 {
-  int fd;
-  if (!force_fallback)
-    {
-      fd = rf_openat2 (root_fd, path, flags | O_CLOEXEC, 0,
-                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-      if (fd >= 0)
-        return fd;
-      if (errno != ENOSYS)
-        return rf_error_sys (err, "open `%s` in the rootfs", path);
-    }
-  {
-    cleanup_free char *rel = rf_root_resolve (root_fd, path, err);
-    if (rel == NULL)
-      return -1;
-    fd = openat (root_fd, *rel ? rel : ".", flags | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-      return rf_error_sys (err, "open `%s` in the rootfs", path);
-    return fd;
-  }
+  int fd = rf_inroot_open (root_fd, path, flags, RF_INROOT_FOLLOW);
+  if (fd < 0)
+    return rf_error_sys (err, "open `%s` in the rootfs", path);
+  return fd;
 }
 
 int
@@ -146,7 +57,7 @@ rf_root_mkpath (int root_fd, const char *path, bool dir, rf_error_t *err)
      missing one component at a time, each relative to its parent's fd and
      without following links: a link planted meanwhile makes this fail,
      never escape. */
-  rel = rf_root_resolve (root_fd, path, err);
+  rel = rf_inroot_resolve (root_fd, path, err);
   if (rel == NULL)
     return -1;
   parent = fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
@@ -336,7 +247,7 @@ not_a_directory_p (int root_fd, const char *path)
   base = slash ? slash + 1 : copy;
   if (slash)
     *slash = '\0';
-  parent = rf_root_resolve (root_fd, slash ? copy : ".", NULL);
+  parent = rf_inroot_resolve (root_fd, slash ? copy : ".", NULL);
   if (parent == NULL || *base == '\0')
     return false;
   rel = *parent ? xasprintf ("%s/%s", parent, base) : xstrdup (base);

@@ -13,14 +13,9 @@
    as a directory or an empty file.  Symlinks resolve inside the root, so
    nothing a hostile rootfs plants can make a mount land on the host. */
 int rf_root_mkpath (int root_fd, const char *path, bool dir, rf_error_t *err);
-/* Open an existing path below root_fd (O_PATH), resolved inside the root. */
+/* Open an existing path below root_fd, resolved inside the root
+   (rf_inroot_open), with the rootfs named in the error. */
 int rf_root_open (int root_fd, const char *path, int flags, rf_error_t *err);
-/* The fallback resolver used where openat2 is missing: `path` resolved
-   lexically inside the root (symlinks followed, ".." clamped at the root),
-   as a relative path below root_fd; owned by the caller. */
-char *rf_root_resolve (int root_fd, const char *path, rf_error_t *err);
-/* Force the fallback resolver (tests of the path without openat2). */
-void rf_root_force_fallback (bool on);
 
 /* Before the mounts: propagation of "/", the rootfs bind-mounted on itself. */
 int rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, unsigned long flags,

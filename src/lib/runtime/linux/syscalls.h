@@ -1,4 +1,4 @@
-/* Newer system calls through small wrappers.  Each returns -1 with errno
+/* Newer system calls through small wrappers (openat2's is common/inroot.c's).  Each returns -1 with errno
  * ENOSYS where the kernel (or a seccomp filter around runf) lacks it, and
  * its caller has a fallback path. */
 #ifndef RF_SYSCALLS_H
@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -74,18 +73,6 @@ static inline int
 rf_close_range_cloexec (unsigned int first)
 {
   return (int) syscall (SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
-}
-
-static inline int
-rf_openat2 (int dirfd, const char *path, uint64_t flags, uint64_t mode,
-            uint64_t resolve)
-{
-  struct open_how how;
-  memset (&how, 0, sizeof how);
-  how.flags = flags;
-  how.mode = mode;
-  how.resolve = resolve;
-  return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
 static inline int
