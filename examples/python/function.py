@@ -6,7 +6,8 @@ library only.  handle() is the function; the rest gets requests to it.
                   requests to it (server.py)
   control-socket  connect to /control.sock, receive the client's
                   connection (payload "fd", one SCM_RIGHTS fd), serve one
-                  request, exit
+                  request, connect again for the next (runfd ends the
+                  instance then, unless --requests-per-instance says more)
   inetd           the connection is fd 3: serve one request, exit
   warm            fd 3 is the function's listening socket: accept and
                   serve until SIGTERM, then finish what is in flight
@@ -125,7 +126,8 @@ def receive_connection(path="/control.sock"):
 def main(protocol):
     protocol = os.environ.get("RUNF_MODE") or protocol
     if protocol == "control-socket":
-        serve_connection(receive_connection())
+        while True:
+            serve_connection(receive_connection())
     elif protocol == "inetd":
         serve_connection(socket.socket(fileno=3))
     elif protocol in ("http", "warm"):
