@@ -18,9 +18,12 @@
 #   bench/faas.sh BUILD       (as root; make bench-faas)
 #
 # Then the Python example (examples/python, make examples) in each mode,
-# side by side with the C hello in inetd mode: p50 at one connection and
-# requests/s at eight.  BENCH_ONLY=python runs those rows alone (and the C
-# hello's, for the comparison).
+# side by side with the C hello in inetd mode: p50 paced (one request every
+# 200 ms, time for the pool to make the next instance: what a request
+# costs when one is ready), p50 at one connection back to back (bounded by
+# how fast instances are made and start), and requests/s at eight.
+# BENCH_ONLY=python runs those rows alone (and the C hello's, for the
+# comparison).
 #
 # BENCH_SECONDS (default 5) and BENCH_CONCURRENCY (default 8) tune the load;
 # BENCH_FLOOR_SECONDS (default BENCH_SECONDS) the floor's runs and
@@ -82,8 +85,22 @@ load() { # name connections label
   echo "== $3: $2 connections, ${seconds}s" >&2
   "$build/bench/loadgen" -c "$2" -d "$seconds" -H "$ip:80" -p /bench | tee /dev/stderr | tail -1
 }
+# p50 and p90 of 30 requests on one connection each, one every 200 ms,
+# after 5 to warm up (curl: time from connect to the end of the answer).
+paced() { # name label
+  local ip
+  ip=$("$build/bin/runfctl" fn ip "$1")
+  echo "== $2: 30 requests, one every 200 ms" >&2
+  for i in $(seq 35); do
+    curl -s -o /dev/null --max-time 10 -w '%{http_code} %{time_total}\n' "http://$ip:80/paced" || true
+    sleep 0.2
+  done | tail -n +6 | sort -k2 -n | awk '$1 == 200 { t[++n] = $2 * 1000 } $1 != 200 { failed++ }
+    END { printf "p50_ms=%.3f p90_ms=%.3f errors=%d\n", t[int((n + 1) / 2)], t[int(n * 0.9 + 0.5)], failed }' |
+    tee /dev/stderr
+}
 # One connection: the latency of a request with nothing queued before it.
 a1=$(load hello-inetd 1 "runfd, inetd mode, one request at a time")
+ap=$(paced hello-inetd "runfd, inetd mode, paced")
 # runfd's own CPU time (its event loop: the spawners and the instances
 # are other processes) over the fresh-container run, warm-up included.
 cpu_ticks() {
@@ -119,9 +136,10 @@ for row in "py-inetd|inetd|python-control|python inetd (fresh, started per reque
   elif ! out=$("$build/bin/runfctl" fn deploy "$name" "$build/examples/$image.tar" --mode "$mode" "${extra[@]}" 2>&1); then
     python_rows+="$label|n/a (deploy failed: $(tail -1 <<<"$out"))"$'\n'
   else
+    slow=$(paced "$name" "$label, paced")
     one=$(load "$name" 1 "$label, one request at a time")
     many=$(load "$name" "$concurrency" "$label")
-    python_rows+="$label|$one|$many"$'\n'
+    python_rows+="$label|$slow|$one|$many"$'\n'
   fi
 done
 kill -TERM "$pid"
@@ -130,22 +148,25 @@ pid=""
 val() { # line key
   echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
-# p50 at one connection; requests/s, p50, p99 and failed requests at
-# $concurrency.
+# p50 paced and at one connection; requests/s, p50, p99 at $concurrency;
+# the failed requests of all three.
+python_row() { # label paced one many
+  local e2 e3 e4
+  e2=$(val "$2" errors) e3=$(val "$3" errors) e4=$(val "$4" errors)
+  printf '%-44s %9s %9s %11s %9s %9s %7s\n' "$1" "$(val "$2" p50_ms)" "$(val "$3" p50_ms)" \
+    "$(val "$4" rps)" "$(val "$4" p50_ms)" "$(val "$4" p99_ms)" "$((${e2:-0} + ${e3:-0} + ${e4:-0}))"
+}
 python_table() {
   echo
-  echo "the Python example and the C hello: p50 at one connection; the rest at $concurrency"
-  printf '%-44s %11s %12s %10s %10s %7s\n' "" "p50 1c (ms)" "requests/s" "p50 (ms)" "p99 (ms)" "failed"
-  printf '%-44s %11s %12s %10s %10s %7s\n' "c hello inetd (fresh, started per request)" "$(val "$a1" p50_ms)" \
-    "$(val "$a" rps)" "$(val "$a" p50_ms)" "$(val "$a" p99_ms)" "$(val "$a" errors)"
-  echo -n "$python_rows" | while IFS='|' read -r label one many; do
-    case $one in
-    n/a*) printf '%-44s %s\n' "$label" "$one" ;;
-    *)
-      e1=$(val "$one" errors) e8=$(val "$many" errors)
-      printf '%-44s %11s %12s %10s %10s %7s\n' "$label" "$(val "$one" p50_ms)" "$(val "$many" rps)" \
-        "$(val "$many" p50_ms)" "$(val "$many" p99_ms)" "$((${e1:-0} + ${e8:-0}))"
-      ;;
+  echo "the Python example and the C hello: p50 paced (one request every 200 ms) and back to back"
+  echo "at one connection; requests/s, p50 and p99 at $concurrency connections"
+  printf '%-44s %9s %9s %11s %9s %9s %7s\n' "" "paced" "1 conn" "$concurrency conns" "" "" ""
+  printf '%-44s %9s %9s %11s %9s %9s %7s\n' "" "p50 (ms)" "p50 (ms)" "requests/s" "p50 (ms)" "p99 (ms)" "failed"
+  python_row "c hello inetd (fresh, started per request)" "$ap" "$a1" "$a"
+  echo -n "$python_rows" | while IFS='|' read -r label slow one many; do
+    case $slow in
+    n/a*) printf '%-44s %s\n' "$label" "$slow" ;;
+    *) python_row "$label" "$slow" "$one" "$many" ;;
     esac
   done
 }
