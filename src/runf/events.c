@@ -15,7 +15,7 @@
 #include "common/units.h"
 #include "runf.h"
 #include "runtime/cgroup.h"
-#include "runtime/linux/syscalls.h"
+#include "common/syscalls.h"
 #include "runtime/state.h"
 
 enum { O_INTERVAL = 1, O_STATS };

@@ -8,7 +8,7 @@
 #include "common/cleanup.h"
 #include "runf.h"
 #include "runtime/exec.h"
-#include "runtime/linux/syscalls.h"
+#include "common/syscalls.h"
 #include "runtime/linux/terminal.h"
 #include "supervise.h"
 

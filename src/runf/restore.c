@@ -25,7 +25,7 @@
 #include "runf.h"
 #include "runtime/container.h"
 #include "runtime/linux/rdt.h"
-#include "runtime/linux/syscalls.h"
+#include "common/syscalls.h"
 #include "runtime/linux/terminal.h"
 #include "runtime/state.h"
 #include "supervise.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
-#include "runtime/linux/syscalls.h"
+#include "common/syscalls.h"
 
 /* Signals runf itself handles or must leave alone: the synchronous ones,
    and those the kernel will not let anyone catch. */

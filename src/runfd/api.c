@@ -96,63 +96,6 @@ req_free (api_req_t *r)
   rfd_defer_free (r, req_free_cb);
 }
 
-/* An answer that comes before the whole request did (401, 408, 413...):
-   closing with the client's bytes unread would reset the connection, and
-   the client could lose the answer.  So its side is read and dropped until
-   it stops sending, for a second at most. */
-typedef struct
-{
-  rfd_watch_t w;
-  rfd_timer_t t;
-} linger_t;
-
-static void
-linger_end (linger_t *l)
-{
-  rfd_timer_cancel (&l->t);
-  rfd_watch_close (&l->w);
-  rfd_defer_free (l, free);
-}
-
-static void
-on_linger_read (rfd_watch_t *w, uint32_t events)
-{
-  linger_t *l = w->data;
-  char buf[16384];
-  /* A bounded bite per wakeup: a fast sender cannot hold the loop. */
-  for (int i = 0; i < 16; i++)
-    {
-      ssize_t n = recv (w->fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (n > 0 || (n < 0 && errno == EINTR))
-        continue;
-      if (n < 0 && errno == EAGAIN)
-        return;
-      linger_end (l);
-      return;
-    }
-}
-
-static void
-on_linger_timeout (rfd_timer_t *t)
-{
-  linger_end (t->data);
-}
-
-static void
-linger_close (int fd)
-{
-  linger_t *l = xzalloc (sizeof *l);
-  shutdown (fd, SHUT_WR);
-  fcntl (fd, F_SETFL, O_NONBLOCK);
-  l->w.fd = fd;
-  l->w.fn = on_linger_read;
-  l->w.data = l;
-  rfd_timer_init (&l->t, on_linger_timeout, l);
-  rfd_timer_arm (&l->t, RFD_S);
-  if (rfd_watch_add (&l->w, EPOLLIN | EPOLLRDHUP) < 0)
-    linger_end (l);
-}
-
 /* The answer goes out as the client takes it: one that does not read holds
    its own connection (until the request timeout), never the loop. */
 static void
@@ -176,7 +119,10 @@ api_write (rfd_watch_t *w, uint32_t events)
   if (!r->body_read)
     {
       rfd_watch_del (&r->w);
-      linger_close (r->w.fd);
+      /* An answer that came before the whole request did (401, 408,
+         413...): closing with the client's bytes unread would reset the
+         connection, and the client could lose the answer. */
+      rfd_linger_close (r->w.fd);
       r->w.fd = -1;
     }
   req_free (r);

@@ -22,13 +22,14 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdpass.h"
 #include "common/fsutil.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "relay.h"
 #include "runfd.h"
-#include "runtime/linux/sync.h"
-#include "runtime/linux/syscalls.h"
+#include "runtime/container.h"
+#include "common/syscalls.h"
 
 #define POOL_MAX 64           /* instances made ahead, per function */
 #define CREATING_MAX 8        /* creations in flight per function */
@@ -55,6 +56,34 @@ list_remove (rfd_instance_t **head, rfd_instance_t *inst)
         inst->next = NULL;
         return;
       }
+}
+
+/* Into the pool: a request waiting takes it at once. */
+static void drain_queue (rfd_function_t *fn);
+
+static void
+ready_push (rfd_instance_t *inst)
+{
+  rfd_function_t *fn = inst->fn;
+  inst->next = fn->ready;
+  fn->ready = inst;
+  fn->n_ready++;
+  ready_total++;
+  drain_queue (fn);
+  rfd_pool_adjust (fn);
+}
+
+/* The instance a request takes next (the one made last: its pages are
+   the likeliest to be in the caches). */
+static rfd_instance_t *
+ready_pop (rfd_function_t *fn)
+{
+  rfd_instance_t *inst = fn->ready;
+  fn->ready = inst->next;
+  inst->next = NULL;
+  fn->n_ready--;
+  ready_total--;
+  return inst;
 }
 
 static void
@@ -146,20 +175,19 @@ static void
 on_sync (rfd_watch_t *w, uint32_t events)
 {
   rfd_instance_t *inst = w->data;
-  rf_sync_msg_t msg;
-  int r = rf_sync_recv (w->fd, &msg, NULL);
-  if (r > 0 && msg.type == RF_SYNC_ERROR)
+  char why[1024];
+  int r = rf_instance_started (w->fd, why, sizeof why);
+  if (r < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (r == 1)
     {
       inst->exec_failed = true;
-      rf_log (RF_LOG_WARN, "function %s: instance %llu: %s", inst->fn->name, (unsigned long long) inst->id,
-              msg.text);
+      rf_log (RF_LOG_WARN, "function %s: instance %llu: %s", inst->fn->name, (unsigned long long) inst->id, why);
       rfd_function_event (inst->fn, "instance %s-%llu: its command could not be started: %s", inst->fn->name,
-                          (unsigned long long) inst->id, msg.text);
+                          (unsigned long long) inst->id, why);
     }
   else if (r == 0 && inst->started && inst->fn->mode != RFD_MODE_WARM && !inst->prestarted)
     rfd_histogram_add (&inst->fn->cold_hist, (double) (rfd_now () - inst->started) / RFD_S);
-  if (r > 0 && msg.type != RF_SYNC_ERROR)
-    return;
   rfd_watch_close (w);
 }
 
@@ -259,7 +287,7 @@ instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
       int pair[2];
       if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
         return -1;
-      if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, pair[1], env, len) < 0)
+      if (rf_instance_start (inst->sync_w.fd, pair[1], env, len) < 0)
         {
           close (pair[0]);
           close (pair[1]);
@@ -274,7 +302,7 @@ instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
     {
       if (c)
         fcntl (c->w.fd, F_SETFL, fcntl (c->w.fd, F_GETFL) & ~O_NONBLOCK);
-      if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, fd, env, len) < 0)
+      if (rf_instance_start (inst->sync_w.fd, fd, env, len) < 0)
         return -1;
     }
   inst->sync_w.fn = on_sync;
@@ -288,20 +316,7 @@ instance_start (rfd_instance_t *inst, rfd_conn_t *c, int fd)
 static int
 send_fd (int sock, int fd)
 {
-  struct iovec iov = { (void *) "fd", 2 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                       .msg_controllen = sizeof control.buf };
-  struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cm), &fd, sizeof (int));
-  return sendmsg (sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -1 : 0;
+  return rf_send_fds (sock, "fd", 2, &fd, 1);
 }
 
 /* A pre-started instance takes its request: the client's socket over its
@@ -441,10 +456,7 @@ drain_queue (rfd_function_t *fn)
 {
   while (fn->queue_head && fn->ready && slot_free_p (fn))
     {
-      rfd_instance_t *inst = fn->ready;
-      fn->ready = inst->next;
-      fn->n_ready--;
-      ready_total--;
+      rfd_instance_t *inst = ready_pop (fn);
       serve (fn, inst, dequeue (fn));
     }
 }
@@ -475,11 +487,7 @@ rfd_dispatch (rfd_function_t *fn, rfd_conn_t *c)
     }
   if (fn->ready && slot_free_p (fn) && fn->queue_head == NULL)
     {
-      rfd_instance_t *inst = fn->ready;
-      fn->ready = inst->next;
-      fn->n_ready--;
-      ready_total--;
-      serve (fn, inst, c);
+      serve (fn, ready_pop (fn), c);
       rfd_pool_adjust (fn);
       return;
     }
@@ -516,12 +524,7 @@ rfd_instance_ready (rfd_instance_t *inst)
       prestart (inst);
       return;
     }
-  inst->next = fn->ready;
-  fn->ready = inst;
-  fn->n_ready++;
-  ready_total++;
-  drain_queue (fn);
-  rfd_pool_adjust (fn);
+  ready_push (inst);
 }
 
 /* --- pre-started instances -------------------------------------------------
@@ -648,7 +651,7 @@ await_up (rfd_instance_t *inst)
 static void
 prestart (rfd_instance_t *inst)
 {
-  if (rf_sync_send_data (inst->sync_w.fd, RF_SYNC_START, 0, -1, NULL, 0) < 0)
+  if (rf_instance_start (inst->sync_w.fd, -1, NULL, 0) < 0)
     {
       discard (inst);
       return;
@@ -718,12 +721,7 @@ instance_up (rfd_instance_t *inst)
       rfd_instance_kill (inst, SIGKILL);
       return;
     }
-  inst->next = fn->ready;
-  fn->ready = inst;
-  fn->n_ready++;
-  ready_total++;
-  drain_queue (fn);
-  rfd_pool_adjust (fn);
+  ready_push (inst);
 }
 
 void
@@ -1060,13 +1058,7 @@ on_pool_timer (rfd_timer_t *t)
     keep = fn->min;
   fn->target = keep > POOL_MAX ? POOL_MAX : keep;
   while (fn->n_ready > fn->target)
-    {
-      rfd_instance_t *inst = fn->ready;
-      fn->ready = inst->next;
-      fn->n_ready--;
-      ready_total--;
-      discard (inst);
-    }
+    discard (ready_pop (fn));
   rfd_pool_adjust (fn);
 }
 
@@ -1126,13 +1118,7 @@ void
 rfd_pool_drain (rfd_function_t *fn)
 {
   while (fn->ready)
-    {
-      rfd_instance_t *inst = fn->ready;
-      fn->ready = inst->next;
-      fn->n_ready--;
-      ready_total--;
-      discard (inst);
-    }
+    discard (ready_pop (fn));
   while (fn->starting)
     {
       rfd_instance_t *inst = fn->starting;

@@ -14,12 +14,12 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/inroot.h"
 #include "common/fnname.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "runfd.h"
-#include "runtime/linux/mounts.h"
 
 extern const char rfd_default_seccomp[];
 
@@ -716,7 +716,7 @@ static int
 executable_at (int root_fd, const char *path, rf_error_t *err)
 {
   struct stat st;
-  cleanup_close int fd = rf_root_open (root_fd, path, O_PATH, NULL);
+  cleanup_close int fd = rf_inroot_open (root_fd, path, O_PATH, RF_INROOT_FOLLOW);
   if (fd < 0)
     return -1;
   if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))

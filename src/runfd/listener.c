@@ -249,13 +249,14 @@ static void
 on_linger (rfd_watch_t *w, uint32_t events)
 {
   linger_t *l = w->data;
-  char drop[4096];
-  for (;;)
+  char drop[16384];
+  /* A bounded bite per wakeup: a fast sender cannot hold the loop. */
+  for (int i = 0; i < 16; i++)
     {
       ssize_t n = recv (w->fd, drop, sizeof drop, MSG_DONTWAIT);
-      if (n > 0)
+      if (n > 0 || (n < 0 && errno == EINTR))
         continue;
-      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      if (n < 0 && errno == EAGAIN)
         return;
       linger_end (l);
       return;
@@ -462,7 +463,8 @@ on_control_accept (rfd_watch_t *w, uint32_t events)
     {
       struct ucred cred;
       socklen_t len = sizeof cred;
-      int fd = accept4 (w->fd, NULL, NULL, SOCK_CLOEXEC);
+      /* Non-blocking: runfd only ever sends on it, what fits. */
+      int fd = accept4 (w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0)
         {
           if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)

@@ -23,7 +23,7 @@
 #include "image/store.h"
 #include "runfd.h"
 #include "runtime/cgroup.h"
-#include "runtime/linux/userns.h"
+#include "common/userns_probe.h"
 
 rfd_config_t rfd_config;
 

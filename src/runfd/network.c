@@ -47,7 +47,7 @@
 #include "common/log.h"
 #include "common/netif.h"
 #include "runfd.h"
-#include "runtime/linux/syscalls.h"
+#include "common/syscalls.h"
 
 static bool bridge_up;   /* made by this runfd */
 static char *nft_table;  /* "runfd_<key>": this daemon's rules */

@@ -1,6 +1,7 @@
 /* The protocol between runfd and its spawner (runfd-spawner): one
  * SOCK_SEQPACKET message each way per event, fds with SCM_RIGHTS.
- *   daemon  → spawner  DEFINE fn (text: its directory NUL its name; the log fd)
+ *   daemon  → spawner  DEFINE fn mode (text: its directory NUL its name; the log fd,
+ *                      and as root the network namespace its instances enter)
  *                      FORGET fn
  *                      CREATE fn inst
  *   spawner → daemon   CREATED inst pid (the sync socket and a pidfd)
@@ -19,7 +20,8 @@ typedef struct
   uint32_t fn;
   uint64_t inst;
   int32_t pid;
-  int32_t status;
+  int32_t status; /* EXITED: the wait status */
+  int32_t mode;   /* DEFINE: the function's rfd_mode_t */
   char text[1024];
 } spawn_msg_t;
 

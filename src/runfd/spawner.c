@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "runfd.h"
 #include "runtime/cgroup.h"
@@ -453,7 +454,7 @@ rfd_spawner_stop (void)
 static int
 define_one (spawner_t *sp, rfd_function_t *fn, rf_error_t *err)
 {
-  spawn_msg_t m = { .type = MSG_DEFINE, .fn = fn->id, .status = (int32_t) fn->mode };
+  spawn_msg_t m = { .type = MSG_DEFINE, .fn = fn->id, .mode = (int32_t) fn->mode };
   size_t dl = strlen (fn->dir), nl = strlen (fn->name);
   int log_fd = rfd_log_write_fd (fn->log);
   if (sp->w.fd < 0)
@@ -463,26 +464,12 @@ define_one (spawner_t *sp, rfd_function_t *fn, rf_error_t *err)
   memcpy (m.text, fn->dir, dl + 1);
   memcpy (m.text + dl + 1, fn->name, nl + 1);
   {
-    /* The text is two strings: send both. */
-    struct iovec iov = { &m, offsetof (spawn_msg_t, text) + dl + nl + 2 };
-    /* The log, and as root the function's network namespace (http: the
-       instances make their own). */
+    /* The text is two strings: send both.  The log, and as root the
+       function's network namespace (http: the instances make their
+       own). */
     int netns_fd = fn->mode == RFD_MODE_HTTP ? -1 : fn->netns_fd;
     int fds[2] = { log_fd, netns_fd };
-    int nfds = netns_fd >= 0 ? 2 : 1;
-    union
-    {
-      char buf[CMSG_SPACE (2 * sizeof (int))];
-      struct cmsghdr align;
-    } control;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = CMSG_SPACE ((size_t) nfds * sizeof (int)) };
-    struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN ((size_t) nfds * sizeof (int));
-    memcpy (CMSG_DATA (cm), fds, (size_t) nfds * sizeof (int));
-    if (sendmsg (sp->w.fd, &mh, MSG_NOSIGNAL) < 0)
+    if (rf_send_fds (sp->w.fd, &m, offsetof (spawn_msg_t, text) + dl + nl + 2, fds, netns_fd >= 0 ? 2 : 1) < 0)
       return rf_error_sys (err, "tell the spawner about `%s`", fn->name);
   }
   return 0;

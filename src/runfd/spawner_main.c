@@ -33,7 +33,7 @@
 #include "runtime/container.h"
 #include "runtime/linux/devices.h"
 #include "runtime/linux/selfexe.h"
-#include "runtime/linux/syscalls.h"
+#include "common/syscalls.h"
 
 static bool rootless;
 static const char *dev_template;
@@ -110,7 +110,7 @@ sp_define (int sock, spawn_msg_t *m, int fds[4])
   (void) sock;
   sp_forget (m->fn);
   f->id = m->fn;
-  f->mode = (rfd_mode_t) m->status;
+  f->mode = (rfd_mode_t) m->mode;
   f->dir = xstrdup (m->text);
   f->name = xstrndup (name, 256);
   f->log_fd = fds[0];

@@ -36,7 +36,10 @@ rf_send_fds (int sock, const void *data, size_t len, const int *fds, size_t nfds
       cm->cmsg_len = CMSG_LEN (nfds * sizeof (int));
       memcpy (CMSG_DATA (cm), fds, nfds * sizeof (int));
     }
-  return sendmsg (sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -1 : 0;
+  while (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR)
+      return -1;
+  return 0;
 }
 
 ssize_t
@@ -51,7 +54,9 @@ rf_recv_fds (int sock, void *data, size_t len, int *fds, size_t nfds)
 
   for (size_t i = 0; i < nfds; i++)
     fds[i] = -1;
-  n = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  do
+    n = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
   if (n < 0)
     return -1;
   for (struct cmsghdr *cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm))

@@ -27,7 +27,7 @@
 #include "linux/rdt.h"
 #include "linux/selfexe.h"
 #include "linux/sync.h"
-#include "linux/syscalls.h"
+#include "common/syscalls.h"
 #include "linux/terminal.h"
 #include "linux/userns.h"
 
@@ -539,21 +539,31 @@ rf_container_start_now (rf_container_t *c, rf_error_t *err)
 }
 
 int
-rf_container_start_fd (rf_container_t *c, int fd, char *const *env, rf_error_t *err)
+rf_instance_start (int sync_fd, int fd, const char *env, size_t env_len)
 {
-  char buf[sizeof ((rf_sync_msg_t *) 0)->text];
-  size_t len = 0;
-  for (size_t i = 0; env && env[i]; i++)
+  if (env_len > sizeof ((rf_sync_msg_t *) 0)->text)
     {
-      size_t l = strlen (env[i]) + 1;
-      if (len + l > sizeof buf)
-        return rf_error_make (err, E2BIG, "start container `%s`: the environment is too large", c->id);
-      memcpy (buf + len, env[i], l);
-      len += l;
+      errno = E2BIG;
+      return -1;
     }
-  if (rf_sync_send_data (c->sync_fd, RF_SYNC_START, 0, fd, buf, len) < 0)
-    return rf_error_sys (err, "start container `%s`", c->id);
-  return 0;
+  return rf_sync_send_data (sync_fd, RF_SYNC_START, 0, fd, env, env_len);
+}
+
+int
+rf_instance_started (int sync_fd, char *why, size_t size)
+{
+  rf_sync_msg_t msg;
+  /* One message per call: the caller reads when the socket is readable. */
+  int r = rf_sync_recv (sync_fd, &msg, NULL);
+  if (r <= 0)
+    return r;
+  if (msg.type == RF_SYNC_ERROR)
+    {
+      snprintf (why, size, "%s", msg.text);
+      return 1;
+    }
+  errno = EAGAIN; /* nothing that decides it */
+  return -1;
 }
 
 void

@@ -71,11 +71,17 @@ int rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
                          rf_container_t **out, rf_error_t *err);
 /* For start_now containers: exec the process and wait until it has. */
 int rf_container_start_now (rf_container_t *c, rf_error_t *err);
-/* For start_fd containers: hand fd over and let the process go, without
-   waiting; c->sync_fd then reads EOF once it has exec'd, or an error.
-   env (NULL-terminated "K=V", at most 2 KiB in all) is added to the
-   process's environment: what only the request knows. */
-int rf_container_start_fd (rf_container_t *c, int fd, char *const *env, rf_error_t *err);
+/* A start_now container handed over by its sync socket (c->sync_fd, which
+   runfd's spawner passes to runfd): let its process go, without waiting,
+   with fd (as start_fd says; -1: none) and env ("K=V" strings, each with
+   its NUL, env_len bytes in all, at most 2 KiB: what only the request
+   knows).  0, or -1 with errno (the init is gone). */
+int rf_instance_start (int sync_fd, int fd, const char *env, size_t env_len);
+/* What the sync socket says after rf_instance_start, one message a call
+   (when it is readable): 0 at its end (the process is exec'd), 1 when the
+   process could not be started (why, in why), -1 with errno (EAGAIN:
+   nothing that decides it yet). */
+int rf_instance_started (int sync_fd, char *why, size_t size);
 /* An initialised rf_create_opts_t (stdio inherited). */
 void rf_create_opts_init (rf_create_opts_t *opts);
 /* Kill what is left of a half-made container and remove its state. */

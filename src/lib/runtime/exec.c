@@ -23,7 +23,7 @@
 #include "linux/exec_init.h"
 #include "linux/selfexe.h"
 #include "linux/sync.h"
-#include "linux/syscalls.h"
+#include "common/syscalls.h"
 #include "linux/terminal.h"
 #include "linux/userns.h"
 #include "state.h"

@@ -16,7 +16,7 @@
 #include "common/fsutil.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
-#include "linux/syscalls.h"
+#include "common/syscalls.h"
 
 extern char **environ;
 

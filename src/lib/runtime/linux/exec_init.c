@@ -23,7 +23,7 @@
 #include "procattr.h"
 #include "process.h"
 #include "sync.h"
-#include "syscalls.h"
+#include "common/syscalls.h"
 #include "terminal.h"
 
 static int

@@ -33,7 +33,7 @@
 #include "mounts.h"
 #include "process.h"
 #include "sync.h"
-#include "syscalls.h"
+#include "common/syscalls.h"
 #include "procattr.h"
 #include "selfexe.h"
 #include "terminal.h"

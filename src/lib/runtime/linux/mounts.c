@@ -21,7 +21,7 @@
 #include "common/inroot.h"
 #include "common/log.h"
 #include "sync.h"
-#include "syscalls.h"
+#include "common/syscalls.h"
 
 #define PROC_FD_PATH_MAX 32
 

@@ -19,7 +19,7 @@
 #include "common/cleanup.h"
 #include "common/fds.h"
 #include "common/fsutil.h"
-#include "syscalls.h"
+#include "common/syscalls.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1
