@@ -64,8 +64,6 @@ check_get_post() { # name mode [prefix]
 }
 
 @test "python-http: http mode, the image's own http.server on \$PORT" {
-  runfctl fn deploy --help | awk '/--mode/ { p = 1; print; next } p && /^ +-/ { exit } p' | grep -qw http ||
-    skip "runfd has no --mode http yet (runfctl fn deploy --help does not list it)"
   runfctl fn deploy --mode http pyhttp - <"$PY_HTTP"
   check_get_post pyhttp http
 }
