@@ -348,6 +348,7 @@ STATIC_CFLAGS = -std=gnu11 $(WARNINGS) -O2 -static
 EXAMPLE_CC := $(or $(shell command -v musl-gcc 2>/dev/null),$(CC))
 EXAMPLE_BINS = $(BUILD)/examples/bin/hello $(BUILD)/examples/bin/control-handler
 EXAMPLE_IMAGES = $(addprefix $(BUILD)/examples/,hello.tar control.tar stdio.tar)
+PYTHON_IMAGES = $(addprefix $(BUILD)/examples/,python-http.tar python-control.tar)
 BENCH_BINS = $(BUILD)/bench/loadgen $(BUILD)/bench/naive_faas $(BUILD)/bench/floor
 
 .PHONY: examples bench-faas bench-faas-naive
@@ -369,7 +370,16 @@ $(BUILD)/examples/%.tar: $(EXAMPLE_BINS) examples/stdio/handler.sh scripts/make-
                          tests/integration/image/mkimage.py
 	scripts/make-example-image.sh $(BUILD) $*
 
-examples: $(EXAMPLE_IMAGES)
+# The Python examples, from the host's python3 with precompiled .pyc: both
+# images at once, since they share one base layer.
+$(PYTHON_IMAGES) &: examples/python/function.py examples/python/server.py \
+                    examples/python-http/handler.py examples/python-control/handler.py \
+                    scripts/make-python-image.sh \
+                    scripts/make-python-rootfs.sh tests/integration/image/mkimage.py \
+                    $(realpath /usr/bin/python3)
+	scripts/make-python-image.sh $(BUILD)
+
+examples: $(EXAMPLE_IMAGES) $(PYTHON_IMAGES)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

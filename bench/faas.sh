@@ -17,6 +17,14 @@
 #
 #   bench/faas.sh BUILD       (as root; make bench-faas)
 #
+# Then the Python example (examples/python, make examples) in each mode,
+# side by side with the C hello in inetd mode: p50 paced (one request every
+# 200 ms, time for the pool to make the next instance: what a request
+# costs when one is ready), p50 at one connection back to back (bounded by
+# how fast instances are made and start), and requests/s at eight.
+# BENCH_ONLY=python runs those rows alone (and the C hello's, for the
+# comparison).
+#
 # BENCH_SECONDS (default 5) and BENCH_CONCURRENCY (default 8) tune the load;
 # BENCH_FLOOR_SECONDS (default BENCH_SECONDS) the floor's runs and
 # BENCH_FLOOR_WORKERS (default "CPUS 8xCPUS") their loops; BENCH_SPAWNERS
@@ -29,6 +37,14 @@ seconds=${BENCH_SECONDS:-5}
 concurrency=${BENCH_CONCURRENCY:-8}
 floor_seconds=${BENCH_FLOOR_SECONDS:-$seconds}
 floor_workers=${BENCH_FLOOR_WORKERS:-"$(nproc) $((8 * $(nproc)))"}
+only=${BENCH_ONLY:-}
+case $only in
+"" | python) ;;
+*)
+  echo "faas: BENCH_ONLY=$only: expected python (or nothing, for everything)" >&2
+  exit 1
+  ;;
+esac
 
 if [ "$(id -u)" != 0 ]; then
   echo "faas: needs root (functions on port 80, crun for the baseline); skipped" >&2
@@ -55,9 +71,11 @@ pid=$!
 for _ in $(seq 100); do [ -S "$dir/st/run/api.sock" ] && break; sleep 0.05; done
 
 "$build/bin/runfctl" fn deploy hello-inetd "$build/examples/hello.tar" --mode inetd >/dev/null
-"$build/bin/runfctl" fn deploy hello-host "$build/examples/hello.tar" --mode inetd --network host >/dev/null
-"$build/bin/runfctl" fn deploy hello-iso "$build/examples/hello.tar" --mode inetd --network isolated >/dev/null
-"$build/bin/runfctl" fn deploy hello-warm "$build/examples/hello.tar" --mode warm --min 2 >/dev/null
+if [ -z "$only" ]; then
+  "$build/bin/runfctl" fn deploy hello-host "$build/examples/hello.tar" --mode inetd --network host >/dev/null
+  "$build/bin/runfctl" fn deploy hello-iso "$build/examples/hello.tar" --mode inetd --network isolated >/dev/null
+  "$build/bin/runfctl" fn deploy hello-warm "$build/examples/hello.tar" --mode warm --min 2 >/dev/null
+fi
 
 load() { # name connections label
   local ip
@@ -67,8 +85,22 @@ load() { # name connections label
   echo "== $3: $2 connections, ${seconds}s" >&2
   "$build/bench/loadgen" -c "$2" -d "$seconds" -H "$ip:80" -p /bench | tee /dev/stderr | tail -1
 }
+# p50 and p90 of 30 requests on one connection each, one every 200 ms,
+# after 5 to warm up (curl: time from connect to the end of the answer).
+paced() { # name label
+  local ip
+  ip=$("$build/bin/runfctl" fn ip "$1")
+  echo "== $2: 30 requests, one every 200 ms" >&2
+  for i in $(seq 35); do
+    curl -s -o /dev/null --max-time 10 -w '%{http_code} %{time_total}\n' "http://$ip:80/paced" || true
+    sleep 0.2
+  done | tail -n +6 | sort -k2 -n | awk '$1 == 200 { t[++n] = $2 * 1000 } $1 != 200 { failed++ }
+    END { printf "p50_ms=%.3f p90_ms=%.3f errors=%d\n", t[int((n + 1) / 2)], t[int(n * 0.9 + 0.5)], failed }' |
+    tee /dev/stderr
+}
 # One connection: the latency of a request with nothing queued before it.
 a1=$(load hello-inetd 1 "runfd, inetd mode, one request at a time")
+ap=$(paced hello-inetd "runfd, inetd mode, paced")
 # runfd's own CPU time (its event loop: the spawners and the instances
 # are other processes) over the fresh-container run, warm-up included.
 cpu_ticks() {
@@ -80,12 +112,69 @@ t1=$(date +%s.%N) c1=$(cpu_ticks)
 loop_cpu=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1="$t1" -v n="$(nproc)" \
   'BEGIN { s = c / hz / (t1 - t0); printf "%.0f%% of one CPU, %.0f%% of the %d CPUs", 100 * s, 100 * s / n, n }')
 n_spawners=$(pgrep -P "$pid" -x runfd-spawner | wc -l)
-ah=$(load hello-host "$concurrency" "runfd, inetd mode, the host's network")
-ai=$(load hello-iso "$concurrency" "runfd, inetd mode, an isolated network")
-b=$(load hello-warm "$concurrency" "runfd, warm mode (instances accept by themselves)")
+if [ -z "$only" ]; then
+  ah=$(load hello-host "$concurrency" "runfd, inetd mode, the host's network")
+  ai=$(load hello-iso "$concurrency" "runfd, inetd mode, an isolated network")
+  b=$(load hello-warm "$concurrency" "runfd, warm mode (instances accept by themselves)")
+fi
+
+# The Python example: one function (examples/python/function.py), one
+# image per entry point, in each mode; a row for each, "n/a (why)" where
+# this runfd cannot run that mode.  Deployed only now, so that their
+# instances sit on nothing while hello is measured.
+python_rows=""
+modes=$("$build/bin/runfctl" fn deploy --help | awk '/--mode/ { p = 1; print; next } p && /^ +-/ { exit } p')
+for row in "py-inetd|inetd|python-control|python inetd (fresh, started per request)" \
+  "py-control|control-socket|python-control|python control-socket (fresh, pre-started)" \
+  "py-http|http|python-http|python http (fresh, pre-started)" \
+  "py-warm|warm|python-control|python warm"; do
+  IFS='|' read -r name mode image label <<<"$row"
+  extra=()
+  [ "$mode" = warm ] && extra=(--min 2)
+  if ! grep -qw -- "$mode" <<<"$modes"; then
+    python_rows+="$label|n/a (mode $mode not built)"$'\n'
+  elif ! out=$("$build/bin/runfctl" fn deploy "$name" "$build/examples/$image.tar" --mode "$mode" "${extra[@]}" 2>&1); then
+    python_rows+="$label|n/a (deploy failed: $(tail -1 <<<"$out"))"$'\n'
+  else
+    slow=$(paced "$name" "$label, paced")
+    one=$(load "$name" 1 "$label, one request at a time")
+    many=$(load "$name" "$concurrency" "$label")
+    python_rows+="$label|$slow|$one|$many"$'\n'
+  fi
+done
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""
+val() { # line key
+  echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+# p50 paced and at one connection; requests/s, p50, p99 at $concurrency;
+# the failed requests of all three.
+python_row() { # label paced one many
+  local e2 e3 e4
+  e2=$(val "$2" errors) e3=$(val "$3" errors) e4=$(val "$4" errors)
+  printf '%-44s %9s %9s %11s %9s %9s %7s\n' "$1" "$(val "$2" p50_ms)" "$(val "$3" p50_ms)" \
+    "$(val "$4" rps)" "$(val "$4" p50_ms)" "$(val "$4" p99_ms)" "$((${e2:-0} + ${e3:-0} + ${e4:-0}))"
+}
+python_table() {
+  echo
+  echo "the Python example and the C hello: p50 paced (one request every 200 ms) and back to back"
+  echo "at one connection; requests/s, p50 and p99 at $concurrency connections"
+  printf '%-44s %9s %9s %11s %9s %9s %7s\n' "" "paced" "1 conn" "$concurrency conns" "" "" ""
+  printf '%-44s %9s %9s %11s %9s %9s %7s\n' "" "p50 (ms)" "p50 (ms)" "requests/s" "p50 (ms)" "p99 (ms)" "failed"
+  python_row "c hello inetd (fresh, started per request)" "$ap" "$a1" "$a"
+  echo -n "$python_rows" | while IFS='|' read -r label slow one many; do
+    case $slow in
+    n/a*) printf '%-44s %s\n' "$label" "$slow" ;;
+    *) python_row "$label" "$slow" "$one" "$many" ;;
+    esac
+  done
+}
+if [ -n "$only" ]; then
+  python_table
+  exit 0
+fi
+
 # The floor, on a machine as quiet as runfd had it: runfd is gone.  One
 # line per run: "floor: RATE/s (N workers, netns yes|no)".
 echo "== the floor: ${floor_seconds}s each, $floor_workers loops, without and with a network namespace each" >&2
@@ -97,9 +186,6 @@ for w in $floor_workers; do
 done
 c=$(BENCH_SECONDS=$seconds BENCH_CONCURRENCY=$concurrency "$here/faas-naive.sh" "$build" | tee /dev/stderr | grep '^requests=' || true)
 
-val() { # line key
-  echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
 echo
 printf '%-38s %12s %10s %10s\n' "" "requests/s" "p50 (ms)" "p99 (ms)"
 for row in "runfd inetd, 1 connection:a1" "runfd inetd (fresh container):a" \
@@ -113,6 +199,7 @@ if [ -n "$c" ]; then
   awk -v a="$(val "$a" rps)" -v c="$(val "$c" rps)" \
     'BEGIN { if (c > 0) printf "runfd inetd / naive: %.1fx the requests/s\n", a / c }'
 fi
+python_table
 
 echo
 printf '%-44s %12s\n' "fresh containers" "per second"
