@@ -124,7 +124,9 @@ fi
 # instances sit on nothing while hello is measured.
 python_rows=""
 modes=$("$build/bin/runfctl" fn deploy --help | awk '/--mode/ { p = 1; print; next } p && /^ +-/ { exit } p')
-for row in "py-inetd|inetd|python-control|python inetd (fresh, started per request)" \
+for row in "c-control|control-socket|hello|c hello control-socket (fresh, pre-started)" \
+  "c-http|http|hello|c hello http (fresh, pre-started)" \
+  "py-inetd|inetd|python-control|python inetd (fresh, started per request)" \
   "py-control|control-socket|python-control|python control-socket (fresh, pre-started)" \
   "py-http|http|python-http|python http (fresh, pre-started)" \
   "py-warm|warm|python-control|python warm"; do
