@@ -316,19 +316,24 @@ $(BUILD)/bin/runfd: $(call obj,$(RUNFD_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) 
 	$(CC) $(ALL_CFLAGS) $(BIND_NOW) -o $@ $(filter %.o %.a,$^) $(RUNTIME_LIBS_DYN) $(IMAGE_LIBS) -lm
 
 # runfd's unit tests: its pure parts (the deploy request and the config,
-# the worker's fork), each linked alone with the runtime library.  These
-# rules win over the generic ones: their stem is shorter.
+# the worker's fork), each linked alone with the runtime library.  Static
+# pattern rules, so that they win over the generic ones even in a clean
+# tree (an implicit rule whose objects no target names yet would lose to
+# the generic rule, which then lacks -Isrc and the objects).
 RUNFD_UNIT_SRCS = src/runfd/fnspec.c src/runfd/worker.c
+RUNFD_UNIT_TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_runfd_*.c))
 
 $(BUILD)/san/$(SECCOMP_GEN:.c=.o): $(SECCOMP_GEN)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -c -o $@ $<
 
-$(BUILD)/unit/test_runfd_%: tests/unit/test_runfd_%.c $(call obj,$(RUNFD_UNIT_SRCS)) $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) $(RUNTIME_A)
+$(addprefix $(BUILD)/unit/,$(RUNFD_UNIT_TESTS)): $(BUILD)/unit/%: tests/unit/%.c $(call obj,$(RUNFD_UNIT_SRCS)) \
+    $(BUILD)/obj/$(SECCOMP_GEN:.c=.o) $(RUNTIME_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $(filter %.c %.o %.a,$^) $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS) -lm
 
-$(BUILD)/unit-san/test_runfd_%: tests/unit/test_runfd_%.c $(call sanobj,$(RUNFD_UNIT_SRCS)) $(BUILD)/san/$(SECCOMP_GEN:.c=.o) $(RUNTIME_SAN_A)
+$(addprefix $(BUILD)/unit-san/,$(RUNFD_UNIT_TESTS)): $(BUILD)/unit-san/%: tests/unit/%.c $(call sanobj,$(RUNFD_UNIT_SRCS)) \
+    $(BUILD)/san/$(SECCOMP_GEN:.c=.o) $(RUNTIME_SAN_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -Isrc -o $@ $(filter %.c %.o %.a,$^) $(RUNTIME_LIBS_DYN) $(CMOCKA_LIBS) -lm
 
