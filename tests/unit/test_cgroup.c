@@ -387,16 +387,14 @@ test_hierarchies_from_mountinfo (void **state)
   free (got);
 }
 
-/* A cgroup used again: its v1 peaks and failure counts are 0 once reset
-   (a missing counter is fine), its CPU quota written again; one with a
+/* A cgroup used again: its v1 memory peaks are 0 once reset (a missing
+   one is fine), its CPU quota written again; one with a
    process left, or frozen, is refused, naming the directory.  The OOM
    kill count is read from v1 and v2 alike. */
 static void
 test_reset_for_reuse (void **state)
 {
-  static const char *const v1_counters[] = {
-    "memory.max_usage_in_bytes", "memory.failcnt", "memory.memsw.max_usage_in_bytes", "memory.memsw.failcnt",
-  };
+  static const char *const v1_counters[] = { "memory.max_usage_in_bytes", "memory.memsw.max_usage_in_bytes" };
   cleanup_free char *mem = subdir ("memory");
   cleanup_free char *cpu = subdir ("cpu");
   cleanup_free char *v2 = subdir ("v2r");

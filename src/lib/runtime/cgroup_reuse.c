@@ -11,11 +11,12 @@
  *                    kernel reclaims as soon as the next container needs
  *                    the room: it can neither push the next one past its
  *                    limit nor be read by it
- *   memory peaks     v1: memory.max_usage_in_bytes and memory.failcnt, and
- *                    their memsw and kmem counterparts, reset (a write of
- *                    0).  v2's memory.peak cannot be: since Linux 6.12 a
- *                    write resets it only for the writer's own open file;
- *                    it keeps the largest of all its containers
+ *   memory peak      v1: memory.max_usage_in_bytes and, with swap
+ *                    accounting, memory.memsw.max_usage_in_bytes reset (a
+ *                    write of 0 starts them again from what is left).
+ *                    v2's memory.peak cannot be: since Linux 6.12 a write
+ *                    resets it only for the writer's own open file; it
+ *                    keeps the largest of all its containers
  *   OOM kills        counted for good on v1 and v2: the caller removes a
  *                    cgroup that counted one (rf_cgroup_oom_kills)
  *   CPU quota        written again: the kernel refills the bandwidth of
@@ -23,7 +24,11 @@
  *                    have spent, and lets a throttled queue run
  *   cpuacct.usage    v1: reset
  *   event counters   pids.events, pids.peak, memory.events' max and high,
- *                    memory.stat, cpu.stat: cumulative, no reset exists
+ *                    memory.stat, cpu.stat: cumulative, no reset exists.
+ *                    v1's memory.failcnt and the kmem counters could be
+ *                    reset but are not: each write costs some 8 us, and
+ *                    they count what memory.max_usage_in_bytes and the
+ *                    OOM count already say
  *
  * What cannot be reset only counts; nothing enforces a limit by it.  A
  * caller that hands reused cgroups to untrusted code keeps them out of its
@@ -40,8 +45,8 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 
-/* Not every host has every counter (memsw: swap accounting off; kmem:
-   gone from newer kernels): a missing one needs no reset. */
+/* Not every host has every counter (memsw: swap accounting off): a
+   missing one needs no reset. */
 static int
 reset_counter (const char *dir, const char *file, rf_error_t *err)
 {
@@ -87,10 +92,7 @@ check_idle (const rf_cgroup_dir_t *d, rf_error_t *err)
 static int
 reset_v1 (const rf_cgroup_dir_t *d, const rf_resources_t *res, rf_error_t *err)
 {
-  static const char *const memory_counters[] = {
-    "memory.max_usage_in_bytes", "memory.failcnt", "memory.memsw.max_usage_in_bytes", "memory.memsw.failcnt",
-    "memory.kmem.max_usage_in_bytes", "memory.kmem.failcnt",
-  };
+  static const char *const memory_counters[] = { "memory.max_usage_in_bytes", "memory.memsw.max_usage_in_bytes" };
   if (has_controller (d, "memory"))
     for (size_t i = 0; i < sizeof memory_counters / sizeof *memory_counters; i++)
       if (reset_counter (d->dir, memory_counters[i], err) < 0)
