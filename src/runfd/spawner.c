@@ -300,8 +300,8 @@ made_by_p (const char *name, unsigned serial)
   return (size_t) (n - name) > tl && memcmp (n - tl, tag, tl) == 0;
 }
 
-/* Whether a cgroup of the dead spawner is still busy (its processes are
-   still going). */
+/* Remove the dead spawner's cgroups; true while one is still busy (its
+   processes are still going). */
 static bool
 remove_orphans (unsigned serial)
 {
@@ -314,8 +314,8 @@ remove_orphans (unsigned serial)
       DIR *d = opendir (parent);
       struct dirent *de;
       while (d && (de = readdir (d)) != NULL)
-        if (de->d_type == DT_DIR && made_by_p (de->d_name, serial) && unlinkat (dirfd (d), de->d_name, AT_REMOVEDIR) < 0
-            && errno == EBUSY)
+        if (de->d_type == DT_DIR && made_by_p (de->d_name, serial)
+            && unlinkat (dirfd (d), de->d_name, AT_REMOVEDIR) < 0 && errno == EBUSY)
           busy = true;
       if (d)
         closedir (d);
