@@ -121,9 +121,9 @@ unsigned long long rf_cgroup_oom_kills (const rf_cgroup_t *cg);
 
 /* A cgroup used again, by the next container of the same resources
    (runfd's spawners keep their instances' cgroups instead of an rmdir and
-   a mkdir each; cgroup_reuse.c).  With nothing in it any more, the
-   peaks that can be reset are (v1 memory.max_usage_in_bytes and its memsw
-   twin, cpuacct usage) and the CPU quota is written again, which refills what
+   a mkdir each; cgroup_reuse.c).  Once nothing is in it, what can be
+   reset is (v1 memory.max_usage_in_bytes and its memsw twin,
+   cpuacct.usage), and the CPU quota is written again, which refills what
    the last container spent of the current period.  -1, saying why, where
    it cannot be made as good as new: a process still in it, frozen.  The
    caller removes it then, and also where rf_cgroup_oom_kills counts a
