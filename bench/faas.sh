@@ -1,8 +1,9 @@
 #!/bin/bash
 # The function platform under load, in one run: the hello example deployed
 # on a private runfd (a) in inetd mode, a fresh container per request (on
-# the default network, none; and on host and isolated networks), and
-# (b) in warm mode, long-lived instances accepting by themselves; then (c)
+# the default network, none; on host and isolated networks; and with
+# --memory 64m --pids 64 --cpus 1, for what the limits cost), and (b) in
+# warm mode, long-lived instances accepting by themselves; then (c)
 # the naive design of the seed FaaS platform, one `crun run` per request
 # (bench/faas-naive.sh).  loadgen opens a new connection per request.
 # Prints requests/s and p50/p99 latency of each (inetd also over a single
@@ -74,6 +75,8 @@ for _ in $(seq 100); do [ -S "$dir/st/run/api.sock" ] && break; sleep 0.05; done
 if [ -z "$only" ]; then
   "$build/bin/runfctl" fn deploy hello-host "$build/examples/hello.tar" --mode inetd --network host >/dev/null
   "$build/bin/runfctl" fn deploy hello-iso "$build/examples/hello.tar" --mode inetd --network isolated >/dev/null
+  "$build/bin/runfctl" fn deploy hello-limits "$build/examples/hello.tar" --mode inetd \
+    --memory 64m --pids 64 --cpus 1 >/dev/null
   "$build/bin/runfctl" fn deploy hello-warm "$build/examples/hello.tar" --mode warm --min 2 >/dev/null
 fi
 
@@ -113,6 +116,7 @@ loop_cpu=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1=
   'BEGIN { s = c / hz / (t1 - t0); printf "%.0f%% of one CPU, %.0f%% of the %d CPUs", 100 * s, 100 * s / n, n }')
 n_spawners=$(pgrep -P "$pid" -x runfd-spawner | wc -l)
 if [ -z "$only" ]; then
+  al=$(load hello-limits "$concurrency" "runfd, inetd mode, --memory 64m --pids 64 --cpus 1")
   ah=$(load hello-host "$concurrency" "runfd, inetd mode, the host's network")
   ai=$(load hello-iso "$concurrency" "runfd, inetd mode, an isolated network")
   b=$(load hello-warm "$concurrency" "runfd, warm mode (instances accept by themselves)")
@@ -191,12 +195,16 @@ c=$(BENCH_SECONDS=$seconds BENCH_CONCURRENCY=$concurrency "$here/faas-naive.sh" 
 echo
 printf '%-38s %12s %10s %10s\n' "" "requests/s" "p50 (ms)" "p99 (ms)"
 for row in "runfd inetd, 1 connection:a1" "runfd inetd (fresh container):a" \
-  "runfd inetd, --network host:ah" "runfd inetd, --network isolated:ai" "runfd warm:b" \
+  "runfd inetd, --memory --pids --cpus:al" "runfd inetd, --network host:ah" "runfd inetd, --network isolated:ai" "runfd warm:b" \
   "naive (crun run per request):c"; do
   line=${row##*:}
   eval "v=\$$line"
   printf '%-38s %12s %10s %10s\n' "${row%:*}" "$(val "$v" rps)" "$(val "$v" p50_ms)" "$(val "$v" p99_ms)"
 done
+# The limits' cost: the same function with a memory, process and CPU
+# limit each, against the default (as root, a memory limit of 256 MiB).
+awk -v a="$(val "$a" rps)" -v l="$(val "$al" rps)" \
+  'BEGIN { if (a > 0) printf "runfd inetd with --memory 64m --pids 64 --cpus 1: %.0f%% of the requests/s without\n", 100 * l / a }'
 if [ -n "$c" ]; then
   awk -v a="$(val "$a" rps)" -v c="$(val "$c" rps)" \
     'BEGIN { if (c > 0) printf "runfd inetd / naive: %.1fx the requests/s\n", a / c }'

@@ -1,6 +1,7 @@
 /* runfd's side of the spawner (spawner_main.c): started once, told what to
  * create; what it created comes back as instances ready for a request.
  * The protocol is in spawn_proto.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -44,11 +45,13 @@ typedef struct
   uint64_t started;
   int quick_deaths;
   rfd_timer_t restart;
+  unsigned serial; /* of this start: "s<serial>" is in every cgroup it makes */
 } spawner_t;
 static spawner_t *spawners;
 static int n_spawners;
 static uint64_t next_instance = 1;
 static uint64_t spawner_restarts;
+static unsigned spawner_serial;
 
 /* Instances asked for and not yet created (per function). */
 typedef struct pending
@@ -185,12 +188,17 @@ static int
 spawner_start (spawner_t *sp, rf_error_t *err)
 {
   int sv[2];
-  const char *argv[12];
+  const char *argv[14];
   int argc = 0;
+  char tag[16];
 
+  sp->serial = ++spawner_serial;
+  snprintf (tag, sizeof tag, "s%u", sp->serial);
   argv[argc++] = "runfd-spawner";
   argv[argc++] = "--cgroup-parent";
   argv[argc++] = rfd_config.cgroup_parent;
+  argv[argc++] = "--cgroup-tag";
+  argv[argc++] = tag;
   if (rfd_config.dev_template)
     {
       argv[argc++] = "--dev-template";
@@ -269,53 +277,80 @@ on_restart (rfd_timer_t *t)
     rfd_pool_adjust (fn);
 }
 
-/* Cgroups of instances that went with a dead spawner (it removed them as
-   it reaped them): removed here, once their processes are gone. */
+/* The cgroups of a dead spawner: its instances' (they die with it) and
+   those it kept for the next ones, all named NAME-s<serial>-N
+   (spawner_main.c).  Removed here, once their processes are gone. */
 typedef struct orphan
 {
   struct orphan *next;
-  char *name;
+  unsigned serial;
   int tries;
 } orphan_t;
 static orphan_t *orphans;
 static rfd_timer_t orphan_timer;
 
-static void
-on_orphans (rfd_timer_t *t)
+static bool
+made_by_p (const char *name, unsigned serial)
+{
+  char tag[16];
+  const char *n = strrchr (name, '-');
+  size_t tl;
+  if (n == NULL || n[1] == '\0' || strspn (n + 1, "0123456789") != strlen (n + 1))
+    return false;
+  tl = (size_t) snprintf (tag, sizeof tag, "-s%u", serial);
+  return (size_t) (n - name) > tl && memcmp (n - tl, tag, tl) == 0;
+}
+
+/* Remove the dead spawner's cgroups; true while one is still busy (its
+   processes are still going). */
+static bool
+remove_orphans (unsigned serial)
 {
   size_t nh;
   rf_hierarchy_t *h = rf_cgroup_hierarchies (&nh);
+  bool busy = false;
+  for (size_t i = 0; i < nh; i++)
+    {
+      cleanup_free char *parent = xasprintf ("%s/%s", h[i].mountpoint, rfd_config.cgroup_parent);
+      DIR *d = opendir (parent);
+      struct dirent *de;
+      while (d && (de = readdir (d)) != NULL)
+        if (de->d_type == DT_DIR && made_by_p (de->d_name, serial)
+            && unlinkat (dirfd (d), de->d_name, AT_REMOVEDIR) < 0 && errno == EBUSY)
+          busy = true;
+      if (d)
+        closedir (d);
+    }
+  rf_cgroup_hierarchies_free (h, nh);
+  return busy;
+}
+
+static void
+on_orphans (rfd_timer_t *t)
+{
   for (orphan_t **p = &orphans; *p;)
     {
       orphan_t *o = *p;
-      bool busy = false;
-      for (size_t i = 0; i < nh; i++)
-        {
-          cleanup_free char *dir = xasprintf ("%s/%s/%s", h[i].mountpoint, rfd_config.cgroup_parent, o->name);
-          if (rmdir (dir) < 0 && errno == EBUSY)
-            busy = true;
-        }
-      if (busy && ++o->tries < 300)
+      if (remove_orphans (o->serial) && ++o->tries < 300)
         {
           p = &o->next;
           continue;
         }
       *p = o->next;
-      free (o->name);
       free (o);
     }
-  rf_cgroup_hierarchies_free (h, nh);
   if (orphans)
     rfd_timer_arm (t, 100 * RFD_MS);
 }
 
 static void
-orphan_add (const rfd_instance_t *inst)
+orphans_add (const spawner_t *sp)
 {
   orphan_t *o = xzalloc (sizeof *o);
-  o->name = xasprintf ("%s-%llu", inst->fn->name, (unsigned long long) inst->id);
+  o->serial = sp->serial;
   o->next = orphans;
   orphans = o;
+  rfd_timer_arm (&orphan_timer, 100 * RFD_MS);
 }
 
 /* A spawner died (killed, or crashed): the instances it made died with it
@@ -355,8 +390,6 @@ spawner_died (spawner_t *sp)
           continue;
         }
       *p = found->next;
-      /* It may have made the cgroup already. */
-      orphan_add (found->inst);
       found->inst->fn->n_creating--;
       rfd_function_release (found->inst->fn);
       free (found->inst);
@@ -372,12 +405,10 @@ spawner_died (spawner_t *sp)
         }
       live[i] = live[--live_len];
       rfd_instance_kill (inst, SIGKILL);
-      orphan_add (inst);
       inst->lost = true;
       rfd_instance_exited (inst, -1);
     }
-  if (orphans)
-    rfd_timer_arm (&orphan_timer, 100 * RFD_MS);
+  orphans_add (sp);
   if (now - sp->started < QUICK_DEATH)
     sp->quick_deaths++;
   else

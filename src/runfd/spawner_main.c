@@ -2,9 +2,10 @@
  * starts it once, with a socket to it as fd 3 (src/runfd/spawn_proto.h);
  * it creates an instance on request (the runtime library clones the init,
  * which waits for START on its sync socket), hands the sync socket and a
- * pidfd to runfd, reaps instances and removes their cgroups, all off the
- * daemon's request path.  Created instances are its children and die with
- * it (PR_SET_PDEATHSIG); it kills the waiting ones when runfd goes.
+ * pidfd to runfd, reaps instances and keeps their cgroups for the next
+ * ones (below), all off the daemon's request path.  Created instances are
+ * its children and die with it (PR_SET_PDEATHSIG); it kills the waiting
+ * ones when runfd goes.
  *
  * A program of its own, not a fork of runfd: every container's init is a
  * fork of this process, and the kernel copies (and the exec then tears
@@ -22,6 +23,7 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -31,6 +33,7 @@
 #include "spawn_proto.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/resources.h"
 #include "runtime/linux/devices.h"
 #include "runtime/linux/selfexe.h"
 #include "common/syscalls.h"
@@ -38,6 +41,23 @@
 static bool rootless;
 static const char *dev_template;
 static const char *cgroup_parent = "runfd";
+/* In the name of every cgroup made here: runfd removes them by it when
+   this spawner dies (spawner.c). */
+static const char *cgroup_tag = "s0";
+/* runfd is gone: no instance's cgroup is kept any more. */
+static bool stopping;
+
+/* A function's instances take their cgroups from a short list that this
+   spawner keeps: made ahead while it has nothing else to do, or left by an
+   instance that ended, once reset (runtime/cgroup_reuse.c).  A mkdir and
+   an rmdir in each hierarchy, and the kernel's work behind them, cost a
+   fresh container with --memory --pids --cpus half its rate (issue 17).
+   A cgroup is in the list or in one instance, never in two.  The list is
+   short because each spawner keeps its own, and it goes when the function
+   is forgotten, when it is not used for a while, and with the spawner. */
+#define CGROUPS_KEPT 4
+#define CGROUPS_AHEAD 2
+#define CGROUPS_IDLE_MS (30 * 1000)
 
 typedef struct sp_function
 {
@@ -50,17 +70,72 @@ typedef struct sp_function
   int log_fd;
   int null_fd;
   int netns_fd; /* as root, not host: its network namespace, entered for each clone */
+  uint64_t serial;    /* of this definition: an instance of an earlier one gives no cgroup back */
+  rf_resources_t res; /* the limits, for the resets */
+  bool no_cgroups;    /* its instances need none, or none can be made (rootless) */
+  uint64_t last_create; /* ms; 0: none made here since the list was last emptied */
+  rf_cgroup_t kept[CGROUPS_KEPT];
+  size_t n_kept;
+  unsigned long long next_cgroup;
 } sp_function_t;
 
 typedef struct sp_instance
 {
   struct sp_instance *next;
   uint64_t id;
+  uint32_t fn;
+  uint64_t fn_serial;
   rf_container_t *c;
 } sp_instance_t;
 
 static sp_function_t *sp_functions;
 static sp_instance_t *sp_instances;
+static uint64_t next_serial = 1;
+
+static uint64_t
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void
+cgroup_remove (rf_cgroup_t *cg)
+{
+  rf_error_t err = NULL;
+  /* Nothing runs in it: its instance was reaped (its pid namespace went
+     with it), or it never had one. */
+  if (cg->n && rf_cgroup_destroy (cg, &err) < 0)
+    {
+      cleanup_free char *text = rf_error_text (err);
+      rf_log (RF_LOG_WARN, "spawner: %s", text);
+      rf_error_free (&err);
+    }
+  rf_cgroup_clear (cg);
+}
+
+static void
+cgroups_release (sp_function_t *f)
+{
+  while (f->n_kept)
+    cgroup_remove (&f->kept[--f->n_kept]);
+  f->last_create = 0;
+}
+
+/* A cgroup for an instance of f, with f's limits: runfd/<key>/NAME-TAG-N,
+   in the hierarchies the limits need.  Empty (and f marked) where they
+   need none or none can be made. */
+static int
+cgroup_make (sp_function_t *f, rf_cgroup_t *cg, rf_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("/%s/%s-%s-%llu", cgroup_parent, f->name, cgroup_tag, f->next_cgroup++);
+  if (rf_cgroup_create (cg, f->spec, f->name, rootless, true, path, err) < 0)
+    return -1;
+  if (cg->n == 0)
+    f->no_cgroups = true;
+  return 0;
+}
 
 static sp_function_t *
 sp_find (uint32_t id)
@@ -74,6 +149,8 @@ sp_find (uint32_t id)
 static void
 sp_function_free (sp_function_t *f)
 {
+  cgroups_release (f);
+  rf_resources_clear (&f->res);
   rf_spec_free (f->spec);
   if (f->log_fd >= 0)
     close (f->log_fd);
@@ -110,6 +187,8 @@ sp_define (int sock, spawn_msg_t *m, int fds[4])
   (void) sock;
   sp_forget (m->fn);
   f->id = m->fn;
+  f->serial = next_serial++;
+  rf_resources_init (&f->res);
   f->mode = (rfd_mode_t) m->mode;
   f->dir = xstrdup (m->text);
   f->name = xstrndup (name, 256);
@@ -126,6 +205,13 @@ sp_define (int sock, spawn_msg_t *m, int fds[4])
       rf_log (RF_LOG_ERROR, "spawner: function %u: %s", f->id, text);
       rf_error_free (&err);
     }
+  else if (rf_resources_parse (json_object_get (json_object_get (f->spec->raw, "linux"), "resources"),
+                               "linux.resources", &f->res, &err) < 0)
+    {
+      /* Each creation says it, as rf_cgroup_create fails on it too. */
+      rf_error_free (&err);
+      rf_resources_init (&f->res);
+    }
   f->next = sp_functions;
   sp_functions = f;
 }
@@ -138,7 +224,7 @@ sp_create (int sock, spawn_msg_t *m)
   rf_container_t *c = NULL;
   rf_error_t err = NULL;
   cleanup_free char *id = NULL;
-  cleanup_free char *cgroup = NULL;
+  rf_cgroup_t cgroup = { 0 };
   spawn_msg_t reply = { .type = MSG_FAILED, .fn = m->fn, .inst = m->inst };
 
   if (f == NULL || f->spec == NULL)
@@ -148,14 +234,24 @@ sp_create (int sock, spawn_msg_t *m)
       return;
     }
   id = xasprintf ("%s-%llu", f->name, (unsigned long long) m->inst);
-  cgroup = xasprintf ("/%s/%s", cgroup_parent, id);
+  f->last_create = now_ms ();
+  if (f->n_kept)
+    cgroup = f->kept[--f->n_kept];
+  else if (!f->no_cgroups && cgroup_make (f, &cgroup, &err) < 0)
+    {
+      cleanup_free char *text = rf_error_text (err);
+      snprintf (reply.text, sizeof reply.text, "%s", text);
+      rf_error_free (&err);
+      rfd_spawn_send (sock, &reply, NULL, 0);
+      return;
+    }
   rf_create_opts_init (&opts);
   opts.id = id;
   opts.bundle = f->dir;
   opts.start_now = true;
   opts.no_state = true;
-  opts.cgroup_minimal = true;
-  opts.cgroup_path = cgroup;
+  /* Taken over by the container, and removed with it if it fails. */
+  opts.cgroup = &cgroup;
   opts.rootless = rootless;
   opts.die_with_parent = true;
   opts.no_new_keyring = true;
@@ -172,6 +268,8 @@ sp_create (int sock, spawn_msg_t *m)
   if (rf_container_create (&opts, f->spec, &c, &err) < 0)
     {
       cleanup_free char *text = rf_error_text (err);
+      /* Not taken over where the creation failed before the cgroup's turn. */
+      cgroup_remove (&cgroup);
       snprintf (reply.text, sizeof reply.text, "%s", text);
       rf_error_free (&err);
       rfd_spawn_send (sock, &reply, NULL, 0);
@@ -181,6 +279,8 @@ sp_create (int sock, spawn_msg_t *m)
     sp_instance_t *i = xzalloc (sizeof *i);
     int fds[2] = { c->sync_fd, c->pidfd };
     i->id = m->inst;
+    i->fn = f->id;
+    i->fn_serial = f->serial;
     i->c = c;
     i->next = sp_instances;
     sp_instances = i;
@@ -193,23 +293,34 @@ sp_create (int sock, spawn_msg_t *m)
   }
 }
 
-/* Whether the kernel's OOM killer killed a process of the instance's
-   memory cgroup: its oom_kill count (memory.events on v2,
-   memory.oom_control on v1), read before the cgroup goes. */
-static bool
-oom_killed_p (const rf_cgroup_t *cg)
+/* An ended instance's cgroup: back to its function's list, reset, or
+   removed.  One that counted an OOM kill is removed: no file resets the
+   count, and a kill left in it would be the next instance's, reported as
+   the next client's "out of memory". */
+static void
+cgroup_recycle (const sp_instance_t *i, rf_cgroup_t *cg, bool oom_killed)
 {
-  const rf_cgroup_dir_t *mem = rf_cgroup_find (cg, "memory");
-  cleanup_free char *path = NULL;
-  cleanup_free char *text = NULL;
-  char *p;
-  if (mem == NULL)
-    return false;
-  path = xasprintf ("%s/%s", mem->dir, mem->v2 ? "memory.events" : "memory.oom_control");
-  if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
-    return false;
-  p = strstr (text, "oom_kill ");
-  return p && strtoull (p + 9, NULL, 10) > 0;
+  sp_function_t *f = sp_find (i->fn);
+  rf_error_t err = NULL;
+
+  if (cg->n == 0)
+    return;
+  if (stopping || oom_killed || f == NULL || f->serial != i->fn_serial || f->last_create == 0
+      || f->n_kept == CGROUPS_KEPT)
+    {
+      cgroup_remove (cg);
+      return;
+    }
+  if (rf_cgroup_reset (cg, &f->res, &err) < 0)
+    {
+      cleanup_free char *text = rf_error_text (err);
+      rf_debug ("spawner: %s: removed, not kept", text);
+      rf_error_free (&err);
+      cgroup_remove (cg);
+      return;
+    }
+  f->kept[f->n_kept++] = *cg;
+  memset (cg, 0, sizeof *cg);
 }
 
 static void
@@ -226,25 +337,64 @@ sp_reap (int sock)
           {
             sp_instance_t *i = *p;
             spawn_msg_t m = { .type = MSG_EXITED, .inst = i->id, .pid = pid, .status = status };
-            rf_error_t err = NULL;
+            /* Read before the cgroup is used again: nothing in it may
+               count what an instance before did (see cgroup_recycle). */
+            bool oom_killed = i->c->cgroup.n && rf_cgroup_oom_kills (&i->c->cgroup) > 0;
             *p = i->next;
-            if (oom_killed_p (&i->c->cgroup))
+            if (oom_killed)
               strcpy (m.text, "oom");
+            rfd_spawn_send (sock, &m, NULL, 0);
             /* The instance was reaped: nothing left runs in its cgroup
                (its pid namespace went with it). */
-            if (i->c->cgroup.n && rf_cgroup_destroy (&i->c->cgroup, &err) < 0)
-              {
-                cleanup_free char *text = rf_error_text (err);
-                rf_log (RF_LOG_WARN, "spawner: %s", text);
-                rf_error_free (&err);
-              }
+            cgroup_recycle (i, &i->c->cgroup, oom_killed);
             i->c->pid = 0;
             rf_container_free (i->c);
             free (i);
-            rfd_spawn_send (sock, &m, NULL, 0);
             break;
           }
     }
+}
+
+/* While no message waits: a cgroup made ahead for a function in use whose
+   list runs short, or the list of one unused for a while removed.  Returns
+   how long the loop may wait for a message before it calls again (-1:
+   until one comes). */
+static int
+cgroups_tend (void)
+{
+  uint64_t now = now_ms ();
+  int wait = -1;
+  for (sp_function_t *f = sp_functions; f; f = f->next)
+    {
+      if (f->last_create == 0 || f->no_cgroups || f->spec == NULL)
+        continue;
+      if (now - f->last_create >= CGROUPS_IDLE_MS)
+        {
+          cgroups_release (f);
+          continue;
+        }
+      if (f->n_kept < CGROUPS_AHEAD)
+        {
+          rf_error_t err = NULL;
+          rf_cgroup_t cg;
+          if (cgroup_make (f, &cg, &err) < 0)
+            {
+              /* The next creation says why; none ahead till then. */
+              rf_error_free (&err);
+              cgroups_release (f);
+              return 0;
+            }
+          if (cg.n)
+            f->kept[f->n_kept++] = cg;
+          return 0;
+        }
+      {
+        uint64_t left = f->last_create + CGROUPS_IDLE_MS - now;
+        if (wait < 0 || left < (uint64_t) wait)
+          wait = (int) left;
+      }
+    }
+  return wait;
 }
 
 static void
@@ -307,6 +457,8 @@ main (int argc, char **argv)
       rootless = true;
     else if (strcmp (argv[i], "--cgroup-parent") == 0 && i + 1 < argc)
       cgroup_parent = argv[++i];
+    else if (strcmp (argv[i], "--cgroup-tag") == 0 && i + 1 < argc)
+      cgroup_tag = argv[++i];
     else if (strcmp (argv[i], "--dev-template") == 0 && i + 1 < argc)
       dev_template = argv[++i];
     else if (strcmp (argv[i], "--debug") == 0)
@@ -345,7 +497,10 @@ main (int argc, char **argv)
   for (;;)
     {
       struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-      if (poll (p, 2, -1) < 0 && errno != EINTR)
+      int ready = poll (p, 2, 0);
+      if (ready == 0)
+        ready = poll (p, 2, cgroups_tend ());
+      if (ready < 0 && errno != EINTR)
         break;
       if (p[1].revents & POLLIN)
         {
@@ -378,6 +533,7 @@ main (int argc, char **argv)
     }
   /* runfd is gone: what it did not start will never be, what it started
      has lost its daemon. */
+  stopping = true;
   sp_kill_all ();
   while (sp_instances)
     {
@@ -389,5 +545,7 @@ main (int argc, char **argv)
       if (sp_instances)
         sigwait (&all, &sig);
     }
+  while (sp_functions)
+    sp_forget (sp_functions->id);
   return 0;
 }

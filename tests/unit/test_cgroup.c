@@ -1,7 +1,7 @@
 /* The cgroup code against fake cgroup directories (plain files in a temp
  * directory): what runf writes for linux.resources on v2 (the conversions
  * from v1 values), how it reads v1 and v2 files into runc's stats, the
- * v2 OOM watch, and which mounts of a mountinfo are hierarchies.  The development hosts cannot run these v2 controllers for
+ * v2 OOM watch, the reset of a cgroup used again, and which mounts of a mountinfo are hierarchies.  The development hosts cannot run these v2 controllers for
  * real (their v1 hierarchies hold them); the kernel side is in the
  * integration tests. */
 #include <stdarg.h>
@@ -387,6 +387,75 @@ test_hierarchies_from_mountinfo (void **state)
   free (got);
 }
 
+/* A cgroup used again: its v1 memory peaks are 0 once reset (a missing
+   one is fine), its CPU quota written again; one with a
+   process left, or frozen, is refused, naming the directory.  The OOM
+   kill count is read from v1 and v2 alike. */
+static void
+test_reset_for_reuse (void **state)
+{
+  static const char *const v1_counters[] = { "memory.max_usage_in_bytes", "memory.memsw.max_usage_in_bytes" };
+  cleanup_free char *mem = subdir ("memory");
+  cleanup_free char *cpu = subdir ("cpu");
+  cleanup_free char *v2 = subdir ("v2r");
+  rf_cgroup_dir_t d[2] = { { .dir = mem, .controllers = (char *) "memory" },
+                           { .dir = cpu, .controllers = (char *) "cpu,cpuacct" } };
+  rf_cgroup_t cg = { .dirs = d, .n = 2 };
+  rf_cgroup_dir_t d2 = { .dir = v2, .controllers = (char *) "", .v2 = true };
+  rf_cgroup_t cg2 = { .dirs = &d2, .n = 1 };
+  rf_error_t err = NULL;
+  rf_resources_t res;
+
+  for (size_t i = 0; i < ARRAY_SIZE (v1_counters); i++)
+    put (mem, v1_counters[i], "9");
+  put (mem, "cgroup.procs", "");
+  put (mem, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
+  put (cpu, "cgroup.procs", "");
+  put (cpu, "cpu.cfs_quota_us", "");
+  put (cpu, "cpuacct.usage", "7");
+  parse ("{\"memory\": {\"limit\": 67108864}, \"cpu\": {\"quota\": 50000, \"period\": 100000}}", &res);
+  assert_int_equal (rf_cgroup_reset (&cg, &res, &err), 0);
+  for (size_t i = 0; i < ARRAY_SIZE (v1_counters); i++)
+    {
+      cleanup_free char *text = get (mem, v1_counters[i]);
+      assert_string_equal (text, "0");
+    }
+  {
+    cleanup_free char *quota = get (cpu, "cpu.cfs_quota_us");
+    cleanup_free char *usage = get (cpu, "cpuacct.usage");
+    assert_string_equal (quota, "50000");
+    assert_string_equal (usage, "0");
+  }
+  assert_int_equal (rf_cgroup_oom_kills (&cg), 0);
+  put (mem, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+  assert_int_equal (rf_cgroup_oom_kills (&cg), 2);
+
+  put (cpu, "cgroup.procs", "4242\n");
+  assert_int_equal (rf_cgroup_reset (&cg, &res, &err), -1);
+  assert_non_null (strstr (err->msg, "still has processes"));
+  assert_non_null (strstr (err->msg, cpu));
+  rf_error_free (&err);
+
+  put (v2, "cgroup.events", "populated 0\nfrozen 0\n");
+  put (v2, "cpu.max", "");
+  put (v2, "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
+  put (v2, "cgroup.controllers", "cpu memory pids\n");
+  assert_int_equal (rf_cgroup_reset (&cg2, &res, &err), 0);
+  {
+    cleanup_free char *max = get (v2, "cpu.max");
+    assert_string_equal (max, "50000 100000");
+  }
+  assert_int_equal (rf_cgroup_oom_kills (&cg2), 1);
+  put (v2, "cgroup.events", "populated 0\nfrozen 1\n");
+  assert_int_equal (rf_cgroup_reset (&cg2, &res, &err), -1);
+  assert_non_null (strstr (err->msg, "frozen"));
+  rf_error_free (&err);
+  put (v2, "cgroup.events", "populated 1\nfrozen 0\n");
+  assert_int_equal (rf_cgroup_reset (&cg2, &res, &err), -1);
+  rf_error_free (&err);
+  rf_resources_clear (&res);
+}
+
 int
 main (void)
 {
@@ -396,6 +465,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_v1_stats, setup, teardown),
     cmocka_unit_test_setup_teardown (test_v2_oom_watch, setup, teardown),
     cmocka_unit_test (test_hierarchies_from_mountinfo),
+    cmocka_unit_test_setup_teardown (test_reset_for_reuse, setup, teardown),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -114,6 +114,21 @@ int rf_cgroup_oom_watch (const rf_cgroup_t *cg, rf_oom_watch_t *w, rf_error_t *e
    cgroup is gone. */
 int rf_oom_watch_read (rf_oom_watch_t *w);
 void rf_oom_watch_close (rf_oom_watch_t *w);
+/* The processes the kernel's OOM killer killed in the memory cgroup so far
+   (oom_kill of memory.events, or of memory.oom_control on v1); 0 without
+   a memory cgroup or where the count cannot be read. */
+unsigned long long rf_cgroup_oom_kills (const rf_cgroup_t *cg);
+
+/* A cgroup used again, by the next container of the same resources
+   (runfd's spawners keep their instances' cgroups instead of an rmdir and
+   a mkdir each; cgroup_reuse.c).  Once nothing is in it, what can be
+   reset is (v1 memory.max_usage_in_bytes and its memsw twin,
+   cpuacct.usage), and the CPU quota is written again, which refills what
+   the last container spent of the current period.  -1, saying why, where
+   it cannot be made as good as new: a process still in it, frozen.  The
+   caller removes it then, and also where rf_cgroup_oom_kills counts a
+   kill, which no file resets. */
+int rf_cgroup_reset (const rf_cgroup_t *cg, const rf_resources_t *res, rf_error_t *err);
 /* The directory of a controller ("memory"), or NULL. */
 const rf_cgroup_dir_t *rf_cgroup_find (const rf_cgroup_t *cg, const char *controller);
 

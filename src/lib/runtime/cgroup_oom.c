@@ -18,15 +18,31 @@
 #include "common/fsutil.h"
 
 static uint64_t
-oom_kills (const char *dir)
+oom_kills_in (const char *dir, const char *file)
 {
-  cleanup_free char *path = xasprintf ("%s/memory.events", dir);
+  cleanup_free char *path = xasprintf ("%s/%s", dir, file);
   cleanup_free char *text = NULL;
   char *p;
   if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
     return 0;
   p = strstr (text, "oom_kill ");
   return p ? strtoull (p + 9, NULL, 10) : 0;
+}
+
+static uint64_t
+oom_kills (const char *dir)
+{
+  return oom_kills_in (dir, "memory.events");
+}
+
+unsigned long long
+rf_cgroup_oom_kills (const rf_cgroup_t *cg)
+{
+  const rf_cgroup_dir_t *mem = rf_cgroup_find (cg, "memory");
+  if (mem == NULL)
+    return 0;
+  /* v1 counts them in memory.oom_control since Linux 4.13. */
+  return oom_kills_in (mem->dir, mem->v2 ? "memory.events" : "memory.oom_control");
 }
 
 int

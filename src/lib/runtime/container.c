@@ -373,8 +373,12 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
 
   /* The cgroup exists, with its limits, before the init does: nothing the
      container runs is ever outside it. */
-  if (rf_cgroup_create (&c->cgroup, spec, opts->id, opts->rootless, opts->cgroup_minimal,
-                        opts->cgroup_path, err) < 0)
+  if (opts->cgroup)
+    {
+      c->cgroup = *opts->cgroup;
+      memset (opts->cgroup, 0, sizeof *opts->cgroup);
+    }
+  else if (rf_cgroup_create (&c->cgroup, spec, opts->id, opts->rootless, false, NULL, err) < 0)
     goto fail;
   {
     const rf_namespace_t *userns = rf_spec_namespace (spec, CLONE_NEWUSER);

@@ -28,12 +28,15 @@ typedef struct
      exec.fifo, and the caller must call rf_container_start_now. */
   bool start_now;
   /* For runfd's instances (start_now only): no state directory at all,
-     cgroups only where limits need them, stdio from these fds (-1: as
-     runf's), and one fd handed over with START that becomes fd 3 (and 0
-     and 1 with start_fd_stdio), announced as LISTEN_FDS=1. */
+     stdio from these fds (-1: as runf's), and one fd handed over with
+     START that becomes fd 3 (and 0 and 1 with start_fd_stdio), announced
+     as LISTEN_FDS=1. */
   bool no_state;
-  bool cgroup_minimal;
-  const char *cgroup_path; /* instead of linux.cgroupsPath */
+  /* A cgroup the caller made ahead (rf_cgroup_create with the spec's
+     resources, or one reset by rf_cgroup_reset), with nothing in it: the
+     container takes it over (*cgroup is left empty; an empty one means
+     none at all) instead of making one from linux.cgroupsPath. */
+  rf_cgroup_t *cgroup;
   int stdio[3];
   bool start_fd;
   bool start_fd_stdio;

@@ -75,3 +75,12 @@ runfctl() {
 fn_url() {
   echo "http://$(runfctl fn ip "$1")"
 }
+
+# This daemon's cgroup parent below each hierarchy (runfd/<key>), as its
+# spawners are told it.
+runfd_cgroup_parent() {
+  local pid
+  pid=$(cat "$FAAS_DIR/runfd.pid")
+  tr '\0' '\n' <"/proc/$(pgrep -P "$pid" -x runfd-spawner | head -1)/cmdline" |
+    sed -n '/^--cgroup-parent$/{n;p;q}'
+}
