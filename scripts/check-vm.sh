@@ -107,7 +107,7 @@ Wants=systemd-logind.service
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'mkdir -p /mnt/top /mnt/out && mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288,ro top /mnt/top && mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 out /mnt/out && exec /mnt/top/scripts/check-vm-guest.sh /mnt/top /mnt/out'
+ExecStart=/bin/sh -c 'mkdir -p /mnt/top /mnt/out && mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro top /mnt/top && mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /mnt/out && exec /mnt/top/scripts/check-vm-guest.sh /mnt/top /mnt/out'
 StandardOutput=journal+console
 StandardError=journal+console
 TimeoutStartSec=infinity
@@ -144,7 +144,7 @@ if [ "$(cat "$vm/image.stamp" 2>/dev/null)" != "$want" ] || [ ! -f "$image" ]; t
   trap cleanup_root EXIT
   make_image "$root"
   # An ext4 image filled from the tree, owners and modes kept, no mount.
-  mkfs.ext4 -q -F -L runf-vm -d "$root" "$image.new" 3G || die "mkfs.ext4 -d failed"
+  mkfs.ext4 -q -F -L runf-vm -d "$root" "$image.new" 3G >/dev/null || die "mkfs.ext4 -d failed"
   cleanup_root
   trap - EXIT
   mv "$vm/vmlinuz.new" "$vm/vmlinuz"
