@@ -107,7 +107,7 @@ Wants=systemd-logind.service
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'mkdir -p /mnt/top /mnt/out && mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro top /mnt/top && mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /mnt/out && exec /mnt/top/scripts/check-vm-guest.sh /mnt/top /mnt/out'
+ExecStart=/bin/sh -c 'mkdir -p /mnt/top /mnt/out && mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288,ro top /mnt/top && mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 out /mnt/out && exec /mnt/top/scripts/check-vm-guest.sh /mnt/top /mnt/out'
 StandardOutput=journal+console
 StandardError=journal+console
 TimeoutStartSec=infinity
