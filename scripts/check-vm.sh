@@ -71,9 +71,10 @@ debian_mirror() {
 # dbus-user-session give the test user a systemd --user manager with a
 # delegated cgroup.  criu for checkpoint.bats: Debian 12's kernel is one
 # Debian's criu 3.17 works on (the development machines' kernel is not).
+# iptables: CRIU locks the network with iptables-restore.
 GUEST_PACKAGES=systemd-sysv,udev,dbus,dbus-user-session,libpam-systemd,\
 linux-image-amd64,initramfs-tools,kmod,e2fsprogs,\
-bats,jq,curl,busybox-static,uidmap,iproute2,util-linux,procps,strace,criu,\
+bats,jq,curl,busybox-static,uidmap,iproute2,util-linux,procps,strace,criu,iptables,\
 python3,libjansson4,libseccomp2,libarchive13,libcurl4,libssl3,zlib1g,libyaml-0-2
 
 # Everything that decides what the image holds; its hash names the image.
