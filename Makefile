@@ -172,7 +172,7 @@ check: deps
 	@scripts/run-tests.sh $(BUILD)
 
 # The cgroup tests on a Debian 12 guest with systemd and pure cgroup v2,
-# under qemu (KVM where there is one, else TCG: about N minutes here).  Not
+# under qemu (KVM where there is one, else TCG: most of an hour here).  Not
 # part of check: see docs/cgroups.md for what runs where.
 check-vm: deps
 	$(MAKE) all fixtures
