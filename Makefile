@@ -48,7 +48,7 @@ PROGRAMS = $(addprefix $(BUILD)/bin/,$(BIN_PROGRAMS) $(HELPER_PROGRAMS))
 # What `make bench` runs, in this order (each a target below).
 BENCHES = bench-image bench-faas bench-soak bench-runtime
 
-.PHONY: all deps check unit demo bench clean install fixtures fuzz-check
+.PHONY: all deps check check-vm unit demo bench clean install fixtures fuzz-check
 all: $(PROGRAMS) share
 
 # The three libraries, each compiled once (and once more under ASan+UBSan
@@ -170,6 +170,13 @@ unit: $(UNIT_BINS) $(UNIT_SANBINS)
 check: deps
 	$(MAKE) all unit fixtures examples fuzz-check
 	@scripts/run-tests.sh $(BUILD)
+
+# The cgroup tests on a Debian 12 guest with systemd and pure cgroup v2,
+# under qemu (KVM where there is one, else TCG: most of an hour here).  Not
+# part of check: see docs/cgroups.md for what runs where.
+check-vm: deps
+	$(MAKE) all fixtures
+	@scripts/check-vm.sh $(BUILD)
 
 demo: deps
 	$(MAKE) all fixtures examples $(BUILD)/bench/loadgen

@@ -6,7 +6,10 @@
 #
 # While working on one part: TESTS="faas/runfd.bats runtime" runs only those
 # integration files or directories (relative to tests/integration), and
-# UNIT=0 skips the unit tests.
+# UNIT=0 skips the unit tests.  ROOT=0 skips the run as root; ROOTLESS_WRAP
+# is a command the unprivileged run goes through (check-vm-guest.sh puts it
+# in a delegated systemd --user scope that way), its label then
+# "rootless-delegated".
 set -u
 build=$(cd "$1" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,15 +75,16 @@ run_bats() { # label user
   fi
 }
 
-run_bats root env RUNF_TEST_TOP="$stage"
+[ "${ROOT:-1}" = 0 ] || run_bats root env RUNF_TEST_TOP="$stage"
 
 if "$top/scripts/test-user.sh" >/dev/null; then
   user=runftest
   xdg=$(mktemp -d /tmp/runf-xdg.XXXXXX)
   chown "$user:" "$xdg"
   chmod 700 "$xdg"
-  run_bats rootless runuser -u "$user" -- env -i PATH="$PATH" HOME="$xdg" \
-    XDG_RUNTIME_DIR="$xdg" RUNF_TEST_TOP="$stage"
+  # shellcheck disable=SC2086 # ROOTLESS_WRAP is a command line
+  run_bats "rootless${ROOTLESS_WRAP:+-delegated}" runuser -u "$user" -- ${ROOTLESS_WRAP:-} \
+    env -i PATH="$PATH" HOME="$xdg" XDG_RUNTIME_DIR="$xdg" RUNF_TEST_TOP="$stage"
 else
   echo "not ok - could not create the unprivileged test user" >"$logs/integration-user.tap"
 fi

@@ -93,3 +93,21 @@ cgroup_container_names() {
     [[ "$name" == *,* ]] && tr ',' '\n' <<<"$name"
   done | sort -u
 }
+
+# The caller's own directory in the v2 hierarchy (from the "0::" line of
+# /proc/self/cgroup); fails where there is no v2 hierarchy.
+cgroup_own_v2_dir() {
+  local v2 own
+  v2=$(cgroup_v2_mount) || return 1
+  own=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+  [ -n "$own" ] || return 1
+  echo "$v2${own%/}"
+}
+
+# Whether the caller may make cgroups below its own v2 cgroup: delegated to
+# it, as systemd does for a user's session scopes and its --user manager
+# (Delegate=yes).  Where so, a rootless runf gives containers a cgroup.
+cgroup_delegated_p() {
+  local d
+  d=$(cgroup_own_v2_dir) && [ -w "$d" ] && [ -w "$d/cgroup.procs" ]
+}

@@ -419,11 +419,22 @@ enable_controllers (const char *parent)
 
   if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, NULL) < 0)
     return;
+  /* A cgroup other than the root (which alone has no cgroup.type) with
+     processes of its own must not delegate any: the kernel refuses the
+     domain controllers (EBUSY) but takes the threaded ones (cpu, cpuset,
+     pids), which makes the parent a thread root, and then no process may
+     join a child (EOPNOTSUPP), as under a systemd service or scope with a
+     relative cgroupsPath, or rootless below the caller's own cgroup.  The
+     limits needing them fail later, naming the field. */
+  cleanup_free char *type = xasprintf ("%s/cgroup.type", parent);
+  cleanup_free char *procs_path = xasprintf ("%s/cgroup.procs", parent);
+  cleanup_free char *procs = NULL;
+  if (access (type, F_OK) == 0
+      && rf_read_file_at (AT_FDCWD, procs_path, 0, &procs, NULL, NULL) >= 0 && procs[0] != '\0')
+    return;
   for (char *t = strtok_r (text, " \n", &save); t; t = strtok_r (NULL, " \n", &save))
     {
       char buf[64];
-      /* A cgroup with processes of its own may not delegate controllers
-         (EBUSY); the limits needing them fail later, naming the field. */
       snprintf (buf, sizeof buf, "+%s", t);
       rf_cgroup_write (parent, "cgroup.subtree_control", buf, "cgroup", NULL);
     }

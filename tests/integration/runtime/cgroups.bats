@@ -625,6 +625,7 @@ while True:
 
 @test "rootless without a cgroup: pause, resume, update and events say so in one line" {
   requires_rootless
+  cgroup_delegated_p && skip "this user's cgroup is delegated here: its containers get cgroups (the next test)"
   set_args sleep 1000
   runf_detached run -d "$CID"
   for cmd in pause update events; do
@@ -635,4 +636,34 @@ while True:
   assert_one_error_line "has no cgroup"
   run runf resume "$CID"
   assert_one_error_line "not paused"
+}
+
+@test "rootless with a delegated cgroup: the container's cgroup is below the caller's; pause, resume, events, delete" {
+  requires_rootless
+  cgroup_delegated_p || skip "no delegated cgroup for this user here (make check-vm runs this in a systemd --user scope with Delegate=yes)"
+  own=$(cgroup_own_v2_dir)
+  set_args sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/c; sleep 0.05; done'
+  runf_detached run -d "$CID"
+  pid=$(runf state "$CID" | jq -r .pid)
+  dir="$own/runf-$CID"
+  grep -qx "0::${dir#$(cgroup_v2_mount)}" "/proc/$pid/cgroup"
+  grep -qx "$pid" "$dir/cgroup.procs"
+  wait_for test -s "$BUNDLE/rootfs/tmp/c"
+
+  runf pause "$CID"
+  [ "$(runf state "$CID" | jq -r .status)" = paused ]
+  grep -qx 'frozen 1' "$dir/cgroup.events"
+  a=$(counter); sleep 0.5; b=$(counter)
+  [ "$a" = "$b" ]
+  runf resume "$CID"
+  [ "$(runf state "$CID" | jq -r .status)" = running ]
+  wait_for sh -c "[ \"\$(cat '$BUNDLE/rootfs/tmp/c')\" != '$b' ]"
+
+  run runf events --stats "$CID"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .type <<<"$output")" = stats ]
+  [ "$(jq -r .data.pids.current <<<"$output")" -ge 1 ]
+
+  runf delete --force "$CID"
+  [ ! -e "$dir" ]
 }
