@@ -151,8 +151,14 @@ connect_for (int sock, int self_net, connect_msg_t *m, int pidfd)
   int fd = -1;
 
   m->error = 0;
-  if (setns (pidfd, CLONE_NEWNET) < 0)
+  if (setns (pidfd, CLONE_NEWNET) == 0)
+    ;
+  else if (errno != EINVAL)
+    m->error = errno; /* the instance is gone: its pid may be another's now */
+  else
     {
+      /* A kernel without setns on a pidfd (before 5.8): by its pid, which
+         the pidfd still held when this was asked. */
       char path[64];
       int ns;
       snprintf (path, sizeof path, "/proc/%d/ns/net", (int) m->pid);
