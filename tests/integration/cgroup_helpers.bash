@@ -111,3 +111,45 @@ cgroup_delegated_p() {
   local d
   d=$(cgroup_own_v2_dir) && [ -w "$d" ] && [ -w "$d/cgroup.procs" ]
 }
+
+# runc's "update devices [minimal transition rules]", on the container $CID
+# (running, made from a config with linux.devices /dev/fuse and no rule for
+# it) and its device directory $1 (v1 devices.list) or "" (v2: the eBPF
+# program, seen only through what it does): a loop in the container writes
+# /dev/null and tries /dev/fuse all along while `runf` (the caller's: on
+# the host's layout or a private v2 one) updates other limits, allows fuse,
+# and takes it away again.  /dev/null must never be refused; fuse opens
+# only while it is allowed.  $2: "pids" where there is a pids controller to
+# update.
+check_device_updates_without_gaps() {
+  local list=$1 log=$BUNDLE/rootfs/tmp i
+  rm -f "$log/null-denied" "$log/fuse-opened"
+  wait_for test -s "$log/loops"
+  if [ "$2" = pids ]; then
+    for i in $(seq 20); do
+      runf update --pids-limit $((100 + i)) "$CID"
+    done
+  fi
+  [ ! -e "$log/fuse-opened" ]
+  echo '{"devices": [{"allow": true, "type": "c", "major": 10, "minor": 229, "access": "r"}]}' |
+    runf update -r - "$CID"
+  [ -z "$list" ] || grep -qx 'c 10:229 r' "$list"
+  wait_for test -e "$log/fuse-opened"
+  jq -e '.linux.resources.devices | map(select(.major == 10 and .minor == 229)) | length == 1' \
+    "$STATE_ROOT/$CID/config.json"
+  for i in $(seq 30); do
+    echo '{"devices": []}' | runf update -r - "$CID"
+  done
+  [ -z "$list" ] || ! grep -q '^c 10:229' "$list"
+  sleep 0.2
+  rm -f "$log/fuse-opened"
+  sleep 0.5
+  [ ! -e "$log/fuse-opened" ]
+  # The default devices stayed allowed through every write.
+  [ ! -e "$log/null-denied" ]
+}
+
+# The loop check_device_updates_without_gaps watches, as process.args.
+DEVICE_LOOP='i=0; while :; do i=$((i+1)); echo $i >/tmp/loops;
+  { echo x >/dev/null; } 2>/dev/null || echo >/tmp/null-denied;
+  { true </dev/fuse; } 2>/dev/null && echo >/tmp/fuse-opened; done'

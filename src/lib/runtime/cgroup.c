@@ -581,7 +581,7 @@ rf_cgroup_clear (rf_cgroup_t *cg)
 }
 
 rf_device_rule_t *
-rf_cgroup_device_rules (const rf_spec_t *spec, const rf_resources_t *res, size_t *n)
+rf_cgroup_device_rules (const rf_resources_t *res, size_t *n)
 {
   /* What every container may use (runc's list): the default devices, the
      pty multiplexer and ptys, and mknod of any device (using one still
@@ -600,7 +600,7 @@ rf_cgroup_device_rules (const rf_spec_t *spec, const rf_resources_t *res, size_t
     { .type = 'c', .major = 136, .minor = -1, .allow = true, .access = "rwm" },
     { .type = 'c', .major = 10, .minor = 200, .allow = true, .access = "rwm" },
   };
-  size_t total = 1 + ARRAY_SIZE (defaults) + spec->n_devices + res->n_devices, k = 0;
+  size_t total = 1 + ARRAY_SIZE (defaults) + res->n_devices, k = 0;
   rf_device_rule_t *rules = xzalloc (total * sizeof *rules);
 
   rules[k++] = (rf_device_rule_t){ .type = 'a', .major = -1, .minor = -1, .allow = false, .access = "rwm" };
@@ -610,14 +610,6 @@ rf_cgroup_device_rules (const rf_spec_t *spec, const rf_resources_t *res, size_t
     rules[k++] = res->devices[i];
   for (size_t i = 0; i < ARRAY_SIZE (defaults); i++)
     rules[k++] = defaults[i];
-  for (size_t i = 0; i < spec->n_devices; i++)
-    {
-      const rf_device_t *d = &spec->devices[i];
-      if (d->type == 'p')
-        continue;
-      rules[k++] = (rf_device_rule_t){ .type = d->type == 'u' ? 'c' : d->type, .major = d->major,
-                                       .minor = d->minor, .allow = true, .access = "rwm" };
-    }
   *n = k;
   return rules;
 }
@@ -700,7 +692,7 @@ rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool r
   if (ret == 0)
     {
       size_t n_rules;
-      rf_device_rule_t *rules = rf_cgroup_device_rules (spec, &res, &n_rules);
+      rf_device_rule_t *rules = rf_cgroup_device_rules (&res, &n_rules);
       free (res.devices);
       res.devices = rules;
       res.n_devices = n_rules;
@@ -722,7 +714,6 @@ rf_cgroup_device_fence (rf_cgroup_t *cg, const char *path, rf_error_t *err)
   rf_hierarchy_t *h;
   size_t nh, n_rules;
   bool v1_devices = false;
-  rf_spec_t none;
   rf_resources_t res;
   int ret = 0;
 
@@ -761,9 +752,8 @@ rf_cgroup_device_fence (rf_cgroup_t *cg, const char *path, rf_error_t *err)
     }
   if (ret == 0)
     {
-      memset (&none, 0, sizeof none);
       rf_resources_init (&res);
-      res.devices = rf_cgroup_device_rules (&none, &res, &n_rules);
+      res.devices = rf_cgroup_device_rules (&res, &n_rules);
       res.n_devices = n_rules;
       res.has_devices = true;
       ret = rf_cgroup_apply (cg, &res, false, err);

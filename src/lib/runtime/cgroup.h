@@ -152,9 +152,9 @@ int rf_cgroup_writef (const char *dir, const char *file, const char *field, rf_e
                       const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
 bool rf_cgroup_has_file (const char *dir, const char *file);
 /* The rules the device controller gets: deny all, linux.resources.devices
-   in order, then runc's default allowed devices and linux.devices. */
-rf_device_rule_t *rf_cgroup_device_rules (const rf_spec_t *spec, const rf_resources_t *res,
-                                          size_t *n);
+   in order, then runc's default allowed devices.  linux.devices only makes
+   the nodes: using them takes a rule, as with runc. */
+rf_device_rule_t *rf_cgroup_device_rules (const rf_resources_t *res, size_t *n);
 /* Attach a BPF_CGROUP_DEVICE program enforcing rules to the v2 directory,
    replacing the ones runf attached before. */
 int rf_cgroup_bpf_devices (const char *dir, const rf_device_rule_t *rules, size_t n,

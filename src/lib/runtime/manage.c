@@ -198,11 +198,6 @@ rf_container_update (const char *root, const char *id, json_t *resources, rf_err
   merged = json_is_object (saved) ? json_deep_copy (saved) : json_object ();
 
   update = json_deep_copy (resources);
-  if (json_object_get (update, "devices"))
-    {
-      rf_warn ("update: linux.resources.devices: device rules are not changed by update");
-      json_object_del (update, "devices");
-    }
   drop_unchanged (update);
   /* As runc: lifting the memory limit lifts a swap limit set with it. */
   mem = json_object_get (update, "memory");
@@ -219,6 +214,17 @@ rf_container_update (const char *root, const char *id, json_t *resources, rf_err
   add_pairs (apply, merged);
   if (rf_resources_parse (apply, "linux.resources", &res, err) < 0)
     goto out;
+  /* New device rules replace the old ones, on top of deny-all and the
+     default devices as at create; the controller is taken there in the
+     fewest writes (cgroup_v1.c), never through "deny everything". */
+  if (res.has_devices)
+    {
+      size_t n;
+      rf_device_rule_t *rules = rf_cgroup_device_rules (&res, &n);
+      free (res.devices);
+      res.devices = rules;
+      res.n_devices = n;
+    }
   if (rf_cgroup_apply (&st.cgroup, &res, st.rootless, err) < 0)
     {
       rf_error_wrap (err, "update container `%s`", id);

@@ -157,8 +157,8 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
 @test "a device rule denies writes to a device while reads still work" {
   requires_root
   # The config's rules come before the default devices' (as runc's), so a
-  # device outside the defaults and outside linux.devices (whose entries
-  # are allowed): the host's fuse, bound in (opening it does nothing).
+  # device outside the defaults: the host's fuse, bound in (opening it does
+  # nothing).
   [ -e /dev/fuse ] || skip "no fuse device on this host"
   update_config '.mounts += [{"destination": "/dev/fuse", "type": "bind", "source": "/dev/fuse", "options": ["bind"]}]
     | .linux.resources = {"devices": [{"allow": false, "type": "c", "major": 10, "minor": 229, "access": "w"},
@@ -170,6 +170,59 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   [[ "$output" == *write-denied* ]]
   [[ "$output" != *write-ok* ]]
   [[ "$output" == *null-ok* ]]
+}
+
+@test "linux.devices makes a node that only a device rule lets the container use (as runc)" {
+  requires_root
+  cgroup_v1_mount devices >/dev/null || cgroup_unified_p || skip "no device controller here"
+  update_config '.linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]'
+  set_args sh -c 'test -c /dev/fuse && echo node; (true </dev/fuse) 2>/dev/null && echo opened || echo refused'
+  run runf run "$CID"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'node\nrefused')" ]
+  update_config '.linux.resources.devices = [{"allow": true, "type": "c", "major": 10, "minor": 229, "access": "r"}]'
+  run runf run "$CID"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'node\nopened')" ]
+}
+
+@test "update of device rules (and of anything else) never takes away a device that stays allowed" {
+  requires_v1
+  cgroup_v1_mount devices >/dev/null || skip "no v1 device controller here"
+  update_config '.linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]'
+  set_args sh -c "$DEVICE_LOOP"
+  runf_detached run -d "$CID"
+  check_device_updates_without_gaps "$(cgroup_dir devices)/devices.list" pids
+}
+
+@test "update of a cpu period below a parent with a quota (a pod): the new quota goes first" {
+  requires_v1
+  local parent
+  parent=$(cgroup_v1_mount cpu)/runftest-$$-pod
+  for h in $(cgroup_hierarchies); do
+    EXTRA_DIRS+=("$h/runftest-$$-pod")
+  done
+  mkdir "$parent"
+  echo 100000 >"$parent/cpu.cfs_period_us"
+  echo 50000 >"$parent/cpu.cfs_quota_us"
+  update_config --arg p "/runftest-$$-pod/$CID" \
+    '.linux.cgroupsPath = $p | .linux.resources = {"cpu": {"period": 100000, "quota": 40000}}'
+  set_args sleep 1000
+  runf_detached run -d "$CID"
+  cpu=$(cgroup_dir cpu)
+  # 40000 of a 50000 period is more than the pod's half a CPU: written in
+  # the old order the period is refused.
+  runf update --cpu-period 50000 --cpu-quota 20000 "$CID"
+  [ "$(cat "$cpu/cpu.cfs_period_us")" = 50000 ]
+  [ "$(cat "$cpu/cpu.cfs_quota_us")" = 20000 ]
+  # And back up: the period first, as before.
+  runf update --cpu-period 100000 --cpu-quota 45000 "$CID"
+  [ "$(cat "$cpu/cpu.cfs_period_us")" = 100000 ]
+  [ "$(cat "$cpu/cpu.cfs_quota_us")" = 45000 ]
+  # What the pod does not allow is still refused, in one line.
+  run runf update --cpu-quota 90000 "$CID"
+  [ "$status" -ne 0 ]
+  assert_one_error_line "cpu"
 }
 
 @test "hugepage limits go to the hierarchy that has hugetlb (v2 on hybrid hosts)" {

@@ -108,8 +108,8 @@ init_pid() { runf state "$CID" | jq -r .pid; }
 
 @test "v2: the device program denies writes to a device while reads still work" {
   # The config's rules come before the default devices' (as runc's), so a
-  # device outside the defaults and outside linux.devices (whose entries
-  # are allowed): the host's fuse, bound in (opening it does nothing).
+  # device outside the defaults: the host's fuse, bound in (opening it does
+  # nothing).
   [ -e /dev/fuse ] || skip "no fuse device on this host"
   update_config '.mounts += [{"destination": "/dev/fuse", "type": "bind", "source": "/dev/fuse", "options": ["bind"]}]
     | .linux.resources = {"devices": [{"allow": false, "type": "c", "major": 10, "minor": 229, "access": "w"},
@@ -121,6 +121,13 @@ init_pid() { runf state "$CID" | jq -r .pid; }
   [[ "$output" == *write-denied* ]]
   [[ "$output" != *write-ok* ]]
   [[ "$output" == *null-ok* ]]
+}
+
+@test "v2: update of device rules (and of anything else) never takes away a device that stays allowed" {
+  update_config '.linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]'
+  set_args sh -c "$DEVICE_LOOP"
+  runf_detached run -d "$CID"
+  check_device_updates_without_gaps "" "$(v2_has pids && echo pids)"
 }
 
 @test "v2: devices not in the default list stay closed" {
