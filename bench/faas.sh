@@ -182,7 +182,9 @@ if [ -n "$only" ]; then
 fi
 
 # The floor, on a machine as quiet as runfd had it: runfd is gone.  One
-# line per run: "floor: RATE/s (N workers, netns yes|no)".
+# line per run: "floor: RATE/s (N workers, netns yes|no, userns yes|no)".
+# With the most loops also a user namespace each, as runfd's instances
+# have: how much of the gap to the floor that isolation is.
 echo "== the floor: ${floor_seconds}s each, $floor_workers loops, without and with a network namespace each" >&2
 floors=""
 for w in $floor_workers; do
@@ -190,6 +192,7 @@ for w in $floor_workers; do
     floors+=$("$build/bench/floor" -j "$w" -t "$floor_seconds" $netns | tee /dev/stderr)$'\n' || true
   done
 done
+floors+=$("$build/bench/floor" -j "${floor_workers##* }" -t "$floor_seconds" --userns | tee /dev/stderr)$'\n' || true
 c=$(BENCH_SECONDS=$seconds BENCH_CONCURRENCY=$concurrency "$here/faas-naive.sh" "$build" | tee /dev/stderr | grep '^requests=' || true)
 
 echo
@@ -213,24 +216,31 @@ python_table
 
 echo
 printf '%-44s %12s\n' "fresh containers" "per second"
+# "floor: RATE/s (N workers, netns X, userns Y)"
 echo -n "$floors" | awk '/^floor: / {
-  rate = $2; sub(/\/s$/, "", rate); loops = $3; sub(/^\(/, "", loops); netns = $NF; sub(/\)$/, "", netns)
-  printf "%-44s %12.1f\n", sprintf("floor, %s, %d loops", netns == "yes" ? "a network namespace each" : "no network namespace", loops), rate
+  rate = $2; sub(/\/s$/, "", rate); loops = $3; sub(/^\(/, "", loops); netns = $6; sub(/,$/, "", netns)
+  userns = $NF; sub(/\)$/, "", userns)
+  printf "%-44s %12.1f\n", sprintf("floor, %s%s, %d loops", netns == "yes" ? "a network namespace each" : "no network namespace",
+                                   userns == "yes" ? ", a user namespace each" : "", loops), rate
 }'
 printf '%-44s %12s\n' "runfd inetd (a fresh container each)" "$(val "$a" rps)"
 echo "runfd's own CPU (its event loop) during it: $loop_cpu; $n_spawners spawners"
 # runfd's instances enter their function's namespace, made once (network
 # none and isolated alike): the floor without a namespace is their measure.
 echo -n "$floors" | awk -v a="$(val "$a" rps)" '/^floor: / {
-    rate = $2; sub(/\/s$/, "", rate); loops = $3; sub(/^\(/, "", loops)
-    if ($NF == "no)" && rate + 0 > best) { best = rate + 0; best_loops = loops }
-    if ($NF == "yes)" && rate + 0 > best_ns) best_ns = rate + 0
+    rate = $2; sub(/\/s$/, "", rate); loops = $3; sub(/^\(/, "", loops); netns = $6; sub(/,$/, "", netns)
+    userns = $NF; sub(/\)$/, "", userns)
+    if (netns == "no" && userns == "no" && rate + 0 > best) { best = rate + 0; best_loops = loops }
+    if (netns == "yes" && rate + 0 > best_ns) best_ns = rate + 0
+    if (userns == "yes" && rate + 0 > best_us) best_us = rate + 0
   }
   END {
     if (best > 0)
       printf "runfd / floor: %.0f%% (the best floor without a network namespace: %d loops)", 100 * a / best, best_loops
     if (best_ns > 0)
       printf "; %.0f%% of the best with a network namespace each", 100 * a / best_ns
+    if (best_us > 0)
+      printf "; %.0f%% of the floor with a user namespace each (as runfd'"'"'s instances)", 100 * a / best_us
     if (best > 0)
       printf "\n"
   }'

@@ -1,6 +1,6 @@
 /* floor: the kernel's floor for fresh containers, with no runtime at all.
  *
- *   floor [-j WORKERS] [-t SECONDS] [--netns] [-r ROOTFS]
+ *   floor [-j WORKERS] [-t SECONDS] [--netns] [--userns] [-r ROOTFS]
  *
  * Each of -j workers (default: one per online CPU) loops for -t seconds
  * (default 5): clone a child into new mount, pid, ipc and uts namespaces
@@ -10,12 +10,15 @@
  * worker waits for it.  This is what any runtime must do for a container
  * at the least, so a runtime's containers per second over this figure is
  * how close it comes to what the machine allows (docs/functions.md,
- * "The floor").
+ * "The floor").  With --userns each container also gets a user namespace
+ * of its own (root in it mapped to 65536 ids from 1000000000, the worker
+ * writing the maps while the child waits, as runfd's spawner does): the
+ * isolation runfd's instances have that the plain floor lacks.
  *
  * ROOTFS defaults to ../fixtures/rootfs beside this program (the build's
  * busybox fixture).  Root only.  Prints one line to stdout:
  *
- *   floor: 2345.6/s (2 workers, netns no)
+ *   floor: 2345.6/s (2 workers, netns no, userns no)
  *
  * A container that fails stops its worker; the child says why on stderr
  * and floor exits 1 with a line that counts them. */
@@ -46,7 +49,11 @@ static struct
   const char *true_path; /* inside the rootfs */
   char *const *true_argv;
   int flags;
+  bool userns;
 } cfg;
+
+/* With --userns: the child waits on this pipe for its id maps. */
+static int maps_pipe[2] = { -1, -1 };
 
 /* What a worker tells the parent, in one write (below PIPE_BUF). */
 typedef struct
@@ -68,10 +75,11 @@ now_ns (void)
 static void __attribute__ ((noreturn))
 usage (FILE *out, int status)
 {
-  fprintf (out, "usage: floor [-j WORKERS] [-t SECONDS] [--netns] [-r ROOTFS]\n"
+  fprintf (out, "usage: floor [-j WORKERS] [-t SECONDS] [--netns] [--userns] [-r ROOTFS]\n"
                 "  -j N       parallel loops (default: one per online CPU)\n"
                 "  -t S       seconds to run (default 5; decimals allowed)\n"
                 "  --netns    a network namespace for each container too\n"
+                "  --userns   a user namespace for each container too (root mapped to 1000000000)\n"
                 "  -r DIR     the rootfs (default: ../fixtures/rootfs beside floor)\n");
   exit (status);
 }
@@ -95,7 +103,16 @@ static int
 container (void *arg)
 {
   (void) arg;
-  const char *what = "mount --make-rprivate /";
+  const char *what = "wait for the id maps";
+  if (cfg.userns)
+    {
+      char c;
+      close (maps_pipe[1]);
+      if (read (maps_pipe[0], &c, 1) != 1)
+        goto fail;
+      close (maps_pipe[0]);
+    }
+  what = "mount --make-rprivate /";
   /* Private first, so that none of the mounts below reach the host's
      namespace through shared propagation. */
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -131,10 +148,37 @@ fail:
 /* One container, waited for: its wait status, or -errno when the clone
    failed. */
 static int
+write_map (pid_t pid, const char *file)
+{
+  char path[64];
+  int fd, ok;
+  snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ok = write (fd, "0 1000000000 65536\n", 19) == 19;
+  close (fd);
+  return ok ? 0 : -1;
+}
+
+static int
 one (char *stack_top)
 {
   int status;
-  pid_t pid = clone (container, stack_top, cfg.flags | SIGCHLD, NULL);
+  pid_t pid;
+  if (cfg.userns && pipe2 (maps_pipe, O_CLOEXEC) < 0)
+    return -errno;
+  pid = clone (container, stack_top, cfg.flags | SIGCHLD, NULL);
+  if (cfg.userns)
+    {
+      int e = errno;
+      close (maps_pipe[0]);
+      /* The child reads EOF instead of a byte when a map failed, and says so. */
+      if (pid > 0 && write_map (pid, "uid_map") == 0 && write_map (pid, "gid_map") == 0)
+        (void) !write (maps_pipe[1], "", 1);
+      close (maps_pipe[1]);
+      errno = e;
+    }
   if (pid < 0)
     return -errno;
   while (waitpid (pid, &status, 0) < 0)
@@ -240,6 +284,8 @@ main (int argc, char **argv)
         usage (stdout, 0);
       else if (strcmp (a, "--netns") == 0)
         netns = true;
+      else if (strcmp (a, "--userns") == 0)
+        cfg.userns = true;
       else if (strcmp (a, "-j") == 0)
         workers = parse_long ("-j", v, 1, 4096), i++;
       else if (strcmp (a, "-t") == 0)
@@ -283,7 +329,8 @@ main (int argc, char **argv)
         die ("rootfs `%s`: neither bin/true nor bin/busybox is there to run", cfg.rootfs);
       cfg.true_path = "/bin/busybox", cfg.true_argv = busybox_argv;
     }
-  cfg.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (netns ? CLONE_NEWNET : 0);
+  cfg.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (netns ? CLONE_NEWNET : 0)
+              | (cfg.userns ? CLONE_NEWUSER : 0);
 
   /* One container first, alone: a rootfs or a kernel that will not do
      says so once, not once per worker. */
@@ -339,8 +386,9 @@ main (int argc, char **argv)
     }
   while (wait (NULL) > 0 || errno == EINTR)
     ;
-  printf ("floor: %.1f/s (%ld workers, netns %s)\n", elapsed > 0 ? containers / (elapsed / 1e9) : 0.0, workers,
-          netns ? "yes" : "no");
+  printf ("floor: %.1f/s (%ld workers, netns %s, userns %s)\n",
+          elapsed > 0 ? containers / (elapsed / 1e9) : 0.0, workers, netns ? "yes" : "no",
+          cfg.userns ? "yes" : "no");
   fflush (stdout);
   if (failures)
     die ("%llu of %llu containers failed (the first: %s)", (unsigned long long) failures,
