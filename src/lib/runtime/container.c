@@ -24,8 +24,8 @@
 #include "common/log.h"
 #include "linux/init.h"
 #include "linux/mounts.h"
-#include "linux/rdt.h"
-#include "linux/selfexe.h"
+#include "rdt.h"
+#include "selfexe.h"
 #include "linux/sync_parent.h"
 #include "common/syscalls.h"
 #include "linux/userns.h"
@@ -281,7 +281,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
     }
   memset (&ctx, 0, sizeof ctx);
   /* runfd's spawners run from a sealed copy of themselves already; runf
-     makes its processes exec through the trampoline (linux/selfexe.h),
+     makes its processes exec through the trampoline (selfexe.h),
      which init makes. */
   ctx.trampoline_fd = -1;
   ctx.make_trampoline = !rf_self_exe_sealed_p ();

@@ -19,9 +19,9 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "container.h"
-#include "linux/caps.h"
+#include "capnames.h"
 #include "linux/exec_init.h"
-#include "linux/selfexe.h"
+#include "selfexe.h"
 #include "linux/sync_parent.h"
 #include "common/syscalls.h"
 #include "linux/userns.h"
@@ -356,7 +356,7 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
 
   if (!rf_self_exe_sealed_p ())
     {
-      /* The process execs through the trampoline (linux/selfexe.h). */
+      /* The process execs through the trampoline (selfexe.h). */
       ctx.trampoline_fd = rf_trampoline_open (err);
       if (ctx.trampoline_fd < 0
           || (ctx.trampoline_fd = rf_fd_above (ctx.trampoline_fd, min_fd, err)) < 0)

@@ -36,7 +36,7 @@
 #include "sync.h"
 #include "common/syscalls.h"
 #include "procattr.h"
-#include "selfexe.h"
+#include "runtime/selfexe.h"
 #include "steps.h"
 
 static int
@@ -417,7 +417,7 @@ close_inherited_fds (const rf_init_t *ctx)
   rf_fds_close_except (keep, (size_t) n + 3);
 }
 
-/* runf-trampoline (selfexe.h) for the final exec, made by init itself:
+/* runf-trampoline (runtime/selfexe.h) for the final exec, made by init itself:
    a created container may wait a long time for start, and meanwhile
    nothing of runf's but exec.fifo is open in it.  It is made at the
    first of: the start, or a filter going in that could refuse
@@ -551,7 +551,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
      but its sync socket and exec.fifo.  While it waits for start, it may
      be looked at (an unprivileged `runf exec` into a created container
      opens its namespaces), unless its binary is one the container could
-     write (selfexe.h). */
+     write (runtime/selfexe.h). */
   if (ctx->dumpable_when_ready)
     rf_process_set_dumpable (true);
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)

@@ -10,7 +10,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "runtime/hooks.h"
-#include "terminal.h"
+#include "runtime/console.h"
 
 static int
 take_pty (const rf_sync_parent_t *p, int passfd, rf_error_t *err)
