@@ -254,15 +254,6 @@ persist (rfd_function_t *fn, rf_error_t *err)
   return rf_write_file_atomic (path, text, strlen (text), 0600, err);
 }
 
-static json_t *
-strv_json (char **v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
-}
-
 static void
 copy_field (json_t *doc, const json_t *deploy, const char *key)
 {
@@ -314,8 +305,8 @@ rfd_function_json (const rfd_function_t *fn)
   json_object_set_new (doc, "min", json_integer (fn->min));
   json_object_set_new (doc, "max", json_integer (fn->max));
   json_object_set_new (doc, "idleSeconds", json_real ((double) fn->idle_ns / RFD_S));
-  json_object_set_new (doc, "command", strv_json (fn->command));
-  json_object_set_new (doc, "warnings", strv_json (fn->warnings));
+  json_object_set_new (doc, "command", rf_json_strv (fn->command));
+  json_object_set_new (doc, "warnings", rf_json_strv (fn->warnings));
   json_object_set_new (doc, "requestsPerInstance", json_integer (fn->per_instance));
   if (RFD_PRESTART_P (fn->mode))
     {

@@ -774,13 +774,20 @@ rf_cgroup_device_fence (rf_cgroup_t *cg, const char *path, rf_error_t *err)
   return ret;
 }
 
-int
-rf_cgroup_open_into (const rf_cgroup_t *cg)
+const char *
+rf_cgroup_v2_dir (const rf_cgroup_t *cg)
 {
   for (size_t i = 0; i < cg->n; i++)
     if (cg->dirs[i].v2)
-      return open (cg->dirs[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  return -1;
+      return cg->dirs[i].dir;
+  return NULL;
+}
+
+int
+rf_cgroup_open_into (const rf_cgroup_t *cg)
+{
+  const char *dir = rf_cgroup_v2_dir (cg);
+  return dir ? open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 }
 
 int
