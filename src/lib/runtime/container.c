@@ -821,28 +821,30 @@ load_hooks (const char *root, const char *id, rf_hooks_t *hooks)
   return rf_hooks_parse (json_object_get (doc, "hooks"), hooks, NULL);
 }
 
+/* poststart and poststop, from the config the container was created with;
+   a failure is only a warning. */
 static void
-run_poststart (const char *root, const rf_state_t *st)
+run_late_hooks (const char *root, const rf_state_t *st, rf_hook_kind_t kind, const char *status)
 {
   rf_hooks_t hooks;
-  if (load_hooks (root, st->id, &hooks) == 0 && hooks.n[RF_HOOK_POSTSTART])
+  if (load_hooks (root, st->id, &hooks) == 0 && hooks.n[kind])
     {
-      cleanup_free char *state = hooks_state (st, "running");
-      rf_hooks_run_warn (&hooks, RF_HOOK_POSTSTART, state);
+      cleanup_free char *state = hooks_state (st, status);
+      rf_hooks_run_warn (&hooks, kind, state);
     }
   rf_hooks_clear (&hooks);
 }
 
 static void
+run_poststart (const char *root, const rf_state_t *st)
+{
+  run_late_hooks (root, st, RF_HOOK_POSTSTART, "running");
+}
+
+static void
 run_poststop (const char *root, const rf_state_t *st)
 {
-  rf_hooks_t hooks;
-  if (load_hooks (root, st->id, &hooks) == 0 && hooks.n[RF_HOOK_POSTSTOP])
-    {
-      cleanup_free char *state = hooks_state (st, "stopped");
-      rf_hooks_run_warn (&hooks, RF_HOOK_POSTSTOP, state);
-    }
-  rf_hooks_clear (&hooks);
+  run_late_hooks (root, st, RF_HOOK_POSTSTOP, "stopped");
 }
 
 int
