@@ -562,7 +562,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   if (ctx->fifo_fd >= 0)
     {
       close (ctx->sync_fd);
-      ctx->sync_fd = -1;
+      ctx->sync_fd = steps.sync_fd = -1;
     }
   if (wait_for_start (ctx, &start_fd, &steps.envp, err) < 0 || place_start_fd (ctx, start_fd, err) < 0)
     return -1;
