@@ -798,7 +798,7 @@ rf_cgroup_open_tasks (const rf_cgroup_t *cg, int min_fd, int *fds, size_t max, s
   for (size_t i = 0; i < cg->n; i++)
     {
       cleanup_free char *path = NULL;
-      int fd, moved;
+      int fd;
       if (cg->dirs[i].v2)
         continue;
       if (*n == max)
@@ -807,35 +807,36 @@ rf_cgroup_open_tasks (const rf_cgroup_t *cg, int min_fd, int *fds, size_t max, s
       fd = open (path, O_WRONLY | O_CLOEXEC);
       if (fd < 0)
         return rf_error_sys (err, "cgroup: open `%s`", path);
-      moved = fcntl (fd, F_DUPFD_CLOEXEC, min_fd);
-      close (fd);
-      if (moved < 0)
-        return rf_error_sys (err, "dup");
-      fds[(*n)++] = moved;
+      fd = rf_fd_above (fd, min_fd, err);
+      if (fd < 0)
+        return -1;
+      fds[(*n)++] = fd;
     }
+  return 0;
+}
+
+static int
+enter_hierarchies (const rf_cgroup_t *cg, pid_t pid, bool v2_only, rf_error_t *err)
+{
+  char buf[32];
+  snprintf (buf, sizeof buf, "%d", (int) pid);
+  for (size_t i = 0; i < cg->n; i++)
+    if ((cg->dirs[i].v2 || !v2_only)
+        && rf_cgroup_write (cg->dirs[i].dir, "cgroup.procs", buf, "cgroup", err) < 0)
+      return -1;
   return 0;
 }
 
 int
 rf_cgroup_enter_v2 (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err)
 {
-  char buf[32];
-  snprintf (buf, sizeof buf, "%d", (int) pid);
-  for (size_t i = 0; i < cg->n; i++)
-    if (cg->dirs[i].v2 && rf_cgroup_write (cg->dirs[i].dir, "cgroup.procs", buf, "cgroup", err) < 0)
-      return -1;
-  return 0;
+  return enter_hierarchies (cg, pid, true, err);
 }
 
 int
 rf_cgroup_enter (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err)
 {
-  char buf[32];
-  snprintf (buf, sizeof buf, "%d", (int) pid);
-  for (size_t i = 0; i < cg->n; i++)
-    if (rf_cgroup_write (cg->dirs[i].dir, "cgroup.procs", buf, "cgroup", err) < 0)
-      return -1;
-  return 0;
+  return enter_hierarchies (cg, pid, false, err);
 }
 
 bool
