@@ -9,8 +9,8 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
-#include "runtime/hooks.h"
 #include "runtime/console.h"
+#include "runtime/hooks.h"
 
 static int
 take_pty (const rf_sync_parent_t *p, int passfd, rf_error_t *err)
@@ -65,7 +65,8 @@ rf_sync_parent_next (const rf_sync_parent_t *p, rf_sync_msg_t *msg, rf_error_t *
             close (passfd);
           if (msg->type == RF_SYNC_ERROR)
             return rf_error_make (err, msg->code, "%s", msg->text);
-          if (msg->type <= 0 || msg->type >= 32 || !(p->accept & RF_SYNC_BIT (msg->type)))
+          if (msg->type <= 0 || (size_t) msg->type >= 8 * sizeof p->accept
+              || !(p->accept & RF_SYNC_BIT (msg->type)))
             return rf_error_make (err, EPROTO, "%s sent message %d", p->child, msg->type);
           return 1;
         }
