@@ -246,7 +246,7 @@ $(BUILD)/unit-san/test_image_%: tests/unit/test_image_%.c $(IMAGE_SAN_A)
 # wants a build of its own).
 fuzzobj = $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(1))
 FUZZ_SPEC_SRCS = $(addprefix src/lib/runtime/,spec.c spec_extra.c resources.c seccomp.c hooks.c \
-                   mountopts.c linux/caps.c linux/sync.c spec_default.c)
+                   mountopts.c capnames.c linux/sync.c spec_default.c)
 $(BUILD)/libcommon-fuzz.a: $(call fuzzobj,$(COMMON_SRCS))
 $(BUILD)/libruntime-fuzz.a: $(call fuzzobj,$(FUZZ_SPEC_SRCS))
 $(BUILD)/libimage-fuzz.a: $(call fuzzobj,$(IMAGE_SRCS))

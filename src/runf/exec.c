@@ -9,7 +9,7 @@
 #include "runf.h"
 #include "runtime/exec.h"
 #include "common/syscalls.h"
-#include "runtime/linux/terminal.h"
+#include "runtime/console.h"
 #include "supervise.h"
 
 enum

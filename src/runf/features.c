@@ -12,7 +12,7 @@
 #include "common/cleanup.h"
 #include "common/jsonutil.h"
 #include "runf.h"
-#include "runtime/linux/caps.h"
+#include "runtime/capnames.h"
 #include "runtime/spec.h"
 
 #define OCI_VERSION_MIN "1.0.0"

@@ -24,9 +24,9 @@
 #include "criu.h"
 #include "runf.h"
 #include "runtime/container.h"
-#include "runtime/linux/rdt.h"
+#include "runtime/rdt.h"
 #include "common/syscalls.h"
-#include "runtime/linux/terminal.h"
+#include "runtime/console.h"
 #include "runtime/state.h"
 #include "supervise.h"
 

@@ -4,7 +4,7 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "create.h"
-#include "runtime/linux/terminal.h"
+#include "runtime/console.h"
 #include "supervise.h"
 
 int

@@ -23,13 +23,13 @@
 
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/inroot.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "image/bundle.h"
 #include "image/image.h"
 #include "image/store.h"
 #include "runfd.h"
-#include "runtime/linux/mounts.h"
 #include "runtime/spec.h"
 
 #define RETRY_FIRST RFD_S
@@ -85,14 +85,14 @@ make_mount_points (int root_fd, const rfd_function_t *fn, rf_error_t *err)
   static const char *const dirs[] = { "/proc", "/dev", "/tmp" };
   for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
     {
-      int fd = rf_root_mkpath (root_fd, dirs[i], true, err);
+      int fd = rf_inroot_mkpath (root_fd, dirs[i], true, err);
       if (fd < 0)
         return rf_error_wrap (err, "make the mount point `%s`", dirs[i]);
       close (fd);
     }
   for (size_t i = 0; secrets && i < ARRAY_SIZE (rfd_secrets_paths); i++)
     {
-      int fd = rf_root_mkpath (root_fd, rfd_secrets_paths[i], true, err);
+      int fd = rf_inroot_mkpath (root_fd, rfd_secrets_paths[i], true, err);
       if (fd < 0)
         return rf_error_wrap (err, "make the mount point `%s`", rfd_secrets_paths[i]);
       close (fd);
@@ -100,7 +100,7 @@ make_mount_points (int root_fd, const rfd_function_t *fn, rf_error_t *err)
   if (mode == RFD_MODE_CONTROL || mode == RFD_MODE_STDIO)
     {
       const char *file = mode == RFD_MODE_CONTROL ? "/control.sock" : "/.runf/shim";
-      int fd = rf_root_mkpath (root_fd, file, false, err);
+      int fd = rf_inroot_mkpath (root_fd, file, false, err);
       if (fd < 0)
         return rf_error_wrap (err, "make the mount point `%s`", file);
       close (fd);
@@ -111,7 +111,7 @@ make_mount_points (int root_fd, const rfd_function_t *fn, rf_error_t *err)
       static const char *const files[] = { "/etc/resolv.conf", "/etc/hosts" };
       for (size_t i = 0; i < ARRAY_SIZE (files); i++)
         {
-          int fd = rf_root_mkpath (root_fd, files[i], false, err);
+          int fd = rf_inroot_mkpath (root_fd, files[i], false, err);
           if (fd < 0)
             return rf_error_wrap (err, "make the mount point `%s`", files[i]);
           close (fd);
@@ -254,15 +254,6 @@ persist (rfd_function_t *fn, rf_error_t *err)
   return rf_write_file_atomic (path, text, strlen (text), 0600, err);
 }
 
-static json_t *
-strv_json (char **v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
-}
-
 static void
 copy_field (json_t *doc, const json_t *deploy, const char *key)
 {
@@ -314,8 +305,8 @@ rfd_function_json (const rfd_function_t *fn)
   json_object_set_new (doc, "min", json_integer (fn->min));
   json_object_set_new (doc, "max", json_integer (fn->max));
   json_object_set_new (doc, "idleSeconds", json_real ((double) fn->idle_ns / RFD_S));
-  json_object_set_new (doc, "command", strv_json (fn->command));
-  json_object_set_new (doc, "warnings", strv_json (fn->warnings));
+  json_object_set_new (doc, "command", rf_json_strv (fn->command));
+  json_object_set_new (doc, "warnings", rf_json_strv (fn->warnings));
   json_object_set_new (doc, "requestsPerInstance", json_integer (fn->per_instance));
   if (RFD_PRESTART_P (fn->mode))
     {

@@ -34,8 +34,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/resources.h"
-#include "runtime/linux/devices.h"
-#include "runtime/linux/selfexe.h"
+#include "runtime/selfexe.h"
 #include "common/syscalls.h"
 
 static bool rootless;
@@ -441,7 +440,7 @@ main (int argc, char **argv)
 
   rf_log_init ("runfd-spawner");
   /* Every instance is a fork of this process: from here on they all run
-     from a sealed copy of the binary (runtime/linux/selfexe.h). */
+     from a sealed copy of the binary (runtime/selfexe.h). */
   {
     rf_error_t err = NULL;
     if (rf_self_exe_protect (argv, &err) < 0)

@@ -12,7 +12,7 @@
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
 #include "runtime/exec.h"
-#include "runtime/linux/caps.h"
+#include "runtime/capnames.h"
 
 static void
 expect_error_text (rf_error_t *err, const char *needle)

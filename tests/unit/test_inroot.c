@@ -1,9 +1,10 @@
-/* rf_inroot_open and rf_inroot_resolve: a tree with symlinks that point
- * out of the root (through ".." and absolute targets), loops and missing
- * components, each case opened through openat2, through the walk by hand
- * (forced), and through the walk under a seccomp filter that makes
- * openat2 fail with ENOSYS as a kernel without it does.  Every case must
- * land on the same file (or fail with the same errno) all three ways. */
+/* rf_inroot_open, rf_inroot_resolve and rf_inroot_mkpath: a tree with
+ * symlinks that point out of the root (through ".." and absolute targets),
+ * loops and missing components, each case opened through openat2, through
+ * the walk by hand (forced), and through the walk under a seccomp filter
+ * that makes openat2 fail with ENOSYS as a kernel without it does.  Every
+ * case must land on the same file (or fail with the same errno) all three
+ * ways. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -280,6 +281,58 @@ test_resolve (void **state)
   rf_error_free (&err);
 }
 
+/* Lands on `want` (relative to the root), which is of the kind asked for. */
+static void
+check_mkpath (const char *path, bool dir, const char *want)
+{
+  rf_error_t err = NULL;
+  struct stat got, there;
+  int fd = rf_inroot_mkpath (root_fd, path, dir, &err);
+  if (fd < 0)
+    fail_msg ("mkpath `%s`: %s", path, err->msg);
+  assert_int_equal (fstat (fd, &got), 0);
+  close (fd);
+  assert_int_equal (fstatat (root_fd, want, &there, AT_SYMLINK_NOFOLLOW), 0);
+  assert_int_equal (got.st_ino, there.st_ino);
+  assert_true (dir ? S_ISDIR (there.st_mode) : S_ISREG (there.st_mode));
+  if (!dir)
+    assert_int_equal (there.st_size, 0);
+}
+
+/* What is missing is made inside the root, where the path resolves;
+   targets that point out of it make their components inside. */
+static void
+mkpath_cases (void)
+{
+  rf_error_t err = NULL;
+  cleanup_free char *inside = xasprintf ("%s/made_out", outside + 1);
+  cleanup_free char *host_side = xasprintf ("%s/made_out", outside);
+
+  check_mkpath ("/etc/passwd", false, "etc/passwd");
+  check_mkpath ("/abs/made/dir", true, "etc/made/dir");
+  check_mkpath ("/up/made/file", false, "etc/made/file");
+  check_mkpath ("/etc/sub/../made/deeper/", true, "etc/made/deeper");
+  check_mkpath ("/abs_out/made_out", true, inside);
+  assert_int_equal (access (host_side, F_OK), -1);
+  assert_int_equal (rf_inroot_mkpath (root_fd, "/loop1/made", true, &err), -1);
+  assert_int_equal (err->code, ELOOP);
+  rf_error_free (&err);
+  /* A file where a directory is asked for on the way. */
+  assert_int_equal (rf_inroot_mkpath (root_fd, "/etc/passwd/made", true, &err), -1);
+  rf_error_free (&err);
+}
+
+static void
+test_mkpath (void **state)
+{
+  mkpath_cases ();
+  /* Again by hand: what exists now is found, the rest made. */
+  rf_inroot_force_fallback (true);
+  check_mkpath ("/abs/made/dir", true, "etc/made/dir");
+  check_mkpath ("/abs/made/again", false, "etc/made/again");
+  rf_inroot_force_fallback (false);
+}
+
 int
 main (void)
 {
@@ -289,6 +342,7 @@ main (void)
     cmocka_unit_test (test_without_openat2),
     cmocka_unit_test (test_magic_link),
     cmocka_unit_test (test_resolve),
+    cmocka_unit_test (test_mkpath),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }

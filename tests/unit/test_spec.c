@@ -12,7 +12,7 @@
 #include <sys/resource.h>
 
 #include "common/jsonutil.h"
-#include "runtime/linux/caps.h"
+#include "runtime/capnames.h"
 #include "runtime/spec.h"
 
 static rf_spec_t *

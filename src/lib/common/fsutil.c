@@ -48,16 +48,14 @@ rf_read_all (int fd, void *buf, size_t len)
   return got;
 }
 
-int
-rf_read_file_at (int dirfd, const char *path, size_t max, char **out,
-                 size_t *len, rf_error_t *err)
+/* The one reader of a whole file: `name` (the path, or NULL for a bare fd)
+   is what the errors name. */
+static int
+read_fd_named (int fd, const char *name, size_t max, char **out, size_t *len, rf_error_t *err)
 {
-  cleanup_close int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
   cleanup_free char *buf = NULL;
-  size_t size = 0, cap = 4096;
+  size_t size = 0, cap = 8192;
 
-  if (fd < 0)
-    return rf_error_sys (err, "open `%s`", path);
   buf = xmalloc (cap);
   for (;;)
     {
@@ -71,19 +69,36 @@ rf_read_file_at (int dirfd, const char *path, size_t max, char **out,
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        return rf_error_sys (err, "read `%s`", path);
+        return name ? rf_error_sys (err, "read `%s`", name) : rf_error_sys (err, "read");
       if (n == 0)
         break;
       size += n;
       if (max && size > max)
-        return rf_error_make (err, EFBIG, "read `%s`: larger than %zu bytes",
-                              path, max);
+        return name ? rf_error_make (err, EFBIG, "read `%s`: larger than %zu bytes", name, max)
+                    : rf_error_make (err, 0, "larger than %zu bytes", max);
     }
   buf[size] = '\0';
   if (len)
     *len = size;
   *out = steal_pointer (&buf);
   return 0;
+}
+
+int
+rf_read_fd (int fd, size_t max, char **out, size_t *len, rf_error_t *err)
+{
+  return read_fd_named (fd, NULL, max, out, len, err);
+}
+
+int
+rf_read_file_at (int dirfd, const char *path, size_t max, char **out,
+                 size_t *len, rf_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return rf_error_sys (err, "open `%s`", path);
+  return read_fd_named (fd, path, max, out, len, err);
 }
 
 int

@@ -12,6 +12,8 @@
    buffer. dirfd may be AT_FDCWD. */
 int rf_read_file_at (int dirfd, const char *path, size_t max, char **out,
                      size_t *len, rf_error_t *err);
+/* The same for what is left of an open fd (len may be NULL). */
+int rf_read_fd (int fd, size_t max, char **out, size_t *len, rf_error_t *err);
 /* Write buf to an existing file (e.g. under /proc), in one write. */
 int rf_write_file_at (int dirfd, const char *path, const char *buf,
                       size_t len, rf_error_t *err);

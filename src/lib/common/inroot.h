@@ -1,6 +1,7 @@
 /* Opening a path below a root directory as if that directory were "/": the
- * one place that does it, for the container's rootfs (runtime/linux/mounts.c)
- * and an image's tree (image/fsops.c).  openat2(2) where the kernel has it;
+ * one place that does it, for the container's rootfs (runtime/linux/mounts.c
+ * and devices.c, runfd's mount points in a function's rootfs) and an
+ * image's tree (image/fsops.c).  openat2(2) where the kernel has it;
  * elsewhere the same resolution done by hand, one component at a time. */
 #ifndef RF_INROOT_H
 #define RF_INROOT_H
@@ -32,6 +33,15 @@ int rf_inroot_open (int root_fd, const char *path, int flags, rf_inroot_how_t ho
    components that do not exist are kept as written.  Owned by the caller;
    NULL with err set on a symlink loop. */
 char *rf_inroot_resolve (int root_fd, const char *path, rf_error_t *err);
+
+/* Open `path` below root_fd as an O_PATH fd, creating what is missing:
+   directories on the way (0755), and the last component as a directory or
+   an empty file (0644).  Symlinks resolve inside the root, so nothing a
+   hostile rootfs plants can make a mount point land outside it; what is
+   made is made one component at a time below its parent's fd, never
+   through a link, so a link planted meanwhile makes it fail, not escape.
+   The errors name `path` "in the rootfs". */
+int rf_inroot_mkpath (int root_fd, const char *path, bool dir, rf_error_t *err);
 
 /* Resolve by hand even where openat2 exists (the tests of that path). */
 void rf_inroot_force_fallback (bool on);

@@ -201,6 +201,15 @@ rf_json_get_strv (json_t *obj, const char *where, const char *key,
   return 1;
 }
 
+json_t *
+rf_json_strv (char *const *v)
+{
+  json_t *a = json_array ();
+  for (size_t i = 0; v && v[i]; i++)
+    json_array_append_new (a, json_string (v[i]));
+  return a;
+}
+
 int
 rf_json_get_strmap (json_t *obj, const char *where, const char *key,
                     char ***out, rf_error_t *err)

@@ -45,6 +45,8 @@ int rf_json_get_array (json_t *obj, const char *where, const char *key,
 /* A NULL-terminated, newly allocated array of strings. */
 int rf_json_get_strv (json_t *obj, const char *where, const char *key,
                       char ***out, rf_error_t *err);
+/* The other way: a JSON array of the strings of v (NULL: an empty one). */
+json_t *rf_json_strv (char *const *v);
 /* A string map (object of strings) as a NULL-terminated key, value, ... list. */
 int rf_json_get_strmap (json_t *obj, const char *where, const char *key,
                         char ***out, rf_error_t *err);

@@ -23,15 +23,6 @@ rf_build_result_clear (rf_build_result_t *r)
   memset (r, 0, sizeof *r);
 }
 
-static json_t *
-strv_json (char **v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
-}
-
 /* K=V entries replace the base's K, in place; new ones go at the end. */
 static int
 merge_env (json_t *config, char **env, rf_error_t *err)
@@ -180,14 +171,14 @@ rf_build (rf_store_t *s, const rf_build_opts_t *opts, rf_build_result_t *out, rf
       if (opts->entrypoint[0] && opts->entrypoint[0][0] == '\0' && opts->entrypoint[1] == NULL)
         json_object_del (config, "Entrypoint");
       else
-        json_object_set_new (config, "Entrypoint", strv_json (opts->entrypoint));
+        json_object_set_new (config, "Entrypoint", rf_json_strv (opts->entrypoint));
       /* As a Dockerfile's ENTRYPOINT does: the base's Cmd was its
          arguments, and goes with it. */
       if (opts->cmd == NULL)
         json_object_del (config, "Cmd");
     }
   if (opts->cmd)
-    json_object_set_new (config, "Cmd", strv_json (opts->cmd));
+    json_object_set_new (config, "Cmd", rf_json_strv (opts->cmd));
   if (opts->workdir)
     {
       if (opts->workdir[0] != '/')

@@ -139,34 +139,3 @@ rf_tree_disk_usage_at (int dirfd, const char *name)
   return (int64_t) st.st_blocks * 512 + usage_fd (fd);
 }
 
-int
-rf_read_fd (int fd, size_t max, char **out, size_t *len, rf_error_t *err)
-{
-  cleanup_free char *buf = NULL;
-  size_t size = 0, cap = 8192;
-
-  buf = xmalloc (cap);
-  for (;;)
-    {
-      ssize_t n;
-      if (size + 1 >= cap)
-        {
-          cap *= 2;
-          buf = xrealloc (buf, cap);
-        }
-      n = read (fd, buf + size, cap - size - 1);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return rf_error_sys (err, "read");
-      if (n == 0)
-        break;
-      size += n;
-      if (max && size > max)
-        return rf_error_make (err, 0, "larger than %zu bytes", max);
-    }
-  buf[size] = '\0';
-  *len = size;
-  *out = steal_pointer (&buf);
-  return 0;
-}

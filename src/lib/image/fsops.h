@@ -24,8 +24,6 @@ int rf_open_in_root (int root_fd, const char *path, rf_error_t *err);
    symlink, never crosses into another file system; a missing name is not
    an error. */
 int rf_rm_tree_at (int dirfd, const char *name, rf_error_t *err);
-/* Read what is left of fd, at most max bytes (0: no limit), NUL-terminated. */
-int rf_read_fd (int fd, size_t max, char **out, size_t *len, rf_error_t *err);
 /* Bytes used by a tree (st_blocks), hard links counted once per tree. */
 int64_t rf_tree_disk_usage_at (int dirfd, const char *name);
 

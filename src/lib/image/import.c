@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "common/jsonutil.h"
-#include "fsops.h"
 #include "ingest.h"
 #include "reference.h"
 #include "tarpath.h"

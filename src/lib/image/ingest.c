@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "common/jsonutil.h"
-#include "fsops.h"
 #include "layer.h"
 #include "layertree.h"
 

@@ -764,13 +764,20 @@ rf_cgroup_device_fence (rf_cgroup_t *cg, const char *path, rf_error_t *err)
   return ret;
 }
 
-int
-rf_cgroup_open_into (const rf_cgroup_t *cg)
+const char *
+rf_cgroup_v2_dir (const rf_cgroup_t *cg)
 {
   for (size_t i = 0; i < cg->n; i++)
     if (cg->dirs[i].v2)
-      return open (cg->dirs[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  return -1;
+      return cg->dirs[i].dir;
+  return NULL;
+}
+
+int
+rf_cgroup_open_into (const rf_cgroup_t *cg)
+{
+  const char *dir = rf_cgroup_v2_dir (cg);
+  return dir ? open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 }
 
 int
@@ -781,7 +788,7 @@ rf_cgroup_open_tasks (const rf_cgroup_t *cg, int min_fd, int *fds, size_t max, s
   for (size_t i = 0; i < cg->n; i++)
     {
       cleanup_free char *path = NULL;
-      int fd, moved;
+      int fd;
       if (cg->dirs[i].v2)
         continue;
       if (*n == max)
@@ -790,35 +797,36 @@ rf_cgroup_open_tasks (const rf_cgroup_t *cg, int min_fd, int *fds, size_t max, s
       fd = open (path, O_WRONLY | O_CLOEXEC);
       if (fd < 0)
         return rf_error_sys (err, "cgroup: open `%s`", path);
-      moved = fcntl (fd, F_DUPFD_CLOEXEC, min_fd);
-      close (fd);
-      if (moved < 0)
-        return rf_error_sys (err, "dup");
-      fds[(*n)++] = moved;
+      fd = rf_fd_above (fd, min_fd, err);
+      if (fd < 0)
+        return -1;
+      fds[(*n)++] = fd;
     }
+  return 0;
+}
+
+static int
+enter_hierarchies (const rf_cgroup_t *cg, pid_t pid, bool v2_only, rf_error_t *err)
+{
+  char buf[32];
+  snprintf (buf, sizeof buf, "%d", (int) pid);
+  for (size_t i = 0; i < cg->n; i++)
+    if ((cg->dirs[i].v2 || !v2_only)
+        && rf_cgroup_write (cg->dirs[i].dir, "cgroup.procs", buf, "cgroup", err) < 0)
+      return -1;
   return 0;
 }
 
 int
 rf_cgroup_enter_v2 (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err)
 {
-  char buf[32];
-  snprintf (buf, sizeof buf, "%d", (int) pid);
-  for (size_t i = 0; i < cg->n; i++)
-    if (cg->dirs[i].v2 && rf_cgroup_write (cg->dirs[i].dir, "cgroup.procs", buf, "cgroup", err) < 0)
-      return -1;
-  return 0;
+  return enter_hierarchies (cg, pid, true, err);
 }
 
 int
 rf_cgroup_enter (const rf_cgroup_t *cg, pid_t pid, rf_error_t *err)
 {
-  char buf[32];
-  snprintf (buf, sizeof buf, "%d", (int) pid);
-  for (size_t i = 0; i < cg->n; i++)
-    if (rf_cgroup_write (cg->dirs[i].dir, "cgroup.procs", buf, "cgroup", err) < 0)
-      return -1;
-  return 0;
+  return enter_hierarchies (cg, pid, false, err);
 }
 
 bool

@@ -71,6 +71,8 @@ int rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bo
    else the v2 one.  They bind every process in it and every cgroup below:
    set once on a parent (runfd's), they cost its instances nothing. */
 int rf_cgroup_device_fence (rf_cgroup_t *cg, const char *path, rf_error_t *err);
+/* The container's directory in the v2 hierarchy, or NULL where it has none. */
+const char *rf_cgroup_v2_dir (const rf_cgroup_t *cg);
 /* The v2 directory as an fd for clone3's CLONE_INTO_CGROUP, or -1. */
 int rf_cgroup_open_into (const rf_cgroup_t *cg);
 /* The `tasks` files of the v1 directories, opened for writing (fds at or

@@ -159,15 +159,6 @@ read_psi (const char *dir, const char *file)
   return psi;
 }
 
-static const char *
-v2_dir (const rf_cgroup_t *cg)
-{
-  for (size_t i = 0; i < cg->n; i++)
-    if (cg->dirs[i].v2)
-      return cg->dirs[i].dir;
-  return NULL;
-}
-
 /* Whether the container lives in a v2 hierarchy only (PSI is reported
    there, as runc does). */
 static bool
@@ -184,7 +175,7 @@ cpu_stats (const rf_cgroup_t *cg)
 {
   const rf_cgroup_dir_t *acct = rf_cgroup_find (cg, "cpuacct");
   const rf_cgroup_dir_t *cpu = rf_cgroup_find (cg, "cpu");
-  const char *v2 = v2_dir (cg);
+  const char *v2 = rf_cgroup_v2_dir (cg);
   json_t *usage = json_object (), *throttling = json_object (), *out;
 
   if (acct && !acct->v2)

@@ -17,15 +17,6 @@
 #include "cgroup.h"
 #include "common/cleanup.h"
 
-static const char *
-v2_dir (const rf_cgroup_t *cg)
-{
-  for (size_t i = 0; i < cg->n; i++)
-    if (cg->dirs[i].v2)
-      return cg->dirs[i].dir;
-  return NULL;
-}
-
 static int
 no_equivalent (const char *field, rf_error_t *err)
 {
@@ -138,7 +129,7 @@ apply_io (const char *dir, const rf_resources_t *r, rf_error_t *err)
 static int
 v2_apply (const rf_cgroup_t *cg, const rf_resources_t *r, bool rootless, rf_error_t *err)
 {
-  const char *dir = v2_dir (cg);
+  const char *dir = rf_cgroup_v2_dir (cg);
   if (dir == NULL)
     return rf_error_make (err, 0, "linux.resources: the container has no cgroup v2 directory");
   if (apply_memory (dir, r, err) < 0 || apply_cpu (dir, r, err) < 0 || apply_io (dir, r, err) < 0)

@@ -13,9 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -24,11 +22,10 @@
 #include "common/log.h"
 #include "linux/init.h"
 #include "linux/mounts.h"
-#include "linux/rdt.h"
-#include "linux/selfexe.h"
-#include "linux/sync.h"
+#include "rdt.h"
+#include "selfexe.h"
+#include "linux/sync_parent.h"
 #include "common/syscalls.h"
-#include "linux/terminal.h"
 #include "linux/userns.h"
 
 static void run_poststart (const char *root, const rf_state_t *st);
@@ -123,122 +120,81 @@ wait_exit (int pidfd, pid_t pid, unsigned long long start_time, int timeout_ms)
   return -1;
 }
 
-static void
-reap_quietly (pid_t pid)
-{
-  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-    ;
-}
-
-static char *
-describe_death (pid_t pid)
-{
-  int status;
-  if (waitpid (pid, &status, WNOHANG) == pid)
-    {
-      if (WIFSIGNALED (status))
-        return xasprintf (" (killed by signal %d)", WTERMSIG (status));
-      if (WIFEXITED (status))
-        return xasprintf (" (exit status %d)", WEXITSTATUS (status));
-    }
-  return xstrdup ("");
-}
-
 /* The parent's half of the setup protocol, until init says READY. */
 static int
 drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *spec,
-             const char *bundle, pid_t stage_pid, int parent_fd, bool join_cgroup,
-             rf_error_t *err)
+             const char *bundle, pid_t stage_pid, bool join_cgroup, rf_error_t *err)
 {
+  rf_sync_parent_t peer = {
+    .fd = c->sync_fd,
+    .child = "the container's init",
+    .verb = "create",
+    .speaker = "init",
+    .id = c->id,
+    .console_socket = opts->console_socket,
+    .pty_master = &c->pty_master,
+    .seccomp = &spec->seccomp,
+    /* Status "creating": init exists, the process does not yet. */
+    .status = "creating",
+    .pid = &c->pid,
+    .bundle = bundle,
+    .annotations = spec->annotations,
+    .accept = RF_SYNC_BIT (RF_SYNC_SETUP) | RF_SYNC_BIT (RF_SYNC_CHILD_PID)
+              | RF_SYNC_BIT (RF_SYNC_HOOKS) | RF_SYNC_BIT (RF_SYNC_READY),
+  };
   for (;;)
     {
       rf_sync_msg_t msg;
-      int passfd = -1;
-      int r = rf_sync_recv (parent_fd, &msg, &passfd);
+      int r = rf_sync_parent_next (&peer, &msg, err);
 
       if (r < 0)
-        return rf_error_sys (err, "read from the container's init");
+        return -1;
       if (r == 0)
         {
-          cleanup_free char *why = describe_death (stage_pid);
+          cleanup_free char *why = rf_child_exit_text (stage_pid, false);
           if (c->pid != stage_pid && c->pid > 0)
             {
               free (why);
-              why = describe_death (c->pid);
+              why = rf_child_exit_text (c->pid, false);
             }
           return rf_error_make (err, EPIPE, "the container's init exited during setup%s", why);
         }
-      rf_debug ("create `%s`: init says %s", c->id, rf_sync_type_name (msg.type));
       switch (msg.type)
         {
+        case RF_SYNC_READY:
+          return 0;
         case RF_SYNC_SETUP:
           if (join_cgroup && rf_cgroup_enter_v2 (&c->cgroup, stage_pid, err) < 0)
             return rf_error_wrap (err, "move init into its cgroup");
           if (c->new_userns && rf_userns_write_maps (stage_pid, spec, err) < 0)
             return -1;
           if (c->new_userns && !opts->rootless
-              && rf_mount_sources_send (stage_pid, spec, bundle, parent_fd, err) < 0)
+              && rf_mount_sources_send (stage_pid, spec, bundle, c->sync_fd, err) < 0)
             return -1;
           /* Init stops being dumpable after this (linux/process.h): an
              unprivileged runf can read its namespaces only now. */
           c->mnt_ns = rf_proc_mnt_ns (stage_pid);
-          if (rf_sync_send (parent_fd, RF_SYNC_SETUP_DONE, 0, -1) < 0)
+          if (rf_sync_send (c->sync_fd, RF_SYNC_SETUP_DONE, 0, -1) < 0)
             return rf_error_sys (err, "write to the container's init");
           break;
         case RF_SYNC_CHILD_PID:
-          reap_quietly (stage_pid);
+          rf_child_reap (stage_pid);
           c->pid = msg.pid;
           if (c->pidfd >= 0)
             close (c->pidfd);
           c->pidfd = rf_pidfd_open (c->pid);
           break;
-        case RF_SYNC_PTY:
-          if (passfd < 0)
-            return rf_error_make (err, EPROTO, "the container's init sent no pty");
-          if (opts->console_socket)
-            {
-              r = rf_console_socket_send (opts->console_socket, passfd, err);
-              close (passfd);
-              if (r < 0)
-                return -1;
-            }
-          else
-            c->pty_master = passfd;
-          break;
         case RF_SYNC_HOOKS:
           {
-            /* Status "creating": init exists, the process does not yet. */
             cleanup_free char *state = rf_hooks_state_json (c->id, "creating", c->pid, bundle,
                                                             spec->annotations);
             if (rf_hooks_run (&spec->hooks, RF_HOOK_PRESTART, state, NULL, err) < 0
                 || rf_hooks_run (&spec->hooks, RF_HOOK_CREATE_RUNTIME, state, NULL, err) < 0)
               return -1;
-            if (rf_sync_send (parent_fd, RF_SYNC_HOOKS_DONE, c->pid, -1) < 0)
+            if (rf_sync_send (c->sync_fd, RF_SYNC_HOOKS_DONE, c->pid, -1) < 0)
               return rf_error_sys (err, "write to the container's init");
           }
           break;
-        case RF_SYNC_SECCOMP:
-          {
-            cleanup_free char *state = rf_hooks_state_json (c->id, "creating", c->pid, bundle,
-                                                            spec->annotations);
-            if (passfd < 0)
-              return rf_error_make (err, EPROTO, "the container's init sent no seccomp fd");
-            r = rf_seccomp_send_listener (&spec->seccomp, passfd, state, err);
-            close (passfd);
-            if (r < 0)
-              return -1;
-          }
-          break;
-        case RF_SYNC_READY:
-          return 0;
-        case RF_SYNC_ERROR:
-          if (passfd >= 0)
-            close (passfd);
-          return rf_error_make (err, msg.code, "%s", msg.text);
-        default:
-          if (passfd >= 0)
-            close (passfd);
-          return rf_error_make (err, EPROTO, "the container's init sent message %d", msg.type);
         }
     }
 }
@@ -311,13 +267,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
           goto fail;
         }
     }
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
-    {
-      rf_error_sys (err, "socketpair");
-      goto fail;
-    }
-  if ((fds[0] = rf_fd_above (fds[0], min_fd, err)) < 0
-      || (fds[1] = rf_fd_above (fds[1], min_fd, err)) < 0)
+  if (rf_sync_socketpair (fds, min_fd, err) < 0)
     goto fail;
 
   for (size_t i = 0; i < spec->n_namespaces; i++)
@@ -329,7 +279,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
     }
   memset (&ctx, 0, sizeof ctx);
   /* runfd's spawners run from a sealed copy of themselves already; runf
-     makes its processes exec through the trampoline (linux/selfexe.h),
+     makes its processes exec through the trampoline (selfexe.h),
      which init makes. */
   ctx.trampoline_fd = -1;
   ctx.make_trampoline = !rf_self_exe_sealed_p ();
@@ -458,7 +408,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   for (size_t i = 0; i < n_task_fds; i++)
     close (task_fds[i]);
   n_task_fds = 0;
-  if (drive_setup (c, opts, spec, bundle, child, c->sync_fd, ctx.join_cgroup, err) < 0
+  if (drive_setup (c, opts, spec, bundle, child, ctx.join_cgroup, err) < 0
       || rf_rdt_apply (spec, opts->id, c->pid, &c->rdt_dir, err) < 0)
     {
       rf_error_wrap (err, "create container `%s`", opts->id);
@@ -590,7 +540,7 @@ rf_container_abort (rf_container_t *c)
       else
         kill (c->pid, SIGKILL);
       if (c->child)
-        reap_quietly (c->pid);
+        rf_child_reap (c->pid);
     }
   if (c->cgroup.n)
     {
@@ -869,28 +819,30 @@ load_hooks (const char *root, const char *id, rf_hooks_t *hooks)
   return rf_hooks_parse (json_object_get (doc, "hooks"), hooks, NULL);
 }
 
+/* poststart and poststop, from the config the container was created with;
+   a failure is only a warning. */
 static void
-run_poststart (const char *root, const rf_state_t *st)
+run_late_hooks (const char *root, const rf_state_t *st, rf_hook_kind_t kind, const char *status)
 {
   rf_hooks_t hooks;
-  if (load_hooks (root, st->id, &hooks) == 0 && hooks.n[RF_HOOK_POSTSTART])
+  if (load_hooks (root, st->id, &hooks) == 0 && hooks.n[kind])
     {
-      cleanup_free char *state = hooks_state (st, "running");
-      rf_hooks_run_warn (&hooks, RF_HOOK_POSTSTART, state);
+      cleanup_free char *state = hooks_state (st, status);
+      rf_hooks_run_warn (&hooks, kind, state);
     }
   rf_hooks_clear (&hooks);
 }
 
 static void
+run_poststart (const char *root, const rf_state_t *st)
+{
+  run_late_hooks (root, st, RF_HOOK_POSTSTART, "running");
+}
+
+static void
 run_poststop (const char *root, const rf_state_t *st)
 {
-  rf_hooks_t hooks;
-  if (load_hooks (root, st->id, &hooks) == 0 && hooks.n[RF_HOOK_POSTSTOP])
-    {
-      cleanup_free char *state = hooks_state (st, "stopped");
-      rf_hooks_run_warn (&hooks, RF_HOOK_POSTSTOP, state);
-    }
-  rf_hooks_clear (&hooks);
+  run_late_hooks (root, st, RF_HOOK_POSTSTOP, "stopped");
 }
 
 int

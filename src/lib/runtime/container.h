@@ -87,6 +87,12 @@ int rf_instance_start (int sync_fd, int fd, const char *env, size_t env_len);
 int rf_instance_started (int sync_fd, char *why, size_t size);
 /* An initialised rf_create_opts_t (stdio inherited). */
 void rf_create_opts_init (rf_create_opts_t *opts);
+/* A /dev made once to be bound into many containers (runfd's spawner, in
+   a mount namespace of its own): the default devices, bound from the
+   host's, and the default links, in the (empty, writable) directory DIR.
+   A config.json that binds it as /dev gets nothing more made per
+   container. */
+int rf_devices_template (const char *dir, rf_error_t *err);
 /* Kill what is left of a half-made container and remove its state. */
 void rf_container_abort (rf_container_t *c);
 void rf_container_free (rf_container_t *c);

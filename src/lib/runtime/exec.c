@@ -9,9 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -19,12 +17,11 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "container.h"
-#include "linux/caps.h"
+#include "capnames.h"
 #include "linux/exec_init.h"
-#include "linux/selfexe.h"
-#include "linux/sync.h"
+#include "selfexe.h"
+#include "linux/sync_parent.h"
 #include "common/syscalls.h"
-#include "linux/terminal.h"
 #include "linux/userns.h"
 #include "state.h"
 
@@ -245,27 +242,6 @@ open_namespaces (const rf_state_t *st, int *fds, int min_fd, rf_error_t *err)
   return 0;
 }
 
-static char *
-describe_exit (pid_t pid)
-{
-  int status;
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return xstrdup ("");
-  if (WIFSIGNALED (status))
-    return xasprintf (" (killed by signal %d)", WTERMSIG (status));
-  if (WIFEXITED (status))
-    return xasprintf (" (exit status %d)", WEXITSTATUS (status));
-  return xstrdup ("");
-}
-
-static void
-reap_quietly (pid_t pid)
-{
-  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-    ;
-}
-
 /* runf's half of the protocol: the first child reports the pid of the
    process (and exits), runf lets the process go on, the process sends its
    pty if it has one, and its end of the socket closes when it execs. */
@@ -273,75 +249,46 @@ static int
 drive (const rf_exec_opts_t *opts, const rf_state_t *st, pid_t *stage, int sync_fd,
        rf_exec_proc_t *out, rf_error_t *err)
 {
+  rf_sync_parent_t peer = {
+    .fd = sync_fd,
+    .child = "the process",
+    .verb = "exec into",
+    .speaker = "the process",
+    .id = opts->id,
+    .console_socket = opts->console_socket,
+    .pty_master = &out->pty_master,
+    .seccomp = &opts->spec->seccomp,
+    .status = "running", /* the container's, as for its init */
+    .pid = &st->pid,
+    .bundle = st->bundle,
+    .annotations = st->annotations,
+    .accept = RF_SYNC_BIT (RF_SYNC_CHILD_PID),
+  };
   for (;;)
     {
       rf_sync_msg_t msg;
-      int passfd = -1;
-      int r = rf_sync_recv (sync_fd, &msg, &passfd);
+      int r = rf_sync_parent_next (&peer, &msg, err);
 
       if (r < 0)
-        return rf_error_sys (err, "read from the process");
+        return -1;
       if (r == 0)
         {
           if (out->pid > 0)
             return 0;
-          cleanup_free char *why = describe_exit (*stage);
+          cleanup_free char *why = rf_child_exit_text (*stage, true);
           *stage = 0;
           return rf_error_make (err, EPIPE, "the process exited while joining the container%s", why);
         }
-      rf_debug ("exec into `%s`: the process says %s", opts->id, rf_sync_type_name (msg.type));
-      if (msg.type != RF_SYNC_PTY && msg.type != RF_SYNC_SECCOMP && passfd >= 0)
-        close (passfd);
-      switch (msg.type)
-        {
-        case RF_SYNC_CHILD_PID:
-          reap_quietly (*stage);
-          *stage = 0;
-          out->pid = msg.pid;
-          out->pidfd = rf_pidfd_open (out->pid);
-          /* The process waits for START: into the container's cgroup
-             before it runs anything of its own. */
-          if (rf_cgroup_enter (&st->cgroup, out->pid, err) < 0)
-            return rf_error_wrap (err, "move the process into the container's cgroup");
-          if (rf_sync_send (sync_fd, RF_SYNC_START, 0, -1) < 0)
-            return rf_error_sys (err, "write to the process");
-          break;
-        case RF_SYNC_PTY:
-          if (passfd < 0)
-            return rf_error_make (err, EPROTO, "the process sent no pty");
-          if (opts->console_socket)
-            {
-              r = rf_console_socket_send (opts->console_socket, passfd, err);
-              close (passfd);
-              if (r < 0)
-                return -1;
-            }
-          else
-            {
-              if (out->pty_master >= 0)
-                close (out->pty_master);
-              out->pty_master = passfd;
-            }
-          break;
-        case RF_SYNC_SECCOMP:
-          {
-            /* The listener learns of the process through the state of its
-               container, as for the container's init. */
-            cleanup_free char *state = rf_hooks_state_json (st->id, "running", st->pid, st->bundle,
-                                                            st->annotations);
-            if (passfd < 0)
-              return rf_error_make (err, EPROTO, "the process sent no seccomp fd");
-            r = rf_seccomp_send_listener (&opts->spec->seccomp, passfd, state, err);
-            close (passfd);
-            if (r < 0)
-              return -1;
-          }
-          break;
-        case RF_SYNC_ERROR:
-          return rf_error_make (err, msg.code, "%s", msg.text);
-        default:
-          return rf_error_make (err, EPROTO, "the process sent message %d", msg.type);
-        }
+      /* CHILD_PID: the process waits for START, to go into the
+         container's cgroup before it runs anything of its own. */
+      rf_child_reap (*stage);
+      *stage = 0;
+      out->pid = msg.pid;
+      out->pidfd = rf_pidfd_open (out->pid);
+      if (rf_cgroup_enter (&st->cgroup, out->pid, err) < 0)
+        return rf_error_wrap (err, "move the process into the container's cgroup");
+      if (rf_sync_send (sync_fd, RF_SYNC_START, 0, -1) < 0)
+        return rf_error_sys (err, "write to the process");
     }
 }
 
@@ -354,7 +301,7 @@ kill_process (rf_exec_proc_t *p)
     rf_pidfd_send_signal (p->pidfd, SIGKILL);
   else
     kill (p->pid, SIGKILL);
-  reap_quietly (p->pid);
+  rf_child_reap (p->pid);
   p->pid = 0;
 }
 
@@ -402,18 +349,12 @@ rf_exec (const rf_exec_opts_t *opts, rf_exec_proc_t *out, rf_error_t *err)
       rf_error_make (err, 0, "cannot exec in a stopped container");
       goto out;
     }
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
-    {
-      rf_error_sys (err, "socketpair");
-      goto out;
-    }
-  if ((fds[0] = rf_fd_above (fds[0], min_fd, err)) < 0
-      || (fds[1] = rf_fd_above (fds[1], min_fd, err)) < 0)
+  if (rf_sync_socketpair (fds, min_fd, err) < 0)
     goto out;
 
   if (!rf_self_exe_sealed_p ())
     {
-      /* The process execs through the trampoline (linux/selfexe.h). */
+      /* The process execs through the trampoline (selfexe.h). */
       ctx.trampoline_fd = rf_trampoline_open (err);
       if (ctx.trampoline_fd < 0
           || (ctx.trampoline_fd = rf_fd_above (ctx.trampoline_fd, min_fd, err)) < 0)
@@ -463,7 +404,7 @@ out:
       if (stage > 0)
         {
           kill (stage, SIGKILL);
-          reap_quietly (stage);
+          rf_child_reap (stage);
         }
       kill_process (out);
       rf_exec_proc_clear (out);

@@ -14,7 +14,7 @@
 #include "common/cleanup.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
-#include "linux/caps.h"
+#include "capnames.h"
 #include "resources.h"
 
 #ifndef CLONE_NEWTIME

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/inroot.h"
 #include "mounts.h"
+#include "runtime/container.h"
 
 static const rf_device_t default_devices[] = {
   { .path = "/dev/null", .type = 'c', .major = 1, .minor = 3, .has_mode = true, .mode = 0666 },
@@ -52,7 +54,7 @@ make_device (int root_fd, const rf_device_t *d, bool userns, rf_error_t *err)
   mode_t mode = (d->has_mode ? d->mode & 07777 : 0666) | device_type_mode (d->type);
 
   *slash = '\0';
-  dir_fd = rf_root_mkpath (root_fd, *dir ? dir : "/", true, err);
+  dir_fd = rf_inroot_mkpath (root_fd, *dir ? dir : "/", true, err);
   if (dir_fd < 0)
     return rf_error_wrap (err, "device `%s`", d->path);
   if (*name == '\0' || strcmp (name, "..") == 0 || strcmp (name, ".") == 0)
@@ -132,7 +134,7 @@ rf_devices_setup (const rf_spec_t *spec, int root_fd, bool userns, rf_error_t *e
           if (!listed && make_device (root_fd, &default_devices[i], userns, err) < 0)
             return -1;
         }
-      dev_fd = rf_root_mkpath (root_fd, "/dev", true, err);
+      dev_fd = rf_inroot_mkpath (root_fd, "/dev", true, err);
       if (dev_fd < 0)
         return -1;
       close (dev_fd);

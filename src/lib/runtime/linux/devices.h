@@ -1,5 +1,6 @@
 /* /dev inside the container: the default devices of the OCI spec, the
- * standard symlinks, and linux.devices. */
+ * standard symlinks, and linux.devices.  rf_devices_template, a /dev made
+ * once for many containers, is public (runtime/container.h). */
 #ifndef RF_DEVICES_H
 #define RF_DEVICES_H
 
@@ -11,11 +12,5 @@
 /* Create the devices below root_fd.  In a user namespace mknod is not
    allowed, so each device is a bind mount of the host's node instead. */
 int rf_devices_setup (const rf_spec_t *spec, int root_fd, bool userns, rf_error_t *err);
-/* A /dev made once to be bound into many containers (runfd's spawner, in
-   a mount namespace of its own): the default devices, bound from the
-   host's, and the default links, in the (empty, writable) directory DIR.
-   A config.json that binds it as /dev gets nothing more made per
-   container. */
-int rf_devices_template (const char *dir, rf_error_t *err);
 
 #endif

@@ -3,8 +3,9 @@
  *   join the namespaces of the container's init: user first, mount last
  *   fork once, with runf as the parent: the pid and time namespaces only
  *   apply to children (the first child reports the pid and exits)
- *   wait for runf's go-ahead, then: session keyring, terminal, oom score,
- *   rlimits, cwd, groups/uid/gid, capabilities, no_new_privs, umask; exec
+ *   wait for runf's go-ahead, then: session keyring, and the steps init
+ *   takes too (steps.h): terminal, oom score, rlimits, cwd,
+ *   groups/uid/gid, capabilities, no_new_privs, umask; exec
  *
  * Every failure travels back to runf over the sync socket as one message.
  * Success is the socket's close-on-exec end closing. */
@@ -14,17 +15,15 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fds.h"
 #include "procattr.h"
 #include "process.h"
+#include "steps.h"
 #include "sync.h"
 #include "common/syscalls.h"
-#include "terminal.h"
 
 static int
 join_namespaces (rf_exec_init_t *ctx, rf_error_t *err)
@@ -39,40 +38,6 @@ join_namespaces (rf_exec_init_t *ctx, rf_error_t *err)
       close (ctx->ns_fds[i]);
       ctx->ns_fds[i] = -1;
     }
-  return 0;
-}
-
-static int
-setup_terminal (rf_exec_init_t *ctx, rf_error_t *err)
-{
-  int master = rf_terminal_setup (ctx->process, false, err);
-  if (master < 0)
-    return -1;
-  if (rf_sync_send (ctx->sync_fd, RF_SYNC_PTY, 0, master) < 0)
-    {
-      close (master);
-      return rf_error_sys (err, "send the pty to runf");
-    }
-  close (master);
-  return 0;
-}
-
-/* The container's seccomp filter; with a notify action, its fd goes to
-   runf for the listener. */
-static int
-load_filter (rf_exec_init_t *ctx, const rf_seccomp_t *sc, rf_error_t *err)
-{
-  int fd = -1;
-  if (rf_seccomp_load (sc, sc->notify ? &fd : NULL, err) < 0)
-    return -1;
-  if (fd < 0)
-    return 0;
-  if (rf_sync_send (ctx->sync_fd, RF_SYNC_SECCOMP, 0, fd) < 0)
-    {
-      close (fd);
-      return rf_error_sys (err, "send the seccomp notify fd to runf");
-    }
-  close (fd);
   return 0;
 }
 
@@ -97,9 +62,13 @@ exec_run (rf_exec_init_t *ctx, rf_error_t *err)
   const rf_process_t *p = ctx->process;
   const rf_seccomp_t *sc = ctx->spec && ctx->spec->seccomp.n_insns ? &ctx->spec->seccomp : NULL;
   cleanup_free char *exe = NULL;
+  rf_steps_t steps = {
+    .process = p,
+    .sync_fd = ctx->sync_fd,
+    .userns = ctx->userns,
+    .preserve_fds = ctx->preserve_fds,
+  };
   rf_sync_msg_t msg;
-  char **envp;
-  int r;
 
   /* runf may have work to do on this process first (it is where the
      process would join the container's cgroup). */
@@ -107,45 +76,25 @@ exec_run (rf_exec_init_t *ctx, rf_error_t *err)
     return -1;
   if (rf_process_join_session_keyring (ctx->id, err) < 0)
     return -1;
-  if (p->terminal && setup_terminal (ctx, err) < 0)
-    return -1;
-  if (rf_process_oom_score_adj (p, err) < 0)
-    return -1;
-  if (rf_process_rlimits (p, err) < 0)
-    return -1;
-  r = rf_process_enter_cwd (p, false, err);
-  if (r < 0)
-    return -1;
-  /* As for init: what does not need the final identity comes before any
-     filter is in place. */
-  envp = rf_process_environ (p, 0);
-  if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
+  if (rf_steps_terminal (&steps, false, err) < 0 || rf_steps_prepare (&steps, err) < 0)
     return -1;
   /* The container's filter applies to what is exec'd in it too: without
      no_new_privs it goes in while the process still has its
      capabilities, else as late as it can. */
-  if (sc && !p->no_new_privileges && load_filter (ctx, sc, err) < 0)
+  if (sc && !p->no_new_privileges && rf_steps_filter (&steps, sc, err) < 0)
     return -1;
-  if (rf_process_identity (p, ctx->userns, err) < 0)
-    return -1;
-  if (r > 0 && rf_process_enter_cwd (p, true, err) < 0)
-    return -1;
-  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    return rf_error_sys (err, "noNewPrivileges");
-  umask (p->has_umask ? p->umask : 022);
-
-  exe = rf_process_find_executable (p, err);
+  exe = rf_steps_identity (&steps, err);
   if (exe == NULL)
     return -1;
   if (ctx->spec && rf_sched_personality (ctx->spec, err) < 0)
     return -1;
-  if (sc && p->no_new_privileges && load_filter (ctx, sc, err) < 0)
+  if (sc && p->no_new_privileges && rf_steps_filter (&steps, sc, err) < 0)
     return -1;
   {
     rf_final_exec_t x = {
       .exe = exe,
       .argv = p->args,
-      .envp = envp,
+      .envp = steps.envp,
       .trampoline_fd = ctx->trampoline_fd,
       .report_fd = ctx->sync_fd,
       .report_kind = 's',

@@ -20,7 +20,7 @@ typedef struct
      -1 where runf is in that namespace already. */
   int ns_fds[RF_NAMESPACE_TYPES];
   int preserve_fds; /* fds 3 .. 3+preserve_fds-1 stay open across exec */
-  int trampoline_fd; /* runf-trampoline for the exec, or -1 (selfexe.h) */
+  int trampoline_fd; /* runf-trampoline for the exec, or -1 (runtime/selfexe.h) */
   bool userns;      /* the process ends up in a user namespace */
 } rf_exec_init_t;
 

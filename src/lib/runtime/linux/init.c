@@ -6,6 +6,7 @@
  *   hostname, the rootfs and its mounts, /dev, pivot_root
  *   terminal, sysctl, masked and read-only paths, read-only root
  *   oom score, rlimits, cwd, groups/uid/gid, capabilities, no_new_privs
+ *   (steps.h: the steps a process joining the container takes too)
  *   READY to runf; wait for start (exec.fifo, or the sync socket); exec
  *
  * Every failure travels back to runf over the sync socket as one message,
@@ -35,8 +36,8 @@
 #include "sync.h"
 #include "common/syscalls.h"
 #include "procattr.h"
-#include "selfexe.h"
-#include "terminal.h"
+#include "runtime/selfexe.h"
+#include "steps.h"
 
 static int
 join_namespaces (const rf_spec_t *spec, rf_error_t *err)
@@ -266,23 +267,6 @@ early_filter_p (const rf_spec_t *spec)
          && !p->selinux_label && !p->cpu_affinity_final;
 }
 
-/* With a notify action the filter goes in before READY: its fd must reach
-   the listener while runf is still there to send it. */
-static int
-load_seccomp_notify (rf_init_t *ctx, rf_error_t *err)
-{
-  int fd;
-  if (rf_seccomp_load (&ctx->spec->seccomp, &fd, err) < 0)
-    return -1;
-  if (rf_sync_send (ctx->sync_fd, RF_SYNC_SECCOMP, 0, fd) < 0)
-    {
-      close (fd);
-      return rf_error_sys (err, "send the seccomp notify fd to runf");
-    }
-  close (fd);
-  return 0;
-}
-
 static int
 build_rootfs (rf_init_t *ctx, rf_error_t *err)
 {
@@ -317,25 +301,15 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
 }
 
 static int
-setup_terminal (rf_init_t *ctx, rf_error_t *err)
+setup_terminal (rf_init_t *ctx, const rf_steps_t *steps, rf_error_t *err)
 {
-  int master;
   /* As with runc, the container's process leads a session of its own
      (rf_terminal_setup makes one too): no job control signal of the
      caller's terminal reaches it, and CRIU can checkpoint the container
      without taking the caller's session for a shell job. */
   if (!ctx->spec->process.terminal)
     return setsid () < 0 ? rf_error_sys (err, "setsid") : 0;
-  master = rf_terminal_setup (&ctx->spec->process, true, err);
-  if (master < 0)
-    return -1;
-  if (rf_sync_send (ctx->sync_fd, RF_SYNC_PTY, 0, master) < 0)
-    {
-      close (master);
-      return rf_error_sys (err, "send the pty to runf");
-    }
-  close (master);
-  return 0;
+  return rf_steps_terminal (steps, true, err);
 }
 
 /* START's payload: "K=V\0K=V\0...", each replacing or joining envp. */
@@ -443,7 +417,7 @@ close_inherited_fds (const rf_init_t *ctx)
   rf_fds_close_except (keep, (size_t) n + 3);
 }
 
-/* runf-trampoline (selfexe.h) for the final exec, made by init itself:
+/* runf-trampoline (runtime/selfexe.h) for the final exec, made by init itself:
    a created container may wait a long time for start, and meanwhile
    nothing of runf's but exec.fifo is open in it.  It is made at the
    first of: the start, or a filter going in that could refuse
@@ -480,9 +454,15 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   const rf_spec_t *spec = ctx->spec;
   const rf_process_t *p = &spec->process;
   cleanup_free char *exe = NULL;
-  char **envp;
-  int r, start_fd;
-
+  rf_steps_t steps = {
+    .process = p,
+    .sync_fd = ctx->sync_fd,
+    .userns = ctx->userns,
+    .preserve_fds = ctx->preserve_fds,
+    .listen_fds = ctx->start_fd ? 1 : ctx->listen_fds,
+    .scheduler = true,
+  };
+  int start_fd;
   sigset_t none;
 
   /* runf blocks the signals it forwards, and its caller (runfd) may ignore
@@ -511,7 +491,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     return -1;
   if (build_rootfs (ctx, err) < 0)
     return -1;
-  if (setup_terminal (ctx, err) < 0)
+  if (setup_terminal (ctx, &steps, err) < 0)
     return -1;
   if (rf_mounts_sysctl (spec, err) < 0)
     return -1;
@@ -525,44 +505,20 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     }
   if (rf_mounts_readonly_root (spec, ctx->rootfs_flags, err) < 0)
     return -1;
-  if (rf_process_oom_score_adj (p, err) < 0)
-    return -1;
-  if (rf_process_rlimits (p, err) < 0)
-    return -1;
-  if (rf_sched_apply (p, err) < 0)
-    return -1;
-  r = rf_process_enter_cwd (p, false, err);
-  if (r < 0)
-    return -1;
-  /* What does not depend on the final identity comes before any filter
-     is in place: the fewer system calls run under it, the fewer a
-     profile written for the container's program alone refuses. */
-  envp = rf_process_environ (p, ctx->start_fd ? 1 : ctx->listen_fds);
-  if (rf_process_prepare_fds (ctx->preserve_fds, err) < 0)
+  if (rf_steps_prepare (&steps, err) < 0)
     return -1;
   /* Without no_new_privs only a privileged process may install a filter:
      it goes in while init still has its capabilities, as with runc. */
-  if (!p->no_new_privileges && spec->seccomp.n_insns)
-    {
-      if (open_trampoline (ctx, err) < 0)
-        return -1;
-      if (spec->seccomp.notify ? load_seccomp_notify (ctx, err) < 0
-                               : rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
-        return -1;
-    }
-  if (rf_process_identity (p, ctx->userns, err) < 0)
+  if (!p->no_new_privileges && spec->seccomp.n_insns
+      && (open_trampoline (ctx, err) < 0 || rf_steps_filter (&steps, &spec->seccomp, err) < 0))
     return -1;
-  if (r > 0 && rf_process_enter_cwd (p, true, err) < 0)
-    return -1;
-  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    return rf_error_sys (err, "process.noNewPrivileges");
-  umask (p->has_umask ? p->umask : 022);
-
-  exe = rf_process_find_executable (p, err);
+  exe = rf_steps_identity (&steps, err);
   if (exe == NULL)
     return -1;
+  /* With a notify action the filter goes in before READY: its fd must
+     reach the listener while runf is still there to send it. */
   if (p->no_new_privileges && spec->seccomp.notify
-      && (open_trampoline (ctx, err) < 0 || load_seccomp_notify (ctx, err) < 0))
+      && (open_trampoline (ctx, err) < 0 || rf_steps_filter (&steps, &spec->seccomp, err) < 0))
     return -1;
   /* Set after the change of credentials, which clears it.  The parent may
      have died just before (seen only without a pid namespace: inside one
@@ -588,14 +544,14 @@ init_run (rf_init_t *ctx, rf_error_t *err)
      they say READY, so that it is not loaded on the request path: what
      runs under it before execve is receiving START and placing its fd. */
   if (ctx->start_fd && early_filter_p (spec)
-      && (open_trampoline (ctx, err) < 0 || rf_seccomp_load (&spec->seccomp, NULL, err) < 0))
+      && (open_trampoline (ctx, err) < 0 || rf_steps_filter (&steps, &spec->seccomp, err) < 0))
     return -1;
 
   /* Set up: the root is the container's, and init holds no fd of runf's
      but its sync socket and exec.fifo.  While it waits for start, it may
      be looked at (an unprivileged `runf exec` into a created container
      opens its namespaces), unless its binary is one the container could
-     write (selfexe.h). */
+     write (runtime/selfexe.h). */
   if (ctx->dumpable_when_ready)
     rf_process_set_dumpable (true);
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)
@@ -606,9 +562,9 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   if (ctx->fifo_fd >= 0)
     {
       close (ctx->sync_fd);
-      ctx->sync_fd = -1;
+      ctx->sync_fd = steps.sync_fd = -1;
     }
-  if (wait_for_start (ctx, &start_fd, &envp, err) < 0 || place_start_fd (ctx, start_fd, err) < 0)
+  if (wait_for_start (ctx, &start_fd, &steps.envp, err) < 0 || place_start_fd (ctx, start_fd, err) < 0)
     return -1;
   if (open_trampoline (ctx, err) < 0)
     return -1;
@@ -619,7 +575,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
                                                       spec->annotations);
       /* As with runc: a hook without an env of its own gets the
          process's. */
-      if (rf_hooks_run (&spec->hooks, RF_HOOK_START_CONTAINER, state, envp, err) < 0)
+      if (rf_hooks_run (&spec->hooks, RF_HOOK_START_CONTAINER, state, steps.envp, err) < 0)
         return -1;
     }
   /* Through the trampoline, the label is set by it, just before its own
@@ -630,7 +586,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     return -1;
   /* The filter last: nothing of runf's own runs under it but execve. */
   if (!(ctx->start_fd && early_filter_p (spec)) && p->no_new_privileges && !spec->seccomp.notify
-      && rf_seccomp_load (&spec->seccomp, NULL, err) < 0)
+      && rf_steps_filter (&steps, &spec->seccomp, err) < 0)
     return -1;
 
   {
@@ -638,7 +594,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     rf_final_exec_t x = {
       .exe = exe,
       .argv = p->args,
-      .envp = envp,
+      .envp = steps.envp,
       .trampoline_fd = ctx->trampoline_fd,
       .report_fd = ctx->started ? ctx->fifo_fd : ctx->sync_fd,
       .report_kind = ctx->started ? 'f' : 's',

@@ -39,11 +39,11 @@ typedef struct
   pid_t host_pid;        /* init's pid on the host, for hooks (from runf) */
   int lsm_fd;            /* attr/exec of the LSM, opened before pivot_root */
   bool started;          /* start's byte was read from fifo_fd */
-  int trampoline_fd;     /* runf-trampoline for the last exec, or -1 (selfexe.h) */
+  int trampoline_fd;     /* runf-trampoline for the last exec, or -1 (runtime/selfexe.h) */
   bool make_trampoline;  /* init makes trampoline_fd itself (runf runs unsealed) */
   int *mount_fds;        /* bind mount sources runf opened, by mount index, or NULL */
   unsigned long rootfs_flags; /* MS_NOSUID | MS_NODEV for the rootfs mount, or 0 */
-  bool dumpable_when_ready; /* runf's binary is out of the container's reach (selfexe.h) */
+  bool dumpable_when_ready; /* runf's binary is out of the container's reach (runtime/selfexe.h) */
 } rf_init_t;
 
 noreturn void rf_init_main (rf_init_t *ctx);

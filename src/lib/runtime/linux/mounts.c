@@ -41,58 +41,6 @@ rf_root_open (int root_fd, const char *path, int flags, rf_error_t *err)
   return fd;
 }
 
-int
-rf_root_mkpath (int root_fd, const char *path, bool dir, rf_error_t *err)
-{
-  cleanup_free char *rel = NULL;
-  cleanup_close int parent = -1;
-  char *p, *save = NULL, *comp, *next;
-  int fd;
-
-  fd = rf_root_open (root_fd, path, O_PATH, NULL);
-  if (fd >= 0)
-    return fd;
-
-  /* Resolve the symlinks that exist inside the root, then make what is
-     missing one component at a time, each relative to its parent's fd and
-     without following links: a link planted meanwhile makes this fail,
-     never escape. */
-  rel = rf_inroot_resolve (root_fd, path, err);
-  if (rel == NULL)
-    return -1;
-  parent = fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
-  if (parent < 0)
-    return rf_error_sys (err, "dup");
-  p = rel;
-  for (comp = strtok_r (p, "/", &save); comp; comp = next)
-    {
-      bool last;
-      int child;
-
-      next = strtok_r (NULL, "/", &save);
-      last = next == NULL;
-      if (last && !dir)
-        {
-          child = openat (parent, comp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-          if (child < 0)
-            return rf_error_sys (err, "create `%s` in the rootfs", path);
-          close (child);
-          child = openat (parent, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        }
-      else
-        {
-          if (mkdirat (parent, comp, 0755) < 0 && errno != EEXIST)
-            return rf_error_sys (err, "mkdir `%s` in the rootfs", path);
-          child = openat (parent, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }
-      if (child < 0)
-        return rf_error_sys (err, "open `%s` in the rootfs", path);
-      close (parent);
-      parent = child;
-    }
-  return steal_fd (&parent);
-}
-
 const rf_mount_t *
 rf_spec_mount_at (const rf_spec_t *spec, const char *dest)
 {
@@ -331,7 +279,7 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
         tmpfs_data = m->data ? xasprintf ("%s,mode=%o", m->data, (unsigned) (st.st_mode & 07777))
                              : xasprintf ("mode=%o", (unsigned) (st.st_mode & 07777));
     }
-  target_fd = rf_root_mkpath (root_fd, m->destination, is_dir, err);
+  target_fd = rf_inroot_mkpath (root_fd, m->destination, is_dir, err);
   if (target_fd < 0)
     return rf_error_wrap (err, "mount `%s`", m->destination);
   proc_fd_path (target, target_fd);

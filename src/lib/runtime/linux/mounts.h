@@ -8,11 +8,6 @@
 #include "common/error.h"
 #include "runtime/spec.h"
 
-/* Open `path` (a path inside the container) below root_fd as an O_PATH fd,
-   creating what is missing: directories on the way, and the last component
-   as a directory or an empty file.  Symlinks resolve inside the root, so
-   nothing a hostile rootfs plants can make a mount land on the host. */
-int rf_root_mkpath (int root_fd, const char *path, bool dir, rf_error_t *err);
 /* Open an existing path below root_fd, resolved inside the root
    (rf_inroot_open), with the rootfs named in the error. */
 int rf_root_open (int root_fd, const char *path, int flags, rf_error_t *err);

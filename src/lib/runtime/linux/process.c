@@ -184,7 +184,7 @@ rf_process_execve (const rf_final_exec_t *x, rf_error_t *err)
       execve (x->exe, x->argv, x->envp);
       return rf_process_exec_error (err, x->exe, errno);
     }
-  /* Through runf-trampoline (selfexe.h): the fds it needs cross this exec,
+  /* Through runf-trampoline (runtime/selfexe.h): the fds it needs cross this exec,
      and it marks the report fd close-on-exec again before its own.  This
      runs under the container's seccomp filter: where it refuses fcntl, the
      report fd stays behind (a failed exec is then told on stderr only),

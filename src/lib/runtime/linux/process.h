@@ -23,7 +23,7 @@ typedef struct
   const char *exe;
   char **argv;
   char **envp;
-  int trampoline_fd; /* runf-trampoline (selfexe.h), or -1: execve directly */
+  int trampoline_fd; /* runf-trampoline (runtime/selfexe.h), or -1: execve directly */
   int report_fd;     /* where a failed exec is reported, by the trampoline */
   char report_kind;  /* 's': rf_sync_msg_t on the sync socket; 'f': "E<text>" on exec.fifo */
   int lsm_fd;        /* -1, or attr/exec of the LSM ... */

@@ -7,45 +7,21 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdpass.h"
 
 static int
 send_msg (int fd, const rf_sync_msg_t *msg, size_t len, int passfd)
 {
-  struct iovec iov = { (void *) msg, len };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-  if (passfd >= 0)
-    {
-      struct cmsghdr *cm;
-      memset (&control, 0, sizeof control);
-      mh.msg_control = control.buf;
-      mh.msg_controllen = sizeof control.buf;
-      cm = CMSG_FIRSTHDR (&mh);
-      cm->cmsg_level = SOL_SOCKET;
-      cm->cmsg_type = SCM_RIGHTS;
-      cm->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (cm), &passfd, sizeof (int));
-    }
-  for (;;)
-    {
-      ssize_t n = sendmsg (fd, &mh, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR)
-        continue;
-      /* init sends its last messages under the container's seccomp filter
-         (loaded before the change of identity when noNewPrivileges is
-         false), and profiles written for programs that never use sockets
-         refuse sendmsg: a message without an fd goes as well with write,
-         which every profile allows.  A peer that is gone is not retried. */
-      if (n < 0 && passfd < 0 && errno != EPIPE && errno != ECONNRESET && errno != ENOTCONN
-          && errno != EBADF)
-        n = write (fd, msg, len);
-      return n < 0 ? -1 : 0;
-    }
+  if (rf_send_fds (fd, msg, len, &passfd, passfd >= 0 ? 1 : 0) == 0)
+    return 0;
+  /* init sends its last messages under the container's seccomp filter
+     (loaded before the change of identity when noNewPrivileges is false),
+     and profiles written for programs that never use sockets refuse
+     sendmsg: a message without an fd goes as well with write, which every
+     profile allows.  A peer that is gone is not retried. */
+  if (passfd < 0 && errno != EPIPE && errno != ECONNRESET && errno != ENOTCONN && errno != EBADF)
+    return write (fd, msg, len) < 0 ? -1 : 0;
+  return -1;
 }
 
 const char *
@@ -176,28 +152,19 @@ rf_sync_expect (int fd, rf_sync_type_t type, rf_sync_msg_t *msg, int *passfd,
 int
 rf_send_fd (int sock, int fd, const char *payload, rf_error_t *err)
 {
-  struct iovec iov = { (void *) payload, strlen (payload) };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                       .msg_control = control.buf,
-                       .msg_controllen = sizeof control.buf };
-  struct cmsghdr *cm;
-
-  memset (&control, 0, sizeof control);
-  cm = CMSG_FIRSTHDR (&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cm), &fd, sizeof (int));
   /* The socket may be non-blocking (rf_unix_connect): a peer whose buffer
      is full does not take the fd, rather than runf waiting for it. */
-  while (sendmsg (sock, &mh, MSG_NOSIGNAL) < 0)
-    if (errno != EINTR)
-      return rf_error_sys (err, "send an fd over the socket");
+  if (rf_send_fds (sock, payload, strlen (payload), &fd, 1) < 0)
+    return rf_error_sys (err, "send an fd over the socket");
+  return 0;
+}
+
+int
+rf_sync_hand_over (int fd, rf_sync_type_t type, int passfd, const char *what, rf_error_t *err)
+{
+  cleanup_close int owned = passfd;
+  if (rf_sync_send (fd, type, 0, owned) < 0)
+    return rf_error_sys (err, "send %s to runf", what);
   return 0;
 }
 

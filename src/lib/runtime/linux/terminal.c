@@ -1,18 +1,14 @@
+/* The pty of process.terminal, inside the container (terminal.h). */
 #include "terminal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "sync.h"
 
 int
 rf_terminal_setup (const rf_process_t *p, bool bind_console, rf_error_t *err)
@@ -66,47 +62,4 @@ rf_terminal_setup (const rf_process_t *p, bool bind_console, rf_error_t *err)
     if (dup2 (slave, fd) < 0)
       return rf_error_sys (err, "dup2 the pty to fd %d", fd);
   return steal_fd (&master);
-}
-
-int
-rf_console_socket_send (const char *path, int master, rf_error_t *err)
-{
-  cleanup_close int sock = rf_unix_connect (path, "--console-socket", err);
-  if (sock < 0)
-    return -1;
-  /* runc sends the master's name as the payload; engines only take the fd. */
-  if (rf_send_fd (sock, master, "/dev/ptmx", err) < 0)
-    return rf_error_wrap (err, "--console-socket `%s`", path);
-  return 0;
-}
-
-static struct termios saved_termios;
-static bool termios_saved;
-
-int
-rf_terminal_relay_open (int master, rf_error_t *err)
-{
-  struct termios raw;
-  struct winsize ws;
-
-  if (!isatty (STDIN_FILENO))
-    return 0;
-  if (ioctl (STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-    ioctl (master, TIOCSWINSZ, &ws);
-  if (tcgetattr (STDIN_FILENO, &saved_termios) < 0)
-    return rf_error_sys (err, "read the terminal's settings");
-  termios_saved = true;
-  raw = saved_termios;
-  cfmakeraw (&raw);
-  if (tcsetattr (STDIN_FILENO, TCSANOW, &raw) < 0)
-    return rf_error_sys (err, "make the terminal raw");
-  return 0;
-}
-
-void
-rf_terminal_restore (void)
-{
-  if (termios_saved)
-    tcsetattr (STDIN_FILENO, TCSANOW, &saved_termios);
-  termios_saved = false;
 }

@@ -1,6 +1,6 @@
 /* process.terminal: a pty made inside the container (from its devpts),
  * whose master goes to runf, and from there to the caller's terminal or
- * over --console-socket, as runc does. */
+ * over --console-socket, as runc does (runtime/console.h). */
 #ifndef RF_TERMINAL_H
 #define RF_TERMINAL_H
 
@@ -13,11 +13,5 @@
    namespace): open a pty, make its slave the controlling terminal and fds
    0-2, and for init bind it on /dev/console.  Returns the master. */
 int rf_terminal_setup (const rf_process_t *p, bool bind_console, rf_error_t *err);
-/* In runf: hand the master to the engine listening on `path`. */
-int rf_console_socket_send (const char *path, int master, rf_error_t *err);
-/* In runf: copy between the caller's terminal and the master until the
-   master hangs up; the caller's terminal is raw meanwhile. */
-int rf_terminal_relay_open (int master, rf_error_t *err);
-void rf_terminal_restore (void);
 
 #endif

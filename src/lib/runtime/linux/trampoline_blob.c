@@ -1,6 +1,6 @@
 /* runf-trampoline's bytes (src/trampoline), built first and linked in:
    runf writes them into a sealed memfd for each container it starts. */
-#include "selfexe.h"
+#include "runtime/selfexe.h"
 
 #ifndef RF_TRAMPOLINE_PATH
 #error "RF_TRAMPOLINE_PATH: the built runf-trampoline"
