@@ -463,7 +463,7 @@ abandon (restore_t *r)
         ;
     }
   unmount_root (r);
-  if (r->cgroup.n)
+  if (r->cgroup.n || r->cgroup.unit)
     rf_cgroup_destroy (&r->cgroup, &ignored);
   rf_error_free (&ignored);
   rf_rdt_remove (r->rdt_dir);

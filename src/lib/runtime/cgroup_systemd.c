@@ -768,9 +768,10 @@ rf_cgroup_systemd_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id
 fail:
   rf_unit_props_free (limits, n_limits);
   rf_resources_clear (&res);
-  manager_close (&mg);
-  rf_cgroup_destroy (cg, NULL);
-  rf_cgroup_clear (cg);
+  /* A unit made stays in *cg: stopping it now would have systemd signal
+     pid and wait for it; the caller kills it first. */
+  if (cg->unit == NULL)
+    rf_cgroup_clear (cg);
   return -1;
 }
 

@@ -606,7 +606,7 @@ rf_container_abort (rf_container_t *c)
       if (c->child)
         reap_quietly (c->pid);
     }
-  if (c->cgroup.n)
+  if (c->cgroup.n || c->cgroup.unit)
     {
       rf_error_t ignored = NULL;
       rf_cgroup_destroy (&c->cgroup, &ignored);
