@@ -21,7 +21,7 @@
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 /* How long a job of systemd's may take, as runc waits. */
 #define JOB_TIMEOUT_USEC (30 * 1000000ULL)
-/* CPU quota when only a period is given (the kernel's default). */
+/* The CFS period of a quota given without one (the kernel's default). */
 #define DEFAULT_CPU_PERIOD 100000
 
 bool

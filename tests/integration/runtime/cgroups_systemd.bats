@@ -142,6 +142,12 @@ start_scoped() {
   runf delete -f "$CID"
   [ "$(sctl show -p LoadState --value "$UNIT")" = not-found ]
   [ ! -e "/sys/fs/cgroup$CG" ]
+  # Without a cgroupsPath: :runf:<id>, the same unit in the default slice.
+  update_config 'del(.linux.cgroupsPath)'
+  runf_detached --systemd-cgroup run -d "$CID"
+  [ "$(sctl show -p ControlGroup --value "$UNIT")" = "$CG" ]
+  runf delete -f "$CID"
+  [ "$(sctl show -p LoadState --value "$UNIT")" = not-found ]
   # A container that ends by itself: run's own delete.
   set_args true
   run runf --systemd-cgroup run "$CID"
