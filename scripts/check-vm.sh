@@ -105,6 +105,10 @@ EOF
 Description=runf check-vm tests
 After=multi-user.target systemd-logind.service systemd-user-sessions.service
 Wants=systemd-logind.service
+# Unit settings: in [Service] systemd ignores them, and the guest stayed
+# up until the script's time limit.
+SuccessAction=poweroff-force
+FailureAction=poweroff-force
 
 [Service]
 Type=oneshot
@@ -112,8 +116,6 @@ ExecStart=/bin/sh -c 'mkdir -p /mnt/top /mnt/out && mount -t 9p -o trans=virtio,
 StandardOutput=journal+console
 StandardError=journal+console
 TimeoutStartSec=infinity
-SuccessAction=poweroff-force
-FailureAction=poweroff-force
 
 [Install]
 WantedBy=multi-user.target
@@ -172,7 +174,7 @@ finish() {
 trap finish EXIT
 chmod 777 "$out"
 # What the guest runs: the files named here, each as root and as runftest.
-printf '%s\n' "${VM_TESTS:-runtime/cgroups.bats runtime/cgroups_v2.bats runtime/lifecycle.bats runtime/exec.bats runtime/ps.bats runtime/userns.bats runtime/namespaces.bats runtime/checkpoint.bats}" >"$out/tests"
+printf '%s\n' "${VM_TESTS:-runtime/cgroups.bats runtime/cgroups_v2.bats runtime/cgroups_systemd.bats runtime/lifecycle.bats runtime/exec.bats runtime/ps.bats runtime/userns.bats runtime/namespaces.bats runtime/checkpoint.bats}" >"$out/tests"
 
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   accel=(-accel kvm -cpu host)

@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="
 build-essential pkg-config
-libjansson-dev libseccomp-dev
+libjansson-dev libseccomp-dev libsystemd-dev
 libarchive-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
 libcmocka-dev bats libyaml-dev chromium
 busybox-static uidmap iproute2 util-linux procps jq

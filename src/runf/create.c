@@ -95,6 +95,7 @@ runf_parse_create (runf_global_t *g, int argc, char **argv, bool run,
     return -1;
   a->opts.state_root = g->root;
   a->opts.rootless = g->rootless;
+  a->opts.systemd_cgroup = g->systemd_cgroup;
 
   /* Socket activation: fds handed to runf by its caller go on into the
      container ahead of the --preserve-fds ones, as runc does. */

@@ -22,16 +22,16 @@ static const char *const hooks[] = {
   "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
 
-/* Cgroups: v1 and v2 (and the hybrid of both) through cgroupfs.  No
-   systemd manager (a "slice:prefix:name" cgroupsPath is laid out the way
-   systemd would, but made directly), and no rdma controller. */
+/* Cgroups: v1 and v2 (and the hybrid of both) through cgroupfs, and
+   --systemd-cgroup through the system's systemd (root) and the user's
+   (rootless), cgroup_systemd.c.  No rdma controller. */
 static const struct
 {
   const char *name;
   bool supported;
 } cgroup_features[] = {
-  { "v1", true },      { "v2", true },   { "systemd", false },
-  { "systemdUser", false }, { "rdma", false },
+  { "v1", true },      { "v2", true },   { "systemd", true },
+  { "systemdUser", true }, { "rdma", false },
 };
 
 /* Seccomp (seccomp.c): the names are what the libseccomp runf links knows,

@@ -179,7 +179,8 @@ runf_usage (FILE *out, const char *prog)
            "  --log-format text|json   format of those lines (default: text)\n"
            "  --debug                  debug output (to stderr, or to --log)\n"
            "  --rootless auto|true|false\n"
-           "  --systemd-cgroup         accepted; runf manages cgroups through cgroupfs\n"
+           "  --systemd-cgroup         cgroups as systemd scope units (cgroupsPath slice:prefix:name);\n"
+           "                           where systemd is not running, made at the same place directly\n"
            "  --criu PATH              the criu of checkpoint and restore (default: criu in PATH)\n"
            "  --help, -h               show this help\n"
            "  --version, -v            print the version\n");

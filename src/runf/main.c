@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/userns_probe.h"
 #include "runf.h"
+#include "runtime/cgroup_systemd.h"
 #include "runtime/state.h"
 
 typedef int (*runf_command_fn) (runf_global_t *, int, char **, rf_error_t *);
@@ -146,8 +147,11 @@ main (int argc, char **argv)
     goto fail;
   if (g.root == NULL)
     g.root = rf_state_default_root (g.rootless);
-  if (g.systemd_cgroup)
-    rf_debug ("--systemd-cgroup: runf manages cgroups through cgroupfs, not systemd");
+  if (g.systemd_cgroup && rf_systemd_booted_p ())
+    rf_debug ("--systemd-cgroup: new containers' cgroups are systemd scope units");
+  else if (g.systemd_cgroup)
+    rf_debug ("--systemd-cgroup: systemd is not running (no /run/systemd/system): cgroups through "
+              "cgroupfs, where systemd would put them");
   rf_debug ("state root %s, %s", g.root, g.rootless ? "rootless" : "as root");
 
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)

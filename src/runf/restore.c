@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "criu.h"
 #include "runf.h"
+#include "runtime/cgroup_systemd.h"
 #include "runtime/container.h"
 #include "runtime/rdt.h"
 #include "common/syscalls.h"
@@ -103,6 +104,7 @@ typedef struct
   char *criu_root;
   bool root_mounted;
   rf_cgroup_t cgroup;
+  bool via_systemd; /* the cgroup is a scope unit, made for criu swrk */
   char *rdt_dir;
   pid_t pid; /* the restored init, once CRIU names it */
   int pty_master;
@@ -268,9 +270,12 @@ on_started (pid_t criu, void *data, rf_error_t *err)
   cleanup_free char *text = NULL;
   char *line, *save = NULL;
 
+  /* systemd's scope needs a process: criu swrk is the one. */
+  if (r->via_systemd && rf_cgroup_systemd_create (&r->cgroup, r->spec, r->id, false, criu, err) < 0)
+    return -1;
   if (r->cgroup.n == 0)
     return 0;
-  if (rf_cgroup_enter (&r->cgroup, criu, err) < 0)
+  if (!r->via_systemd && rf_cgroup_enter (&r->cgroup, criu, err) < 0)
     return rf_error_wrap (err, "move CRIU into the container's cgroup");
   if (rf_read_file_at (AT_FDCWD, path, 0, &text, NULL, err) < 0)
     return -1;
@@ -458,7 +463,7 @@ abandon (restore_t *r)
         ;
     }
   unmount_root (r);
-  if (r->cgroup.n)
+  if (r->cgroup.n || r->cgroup.unit)
     rf_cgroup_destroy (&r->cgroup, &ignored);
   rf_error_free (&ignored);
   rf_rdt_remove (r->rdt_dir);
@@ -548,7 +553,9 @@ run_restore (restore_t *r, rf_error_t *err)
       rf_error_sys (err, "write `%s`", config_path);
       goto fail;
     }
-  if (rf_cgroup_create (&r->cgroup, r->spec, r->id, false, false, NULL, err) < 0
+  r->via_systemd = r->g->systemd_cgroup && rf_systemd_booted_p ();
+  if ((r->via_systemd ? rf_cgroup_systemd_check (r->spec, r->id, false, err)
+                      : rf_cgroup_create (&r->cgroup, r->spec, r->id, false, false, NULL, err)) < 0
       || mount_root (r, err) < 0)
     goto fail;
 

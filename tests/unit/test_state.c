@@ -87,6 +87,17 @@ test_state_roundtrip (void **state)
   back.start_time++;
   assert_false (rf_state_alive_p (&back));
   assert_int_equal (rf_state_status (dir, &back), RF_STATUS_STOPPED);
+  /* No unit: made through cgroupfs. */
+  assert_null (back.cgroup.unit);
+  rf_state_clear (&back);
+
+  /* A cgroup systemd made: later commands find its unit and manager. */
+  st.cgroup.unit = (char *) "runf-c1.scope";
+  st.cgroup.unit_user = true;
+  assert_int_equal (rf_state_write (cdir, &st, &err), 0);
+  assert_int_equal (rf_state_read (dir, "c1", &back, &err), 0);
+  assert_string_equal (back.cgroup.unit, "runf-c1.scope");
+  assert_true (back.cgroup.unit_user);
   rf_state_clear (&back);
   assert_int_equal (rf_state_read (dir, "nope", &back, &err), -1);
   assert_non_null (strstr (err->msg, "does not exist"));

@@ -17,6 +17,7 @@
 #include "common/fsutil.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "cgroup_systemd.h"
 
 bool
 rf_cgroup_unified_p (void)
@@ -576,7 +577,9 @@ rf_cgroup_clear (rf_cgroup_t *cg)
       free (cg->dirs[i].controllers);
     }
   free (cg->dirs);
+  free (cg->unit);
   cg->dirs = NULL;
+  cg->unit = NULL;
   cg->n = 0;
 }
 
@@ -624,6 +627,21 @@ rf_cgroup_apply (const rf_cgroup_t *cg, const rf_resources_t *res, bool rootless
   if (cg->n == 0)
     return 0;
   return (any_v1 ? &rf_cgroup_v1_ops : &rf_cgroup_v2_ops)->apply (cg, res, rootless, err);
+}
+
+/* The resources with the whole device rule list (deny all,
+   linux.resources.devices, runc's defaults) in place of
+   linux.resources.devices. */
+static int
+apply_with_devices (const rf_cgroup_t *cg, rf_resources_t *res, bool rootless, rf_error_t *err)
+{
+  size_t n_rules;
+  rf_device_rule_t *rules = rf_cgroup_device_rules (res, &n_rules);
+  free (res->devices);
+  res->devices = rules;
+  res->n_devices = n_rules;
+  res->has_devices = true;
+  return rf_cgroup_apply (cg, res, rootless, err);
 }
 
 int
@@ -690,21 +708,59 @@ rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool r
       return 0;
     }
   if (ret == 0)
-    {
-      size_t n_rules;
-      rf_device_rule_t *rules = rf_cgroup_device_rules (&res, &n_rules);
-      free (res.devices);
-      res.devices = rules;
-      res.n_devices = n_rules;
-      res.has_devices = true;
-      ret = rf_cgroup_apply (cg, &res, rootless, err);
-    }
+    ret = apply_with_devices (cg, &res, rootless, err);
   rf_resources_clear (&res);
   if (ret < 0)
     {
       rf_cgroup_destroy (cg, NULL);
       rf_cgroup_clear (cg);
     }
+  return ret;
+}
+
+int
+rf_cgroup_adopt (rf_cgroup_t *cg, const rf_spec_t *spec, const char *path, pid_t pid,
+                 bool rootless, rf_error_t *err)
+{
+  rf_hierarchy_t *h;
+  size_t nh;
+  rf_resources_t res;
+  int ret = 0;
+
+  if (rf_resources_parse (json_object_get (json_object_get (spec->raw, "linux"), "resources"),
+                          "linux.resources", &res, err) < 0)
+    return -1;
+  h = rf_cgroup_hierarchies (&nh);
+  cg->dirs = xzalloc ((nh + 1) * sizeof *cg->dirs);
+  cg->n = 0;
+  for (size_t i = 0; i < nh && ret == 0; i++)
+    {
+      cleanup_free char *dir = xasprintf ("%s%s", h[i].mountpoint, path);
+      if (rootless && !h[i].v2)
+        continue;
+      /* What systemd made is left as it is, its parents' controllers
+         included; and no check for other processes: systemd made the
+         unit's cgroup for pid alone, and refuses a unit that exists. */
+      if (access (dir, F_OK) < 0)
+        ret = make_dir (h[i].mountpoint, path, h[i].v2, strstr (h[i].controllers, "cpuset") != NULL, err);
+      if (ret == 0)
+        {
+          cg->dirs[cg->n].dir = steal_pointer (&dir);
+          cg->dirs[cg->n].controllers = xstrdup (h[i].controllers);
+          cg->dirs[cg->n].v2 = h[i].v2;
+          cg->n++;
+        }
+    }
+  rf_cgroup_hierarchies_free (h, nh);
+  if (ret == 0 && cg->n == 0)
+    ret = rf_error_make (err, ENOENT, "cgroup: no hierarchy holds `%s`", path);
+  /* Where pid is already (systemd's own hierarchies) the write moves
+     nothing. */
+  if (ret == 0)
+    ret = rf_cgroup_enter (cg, pid, err);
+  if (ret == 0)
+    ret = apply_with_devices (cg, &res, rootless, err);
+  rf_resources_clear (&res);
   return ret;
 }
 
@@ -885,8 +941,13 @@ int
 rf_cgroup_destroy (const rf_cgroup_t *cg, rf_error_t *err)
 {
   int ret = 0;
+  /* Stopping a unit removes its cgroup; what systemd does not manage (v1
+     hierarchies it has no controller for) goes as any cgroup does, and so
+     does all of it when systemd failed to stop the unit. */
+  if (cg->unit && rf_cgroup_systemd_stop (cg, err) < 0)
+    ret = -1;
   for (size_t i = 0; i < cg->n; i++)
-    if (ret == 0 && remove_tree (cg->dirs[i].dir, 0, err) < 0)
+    if (remove_tree (cg->dirs[i].dir, 0, ret == 0 ? err : NULL) < 0)
       ret = -1;
   return ret;
 }

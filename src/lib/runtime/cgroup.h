@@ -28,6 +28,11 @@ typedef struct
 {
   rf_cgroup_dir_t *dirs;
   size_t n;
+  /* The systemd scope unit the cgroup belongs to ("runf-abc.scope",
+     cgroup_systemd.h), or NULL where runf made it through cgroupfs alone;
+     unit_user: of the user's manager, not the system's. */
+  char *unit;
+  bool unit_user;
 } rf_cgroup_t;
 
 /* A mounted hierarchy, from /proc/self/mountinfo. */
@@ -66,6 +71,13 @@ char *rf_cgroup_path_for (const char *cgroups_path, const char *id, bool rootles
    instances where each directory costs a mkdir and an rmdir. */
 int rf_cgroup_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool rootless,
                       bool minimal, const char *path_override, rf_error_t *err);
+/* The cgroup systemd made at path (below each hierarchy's root) for a
+   unit holding pid: taken as it is where it exists, made (mkdir -p) in
+   the hierarchies systemd left out, pid moved into each, and the
+   resources applied as rf_cgroup_create does.  rootless: the v2
+   hierarchy alone, the only one a user's manager has. */
+int rf_cgroup_adopt (rf_cgroup_t *cg, const rf_spec_t *spec, const char *path, pid_t pid,
+                     bool rootless, rf_error_t *err);
 /* runc's default device rules on the cgroup at path (made if missing,
    shared: not checked for other processes), in the v1 devices hierarchy or
    else the v2 one.  They bind every process in it and every cgroup below:
@@ -87,7 +99,8 @@ int rf_cgroup_apply (const rf_cgroup_t *cg, const rf_resources_t *res, bool root
    (Linux 5.14+; on hybrid hosts the v2 directory holds them all too), also
    those forking meanwhile.  false where there is none. */
 bool rf_cgroup_kill (const rf_cgroup_t *cg);
-/* Remove the directories, waiting for the kernel to let go of them. */
+/* Remove the directories, waiting for the kernel to let go of them; a
+   unit's is stopped through systemd first. */
 int rf_cgroup_destroy (const rf_cgroup_t *cg, rf_error_t *err);
 int rf_cgroup_freeze (const rf_cgroup_t *cg, bool frozen, rf_error_t *err);
 bool rf_cgroup_frozen_p (const rf_cgroup_t *cg);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup_systemd.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/jsonutil.h"
@@ -123,7 +124,7 @@ wait_exit (int pidfd, pid_t pid, unsigned long long start_time, int timeout_ms)
 /* The parent's half of the setup protocol, until init says READY. */
 static int
 drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *spec,
-             const char *bundle, pid_t stage_pid, bool join_cgroup, rf_error_t *err)
+             const char *bundle, pid_t stage_pid, bool join_cgroup, bool via_systemd, rf_error_t *err)
 {
   rf_sync_parent_t peer = {
     .fd = c->sync_fd,
@@ -164,7 +165,11 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
         case RF_SYNC_READY:
           return 0;
         case RF_SYNC_SETUP:
-          if (join_cgroup && rf_cgroup_enter_v2 (&c->cgroup, stage_pid, err) < 0)
+          /* systemd moves init into the unit it makes for it. */
+          if (via_systemd
+              && rf_cgroup_systemd_create (&c->cgroup, spec, opts->id, opts->rootless, stage_pid, err) < 0)
+            return -1;
+          if (!via_systemd && join_cgroup && rf_cgroup_enter_v2 (&c->cgroup, stage_pid, err) < 0)
             return rf_error_wrap (err, "move init into its cgroup");
           if (c->new_userns && rf_userns_write_maps (stage_pid, spec, err) < 0)
             return -1;
@@ -214,6 +219,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   int min_fd = 3 + opts->preserve_fds;
   int new_flags = 0;
   bool any_path = false;
+  bool via_systemd = opts->systemd_cgroup && opts->cgroup == NULL && rf_systemd_booted_p ();
   rf_container_t *c;
   rf_init_t ctx;
   struct rf_clone_args args;
@@ -328,6 +334,14 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       c->cgroup = *opts->cgroup;
       memset (opts->cgroup, 0, sizeof *opts->cgroup);
     }
+  else if (via_systemd)
+    {
+      /* A scope unit needs a process: systemd makes it when init asks for
+         its cgroup, before init does anything of the container's (SETUP).
+         Its name and the limits are checked before init exists. */
+      if (rf_cgroup_systemd_check (spec, opts->id, opts->rootless, err) < 0)
+        goto fail;
+    }
   else if (rf_cgroup_create (&c->cgroup, spec, opts->id, opts->rootless, false, NULL, err) < 0)
     goto fail;
   {
@@ -344,7 +358,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
     goto fail;
   ctx.cgroup_task_fds = task_fds;
   ctx.n_cgroup_task_fds = n_task_fds;
-  if ((new_flags & CLONE_NEWCGROUP) && (n_task_fds > 0 || cgroup_fd < 0) && c->cgroup.n > 0)
+  if ((new_flags & CLONE_NEWCGROUP) && (n_task_fds > 0 || cgroup_fd < 0) && (c->cgroup.n > 0 || via_systemd))
     {
       /* A cgroup namespace is rooted at the cgroups of whoever makes it:
          made by init after the move, it shows the container its own. */
@@ -371,7 +385,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   if (child < 0)
     {
       /* runf writes the v2 cgroup.procs itself, before init goes on. */
-      ctx.join_cgroup = cgroup_fd >= 0;
+      ctx.join_cgroup = cgroup_fd >= 0 || via_systemd;
       child = rf_clone3 (&args);
       if (child < 0 && errno == ENOSYS && !(args.flags & CLONE_NEWTIME))
         child = rf_clone_legacy (args.flags, &c->pidfd);
@@ -408,7 +422,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   for (size_t i = 0; i < n_task_fds; i++)
     close (task_fds[i]);
   n_task_fds = 0;
-  if (drive_setup (c, opts, spec, bundle, child, ctx.join_cgroup, err) < 0
+  if (drive_setup (c, opts, spec, bundle, child, ctx.join_cgroup, via_systemd, err) < 0
       || rf_rdt_apply (spec, opts->id, c->pid, &c->rdt_dir, err) < 0)
     {
       rf_error_wrap (err, "create container `%s`", opts->id);
@@ -542,7 +556,7 @@ rf_container_abort (rf_container_t *c)
       if (c->child)
         rf_child_reap (c->pid);
     }
-  if (c->cgroup.n)
+  if (c->cgroup.n || c->cgroup.unit)
     {
       rf_error_t ignored = NULL;
       rf_cgroup_destroy (&c->cgroup, &ignored);

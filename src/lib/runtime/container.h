@@ -24,6 +24,9 @@ typedef struct
   int preserve_fds; /* fds 3.. passed into the container (LISTEN_FDS included) */
   int listen_fds;
   bool rootless;
+  /* --systemd-cgroup: where systemd is the running init, the cgroup is a
+     scope unit of systemd's (cgroup_systemd.h), made once init exists. */
+  bool systemd_cgroup;
   /* Started by the creator over the sync socket (`run`, runfd): no
      exec.fifo, and the caller must call rf_container_start_now. */
   bool start_now;

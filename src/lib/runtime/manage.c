@@ -7,6 +7,7 @@
 #include "common/fsutil.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "cgroup_systemd.h"
 #include "state.h"
 
 /* The container's state, read under its lock (held in *lock). */
@@ -225,7 +226,11 @@ rf_container_update (const char *root, const char *id, json_t *resources, rf_err
       res.devices = rules;
       res.n_devices = n;
     }
-  if (rf_cgroup_apply (&st.cgroup, &res, st.rootless, err) < 0)
+  /* systemd first, as runc: what it has a property for stays as set when
+     it writes its cgroup files again (at a daemon-reload); then cgroupfs,
+     for the rest. */
+  if ((st.cgroup.unit && rf_cgroup_systemd_set (&st.cgroup, &res, err) < 0)
+      || rf_cgroup_apply (&st.cgroup, &res, st.rootless, err) < 0)
     {
       rf_error_wrap (err, "update container `%s`", id);
       goto out;

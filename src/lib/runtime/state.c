@@ -100,6 +100,11 @@ rf_state_write (const char *dir, const rf_state_t *st, rf_error_t *err)
                    "own_pidns", st->own_pidns, "cgroup", rf_cgroup_to_json (&st->cgroup), "rdt_dir", st->rdt_dir);
   if (doc == NULL)
     return rf_error_make (err, 0, "state of `%s`: not valid UTF-8", st->id);
+  if (st->cgroup.unit)
+    {
+      json_object_set_new (doc, "systemd_unit", json_string (st->cgroup.unit));
+      json_object_set_new (doc, "systemd_user", json_boolean (st->cgroup.unit_user));
+    }
   text = json_dumps (doc, JSON_COMPACT);
   return rf_write_file_atomic (path, text, strlen (text), 0600, err);
 }
@@ -157,6 +162,15 @@ rf_state_read (const char *root, const char *id, rf_state_t *st, rf_error_t *err
   if (rf_json_get_strmap (doc, "state", "annotations", &st->annotations, err) < 0
       || rf_cgroup_from_json (json_object_get (doc, "cgroup"), &st->cgroup, err) < 0)
     return -1;
+  /* A cgroup systemd made (--systemd-cgroup): every later command goes
+     through the same manager. */
+  s = NULL;
+  if (rf_json_get_string (doc, "state", "systemd_unit", &s, err) < 0
+      || rf_json_get_bool (doc, "state", "systemd_user", &st->cgroup.unit_user, err) < 0)
+    return -1;
+  if (s && (strchr (s, '/') || *s == '\0'))
+    return rf_error_make (err, 0, "state.systemd_unit: `%s` is not a unit name", s);
+  st->cgroup.unit = s ? xstrdup (s) : NULL;
   return 0;
 }
 

@@ -1,0 +1,90 @@
+/* The systemd cgroup driver (`runf --systemd-cgroup` where systemd is the
+ * running init), as runc's: the container's cgroup is a transient scope
+ * unit that systemd makes through its D-Bus API (StartTransientUnit with
+ * the container's init as its process and Delegate=yes), with the limits
+ * systemd has properties for; runf then writes every limit through
+ * cgroupfs as well (cgroup.c), for what systemd has no property for.
+ * Root talks to the system's manager, rootless to the user's.  sd-bus of
+ * libsystemd, loaded when first needed (docs/cgroups.md says why). */
+#ifndef RF_CGROUP_SYSTEMD_H
+#define RF_CGROUP_SYSTEMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "common/error.h"
+#include "resources.h"
+#include "spec.h"
+
+/* Whether systemd is the running init (sd_booted(3)'s test: the directory
+   /run/systemd/system exists).  Where it is not, --systemd-cgroup makes the
+   cgroup through cgroupfs where systemd would have put it. */
+bool rf_systemd_booted_p (void);
+
+/* The scope unit of a container from linux.cgroupsPath in runc's systemd
+   form "slice:prefix:name" (empty: ":runf:<id>"): *unit is
+   "prefix-name.scope" ("name.scope" without a prefix), *slice the slice
+   (empty: system.slice, user.slice rootless).  Anything else is one error
+   naming linux.cgroupsPath: another form, a name ending in .slice (runc
+   makes a slice unit then; runf does not), characters systemd refuses in
+   unit names.  Both owned by the caller. */
+int rf_systemd_unit_for (const char *cgroups_path, const char *id, bool rootless, char **slice,
+                         char **unit, rf_error_t *err);
+
+/* One property of a unit, as StartTransientUnit and SetUnitProperties take
+   it: type 'b' (boolean), 's' (string), 't' (uint64) or 'y' (a byte
+   array, "ay", owned by the property). */
+typedef struct
+{
+  const char *name;
+  char type;
+  bool b;
+  const char *s;
+  uint64_t t;
+  uint8_t *bytes;
+  size_t n_bytes;
+} rf_unit_prop_t;
+
+/* systemd's "infinity" for limits. */
+#define RF_SYSTEMD_INFINITY UINT64_MAX
+
+/* The properties systemd of this version has for the resources, on a v2
+   or a v1 (legacy or hybrid) host, as runc sets them: MemoryMax,
+   MemoryLow, MemorySwapMax, CPUWeight, IOWeight, TasksMax,
+   CPUQuotaPerSecUSec (+ CPUQuotaPeriodUSec from v242), AllowedCPUs and
+   AllowedMemoryNodes (v2, from v244); on v1 MemoryLimit, CPUShares,
+   BlockIOWeight, TasksMax and the CPU quota.  Fields not set give none.
+   *props is the caller's (rf_unit_props_free). */
+int rf_systemd_resource_props (const rf_resources_t *res, bool v2, unsigned version,
+                               rf_unit_prop_t **props, size_t *n, rf_error_t *err);
+void rf_unit_props_free (rf_unit_prop_t *props, size_t n);
+
+/* A cpu or memory node list ("0-2,7") as the bit mask AllowedCPUs takes:
+   byte i bit j is number 8i+j. */
+int rf_systemd_cpu_mask (const char *list, uint8_t **mask, size_t *n, rf_error_t *err);
+
+/* The leading number of systemd's Version property ("252.38-1~deb12u1"
+   is 252); 0 when there is none. */
+unsigned rf_systemd_parse_version (const char *version);
+
+/* What rf_cgroup_systemd_create checks before it asks systemd: the unit's
+   name and linux.resources, for an error before the container's init is
+   made. */
+int rf_cgroup_systemd_check (const rf_spec_t *spec, const char *id, bool rootless, rf_error_t *err);
+/* Start the container's scope unit with pid in it and wait for systemd to
+   finish the job (30 s at most), then take its cgroup as rf_cgroup_adopt
+   does.  A unit of the same name that exists (another container's) is an
+   error naming it.  On a failure after the unit was made, *cg holds it:
+   the caller kills pid, then removes it with rf_cgroup_destroy; else *cg
+   is empty. */
+int rf_cgroup_systemd_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool rootless,
+                              pid_t pid, rf_error_t *err);
+/* Stop cg's unit and wait for it; a unit already gone is no error. */
+int rf_cgroup_systemd_stop (const rf_cgroup_t *cg, rf_error_t *err);
+/* The properties of res on cg's unit (runtime, as runc's update). */
+int rf_cgroup_systemd_set (const rf_cgroup_t *cg, const rf_resources_t *res, rf_error_t *err);
+
+#endif

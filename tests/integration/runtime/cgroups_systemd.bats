@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# runf --systemd-cgroup, the systemd cgroup driver: where systemd is PID 1
+# the container's cgroup is a transient scope unit of the system's manager
+# (root) or the user's (rootless), seen through systemctl and through
+# cgroupfs.  The development machines have no systemd: there only the
+# fallback runs (the cgroup made where systemd would put it) and the rest
+# skips; make check-vm runs it all in a Debian 12 guest, as root and as a
+# user with a systemd --user manager.
+
+load ../helpers
+
+setup() {
+  setup_bundle
+  update_config '.root.readonly = false'
+  CID="sd$$-$BATS_TEST_NUMBER"
+  UNITS=()
+  EXTRA_DIRS=()
+}
+
+teardown() {
+  # Containers first (runf delete stops their units), then whatever a
+  # failed test left of the units it made.
+  teardown_bundle
+  local u d
+  for u in "${UNITS[@]}"; do
+    sctl stop "$u" >/dev/null 2>&1
+    sctl reset-failed "$u" >/dev/null 2>&1
+  done
+  for d in "${EXTRA_DIRS[@]}"; do
+    rmdir "$d" 2>/dev/null
+  done
+  return 0
+}
+
+systemd_p() {
+  [ "$(cat /proc/1/comm)" = systemd ] && [ -d /run/systemd/system ]
+}
+
+# systemd as PID 1, and rootless a systemd --user manager with its bus,
+# which runf reaches through $DBUS_SESSION_BUS_ADDRESS as runc does.
+requires_systemd() {
+  systemd_p || skip "systemd is not PID 1 here (make check-vm runs this in a Debian 12 guest with systemd)"
+  is_root && return 0
+  in_userns && skip "root of a user namespace has no systemd manager of its own"
+  USER_RUNTIME=/run/user/$(id -u)
+  [ -S "$USER_RUNTIME/bus" ] ||
+    skip "no systemd --user manager with a bus for $(id -un) here (make check-vm's delegated pass has one)"
+  export DBUS_SESSION_BUS_ADDRESS=unix:path=$USER_RUNTIME/bus
+}
+
+# systemctl of the manager runf talks to.
+sctl() {
+  if is_root; then
+    systemctl "$@"
+  else
+    XDG_RUNTIME_DIR=$USER_RUNTIME systemctl --user "$@"
+  fi
+}
+
+default_slice() {
+  if is_root; then echo system.slice; else echo user.slice; fi
+}
+
+# Where the manager puts a scope of the default slice.
+expected_cgroup() {
+  if is_root; then
+    echo "/system.slice/$1"
+  else
+    echo "/user.slice/user-$(id -u).slice/user@$(id -u).service/user.slice/$1"
+  fi
+}
+
+# A container of scope runf-$CID.scope with the limits given as JSON.
+start_scoped() {
+  UNIT=runf-$CID.scope
+  UNITS+=("$UNIT")
+  update_config --arg p "$(default_slice):runf:$CID" --argjson r "$1" \
+    '.linux.cgroupsPath = $p | .linux.resources = $r'
+  set_args sleep 1000
+  runf_detached --systemd-cgroup run -d "$CID"
+  PID=$(runf state "$CID" | jq -r .pid)
+  CG=$(sctl show -p ControlGroup --value "$UNIT")
+}
+
+@test "systemd driver: the cgroup is a delegated scope unit with the limits, init in it" {
+  requires_systemd
+  start_scoped '{"memory": {"limit": 67108864}, "pids": {"limit": 40}, "cpu": {"quota": 50000, "period": 100000}}'
+  run sctl show -p ActiveState,Slice,Delegate,MemoryMax,TasksMax,CPUQuotaPerSecUSec,CPUQuotaPeriodUSec "$UNIT"
+  echo "$output"
+  [[ "$output" == *"ActiveState=active"* ]]
+  [[ "$output" == *"Slice=$(default_slice)"* ]]
+  [[ "$output" == *"Delegate=yes"* ]]
+  [[ "$output" == *"MemoryMax=67108864"* ]]
+  [[ "$output" == *"TasksMax=40"* ]]
+  [[ "$output" == *"CPUQuotaPerSecUSec=500ms"* ]]
+  [[ "$output" == *"CPUQuotaPeriodUSec=100ms"* ]]
+  echo "ControlGroup=$CG"
+  [ "$CG" = "$(expected_cgroup "$UNIT")" ]
+  # The kernel's view: init is in the unit's cgroup, the limits in its files.
+  grep -qx "0::$CG" "/proc/$PID/cgroup"
+  [ "$(cat "/sys/fs/cgroup$CG/memory.max")" = 67108864 ]
+  [ "$(cat "/sys/fs/cgroup$CG/pids.max")" = 40 ]
+  [ "$(cat "/sys/fs/cgroup$CG/cpu.max")" = "50000 100000" ]
+  # systemd's view of the unit's processes.
+  run sctl status --no-pager "$UNIT"
+  echo "$output"
+  [[ "$output" == *"$PID"* ]]
+}
+
+@test "systemd driver: update sets the unit's properties and the cgroup's files" {
+  requires_systemd
+  start_scoped '{"memory": {"limit": 67108864}, "pids": {"limit": 40}}'
+  # A later runf, without --systemd-cgroup: the state says who made it.
+  runf update --memory 134217728 --pids-limit 60 "$CID"
+  [ "$(sctl show -p MemoryMax --value "$UNIT")" = 134217728 ]
+  [ "$(sctl show -p TasksMax --value "$UNIT")" = 60 ]
+  [ "$(cat "/sys/fs/cgroup$CG/memory.max")" = 134217728 ]
+  [ "$(cat "/sys/fs/cgroup$CG/pids.max")" = 60 ]
+  # -1 is systemd's infinity and cgroupfs' max.
+  runf update --memory -1 "$CID"
+  [ "$(sctl show -p MemoryMax --value "$UNIT")" = infinity ]
+  [ "$(cat "/sys/fs/cgroup$CG/memory.max")" = max ]
+}
+
+@test "systemd driver: pause, resume, ps and events go through the unit's cgroup" {
+  requires_systemd
+  start_scoped '{"memory": {"limit": 67108864}}'
+  runf pause "$CID"
+  grep -qx "frozen 1" "/sys/fs/cgroup$CG/cgroup.events"
+  [ "$(runf state "$CID" | jq -r .status)" = paused ]
+  runf resume "$CID"
+  grep -qx "frozen 0" "/sys/fs/cgroup$CG/cgroup.events"
+  run runf ps "$CID"
+  [[ "$output" == *"$PID"* ]]
+  runf events --stats "$CID" | jq -e '.data.memory.usage.limit == 67108864'
+}
+
+@test "systemd driver: delete stops the unit and its cgroup goes" {
+  requires_systemd
+  start_scoped '{"pids": {"limit": 40}}'
+  [ -d "/sys/fs/cgroup$CG" ]
+  runf delete -f "$CID"
+  [ "$(sctl show -p LoadState --value "$UNIT")" = not-found ]
+  [ ! -e "/sys/fs/cgroup$CG" ]
+  # Without a cgroupsPath: :runf:<id>, the same unit in the default slice.
+  update_config 'del(.linux.cgroupsPath)'
+  runf_detached --systemd-cgroup run -d "$CID"
+  [ "$(sctl show -p ControlGroup --value "$UNIT")" = "$CG" ]
+  runf delete -f "$CID"
+  [ "$(sctl show -p LoadState --value "$UNIT")" = not-found ]
+  # A container that ends by itself: run's own delete.
+  set_args true
+  run runf --systemd-cgroup run "$CID"
+  [ "$status" -eq 0 ]
+  [ "$(sctl show -p LoadState --value "$UNIT")" = not-found ]
+  [ ! -e "/sys/fs/cgroup$CG" ]
+  assert_no_leftovers
+}
+
+@test "systemd driver: a scope that exists is refused, naming it; the other container stays" {
+  requires_systemd
+  start_scoped '{}'
+  run runf --systemd-cgroup run -d "$CID-2" </dev/null
+  echo "$output"
+  assert_one_error_line "unit \`runf-$CID.scope\`"
+  [[ "$output" == *"File exists"* ]]
+  run runf state "$CID-2"
+  [ "$status" -ne 0 ]
+  [ "$(sctl show -p ActiveState --value "$UNIT")" = active ]
+  grep -qx "0::$CG" "/proc/$PID/cgroup"
+}
+
+@test "systemd driver: cgroupsPath must be slice:prefix:name naming a scope" {
+  requires_systemd
+  for p in /runf-sd/abs relative 'a.slice:p:n.slice' 'a.slice:p:x+y' 'nodots:p:n'; do
+    update_config --arg p "$p" '.linux.cgroupsPath = $p'
+    run runf --systemd-cgroup run "$CID"
+    assert_one_error_line "linux.cgroupsPath"
+    assert_no_leftovers
+  done
+}
+
+@test "systemd driver: rootless without a user manager to reach, one error line and nothing left" {
+  systemd_p || skip "systemd is not PID 1 here (make check-vm runs this in a Debian 12 guest with systemd)"
+  is_root && skip "needs an unprivileged user"
+  update_config --arg p "user.slice:runf:$CID" '.linux.cgroupsPath = $p'
+  run env -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR="$TEST_DIR" \
+    "$RUNF_BIN" --root "$STATE_ROOT" --systemd-cgroup run "$CID"
+  assert_one_error_line "the user's systemd manager"
+  assert_no_leftovers
+}
+
+@test "--systemd-cgroup without systemd: the cgroup is made where systemd would put it" {
+  systemd_p && skip "systemd is PID 1 here: the tests above cover the driver"
+  requires_root
+  slice=runfsd$$-a.slice
+  update_config --arg p "$slice:pfx:$CID" '.linux.cgroupsPath = $p'
+  for h in $(cgroup_hierarchies); do
+    EXTRA_DIRS+=("$h/runfsd$$.slice/$slice" "$h/runfsd$$.slice")
+  done
+  set_args sleep 1000
+  runf_detached --systemd-cgroup --debug run -d "$CID"
+  grep -q "systemd is not running" "$TEST_DIR/detached.out"
+  pid=$(runf state "$CID" | jq -r .pid)
+  cat "/proc/$pid/cgroup"
+  [ -z "$(grep -v ":/runfsd$$.slice/$slice/pfx-$CID.scope\$" "/proc/$pid/cgroup")" ]
+  # No unit in the state: delete goes through cgroupfs alone.
+  jq -e 'has("systemd_unit") | not' "$STATE_ROOT/$CID/state.json"
+  runf delete -f "$CID"
+  for h in $(cgroup_hierarchies); do
+    [ ! -e "$h/runfsd$$.slice/$slice/pfx-$CID.scope" ]
+  done
+}
