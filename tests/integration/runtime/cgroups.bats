@@ -715,7 +715,13 @@ while True:
   run runf events --stats "$CID"
   [ "$status" -eq 0 ]
   [ "$(jq -r .type <<<"$output")" = stats ]
-  [ "$(jq -r .data.pids.current <<<"$output")" -ge 1 ]
+  [ "$(jq -r .data.cpu.usage.total <<<"$output")" -gt 0 ]
+  # Controllers reach the container's cgroup only where the caller's own
+  # has no processes (v2's no-internal-process rule): a login session's
+  # scope holds the shell, so there may be none, and no pids to count.
+  if grep -qw pids "$dir/cgroup.controllers"; then
+    [ "$(jq -r .data.pids.current <<<"$output")" -ge 1 ]
+  fi
 
   runf delete --force "$CID"
   [ ! -e "$dir" ]
