@@ -253,11 +253,12 @@ $(BUILD)/unit-san/test_image_%: tests/unit/test_image_%.c $(IMAGE_SAN_A)
 # libFuzzer's targets (clang): the libraries compiled once more with its
 # coverage instrumentation.  The spec parser's target also takes the
 # runtime's parsing files (seccomp profiles are compiled there, hence
-# libseccomp); the rest of the runtime is left out (the trampoline's blob
+# libseccomp) and the systemd driver's annotation reader; the rest of the
+# runtime is left out (the trampoline's blob
 # wants a build of its own).
 fuzzobj = $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(1))
 FUZZ_SPEC_SRCS = $(addprefix src/lib/runtime/,spec.c spec_extra.c resources.c seccomp.c hooks.c \
-                   mountopts.c capnames.c linux/sync.c spec_default.c)
+                   mountopts.c capnames.c linux/sync.c spec_default.c systemd_props.c)
 $(BUILD)/libcommon-fuzz.a: $(call fuzzobj,$(COMMON_SRCS))
 $(BUILD)/libruntime-fuzz.a: $(call fuzzobj,$(FUZZ_SPEC_SRCS))
 $(BUILD)/libimage-fuzz.a: $(call fuzzobj,$(IMAGE_SRCS))

@@ -149,21 +149,21 @@ rf_systemd_parse_version (const char *version)
 }
 
 static rf_unit_prop_t *
-add_prop (rf_unit_prop_t **props, size_t *n, const char *name, char type)
+add_prop (rf_unit_prop_t **props, size_t *n, const char *name, const char *sig)
 {
   rf_unit_prop_t *p;
   *props = xrealloc (*props, (*n + 1) * sizeof **props);
   p = &(*props)[(*n)++];
   memset (p, 0, sizeof *p);
   p->name = name;
-  p->type = type;
+  p->sig = sig;
   return p;
 }
 
 static void
 add_t (rf_unit_prop_t **props, size_t *n, const char *name, uint64_t value)
 {
-  add_prop (props, n, name, 't')->t = value;
+  add_prop (props, n, name, "t")->t = value;
 }
 
 /* A limit: -1 is systemd's infinity. */
@@ -182,7 +182,7 @@ add_mask (rf_unit_prop_t **props, size_t *n, const char *name, const char *list,
   rf_unit_prop_t *p;
   if (rf_systemd_cpu_mask (list, &mask, &len, err) < 0)
     return rf_error_wrap (err, "%s", field);
-  p = add_prop (props, n, name, 'y');
+  p = add_prop (props, n, name, "ay");
   p->bytes = mask;
   p->n_bytes = len;
   return 0;
@@ -249,14 +249,6 @@ fail:
   *props = NULL;
   *n = 0;
   return -1;
-}
-
-void
-rf_unit_props_free (rf_unit_prop_t *props, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    free (props[i].bytes);
-  free (props);
 }
 
 /* sd-bus, loaded on first use: linked, libsystemd and the libraries it
@@ -605,6 +597,40 @@ subscribe (manager_t *mg)
   sd.sd_bus_call_method (mg->bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &e, NULL, NULL);
 }
 
+/* One property's value, as the variant of its (sv). */
+static int
+append_value (sd_bus_message *m, const rf_unit_prop_t *p)
+{
+  int r;
+  switch (p->sig[0])
+    {
+    case 'b': return sd.sd_bus_message_append (m, "v", "b", (int) p->b);
+    case 's': return sd.sd_bus_message_append (m, "v", "s", p->s);
+    case 'y': case 'q': return sd.sd_bus_message_append (m, "v", p->sig, (int) p->t);
+    case 'n': return sd.sd_bus_message_append (m, "v", "n", (int) p->x);
+    case 'u': return sd.sd_bus_message_append (m, "v", "u", (uint32_t) p->t);
+    case 'i': return sd.sd_bus_message_append (m, "v", "i", (int32_t) p->x);
+    case 't': return sd.sd_bus_message_append (m, "v", "t", p->t);
+    case 'x': return sd.sd_bus_message_append (m, "v", "x", p->x);
+    case 'd': return sd.sd_bus_message_append (m, "v", "d", p->d);
+    default: break;
+    }
+  r = sd.sd_bus_message_open_container (m, 'v', p->sig);
+  if (r >= 0 && strcmp (p->sig, "ay") == 0)
+    r = sd.sd_bus_message_append_array (m, 'y', p->bytes, p->n_bytes);
+  else if (r >= 0)
+    {
+      r = sd.sd_bus_message_open_container (m, 'a', "s");
+      for (char **s = p->strv; r >= 0 && s && *s; s++)
+        r = sd.sd_bus_message_append (m, "s", *s);
+      if (r >= 0)
+        r = sd.sd_bus_message_close_container (m);
+    }
+  if (r >= 0)
+    r = sd.sd_bus_message_close_container (m);
+  return r;
+}
+
 static int
 append_props (sd_bus_message *m, const rf_unit_prop_t *p, size_t n)
 {
@@ -614,21 +640,8 @@ append_props (sd_bus_message *m, const rf_unit_prop_t *p, size_t n)
       r = sd.sd_bus_message_open_container (m, 'r', "sv");
       if (r >= 0)
         r = sd.sd_bus_message_append (m, "s", p[i].name);
-      if (r < 0)
-        break;
-      switch (p[i].type)
-        {
-        case 'b': r = sd.sd_bus_message_append (m, "v", "b", (int) p[i].b); break;
-        case 's': r = sd.sd_bus_message_append (m, "v", "s", p[i].s); break;
-        case 't': r = sd.sd_bus_message_append (m, "v", "t", p[i].t); break;
-        default:
-          r = sd.sd_bus_message_open_container (m, 'v', "ay");
-          if (r >= 0)
-            r = sd.sd_bus_message_append_array (m, 'y', p[i].bytes, p[i].n_bytes);
-          if (r >= 0)
-            r = sd.sd_bus_message_close_container (m);
-          break;
-        }
+      if (r >= 0)
+        r = append_value (m, &p[i]);
       if (r >= 0)
         r = sd.sd_bus_message_close_container (m);
     }
@@ -644,20 +657,20 @@ start_scope (manager_t *mg, const char *unit, const char *slice, const char *id,
   cleanup_free char *description = xasprintf ("runf container %s", id);
   bool v2 = rf_cgroup_unified_p ();
   const rf_unit_prop_t props[] = {
-    { .name = "Description", .type = 's', .s = description },
-    { .name = "Slice", .type = 's', .s = slice },
+    { .name = "Description", .sig = "s", .s = description },
+    { .name = "Slice", .sig = "s", .s = slice },
     /* The container makes cgroups below its own as it likes, and runf
        writes what systemd has no property for. */
-    { .name = "Delegate", .type = 'b', .b = true },
+    { .name = "Delegate", .sig = "b", .b = true },
     /* No ordering against shutdown.target and the like: the scope goes
        when the container does. */
-    { .name = "DefaultDependencies", .type = 'b', .b = false },
+    { .name = "DefaultDependencies", .sig = "b", .b = false },
     /* Every controller, limits or not, as runc: events and update need
        them. */
-    { .name = "MemoryAccounting", .type = 'b', .b = true },
-    { .name = "CPUAccounting", .type = 'b', .b = true },
-    { .name = "TasksAccounting", .type = 'b', .b = true },
-    { .name = v2 ? "IOAccounting" : "BlockIOAccounting", .type = 'b', .b = true },
+    { .name = "MemoryAccounting", .sig = "b", .b = true },
+    { .name = "CPUAccounting", .sig = "b", .b = true },
+    { .name = "TasksAccounting", .sig = "b", .b = true },
+    { .name = v2 ? "IOAccounting" : "BlockIOAccounting", .sig = "b", .b = true },
   };
   int r;
 
@@ -691,11 +704,17 @@ rf_cgroup_systemd_check (const rf_spec_t *spec, const char *id, bool rootless, r
   const char *cgroups_path = NULL;
   rf_resources_t res;
 
+  rf_unit_prop_t *extra = NULL;
+  size_t n_extra = 0;
+
   if (rf_json_get_string (linux_, "linux", "cgroupsPath", &cgroups_path, err) < 0
       || rf_systemd_unit_for (cgroups_path, id, rootless, &slice, &unit, err) < 0
       || rf_resources_parse (json_object_get (linux_, "resources"), "linux.resources", &res, err) < 0)
     return -1;
   rf_resources_clear (&res);
+  if (rf_systemd_annotation_props (spec->annotations, &extra, &n_extra, err) < 0)
+    return -1;
+  rf_unit_props_free (extra, n_extra);
   return 0;
 }
 
@@ -725,6 +744,18 @@ rf_cgroup_systemd_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id
   if (rf_systemd_resource_props (&res, rf_cgroup_unified_p (), manager_version (&mg), &limits, &n_limits,
                                  err) < 0)
     goto fail;
+  /* The annotations' properties last: systemd takes the last of a name,
+     so they override runf's, as runc's do. */
+  {
+    rf_unit_prop_t *extra;
+    size_t n_extra;
+    if (rf_systemd_annotation_props (spec->annotations, &extra, &n_extra, err) < 0)
+      goto fail;
+    limits = xrealloc (limits, (n_limits + n_extra + 1) * sizeof *limits);
+    memcpy (limits + n_limits, extra, n_extra * sizeof *extra);
+    n_limits += n_extra;
+    free (extra);
+  }
   rf_debug ("create `%s`: scope unit %s in %s of %s", id, unit, slice, manager_name (&mg));
   r = start_scope (&mg, unit, slice, id, pid, limits, n_limits, err);
   if (r == 1)

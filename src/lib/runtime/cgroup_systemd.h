@@ -35,17 +35,24 @@ int rf_systemd_unit_for (const char *cgroups_path, const char *id, bool rootless
                          char **unit, rf_error_t *err);
 
 /* One property of a unit, as StartTransientUnit and SetUnitProperties take
-   it: type 'b' (boolean), 's' (string), 't' (uint64) or 'y' (a byte
-   array, "ay", owned by the property). */
+   it: sig is its D-Bus type, one of "b" (b), "s" (s), "y" "q" "u" "t"
+   (t), "n" "i" "x" (x), "d" (d), "ay" (bytes, n_bytes) or "as" (strv).
+   The *_owned fields, bytes and strv are the property's own
+   (rf_unit_props_free). */
 typedef struct
 {
   const char *name;
-  char type;
+  const char *sig;
   bool b;
   const char *s;
   uint64_t t;
+  int64_t x;
+  double d;
   uint8_t *bytes;
   size_t n_bytes;
+  char **strv;
+  char *s_owned;
+  char *name_owned;
 } rf_unit_prop_t;
 
 /* systemd's "infinity" for limits. */
@@ -61,6 +68,25 @@ typedef struct
 int rf_systemd_resource_props (const rf_resources_t *res, bool v2, unsigned version,
                                rf_unit_prop_t **props, size_t *n, rf_error_t *err);
 void rf_unit_props_free (rf_unit_prop_t *props, size_t n);
+/* What the n properties own, not the array. */
+void rf_unit_props_free_values (rf_unit_prop_t *props, size_t n);
+
+/* The unit properties of runc's org.systemd.property.NAME annotations
+   (annotations as rf_spec_t has them: key, value, ..., NULL), in their
+   order; other annotations are not looked at.  NAME is letters and
+   digits; the value is in GVariant's text form, the subset systemd's
+   properties need: true and false, 'string' or "string" (escapes \\ \'
+   \" \n \t \r), numbers (int32, or double with a point or an exponent;
+   decimal, 0x hex or 0 octal), a type before a value (`uint64 5`,
+   `@t 5`: boolean byte int16 uint16 int32 uint32 int64 uint64 double
+   string; @b @y @n @q @i @u @x @t @d @s), and arrays of strings
+   (['a', 'b'], `@as []`).  NAMESec (not USec) takes seconds and becomes
+   NAMEUSec in microseconds, as runc does.  Anything else is one error
+   naming the annotation and where in its value.  *props is the caller's. */
+int rf_systemd_annotation_props (char *const *annotations, rf_unit_prop_t **props, size_t *n,
+                                 rf_error_t *err);
+/* One value in that text form: 0, or -1 with *why and the byte *at. */
+int rf_gvariant_parse (const char *text, rf_unit_prop_t *v, const char **why, size_t *at);
 
 /* A cpu or memory node list ("0-2,7") as the bit mask AllowedCPUs takes:
    byte i bit j is number 8i+j. */

@@ -342,8 +342,24 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       if (rf_cgroup_systemd_check (spec, opts->id, opts->rootless, err) < 0)
         goto fail;
     }
-  else if (rf_cgroup_create (&c->cgroup, spec, opts->id, opts->rootless, false, NULL, err) < 0)
-    goto fail;
+  else
+    {
+      /* --systemd-cgroup without systemd: the annotations' unit properties
+         have no unit to go to, but a broken one is still an error. */
+      if (opts->systemd_cgroup && opts->cgroup == NULL)
+        {
+          rf_unit_prop_t *props;
+          size_t n_props;
+          if (rf_systemd_annotation_props (spec->annotations, &props, &n_props, err) < 0)
+            goto fail;
+          if (n_props)
+            rf_debug ("create `%s`: %zu systemd properties of annotations not applied: no systemd", opts->id,
+                      n_props);
+          rf_unit_props_free (props, n_props);
+        }
+      if (rf_cgroup_create (&c->cgroup, spec, opts->id, opts->rootless, false, NULL, err) < 0)
+        goto fail;
+    }
   {
     const rf_namespace_t *userns = rf_spec_namespace (spec, CLONE_NEWUSER);
     c->new_userns = userns && userns->path == NULL;

@@ -180,6 +180,44 @@ start_scoped() {
   done
 }
 
+@test "systemd driver: org.systemd.property annotations set the unit's properties (runc's, GVariant text)" {
+  requires_systemd
+  update_config '.annotations = {
+    "org.systemd.property.TimeoutStopUSec": "uint64 123456789",
+    "org.systemd.property.CollectMode": "\u0027inactive-or-failed\u0027",
+    "org.systemd.property.RuntimeMaxSec": "3600",
+    "org.opencontainers.image.title": "not a property"}'
+  start_scoped '{}'
+  run sctl show -p TimeoutStopUSec,CollectMode,RuntimeMaxUSec,ActiveState "$UNIT"
+  echo "$output"
+  [[ "$output" == *"ActiveState=active"* ]]
+  [[ "$output" == *"TimeoutStopUSec=2min 3.456789s"* ]]
+  [[ "$output" == *"CollectMode=inactive-or-failed"* ]]
+  # RuntimeMaxSec: seconds, sent as RuntimeMaxUSec.
+  [[ "$output" == *"RuntimeMaxUSec=1h"* ]]
+}
+
+@test "--systemd-cgroup: a broken org.systemd.property annotation is one error naming it; nothing made" {
+  # Checked before anything is made, with systemd or without (then the
+  # properties have no unit to go to, but a broken one is still refused).
+  local name value words
+  while IFS='|' read -r name value words; do
+    update_config --arg k "org.systemd.property.$name" --arg v "$value" '.annotations = {($k): $v}'
+    update_config --arg p "$(default_slice):runf:$CID" '.linux.cgroupsPath = $p'
+    run runf --systemd-cgroup run "$CID"
+    echo "$output"
+    assert_one_error_line "annotations.org.systemd.property.$name"
+    [[ "$output" == *"$words"* ]]
+    assert_no_leftovers
+  done <<'EOF'
+CollectMode|inactive-or-failed|at byte 0
+TimeoutStopUSec|uint64 -5|out of its type's range
+TimeoutStopSec|'soon'|seconds
+Wants|['a' 'b']|commas
+Time-Out|1|not a systemd property name
+EOF
+}
+
 @test "systemd driver: rootless without a user manager to reach, one error line and nothing left" {
   systemd_p || skip "systemd is not PID 1 here (make check-vm runs this in a Debian 12 guest with systemd)"
   is_root && skip "needs an unprivileged user"
