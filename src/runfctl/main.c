@@ -134,8 +134,7 @@ runfctl_note (const char *fmt, ...)
   cleanup_free char *msg = NULL;
   va_list ap;
   va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    abort ();
+  msg = xvasprintf (fmt, ap);
   va_end (ap);
   fprintf (stderr, "runfctl: note: %s\n", msg);
 }

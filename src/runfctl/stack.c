@@ -46,8 +46,7 @@ fail_at (const stack_t *st, const yaml_node_t *n, rf_error_t *err, const char *f
   cleanup_free char *msg = NULL;
   va_list ap;
   va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    abort ();
+  msg = xvasprintf (fmt, ap);
   va_end (ap);
   return rf_error_make (err, 0, "%s:%lu: %s", st->file, (unsigned long) n->start_mark.line + 1, msg);
 }

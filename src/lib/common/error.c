@@ -17,8 +17,7 @@ rf_error_makev (rf_error_t *err, int code, const char *fmt, va_list ap)
     return -1;
   *err = xmalloc (sizeof (**err));
   (*err)->code = code;
-  if (vasprintf (&(*err)->msg, fmt, ap) < 0)
-    abort ();
+  (*err)->msg = xvasprintf (fmt, ap);
   return -1;
 }
 
@@ -53,8 +52,7 @@ rf_error_wrap (rf_error_t *err, const char *fmt, ...)
   if (err == NULL || *err == NULL)
     return -1;
   va_start (ap, fmt);
-  if (vasprintf (&prefix, fmt, ap) < 0)
-    abort ();
+  prefix = xvasprintf (fmt, ap);
   va_end (ap);
   joined = xasprintf ("%s: %s", prefix, (*err)->msg);
   free (prefix);

@@ -119,8 +119,7 @@ rf_log (rf_log_level_t level, const char *fmt, ...)
   va_list ap;
 
   va_start (ap, fmt);
-  if (vasprintf (&msg, fmt, ap) < 0)
-    abort ();
+  msg = xvasprintf (fmt, ap);
   va_end (ap);
 
   if (log_fd >= 0)

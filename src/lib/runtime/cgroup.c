@@ -41,8 +41,7 @@ rf_cgroup_writef (const char *dir, const char *file, const char *field, rf_error
   cleanup_free char *value = NULL;
   va_list ap;
   va_start (ap, fmt);
-  if (vasprintf (&value, fmt, ap) < 0)
-    abort ();
+  value = xvasprintf (fmt, ap);
   va_end (ap);
   return rf_cgroup_write (dir, file, value, field, err);
 }

@@ -333,8 +333,7 @@ bus_fail (rf_error_t *err, int r, const sd_bus_error *e, const char *fmt, ...)
   va_list ap;
 
   va_start (ap, fmt);
-  if (vasprintf (&what, fmt, ap) < 0)
-    abort ();
+  what = xvasprintf (fmt, ap);
   va_end (ap);
   if (e && e->message)
     return rf_error_make (err, 0, "%s: %s", what, e->message);
