@@ -76,11 +76,32 @@ GUEST_PACKAGES=systemd-sysv,udev,dbus,dbus-user-session,libpam-systemd,\
 linux-image-amd64,initramfs-tools,kmod,e2fsprogs,\
 bats,jq,curl,busybox-static,uidmap,iproute2,util-linux,procps,strace,criu,iptables,\
 python3,libjansson4,libseccomp2,libarchive13,libcurl4,libssl3,zlib1g,libyaml-0-2
+# The engines, for their tests with the systemd cgroup drivers that only a
+# systemd host has: installed with apt in the new root after debootstrap
+# (whose resolver does not get podman's dependencies configured).
+ENGINE_PACKAGES="podman conmon catatonit containerd"
+
 
 # Everything that decides what the image holds; its hash names the image.
 recipe() {
-  declare -f make_image
-  echo "$GUEST_PACKAGES"
+  declare -f make_image install_engines
+  echo "$GUEST_PACKAGES $ENGINE_PACKAGES"
+}
+
+install_engines() {
+  local root=$1 rc=0
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  mount -t proc proc "$root/proc"
+  {
+    chroot "$root" apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q --no-install-recommends \
+        $ENGINE_PACKAGES
+  } >"$vm/apt-engines.log" 2>&1 || rc=$?
+  umount "$root/proc"
+  [ $rc -eq 0 ] || { tail -20 "$vm/apt-engines.log" >&2; die "apt-get install $ENGINE_PACKAGES failed (log: $vm/apt-engines.log)"; }
+  chroot "$root" apt-get clean
+  # The tests start containerd on a config of their own.
+  chroot "$root" systemctl mask -q containerd.service 2>/dev/null || true
 }
 
 make_image() {
@@ -89,6 +110,7 @@ make_image() {
   echo "check-vm: debootstrap bookworm from $mirror (a few minutes)"
   debootstrap --variant=minbase --include="$GUEST_PACKAGES" bookworm "$root" "$mirror" \
     >"$vm/debootstrap.log" 2>&1 || { tail -20 "$vm/debootstrap.log" >&2; die "debootstrap failed (log: $vm/debootstrap.log)"; }
+  install_engines "$root"
   echo runf-vm >"$root/etc/hostname"
   printf '127.0.0.1 localhost\n127.0.1.1 runf-vm\n::1 localhost\n' >"$root/etc/hosts"
   cat >"$root/etc/fstab" <<'EOF'
@@ -174,7 +196,7 @@ finish() {
 trap finish EXIT
 chmod 777 "$out"
 # What the guest runs: the files named here, each as root and as runftest.
-printf '%s\n' "${VM_TESTS:-runtime/cgroups.bats runtime/cgroups_v2.bats runtime/cgroups_systemd.bats runtime/lifecycle.bats runtime/exec.bats runtime/ps.bats runtime/userns.bats runtime/namespaces.bats runtime/checkpoint.bats}" >"$out/tests"
+printf '%s\n' "${VM_TESTS:-runtime/cgroups.bats runtime/cgroups_v2.bats runtime/cgroups_systemd.bats runtime/lifecycle.bats runtime/exec.bats runtime/ps.bats runtime/userns.bats runtime/namespaces.bats runtime/checkpoint.bats engines/podman.bats engines/containerd.bats}" >"$out/tests"
 
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   accel=(-accel kvm -cpu host)

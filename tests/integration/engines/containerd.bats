@@ -134,6 +134,28 @@ teardown() {
   [ "$limit" = 67108864 ]
 }
 
+@test "containerd: the systemd cgroup driver (--runc-systemd-cgroup): a scope unit per task, its limit, stopped with the task" {
+  engine_requires_systemd
+  local unit=runf-ctr-$CTR_NS-s1.scope
+  crun_ -d --null-io --runc-systemd-cgroup --cgroup "system.slice:runf-ctr:$CTR_NS-s1" \
+    --memory-limit 67108864 "$ENGINE_IMAGE" s1 sleep 1000 >/dev/null
+  run systemctl show -p ActiveState,Delegate,MemoryMax "$unit"
+  echo "$output"
+  [[ "$output" == *"ActiveState=active"* ]]
+  [[ "$output" == *"Delegate=yes"* ]]
+  [[ "$output" == *"MemoryMax=67108864"* ]]
+  cg=$(systemctl show -p ControlGroup --value "$unit")
+  [ "$cg" = "/system.slice/$unit" ]
+  pid=$(c task ls | awk '$1 == "s1" { print $2 }')
+  grep -qx "0::$cg" "/proc/$pid/cgroup"
+  [ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 67108864 ]
+  c task kill -s KILL s1
+  engine_wait 10 task_status_is s1 STOPPED
+  c task delete s1 >/dev/null
+  ! systemctl is-active -q "$unit"
+  [ ! -d "/sys/fs/cgroup$cg" ]
+}
+
 @test "containerd: detached run, task exec with and without a tty, ps, delete" {
   crun_ -d --log-uri "file://$ENGINE_DIR/d1.log" "$ENGINE_IMAGE" d1 sh -c "$TRAP_TERM" >/dev/null
   engine_wait 10 grep -q ready "$ENGINE_DIR/d1.log"

@@ -32,6 +32,33 @@ engine_skip_if_unavailable() {
   [ -z "${ENGINE_SKIP:-}" ] || skip "$ENGINE_SKIP"
 }
 
+# The engine's systemd cgroup driver needs systemd as PID 1 on pure
+# cgroup v2 (make check-vm's Debian 12 guest; the development machines
+# have none) and, rootless, a systemd --user manager with its bus, as the
+# user of a login session has.  Skips otherwise; sets SCTL to the
+# systemctl of the manager that holds the units.
+engine_requires_systemd() {
+  [ "$(cat /proc/1/comm)" = systemd ] && [ -d /run/systemd/system ] ||
+    skip "systemd is not PID 1 here (make check-vm runs this in a Debian 12 guest with systemd)"
+  cgroup_unified_p || skip "systemd's cgroup driver is tested on pure cgroup v2 hosts"
+  if is_root; then
+    SCTL=(systemctl)
+    return 0
+  fi
+  local rt=/run/user/$(id -u)
+  [ -S "$rt/bus" ] ||
+    skip "no systemd --user manager with a bus for $(id -un) here (make check-vm's delegated pass has one)"
+  export XDG_RUNTIME_DIR=$rt DBUS_SESSION_BUS_ADDRESS=unix:path=$rt/bus
+  SCTL=(systemctl --user)
+}
+
+# Whether the memory controller reaches the units of SCTL's manager (a
+# user's manager gets only what its user@.service delegates).
+engine_systemd_memory_p() {
+  is_root && return 0
+  grep -qw memory "/sys/fs/cgroup/user.slice/user-$(id -u).slice/user@$(id -u).service/cgroup.subtree_control" 2>/dev/null
+}
+
 # Paths the engines use whatever they are told (lock files, socket dirs,
 # caches, cgroup parents): those that do not exist yet are removed again by
 # engine_end, the deepest first, and only when empty or listed as files.

@@ -131,10 +131,43 @@ teardown() {
 }
 
 @test "podman: a memory limit reaches the container's cgroup" {
-  is_root || skip "rootless podman ignores resource limits on cgroup v1 and hybrid hosts"
+  # Rootless podman ignores limits on cgroup v1 and hybrid hosts, and on v2
+  # it applies them only through systemd (the systemd manager's test).
+  is_root || skip "rootless podman applies resource limits only through its systemd cgroup manager"
   run pm run --rm --network none -m 64m "$ENGINE_IMAGE" sh -c "$MEMORY_LIMIT_CMD"
   [ "$status" -eq 0 ]
   [ "$output" = 67108864 ]
+}
+
+@test "podman: the systemd cgroup manager: each container a scope unit through runf, with its limit, gone with it" {
+  engine_requires_systemd
+  # podman passes runf --systemd-cgroup and a cgroupsPath of
+  # machine.slice:libpod:ID (root) or user.slice:libpod:ID (rootless).
+  run pm --cgroup-manager systemd run -d --network none -m 64m "$ENGINE_IMAGE" sleep 1000
+  echo "$output"
+  [ "$status" -eq 0 ]
+  id=${lines[-1]}
+  unit=libpod-$id.scope
+  pid=$(pm inspect -f '{{.State.Pid}}' "$id")
+  run "${SCTL[@]}" show -p ActiveState,Delegate,MemoryMax,ControlGroup "$unit"
+  echo "$output"
+  [[ "$output" == *"ActiveState=active"* ]]
+  [[ "$output" == *"Delegate=yes"* ]]
+  cg=$("${SCTL[@]}" show -p ControlGroup --value "$unit")
+  [[ "$cg" == */libpod-$id.scope ]]
+  grep -qx "0::$cg" "/proc/$pid/cgroup"
+  if engine_systemd_memory_p; then
+    [[ "$output" == *"MemoryMax=67108864"* ]]
+    [ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 67108864 ]
+  fi
+  # podman's own view of it (runf state and ps through the unit's cgroup).
+  run pm top "$id" pid args
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"sleep 1000"* ]]
+  pm rm -f -t 0 "$id" >/dev/null
+  ! "${SCTL[@]}" is-active -q "$unit"
+  [ ! -d "/sys/fs/cgroup$cg" ]
 }
 
 @test "podman: detached run, exec with and without a tty, exec -d, top, logs" {
@@ -159,7 +192,7 @@ teardown() {
 }
 
 @test "podman: pause and unpause" {
-  is_root || skip "rootless podman cannot freeze on cgroup v1 and hybrid hosts"
+  is_root || skip "rootless podman cannot freeze with its cgroupfs manager (v1 and hybrid hosts: with any)"
   run runf_default pause no-such-container
   [[ "$output" != *"not implemented"* ]] || skip "this runf has no pause yet"
   pm run -d --network none --name p1 "$ENGINE_IMAGE" sleep 1000 >/dev/null
