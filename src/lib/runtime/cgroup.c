@@ -152,14 +152,29 @@ being_removed (const char *dir)
   return false;
 }
 
+/* Whether a parent that vanished is worth another go: for two seconds
+   from the first time, however many goes that is (a slow machine, an
+   emulated one, gets as long as a fast one). */
+static bool
+again_within_limit (struct timespec *since)
+{
+  struct timespec now;
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  if (since->tv_sec == 0 && since->tv_nsec == 0)
+    *since = now;
+  return now.tv_sec - since->tv_sec < 2;
+}
+
 /* mkdir -p below a hierarchy's mount point, preparing each new level. */
 static int
 make_dir (const char *mountpoint, const char *rel, bool v2, bool cpuset, rf_error_t *err)
 {
+  struct timespec first_vanished = { 0, 0 };
+
   /* An empty parent may be removed by someone else before its child is
      made here (a daemon that stops removes runfd/, a test's teardown the
      parents it used): ENOENT, and another go from the top. */
-  for (int tries = 0;; tries++)
+  for (;;)
     {
       cleanup_free char *path = xstrdup (mountpoint);
       cleanup_free char *copy = xstrdup (rel);
@@ -176,7 +191,7 @@ make_dir (const char *mountpoint, const char *rel, bool v2, bool cpuset, rf_erro
           path = next;
           if (mkdir (path, 0755) < 0)
             {
-              if (errno == ENOENT && tries < 100)
+              if (errno == ENOENT && again_within_limit (&first_vanished))
                 {
                   vanished = true;
                   break;
@@ -187,7 +202,7 @@ make_dir (const char *mountpoint, const char *rel, bool v2, bool cpuset, rf_erro
             }
           if (cpuset && init_cpuset (path, &cpuset_err) < 0)
             {
-              if (tries < 100 && being_removed (path))
+              if (being_removed (path) && again_within_limit (&first_vanished))
                 {
                   rf_error_free (&cpuset_err);
                   vanished = true;
