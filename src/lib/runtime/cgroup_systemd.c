@@ -43,13 +43,6 @@ unit_name_ok (const char *name)
   return true;
 }
 
-static bool
-ends_with (const char *s, const char *suffix)
-{
-  size_t ls = strlen (s), lx = strlen (suffix);
-  return ls >= lx && strcmp (s + ls - lx, suffix) == 0;
-}
-
 int
 rf_systemd_unit_for (const char *cgroups_path, const char *id, bool rootless, char **slice,
                      char **unit, rf_error_t *err)
@@ -73,7 +66,7 @@ rf_systemd_unit_for (const char *cgroups_path, const char *id, bool rootless, ch
   if (checked == NULL)
     return -1;
   name = c2 + 1;
-  if (ends_with (name, ".slice"))
+  if (rf_systemd_name_ends_with (name, ".slice"))
     return rf_error_make (err, 0,
                           "linux.cgroupsPath `%s`: a slice as the container's own unit (runc's "
                           "slice:prefix:name.slice) is not supported by runf's systemd driver",

@@ -85,6 +85,8 @@ void rf_unit_props_free_values (rf_unit_prop_t *props, size_t n);
    naming the annotation and where in its value.  *props is the caller's. */
 int rf_systemd_annotation_props (char *const *annotations, rf_unit_prop_t **props, size_t *n,
                                  rf_error_t *err);
+/* Whether a unit or property name ends in suffix (".slice", "USec"). */
+bool rf_systemd_name_ends_with (const char *name, const char *suffix);
 /* One value in that text form: 0, or -1 with *why and the byte *at. */
 int rf_gvariant_parse (const char *text, rf_unit_prop_t *v, const char **why, size_t *at);
 

@@ -323,11 +323,11 @@ property_name_ok (const char *name)
   return true;
 }
 
-static bool
-ends_with (const char *s, const char *suffix)
+bool
+rf_systemd_name_ends_with (const char *name, const char *suffix)
 {
-  size_t ls = strlen (s), lx = strlen (suffix);
-  return ls >= lx && strcmp (s + ls - lx, suffix) == 0;
+  size_t ln = strlen (name), ls = strlen (suffix);
+  return ln >= ls && strcmp (name + ln - ls, suffix) == 0;
 }
 
 int
@@ -357,12 +357,13 @@ rf_systemd_annotation_props (char *const *annotations, rf_unit_prop_t **props, s
           rf_error_make (err, 0, "annotations.%s: value `%s`, at byte %zu: %s", key, text, at, why);
           goto fail;
         }
-      if (ends_with (name, "Sec") && !ends_with (name, "USec"))
+      if (rf_systemd_name_ends_with (name, "Sec") && !rf_systemd_name_ends_with (name, "USec"))
         {
           if (seconds_to_usec (&v) < 0)
             {
-              rf_error_make (err, 0, "annotations.%s: value `%s`: seconds, a number from 0 to 2^64 microseconds",
-                             key, text);
+              rf_error_make (err, 0,
+                             "annotations.%s: value `%s`: seconds, a number from 0 to 2^64 microseconds", key,
+                             text);
               rf_unit_props_free_values (&v, 1);
               goto fail;
             }
