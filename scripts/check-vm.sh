@@ -205,7 +205,7 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 else
   accel=(-accel tcg,thread=multi -cpu max)
   kind="TCG (software emulation: slow)"
-  timeout_s=${VM_TIMEOUT:-3600}
+  timeout_s=${VM_TIMEOUT:-5400}
 fi
 cpus=${VM_CPUS:-$(nproc)}
 echo "check-vm: booting Debian 12 under qemu with $kind, $cpus cpus; console: $console; limit ${timeout_s}s"
