@@ -32,10 +32,21 @@
 #include "runfd.h"
 #include "spawn_proto.h"
 #include "runtime/cgroup.h"
+#include "runtime/cgroup_systemd.h"
 #include "runtime/container.h"
 #include "runtime/resources.h"
 #include "runtime/selfexe.h"
 #include "common/syscalls.h"
+
+/* This program is linked statically (Makefile) and never asks systemd
+   for a cgroup: the runtime's loader of libsystemd is replaced by this
+   refusal, which keeps the dynamic loader out of the link. */
+int
+rf_libsystemd_load (void **handle, const char *const *names, void **fns, size_t n, rf_error_t *err)
+{
+  (void) handle, (void) names, (void) fns, (void) n;
+  return rf_error_make (err, ENOSYS, "--systemd-cgroup: runfd-spawner is linked statically and cannot load libsystemd");
+}
 
 static bool rootless;
 static const char *dev_template;
@@ -86,6 +97,10 @@ typedef struct sp_instance
   uint64_t fn_serial;
   rf_container_t *c;
 } sp_instance_t;
+
+/* None: every action here is the default (main), so the instances need
+   not reset any. */
+static sigset_t changed_signals;
 
 static sp_function_t *sp_functions;
 static sp_instance_t *sp_instances;
@@ -256,6 +271,7 @@ sp_create (int sock, spawn_msg_t *m)
   opts.no_new_keyring = true;
   opts.rootfs_nosuid_nodev = true;
   opts.netns_fd = f->netns_fd;
+  opts.changed_signals = &changed_signals;
   /* inetd and stdio: the socket is the handler's fd 3, stdin and stdout;
      warm: the listening socket is fd 3; control-socket and http: nothing
      comes with START, the handler is started ahead of its request. */
@@ -484,6 +500,14 @@ main (int argc, char **argv)
   rf_cgroup_cache_hierarchies ();
   if (dev_template && make_dev_template (dev_template) < 0)
     return 1;
+  /* runfd ignores some signals, and an ignored one stays ignored across
+     exec: back to the defaults, once here rather than in each instance.
+     The ones this program acts on are blocked and read from a signalfd;
+     no handler is ever set. */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
+  sigemptyset (&changed_signals);
   sigemptyset (&mask);
   sigaddset (&mask, SIGCHLD);
   sigaddset (&mask, SIGTERM);

@@ -1,7 +1,6 @@
 #include "cgroup_systemd.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -282,22 +281,19 @@ static int
 load_libsystemd (rf_error_t *err)
 {
   static void *handle;
-  void *h;
+  static const char *const names[] = {
+#define X(f) #f,
+    SD_FUNCTIONS (X)
+#undef X
+  };
+  void *fns[ARRAY_SIZE (names)];
 
+  _Static_assert (sizeof fns == sizeof sd, "one pointer for each function");
   if (handle)
     return 0;
-  h = dlopen ("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-  if (h == NULL)
-    return rf_error_make (err, 0, "--systemd-cgroup: load libsystemd: %s", dlerror ());
-#define X(f)                                                                                      \
-  if ((sd.f = (__typeof__ (sd.f)) dlsym (h, #f)) == NULL)                                         \
-    {                                                                                             \
-      dlclose (h);                                                                                \
-      return rf_error_make (err, 0, "--systemd-cgroup: libsystemd has no `%s`", #f);              \
-    }
-  SD_FUNCTIONS (X)
-#undef X
-  handle = h;
+  if (rf_libsystemd_load (&handle, names, fns, ARRAY_SIZE (names), err) < 0)
+    return -1;
+  memcpy (&sd, fns, sizeof sd);
   return 0;
 }
 

@@ -114,5 +114,9 @@ int rf_cgroup_systemd_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char
 int rf_cgroup_systemd_stop (const rf_cgroup_t *cg, rf_error_t *err);
 /* The properties of res on cg's unit (runtime, as runc's update). */
 int rf_cgroup_systemd_set (const rf_cgroup_t *cg, const rf_resources_t *res, rf_error_t *err);
+/* libsystemd.so.0 opened into *handle, with the functions names[0..n)
+   resolved into fns (systemd_load.c; a static program defines its own,
+   which says it has none). */
+int rf_libsystemd_load (void **handle, const char *const *names, void **fns, size_t n, rf_error_t *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capnames.h"
 #include "cgroup_systemd.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
@@ -301,6 +302,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   ctx.start_fd = opts->start_fd;
   ctx.start_fd_stdio = opts->start_fd_stdio;
   ctx.die_with_parent = opts->die_with_parent;
+  ctx.changed_signals = opts->changed_signals;
   ctx.first_parent_fd = -1;
   ctx.rootfs_flags = opts->rootfs_nosuid_nodev ? MS_NOSUID | MS_NODEV : 0;
   ctx.dumpable_when_ready = !rf_self_exe_exposed_p (spec);
@@ -383,6 +385,9 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       ctx.unshare_flags &= ~CLONE_NEWCGROUP;
     }
 
+  /* Read once in this process, not in every init it makes (which drops
+     the bounding set up to it). */
+  (void) rf_cap_last ();
   if (opts->netns_fd >= 0 && enter_netns (opts->netns_fd, err) < 0)
     goto fail;
   memset (&args, 0, sizeof args);

@@ -4,6 +4,7 @@
 #ifndef RF_CONTAINER_H
 #define RF_CONTAINER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -53,6 +54,11 @@ typedef struct
      share one each; joining it costs two setns instead of a namespace per
      container).  The config then lists no network namespace. */
   int netns_fd;
+  /* The signals whose action here is not the default, which init resets
+     before anything of the container's runs; NULL: not known, init resets
+     every one (64 system calls that runfd's spawner, which keeps every
+     action at its default, saves for each instance). */
+  const sigset_t *changed_signals;
 } rf_create_opts_t;
 
 typedef struct

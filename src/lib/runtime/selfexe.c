@@ -34,8 +34,16 @@ sealed_fd_p (int fd)
 bool
 rf_self_exe_sealed_p (void)
 {
-  cleanup_close int self = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-  return self >= 0 && sealed_fd_p (self);
+  /* Asked for every container: the answer holds until this process execs
+     (a sealed file stays sealed, and one that is not cannot become a
+     memfd), and an exec starts with a fresh one. */
+  static int sealed = -1;
+  if (sealed < 0)
+    {
+      cleanup_close int self = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+      sealed = self >= 0 && sealed_fd_p (self);
+    }
+  return sealed;
 }
 
 static int
@@ -108,14 +116,17 @@ mapped_p (const rf_idmap_t *maps, size_t n, uint32_t id)
 bool
 rf_self_exe_exposed_p (const rf_spec_t *spec)
 {
-  cleanup_close int self = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  cleanup_close int self = -1;
   const rf_namespace_t *user = rf_spec_namespace (spec, CLONE_NEWUSER);
   struct statvfs vfs;
   struct stat st;
 
+  if (rf_self_exe_sealed_p ())
+    return false;
+  self = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (self < 0 || fstat (self, &st) < 0)
     return true;
-  if (sealed_fd_p (self) || (fstatvfs (self, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)))
+  if ((fstatvfs (self, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)))
     return false;
   if (user == NULL || user->path != NULL)
     return true;

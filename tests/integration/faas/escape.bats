@@ -117,6 +117,18 @@ JSON
                         END { if (bad) { print "without nodev: " bad; exit 1 } }'
 }
 
+@test "an instance starts with every signal at its default action and none blocked, though runfd ignores some" {
+  # runfd runs in the background of a shell, which ignores SIGINT and
+  # SIGQUIT for it; an ignored signal stays ignored across exec.
+  runfd_ign=$(awk '/^SigIgn/ { print $2 }' "/proc/$(cat "$FAAS_DIR/runfd.pid")/status")
+  [ "$runfd_ign" != 0000000000000000 ] || { echo "runfd ignores no signal: nothing to prove"; return 1; }
+  runfctl fn deploy sigs - <"$FN_IMAGE"
+  run curl -sS "$(fn_url sigs)/read//proc/self/status"
+  [ "$status" -eq 0 ]
+  echo "$output" | grep '^Sig'
+  [ "$(echo "$output" | grep -c -E '^Sig(Ign|Blk):[[:space:]]+0000000000000000$')" -eq 2 ]
+}
+
 @test "as root, every instance is under runc's default device rules" {
   requires_root
   runfctl fn deploy devrules - <"$FN_IMAGE"

@@ -27,6 +27,25 @@ teardown() { teardown_bundle; }
   [ "${lines[1]}" = 1 ]
 }
 
+# The caller's ignored signals stay ignored across exec: runf must put
+# them back, as runc does, before the container's program runs.
+ignoring_signals() {
+  trap '' HUP INT QUIT PIPE USR1 TERM
+  grep '^SigIgn' "/proc/$BASHPID/status"
+  "$@"
+}
+
+@test "the process starts with every signal at its default action and none blocked, whatever the caller ignored" {
+  set_args grep -E '^Sig(Ign|Blk)' /proc/self/status
+  run ignoring_signals runf run t1
+  [ "$status" -eq 0 ]
+  echo "$output"
+  # The caller did ignore some (else this proves nothing) ...
+  [[ "${lines[0]}" =~ ^SigIgn:[[:space:]]+[0-9a-f]{16}$ && "${lines[0]}" != *0000000000000000 ]]
+  # ... and the container's process ignores and blocks none.
+  [ "$(echo "$output" | grep -c -E '^Sig(Ign|Blk):[[:space:]]+0000000000000000$')" -eq 2 ]
+}
+
 @test "a variable given twice is set once, to the last value, where it last was" {
   update_config '.process.env = ["PATH=/bin", "A=1", "HOME=/a", "B=x", "A=2", "HOME=/b"]'
   set_args /bin/env

@@ -4,6 +4,7 @@
 #ifndef RF_INIT_H
 #define RF_INIT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdnoreturn.h>
 
@@ -44,6 +45,7 @@ typedef struct
   int *mount_fds;        /* bind mount sources runf opened, by mount index, or NULL */
   unsigned long rootfs_flags; /* MS_NOSUID | MS_NODEV for the rootfs mount, or 0 */
   bool dumpable_when_ready; /* runf's binary is out of the container's reach (runtime/selfexe.h) */
+  const sigset_t *changed_signals; /* to reset to their default action; NULL: all */
 } rf_init_t;
 
 noreturn void rf_init_main (rf_init_t *ctx);

@@ -233,7 +233,7 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
   cleanup_close int copy_from = -1;
   cleanup_free char *tmpfs_data = NULL;
   char target[PROC_FD_PATH_MAX], top[PROC_FD_PATH_MAX];
-  bool is_dir = true, copyup_existed = false;
+  bool is_dir = true, copyup_existed = false, remount;
 
   if (m->bind)
     {
@@ -344,6 +344,11 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
         }
     }
 
+  /* A bind mount keeps its source's flags unless the config names some,
+     set or cleared (runc's rule; mount(8) ignores cleared ones alone). */
+  remount = m->bind && ((m->flags & ~(MS_REC | MS_REMOUNT)) || m->clear_flags);
+  if (copy_from < 0 && !remount && !m->propagation && !m->attr_set && !m->attr_clr)
+    return 0;
   /* The new mount is on top of target_fd's dentry; reopen to reach it. */
   top_fd = rf_root_open (root_fd, m->destination, O_PATH, err);
   if (top_fd < 0)
@@ -359,9 +364,7 @@ mount_one (const rf_spec_t *spec, const char *bundle, int root_fd, bool userns,
           && mount (NULL, top, NULL, MS_REMOUNT | (m->flags & ~MS_REMOUNT), tmpfs_data ? tmpfs_data : m->data) < 0)
         return rf_error_sys (err, "remount `%s` read-only", m->destination);
     }
-  /* A bind mount keeps its source's flags unless the config names some,
-     set or cleared (runc's rule; mount(8) ignores cleared ones alone). */
-  if (m->bind && ((m->flags & ~(MS_REC | MS_REMOUNT)) || m->clear_flags))
+  if (remount)
     if (remount_bind (top, m->flags & ~(MS_REC | MS_REMOUNT), m->clear_flags, m->destination, err) < 0)
       return -1;
   if (m->propagation && mount (NULL, top, NULL, m->propagation, NULL) < 0)
