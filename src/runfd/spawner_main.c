@@ -75,6 +75,7 @@ typedef struct sp_function
   uint32_t id;
   rf_spec_t *spec;
   char *dir;
+  char *real_dir, *rootfs; /* resolved once (rf_container_resolve), or NULL */
   char *name;
   rfd_mode_t mode;
   int log_fd;
@@ -173,6 +174,8 @@ sp_function_free (sp_function_t *f)
   if (f->netns_fd >= 0)
     close (f->netns_fd);
   free (f->dir);
+  free (f->real_dir);
+  free (f->rootfs);
   free (f->name);
   free (f);
 }
@@ -226,6 +229,10 @@ sp_define (int sock, spawn_msg_t *m, int fds[4])
       rf_error_free (&err);
       rf_resources_init (&f->res);
     }
+  /* runfd made the bundle and owns the store: its paths stay what they
+     resolve to now.  Unresolved, each creation says why. */
+  if (f->spec && rf_container_resolve (f->spec, f->dir, &f->real_dir, &f->rootfs, &err) < 0)
+    rf_error_free (&err);
   f->next = sp_functions;
   sp_functions = f;
 }
@@ -261,7 +268,8 @@ sp_create (int sock, spawn_msg_t *m)
     }
   rf_create_opts_init (&opts);
   opts.id = id;
-  opts.bundle = f->dir;
+  opts.bundle = f->real_dir ? f->real_dir : f->dir;
+  opts.rootfs = f->rootfs;
   opts.start_now = true;
   opts.no_state = true;
   /* Taken over by the container, and removed with it if it fails. */

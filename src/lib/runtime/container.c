@@ -53,6 +53,19 @@ resolve_rootfs (const rf_spec_t *spec, const char *bundle, char **out, rf_error_
   return 0;
 }
 
+int
+rf_container_resolve (const rf_spec_t *spec, const char *bundle, char **real_bundle, char **real_rootfs,
+                      rf_error_t *err)
+{
+  cleanup_free char *real = realpath (bundle ? bundle : ".", NULL);
+  if (real == NULL)
+    return rf_error_sys (err, "bundle `%s`", bundle ? bundle : ".");
+  if (resolve_rootfs (spec, real, real_rootfs, err) < 0)
+    return -1;
+  *real_bundle = steal_pointer (&real);
+  return 0;
+}
+
 /* opts.netns_fd: this process's own network namespace, to come back to. */
 static int own_netns = -1;
 
@@ -228,10 +241,12 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
 
   if (rf_id_check (opts->id, err) < 0 || check_spec (opts, spec, err) < 0)
     return -1;
-  bundle = realpath (opts->bundle ? opts->bundle : ".", NULL);
-  if (bundle == NULL)
-    return rf_error_sys (err, "bundle `%s`", opts->bundle ? opts->bundle : ".");
-  if (resolve_rootfs (spec, bundle, &rootfs, err) < 0)
+  if (opts->rootfs)
+    {
+      bundle = xstrdup (opts->bundle);
+      rootfs = xstrdup (opts->rootfs);
+    }
+  else if (rf_container_resolve (spec, opts->bundle, &bundle, &rootfs, err) < 0)
     return -1;
 
   c = xzalloc (sizeof *c);

@@ -59,6 +59,10 @@ typedef struct
      every one (64 system calls that runfd's spawner, which keeps every
      action at its default, saves for each instance). */
   const sigset_t *changed_signals;
+  /* With bundle, real paths from rf_container_resolve, not resolved again
+     (a realpath walk costs a readlink per component, for every one of
+     runfd's instances); NULL: both are resolved here. */
+  const char *rootfs;
 } rf_create_opts_t;
 
 typedef struct
@@ -77,6 +81,10 @@ typedef struct
   unsigned long long mnt_ns; /* init's mount namespace, read while it was dumpable */
 } rf_container_t;
 
+/* The bundle (NULL: the current directory) and spec's root.path as real
+   paths, for a caller that creates many containers of one bundle. */
+int rf_container_resolve (const rf_spec_t *spec, const char *bundle, char **real_bundle, char **real_rootfs,
+                          rf_error_t *err);
 /* Create the container described by spec; on failure nothing of it is left
    (no process, no state directory). */
 int rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
