@@ -514,7 +514,7 @@ main (int argc, char **argv)
      no handler is ever set. */
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP)
-      signal (sig, SIG_DFL);
+      rf_signal_default (sig);
   sigemptyset (&changed_signals);
   sigemptyset (&mask);
   sigaddset (&mask, SIGCHLD);

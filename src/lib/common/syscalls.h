@@ -50,6 +50,18 @@ rf_clone3 (struct rf_clone_args *args)
   return (pid_t) syscall (SYS_clone3, args, sizeof *args);
 }
 
+/* Signal sig back to its default action.  glibc's signal() and sigaction()
+   refuse the two signals it reserves (32 and 33), which a caller may
+   still have left ignored, and an ignored signal stays ignored across
+   exec: the kernel's call takes any.  SIG_DFL, no flags and an empty mask
+   are all zero, whatever the architecture's layout of the structure. */
+static inline int
+rf_signal_default (int sig)
+{
+  uint64_t act[4] = { 0 };
+  return (int) syscall (SYS_rt_sigaction, sig, act, NULL, sizeof (uint64_t));
+}
+
 /* Fork-like clone, for kernels without clone3. */
 static inline pid_t
 rf_clone_legacy (unsigned long flags, int *pidfd)

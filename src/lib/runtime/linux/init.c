@@ -471,7 +471,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
   sigprocmask (SIG_SETMASK, &none, NULL);
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP && (ctx->changed_signals == NULL || sigismember (ctx->changed_signals, sig) == 1))
-      signal (sig, SIG_DFL);
+      rf_signal_default (sig);
   /* Modes in config.json are exact; the process's umask comes last. */
   umask (0);
   ctx->lsm_fd = -1;
