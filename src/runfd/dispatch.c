@@ -170,14 +170,14 @@ on_timeout (rfd_timer_t *t)
 }
 
 /* The sync socket after START: EOF once the handler is exec'd, or the
-   reason it could not be. */
+   reason it could not be.  Read at the instance's exit too (exited):
+   the exit may be seen first, and the reason would go with the socket. */
 static void
-on_sync (rfd_watch_t *w, uint32_t events)
+read_sync (rfd_instance_t *inst, rfd_watch_t *w, bool exited)
 {
-  rfd_instance_t *inst = w->data;
   char why[1024];
   int r = rf_instance_started (w->fd, why, sizeof why);
-  if (r < 0 && (errno == EAGAIN || errno == EINTR))
+  if (r < 0 && (errno == EAGAIN || errno == EINTR) && !exited)
     return;
   if (r == 1)
     {
@@ -186,9 +186,16 @@ on_sync (rfd_watch_t *w, uint32_t events)
       rfd_function_event (inst->fn, "instance %s-%llu: its command could not be started: %s", inst->fn->name,
                           (unsigned long long) inst->id, why);
     }
-  else if (r == 0 && inst->started && inst->fn->mode != RFD_MODE_WARM && !inst->prestarted)
+  else if (r == 0 && !exited && inst->started && inst->fn->mode != RFD_MODE_WARM && !inst->prestarted)
     rfd_histogram_add (&inst->fn->cold_hist, (double) (rfd_now () - inst->started) / RFD_S);
   rfd_watch_close (w);
+}
+
+static void
+on_sync (rfd_watch_t *w, uint32_t events)
+{
+  (void) events;
+  read_sync (w->data, w, false);
 }
 
 /* --- connections through the gateway --------------------------------------
@@ -890,6 +897,16 @@ rfd_instance_exited (rfd_instance_t *inst, int status)
 
   bool was_starting = false;
 
+  /* Started, and why its exec failed not read yet: read now, before the
+     answer to the client and the log say why it ended.  Only what is
+     there: an instance of a spawner that died may not be gone yet, and
+     its socket would block. */
+  if (inst->sync_w.fd >= 0 && inst->sync_w.fn == on_sync)
+    {
+      struct pollfd p = { .fd = inst->sync_w.fd, .events = POLLIN };
+      if (poll (&p, 1, 0) == 1)
+        read_sync (inst, &inst->sync_w, true);
+    }
   for (rfd_instance_t *i = fn->ready; i; i = i->next)
     if (i == inst)
       was_ready = true;

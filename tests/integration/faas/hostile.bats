@@ -357,6 +357,12 @@ make_image() {
   runfctl fn deploy badexec --cmd /dynamic "$TEST_DIR/badexec.tar"
   run curl -sS -o /dev/null -w '%{http_code}' "$(fn_url badexec)/"
   [ "$output" = 502 ]
+  # The client is told why, in whichever order runfd sees the instance's
+  # exit and the message of its failed exec.
+  for _ in $(seq 20); do
+    run curl -sS "$(fn_url badexec)/"
+    [ "$output" = "the function could not be started" ] || { echo "answer: $output"; return 1; }
+  done
   runfctl fn deploy late --timeout 1s - <"$FN_IMAGE"
   run curl -sS -o /dev/null -w '%{http_code}' "$(fn_url late)/sleep/5"
   [ "$output" = 504 ]
