@@ -126,7 +126,7 @@ rf_self_exe_exposed_p (const rf_spec_t *spec)
   self = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (self < 0 || fstat (self, &st) < 0)
     return true;
-  if ((fstatvfs (self, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)))
+  if (fstatvfs (self, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
     return false;
   if (user == NULL || user->path != NULL)
     return true;
