@@ -54,12 +54,19 @@ test_unit_names (void **state)
   expect_unit (":crio:abc", true, "user.slice", "crio-abc.scope");
   expect_unit ("kubepods-burstable-pod1.slice::abc", false, "kubepods-burstable-pod1.slice", "abc.scope");
   expect_unit ("-.slice:p:n", false, "-.slice", "p-n.scope");
+  /* A slice of its own: the prefix unused, the slice its Wants=. */
+  expect_unit ("kubepods-burstable.slice:p:kubepods-burstable-pod1.slice", false,
+               "kubepods-burstable.slice", "kubepods-burstable-pod1.slice");
+  expect_unit ("::solo.slice", true, "user.slice", "solo.slice");
 
   expect_bad_unit ("/a/b", "slice:prefix:name");
   expect_bad_unit ("a/b", "slice:prefix:name");
   expect_bad_unit ("a.slice:b", "slice:prefix:name");
   expect_bad_unit ("a.slice:p:n:x", "slice:prefix:name");
-  expect_bad_unit ("a.slice:p:n.slice", "not supported");
+  expect_bad_unit ("a.slice:p:-.slice", "the root slice");
+  expect_bad_unit ("a.slice:p:a--b.slice", "`a--b.slice` is not a systemd slice name");
+  expect_bad_unit ("a.slice:p:b-.slice", "`b-.slice` is not a systemd slice name");
+  expect_bad_unit ("a.slice:p:x+y.slice", "`x+y.slice` is not a valid systemd unit name");
   expect_bad_unit ("a.slice:p:x+y", "`p-x+y.scope` is not a valid systemd unit name");
   expect_bad_unit ("a+b.slice:p:n", "`a+b.slice` is not a valid systemd unit name");
   expect_bad_unit ("nodots:p:n", "not a systemd slice name");

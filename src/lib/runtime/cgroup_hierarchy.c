@@ -309,7 +309,18 @@ rf_cgroup_path_for (const char *cgroups_path, const char *id, bool rootless, rf_
       if (expand_slice (*slice ? slice : rootless ? "user.slice" : "system.slice", &expanded, err) < 0)
         return NULL;
       if (strlen (name) > 6 && strcmp (name + strlen (name) - 6, ".slice") == 0)
-        return xasprintf ("%s/%s", expanded, name);
+        {
+          /* A slice of its own: systemd places it by its name alone
+             (a-b.slice in a.slice), whatever the parent says. */
+          if (strcmp (name, "-.slice") == 0)
+            return rf_error_make (err, 0, "linux.cgroupsPath `%s`: the root slice `-.slice` cannot be a "
+                                  "container's own", cgroups_path), NULL;
+          free (expanded);
+          expanded = NULL;
+          if (expand_slice (name, &expanded, err) < 0)
+            return NULL;
+          return steal_pointer (&expanded);
+        }
       return *prefix ? xasprintf ("%s/%s-%s.scope", expanded, prefix, name)
                      : xasprintf ("%s/%s.scope", expanded, name);
     }

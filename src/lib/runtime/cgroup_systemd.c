@@ -65,14 +65,14 @@ rf_systemd_unit_for (const char *cgroups_path, const char *id, bool rootless, ch
   if (checked == NULL)
     return -1;
   name = c2 + 1;
-  if (rf_systemd_name_ends_with (name, ".slice"))
-    return rf_error_make (err, 0,
-                          "linux.cgroupsPath `%s`: a slice as the container's own unit (runc's "
-                          "slice:prefix:name.slice) is not supported by runf's systemd driver",
-                          spelled);
   s = c1 > spelled ? xstrndup (spelled, c1 - spelled) : xstrdup (rootless ? "user.slice" : "system.slice");
   prefix = xstrndup (c1 + 1, c2 - c1 - 1);
-  u = *prefix ? xasprintf ("%s-%s.scope", prefix, name) : xasprintf ("%s.scope", name);
+  /* A name ending in .slice is a slice unit of its own, the prefix not
+     used (as runc and runsc). */
+  if (rf_systemd_name_ends_with (name, ".slice"))
+    u = xstrdup (name);
+  else
+    u = *prefix ? xasprintf ("%s-%s.scope", prefix, name) : xasprintf ("%s.scope", name);
   if (!unit_name_ok (s) || !unit_name_ok (u))
     return rf_error_make (err, 0, "linux.cgroupsPath `%s`: `%s` is not a valid systemd unit name",
                           spelled, unit_name_ok (s) ? u : s);
@@ -636,21 +636,29 @@ append_props (sd_bus_message *m, const rf_unit_prop_t *p, size_t n)
   return r;
 }
 
-/* StartTransientUnit of the scope, with pid in it. */
+static bool
+slice_unit_p (const char *unit)
+{
+  return rf_systemd_name_ends_with (unit, ".slice");
+}
+
+/* StartTransientUnit of the container's unit: a scope with pid in it, in
+   slice; or a slice (systemd places it by its name; Wants= its parent,
+   as runc), which systemd takes no process into: the caller moves pid. */
 static int
-start_scope (manager_t *mg, const char *unit, const char *slice, const char *id, pid_t pid,
-             const rf_unit_prop_t *limits, size_t n_limits, rf_error_t *err)
+start_unit (manager_t *mg, const char *unit, const char *slice, const char *id, pid_t pid,
+            const rf_unit_prop_t *limits, size_t n_limits, rf_error_t *err)
 {
   cleanup_bus_message sd_bus_message *m = NULL;
   cleanup_free char *description = xasprintf ("runf container %s", id);
+  char *wants[] = { (char *) slice, NULL };
   bool v2 = rf_cgroup_unified_p ();
+  bool scope = !slice_unit_p (unit);
   const rf_unit_prop_t props[] = {
     { .name = "Description", .sig = "s", .s = description },
-    { .name = "Slice", .sig = "s", .s = slice },
-    /* The container makes cgroups below its own as it likes, and runf
-       writes what systemd has no property for. */
-    { .name = "Delegate", .sig = "b", .b = true },
-    /* No ordering against shutdown.target and the like: the scope goes
+    scope ? (rf_unit_prop_t) { .name = "Slice", .sig = "s", .s = slice }
+          : (rf_unit_prop_t) { .name = "Wants", .sig = "as", .strv = wants },
+    /* No ordering against shutdown.target and the like: the unit goes
        when the container does. */
     { .name = "DefaultDependencies", .sig = "b", .b = false },
     /* Every controller, limits or not, as runc: events and update need
@@ -659,6 +667,10 @@ start_scope (manager_t *mg, const char *unit, const char *slice, const char *id,
     { .name = "CPUAccounting", .sig = "b", .b = true },
     { .name = "TasksAccounting", .sig = "b", .b = true },
     { .name = v2 ? "IOAccounting" : "BlockIOAccounting", .sig = "b", .b = true },
+    /* Last, for a scope alone (systemd takes Delegate= for scopes, not
+       slices): the container makes cgroups below its own as it likes,
+       and runf writes what systemd has no property for. */
+    { .name = "Delegate", .sig = "b", .b = true },
   };
   int r;
 
@@ -668,10 +680,10 @@ start_scope (manager_t *mg, const char *unit, const char *slice, const char *id,
   if (r >= 0)
     r = sd.sd_bus_message_open_container (m, 'a', "(sv)");
   if (r >= 0)
-    r = append_props (m, props, ARRAY_SIZE (props));
+    r = append_props (m, props, ARRAY_SIZE (props) - (scope ? 0 : 1));
   if (r >= 0)
     r = append_props (m, limits, n_limits);
-  if (r >= 0)
+  if (r >= 0 && scope)
     r = sd.sd_bus_message_append (m, "(sv)", "PIDs", "au", 1, (uint32_t) pid);
   if (r >= 0)
     r = sd.sd_bus_message_close_container (m);
@@ -744,8 +756,9 @@ rf_cgroup_systemd_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id
     n_limits += n_extra;
     free (extra);
   }
-  rf_debug ("create `%s`: scope unit %s in %s of %s", id, unit, slice, manager_name (&mg));
-  r = start_scope (&mg, unit, slice, id, pid, limits, n_limits, err);
+  rf_debug ("create `%s`: unit %s %s %s of %s", id, unit, slice_unit_p (unit) ? "wanting" : "in", slice,
+            manager_name (&mg));
+  r = start_unit (&mg, unit, slice, id, pid, limits, n_limits, err);
   if (r == 1)
     {
       /* A failed unit of the name stays until it is reset (a container
@@ -755,7 +768,7 @@ rf_cgroup_systemd_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id
       if (state && strcmp (state, "failed") == 0)
         {
           reset_failed (&mg, unit);
-          r = start_scope (&mg, unit, slice, id, pid, limits, n_limits, err);
+          r = start_unit (&mg, unit, slice, id, pid, limits, n_limits, err);
         }
       if (r == 1)
         {
@@ -769,7 +782,7 @@ rf_cgroup_systemd_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id
   cg->unit_user = rootless;
   /* systemd says where it made the cgroup: for a user's manager that is
      below its own (user@UID.service/), not what the slice spells. */
-  path = unit_property (&mg, unit, "Scope", "ControlGroup", err);
+  path = unit_property (&mg, unit, slice_unit_p (unit) ? "Slice" : "Scope", "ControlGroup", err);
   if (path == NULL)
     goto fail;
   if (*path != '/')
@@ -778,8 +791,15 @@ rf_cgroup_systemd_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id
                      unit);
       goto fail;
     }
+  /* For a slice the move of pid into it is runf's: it needs write access
+     to the cgroup pid is in and their common parent (rootless: a cgroup
+     below the user's manager, as `systemd-run --user --scope` gives). */
   if (rf_cgroup_adopt (cg, spec, path, pid, rootless, err) < 0)
-    goto fail;
+    {
+      if (slice_unit_p (unit))
+        rf_error_wrap (err, "slice unit `%s`: move the container's init into it", unit);
+      goto fail;
+    }
   rf_unit_props_free (limits, n_limits);
   rf_resources_clear (&res);
   return 0;

@@ -24,13 +24,15 @@
    cgroup through cgroupfs where systemd would have put it. */
 bool rf_systemd_booted_p (void);
 
-/* The scope unit of a container from linux.cgroupsPath in runc's systemd
-   form "slice:prefix:name" (empty: ":runf:<id>"): *unit is
-   "prefix-name.scope" ("name.scope" without a prefix), *slice the slice
-   (empty: system.slice, user.slice rootless).  Anything else is one error
-   naming linux.cgroupsPath: another form, a name ending in .slice (runc
-   makes a slice unit then; runf does not), characters systemd refuses in
-   unit names.  Both owned by the caller. */
+/* The unit of a container from linux.cgroupsPath in runc's systemd form
+   "slice:prefix:name" (empty: ":runf:<id>"): *unit is the scope
+   "prefix-name.scope" ("name.scope" without a prefix), *slice the slice it
+   goes in (empty: system.slice, user.slice rootless); or, for a name
+   ending in .slice, *unit is that slice unit (the prefix unused) and
+   *slice the one it Wants=, as runc's.  Anything else is one error naming
+   linux.cgroupsPath: another form, a bad slice name (-.slice as the
+   container's own among them), characters systemd refuses in unit names.
+   Both owned by the caller. */
 int rf_systemd_unit_for (const char *cgroups_path, const char *id, bool rootless, char **slice,
                          char **unit, rf_error_t *err);
 
@@ -102,9 +104,9 @@ unsigned rf_systemd_parse_version (const char *version);
    name and linux.resources, for an error before the container's init is
    made. */
 int rf_cgroup_systemd_check (const rf_spec_t *spec, const char *id, bool rootless, rf_error_t *err);
-/* Start the container's scope unit with pid in it and wait for systemd to
-   finish the job (30 s at most), then take its cgroup as rf_cgroup_adopt
-   does.  A unit of the same name that exists (another container's) is an
+/* Start the container's unit and wait for systemd to finish the job (30 s
+   at most), then take its cgroup as rf_cgroup_adopt does, with pid in it:
+   systemd puts pid in a scope, runf in a slice.  A unit of the same name that exists (another container's) is an
    error naming it.  On a failure after the unit was made, *cg holds it:
    the caller kills pid, then removes it with rf_cgroup_destroy; else *cg
    is empty. */

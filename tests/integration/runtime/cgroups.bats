@@ -543,9 +543,29 @@ counter() { cat "$BUNDLE/rootfs/tmp/c"; }
   [ -z "$(grep -v ":/runft$$.slice/runft$$-a.slice/pfx-$CID.scope\$" "/proc/$pid/cgroup")" ]
 }
 
+@test "cgroupsPath: a name ending in .slice is that slice, where systemd places it by its name" {
+  requires_root
+  # system.slice is only what the slice unit would want: systemd puts
+  # runftPID-b.slice in runftPID.slice, so does runf.
+  update_config --arg p "system.slice:pfx:runft$$-b.slice" '.linux.cgroupsPath = $p'
+  set_args sleep 1000
+  for h in $(cgroup_hierarchies); do
+    EXTRA_DIRS+=("$h/runft$$.slice/runft$$-b.slice" "$h/runft$$.slice")
+  done
+  runf_detached run -d "$CID"
+  pid=$(runf state "$CID" | jq -r .pid)
+  cat "/proc/$pid/cgroup"
+  [ -z "$(grep -v ":/runft$$.slice/runft$$-b.slice\$" "/proc/$pid/cgroup")" ]
+  runf delete -f "$CID"
+  for h in $(cgroup_hierarchies); do
+    [ ! -e "$h/runft$$.slice/runft$$-b.slice" ]
+  done
+}
+
 @test "bad cgroupsPath values: one line each, nothing left" {
   requires_root
-  for p in 'nodots:pfx:name' 'a.slice:pfx:x/y' '-a.slice:p:n' '../up' '/a/../b'; do
+  for p in 'nodots:pfx:name' 'a.slice:pfx:x/y' '-a.slice:p:n' '../up' '/a/../b' \
+    'a.slice:p:-.slice' 'a.slice:p:x--y.slice' 'a.slice:p:x-.slice'; do
     update_config --arg p "$p" '.linux.cgroupsPath = $p'
     run runf run "$CID"
     assert_one_error_line "linux.cgroupsPath"

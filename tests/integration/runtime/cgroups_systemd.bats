@@ -170,9 +170,52 @@ start_scoped() {
   grep -qx "0::$CG" "/proc/$PID/cgroup"
 }
 
-@test "systemd driver: cgroupsPath must be slice:prefix:name naming a scope" {
+@test "systemd driver: a name ending in .slice is a slice unit of the container's own, wanting its parent" {
   requires_systemd
-  for p in /runf-sd/abs relative 'a.slice:p:n.slice' 'a.slice:p:x+y' 'nodots:p:n'; do
+  local parent=runfsd$$.slice
+  UNIT=runfsd$$-$BATS_TEST_NUMBER.slice
+  UNITS+=("$UNIT" "$parent")
+  # The prefix is not used; the slice is placed by its name, in $parent,
+  # and only Wants= the default slice.
+  update_config --arg p "$(default_slice):unused:$UNIT" \
+    '.linux.cgroupsPath = $p | .linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 40}}'
+  set_args sleep 1000
+  runf_detached --systemd-cgroup run -d "$CID"
+  PID=$(runf state "$CID" | jq -r .pid)
+  run sctl show -p ActiveState,Wants,MemoryMax,TasksMax "$UNIT"
+  echo "$output"
+  [[ "$output" == *"ActiveState=active"* ]]
+  [[ "$output" == *"Wants="*"$(default_slice)"* ]]
+  [[ "$output" == *"MemoryMax=67108864"* ]]
+  [[ "$output" == *"TasksMax=40"* ]]
+  CG=$(sctl show -p ControlGroup --value "$UNIT")
+  echo "ControlGroup=$CG"
+  if is_root; then
+    [ "$CG" = "/$parent/$UNIT" ]
+  else
+    [ "$CG" = "/user.slice/user-$(id -u).slice/user@$(id -u).service/$parent/$UNIT" ]
+  fi
+  # runf moved init in (systemd takes no process into a slice).
+  grep -qx "0::$CG" "/proc/$PID/cgroup"
+  [ "$(cat "/sys/fs/cgroup$CG/memory.max")" = 67108864 ]
+  [ "$(cat "/sys/fs/cgroup$CG/pids.max")" = 40 ]
+  runf update --pids-limit 60 "$CID"
+  [ "$(sctl show -p TasksMax --value "$UNIT")" = 60 ]
+  [ "$(cat "/sys/fs/cgroup$CG/pids.max")" = 60 ]
+  # A second container asking for the same slice is refused, naming it.
+  run runf --systemd-cgroup run -d "$CID-2" </dev/null
+  echo "$output"
+  assert_one_error_line "unit \`$UNIT\`"
+  grep -qx "0::$CG" "/proc/$PID/cgroup"
+  runf delete -f "$CID"
+  [ "$(sctl show -p ActiveState --value "$UNIT")" != active ]
+  [ ! -e "/sys/fs/cgroup$CG" ]
+  assert_no_leftovers
+}
+
+@test "systemd driver: cgroupsPath must be slice:prefix:name with names systemd takes" {
+  requires_systemd
+  for p in /runf-sd/abs relative 'a.slice:p:-.slice' 'a.slice:p:x--y.slice' 'a.slice:p:x+y' 'nodots:p:n'; do
     update_config --arg p "$p" '.linux.cgroupsPath = $p'
     run runf --systemd-cgroup run "$CID"
     assert_one_error_line "linux.cgroupsPath"
