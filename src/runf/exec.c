@@ -58,6 +58,8 @@ typedef struct
   rf_exec_overrides_t o;
   rf_exec_opts_t opts;
   const char *process_file;
+  const char *apparmor_profile; /* --apparmor, over the process's */
+  const char *selinux_label;    /* --process-label, likewise */
   bool detach;
 } exec_args_t;
 
@@ -105,12 +107,14 @@ parse_args (runf_global_t *g, int argc, char **argv, exec_args_t *a, rf_error_t 
         case O_CAP: append (&a->o.caps, value); break;
         case O_IGNORE_PAUSED: a->opts.ignore_paused = on; break;
         case O_PROCESS_LABEL:
-          if (*value)
-            return rf_error_make (err, 0, "--process-label: SELinux is not supported by this runf");
+          if (*value && !rf_selinux_enabled_p ())
+            return rf_error_make (err, 0, "--process-label `%s`: SELinux is not enabled on this host", value);
+          a->selinux_label = *value ? value : NULL;
           break;
         case O_APPARMOR:
-          if (*value)
-            return rf_error_make (err, 0, "--apparmor: AppArmor is not supported by this runf");
+          if (*value && !rf_apparmor_enabled_p ())
+            return rf_error_make (err, 0, "--apparmor `%s`: AppArmor is not enabled on this host", value);
+          a->apparmor_profile = *value ? value : NULL;
           break;
         case O_PRESERVE_FDS:
           if (runf_parse_int ("--preserve-fds", value, 0, 65536, &n, err) < 0)
@@ -186,6 +190,16 @@ runf_cmd_exec (runf_global_t *g, int argc, char **argv, rf_error_t *err)
   if (spec)
     ret = a.process_file ? rf_exec_process_from_file (a.process_file, &process, err)
                          : rf_exec_process_from_spec (spec, a.opts.id, &a.o, &process, err);
+  if (ret == 0 && a.apparmor_profile)
+    {
+      free (process.apparmor_profile);
+      process.apparmor_profile = xstrdup (a.apparmor_profile);
+    }
+  if (ret == 0 && a.selinux_label)
+    {
+      free (process.selinux_label);
+      process.selinux_label = xstrdup (a.selinux_label);
+    }
   if (ret == 0)
     {
       a.opts.spec = spec;

@@ -12,13 +12,16 @@
  * it makes no system call but those below, all under the container's
  * seccomp filter already.
  *
- *   argv: runf-trampoline REPORT LSM-FD LSM-LABEL CAPS EXE ARGV0 ARGV1 ...
+ *   argv: runf-trampoline REPORT LSM LSM-LABEL CAPS EXE ARGV0 ARGV1 ...
  *   REPORT     FD:s  a failed exec is reported on runf's sync socket FD
  *              FD:f  ... as "E<text>" on exec.fifo FD (`runf start` reads it)
  *              -     not reported (stderr only)
- *   LSM-FD     -, or an fd to /proc/thread-self/attr/.../exec that gets
- *              LSM-LABEL just before the exec (the label must apply to the
- *              container's program, not to this one)
+ *   LSM        -, or FD:NAME: FD is /proc/thread-self/attr (O_PATH) and
+ *              its file NAME (exec, apparmor/exec) gets LSM-LABEL just
+ *              before the exec (the label must apply to the container's
+ *              program, not to this one).  Opened here: the kernel takes
+ *              the write only through a file opened with the writer's
+ *              credentials, and this program's exec made them new
  *   CAPS       -, or E:P:I:A in hex: the capability sets (effective,
  *              permitted, inheritable, ambient) to set before the exec.  A
  *              process that is not root keeps only its ambient capabilities
@@ -39,6 +42,7 @@
 #if defined(__x86_64__)
 #define NR_write 1
 #define NR_close 3
+#define NR_openat 257
 #define NR_fcntl 72
 #define NR_execve 59
 #define NR_exit_group 231
@@ -65,6 +69,7 @@ __asm__ (".text\n.global _start\n_start:\n"
 #elif defined(__aarch64__)
 #define NR_write 64
 #define NR_close 57
+#define NR_openat 56
 #define NR_fcntl 25
 #define NR_execve 221
 #define NR_exit_group 94
@@ -95,6 +100,8 @@ __asm__ (".text\n.global _start\n_start:\n"
 
 #define F_SETFD_ 2
 #define FD_CLOEXEC_ 1
+#define O_WRONLY_ 01
+#define O_CLOEXEC_ 02000000
 #define PR_CAP_AMBIENT_ 47
 #define PR_CAP_AMBIENT_RAISE_ 2
 #define PR_CAP_AMBIENT_CLEAR_ALL_ 4
@@ -244,7 +251,16 @@ trampoline_main (long *sp)
   lsm = parse_fd (argv[2], NULL);
   if (lsm >= 0)
     {
-      r = sys3 (NR_write, lsm, (long) argv[3], (long) str_len (argv[3]));
+      const char *name = argv[2];
+      while (*name && *name != ':')
+        name++;
+      r = *name ? sys3 (NR_openat, lsm, (long) (name + 1), O_WRONLY_ | O_CLOEXEC_) : -22;
+      sys3 (NR_close, lsm, 0, 0);
+      if (r >= 0)
+        {
+          lsm = (int) r;
+          r = sys3 (NR_write, lsm, (long) argv[3], (long) str_len (argv[3]));
+        }
       if (r < 0)
         {
           append (msg.text, sizeof msg.text, &len, "process.apparmorProfile or selinuxLabel `");

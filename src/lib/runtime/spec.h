@@ -141,6 +141,9 @@ typedef struct
 /* spec_extra.c: the security and scheduling sections, host support checked
    (a host without AppArmor, SELinux or resctrl refuses them by name). */
 int rf_process_parse_extra (json_t *proc, rf_process_t *p, rf_error_t *err);
+/* Whether the kernel has AppArmor, SELinux on. */
+bool rf_apparmor_enabled_p (void);
+bool rf_selinux_enabled_p (void);
 int rf_spec_parse_extra (json_t *doc, rf_spec_t *spec, rf_error_t *err);
 void rf_spec_free_extra (rf_spec_t *spec);
 

@@ -25,15 +25,15 @@ file_has (const char *path, const char *prefix)
   return strncmp (text, prefix, strlen (prefix)) == 0;
 }
 
-static bool
-apparmor_enabled_p (void)
+bool
+rf_apparmor_enabled_p (void)
 {
   return file_has ("/sys/module/apparmor/parameters/enabled", "Y")
          && access ("/sys/kernel/security/apparmor", F_OK) == 0;
 }
 
-static bool
-selinux_enabled_p (void)
+bool
+rf_selinux_enabled_p (void)
 {
   return access ("/sys/fs/selinux/enforce", F_OK) == 0;
 }
@@ -118,7 +118,7 @@ rf_process_parse_extra (json_t *proc, rf_process_t *p, rf_error_t *err)
     return -1;
   if (s && *s)
     {
-      if (!apparmor_enabled_p ())
+      if (!rf_apparmor_enabled_p ())
         return rf_error_make (err, 0, "process.apparmorProfile `%s`: AppArmor is not enabled on this host", s);
       p->apparmor_profile = xstrdup (s);
     }
@@ -127,7 +127,7 @@ rf_process_parse_extra (json_t *proc, rf_process_t *p, rf_error_t *err)
     return -1;
   if (s && *s)
     {
-      if (!selinux_enabled_p ())
+      if (!rf_selinux_enabled_p ())
         return rf_error_make (err, 0, "process.selinuxLabel `%s`: SELinux is not enabled on this host", s);
       p->selinux_label = xstrdup (s);
     }
@@ -242,7 +242,7 @@ rf_spec_parse_extra (json_t *doc, rf_spec_t *spec, rf_error_t *err)
     return -1;
   if (label && *label)
     {
-      if (!selinux_enabled_p ())
+      if (!rf_selinux_enabled_p ())
         return rf_error_make (err, 0, "linux.mountLabel `%s`: SELinux is not enabled on this host", label);
       spec->mount_label = xstrdup (label);
     }

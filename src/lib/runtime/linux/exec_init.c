@@ -12,6 +12,7 @@
 #include "exec_init.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,6 +57,9 @@ close_inherited_fds (const rf_exec_init_t *ctx)
 }
 
 /* In the process that will exec, inside every namespace of the container. */
+/* The host's /proc (O_PATH) where the exec gets an LSM label, else -1. */
+static int host_proc_fd = -1;
+
 static int
 exec_run (rf_exec_init_t *ctx, rf_error_t *err)
 {
@@ -91,6 +95,25 @@ exec_run (rf_exec_init_t *ctx, rf_error_t *err)
   if (sc && p->no_new_privileges && rf_steps_filter (&steps, sc, err) < 0)
     return -1;
   {
+    /* The label through the host's /proc, opened before the container's
+       mount namespace was joined. */
+    cleanup_close int lsm_dir = host_proc_fd >= 0 ? rf_lsm_open_exec_attr (p, host_proc_fd, err) : -1;
+    cleanup_free char *lsm_value = lsm_dir >= 0 ? rf_lsm_exec_value (p) : NULL;
+    if (host_proc_fd >= 0 && lsm_dir < 0)
+      return -1;
+    if (host_proc_fd >= 0)
+      {
+        close (host_proc_fd);
+        host_proc_fd = -1;
+      }
+    if (lsm_dir >= 0 && ctx->trampoline_fd < 0)
+      {
+        /* No trampoline: the label is this process's to set now. */
+        if (rf_lsm_set_exec_label (lsm_dir, p, err) < 0)
+          return -1;
+        close (lsm_dir);
+        lsm_dir = -1;
+      }
     rf_final_exec_t x = {
       .exe = exe,
       .argv = p->args,
@@ -98,7 +121,9 @@ exec_run (rf_exec_init_t *ctx, rf_error_t *err)
       .trampoline_fd = ctx->trampoline_fd,
       .report_fd = ctx->sync_fd,
       .report_kind = 's',
-      .lsm_fd = -1,
+      .lsm_fd = lsm_dir,
+      .lsm_name = lsm_dir >= 0 ? rf_lsm_exec_attr_name (lsm_dir, p) : NULL,
+      .lsm_value = lsm_value,
       .caps = p->caps.present ? &p->caps : NULL,
     };
     return rf_process_execve (&x, err);
@@ -120,6 +145,15 @@ rf_exec_init_main (rf_exec_init_t *ctx)
      runf's own in it. */
   rf_process_set_dumpable (false);
   close_inherited_fds (ctx);
+  /* The exec's LSM label goes through the host's /proc, not through the
+     one the container's processes see (and may have mounted over). */
+  if ((ctx->process->apparmor_profile || ctx->process->selinux_label)
+      && (host_proc_fd = open ("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    {
+      rf_error_sys (&err, "%s: open /proc",
+                    ctx->process->apparmor_profile ? "process.apparmorProfile" : "process.selinuxLabel");
+      goto fail;
+    }
   if (join_namespaces (ctx, &err) < 0)
     goto fail;
   /* CLONE_PARENT makes the process runf's own child, so runf can wait for

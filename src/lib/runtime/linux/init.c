@@ -290,7 +290,7 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
     return -1;
   if (run_create_hooks (ctx, err) < 0)
     return -1;
-  ctx->lsm_fd = rf_lsm_open_exec_attr (&spec->process, err);
+  ctx->lsm_fd = rf_lsm_open_exec_attr (&spec->process, AT_FDCWD, err);
   if (ctx->lsm_fd < 0 && err && *err)
     return -1;
   if (rf_mounts_pivot (ctx->rootfs, ctx->no_pivot, err) < 0)
@@ -599,6 +599,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       .report_fd = ctx->started ? ctx->fifo_fd : ctx->sync_fd,
       .report_kind = ctx->started ? 'f' : 's',
       .lsm_fd = lsm_value ? ctx->lsm_fd : -1,
+      .lsm_name = lsm_value ? rf_lsm_exec_attr_name (ctx->lsm_fd, p) : NULL,
       .lsm_value = lsm_value,
       .caps = p->caps.present ? &p->caps : NULL,
     };

@@ -38,7 +38,7 @@ typedef struct
   bool join_cgroup;      /* runf moves init into its v2 cgroup during SETUP */
   bool late_cgroupns;    /* unshare the cgroup namespace after that */
   pid_t host_pid;        /* init's pid on the host, for hooks (from runf) */
-  int lsm_fd;            /* attr/exec of the LSM, opened before pivot_root */
+  int lsm_fd;            /* /proc/thread-self/attr (O_PATH), opened before pivot_root */
   bool started;          /* start's byte was read from fifo_fd */
   int trampoline_fd;     /* runf-trampoline for the last exec, or -1 (runtime/selfexe.h) */
   bool make_trampoline;  /* init makes trampoline_fd itself (runf runs unsealed) */

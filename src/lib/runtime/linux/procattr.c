@@ -80,27 +80,32 @@ rf_sched_personality (const rf_spec_t *spec, rf_error_t *err)
   return 0;
 }
 
-int
-rf_lsm_open_exec_attr (const rf_process_t *p, rf_error_t *err)
+static const char *
+lsm_field (const rf_process_t *p)
 {
-  const char *path;
+  return p->apparmor_profile ? "process.apparmorProfile" : "process.selinuxLabel";
+}
+
+int
+rf_lsm_open_exec_attr (const rf_process_t *p, int proc_fd, rf_error_t *err)
+{
+  const char *path = proc_fd == AT_FDCWD ? "/proc/thread-self/attr" : "thread-self/attr";
   int fd;
-  if (p->apparmor_profile)
-    {
-      /* Newer kernels keep AppArmor's attributes apart from other LSMs'. */
-      path = access ("/proc/thread-self/attr/apparmor/exec", F_OK) == 0
-                 ? "/proc/thread-self/attr/apparmor/exec"
-                 : "/proc/thread-self/attr/exec";
-    }
-  else if (p->selinux_label)
-    path = "/proc/thread-self/attr/exec";
-  else
+  if (!p->apparmor_profile && !p->selinux_label)
     return -1;
-  fd = open (path, O_WRONLY | O_CLOEXEC);
+  fd = openat (proc_fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
-    return rf_error_sys (err, "%s: open `%s`",
-                         p->apparmor_profile ? "process.apparmorProfile" : "process.selinuxLabel", path);
+    return rf_error_sys (err, "%s: open /proc/thread-self/attr", lsm_field (p));
   return fd;
+}
+
+const char *
+rf_lsm_exec_attr_name (int attr_dir, const rf_process_t *p)
+{
+  /* Newer kernels keep AppArmor's attributes apart from other LSMs'. */
+  if (p->apparmor_profile && faccessat (attr_dir, "apparmor/exec", F_OK, 0) == 0)
+    return "apparmor/exec";
+  return "exec";
 }
 
 char *
@@ -112,14 +117,22 @@ rf_lsm_exec_value (const rf_process_t *p)
 }
 
 int
-rf_lsm_set_exec_label (int fd, const rf_process_t *p, rf_error_t *err)
+rf_lsm_write_exec_attr (int attr_dir, const char *name, const char *value, rf_error_t *err)
+{
+  cleanup_close int fd = openat (attr_dir, name, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, value, strlen (value)) < 0)
+    return rf_error_sys (err, "set the exec's LSM label `%s` (attr/%s)", value, name);
+  return 0;
+}
+
+int
+rf_lsm_set_exec_label (int attr_dir, const rf_process_t *p, rf_error_t *err)
 {
   cleanup_free char *value = NULL;
-  if (fd < 0)
+  if (attr_dir < 0)
     return 0;
   value = rf_lsm_exec_value (p);
-  if (write (fd, value, strlen (value)) < 0)
-    return rf_error_sys (err, "%s `%s`", p->apparmor_profile ? "process.apparmorProfile" : "process.selinuxLabel",
-                         p->apparmor_profile ? p->apparmor_profile : p->selinux_label);
+  if (rf_lsm_write_exec_attr (attr_dir, rf_lsm_exec_attr_name (attr_dir, p), value, err) < 0)
+    return rf_error_wrap (err, "%s", lsm_field (p));
   return 0;
 }

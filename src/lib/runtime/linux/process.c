@@ -20,6 +20,7 @@
 #include "common/fds.h"
 #include "common/fsutil.h"
 #include "common/syscalls.h"
+#include "procattr.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1
@@ -172,15 +173,15 @@ carry_exec_caps (const rf_caps_t *caps, char *arg, size_t len, rf_error_t *err)
 int
 rf_process_execve (const rf_final_exec_t *x, rf_error_t *err)
 {
-  char report[32], lsm[16], via_proc[32], caps[80];
+  char report[32], lsm[48], via_proc[32], caps[80];
   cleanup_free char **targv = NULL;
   size_t n = strv_len (x->argv);
   int saved;
 
   if (x->trampoline_fd < 0)
     {
-      if (x->lsm_fd >= 0 && write (x->lsm_fd, x->lsm_value, strlen (x->lsm_value)) < 0)
-        return rf_error_sys (err, "set the LSM label `%s` for the exec", x->lsm_value);
+      if (x->lsm_fd >= 0 && rf_lsm_write_exec_attr (x->lsm_fd, x->lsm_name, x->lsm_value, err) < 0)
+        return -1;
       execve (x->exe, x->argv, x->envp);
       return rf_process_exec_error (err, x->exe, errno);
     }
@@ -197,7 +198,7 @@ rf_process_execve (const rf_final_exec_t *x, rf_error_t *err)
     {
       if (fcntl (x->lsm_fd, F_SETFD, 0) < 0)
         return rf_error_sys (err, "exec %s: pass the LSM label's fd to the exec trampoline", x->exe);
-      snprintf (lsm, sizeof lsm, "%d", x->lsm_fd);
+      snprintf (lsm, sizeof lsm, "%d:%s", x->lsm_fd, x->lsm_name);
     }
   else
     snprintf (lsm, sizeof lsm, "-");

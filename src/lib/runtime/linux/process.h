@@ -26,8 +26,9 @@ typedef struct
   int trampoline_fd; /* runf-trampoline (runtime/selfexe.h), or -1: execve directly */
   int report_fd;     /* where a failed exec is reported, by the trampoline */
   char report_kind;  /* 's': rf_sync_msg_t on the sync socket; 'f': "E<text>" on exec.fifo */
-  int lsm_fd;        /* -1, or attr/exec of the LSM ... */
-  const char *lsm_value; /* ... and what to write into it just before */
+  int lsm_fd;        /* -1, or /proc/thread-self/attr (O_PATH) ... */
+  const char *lsm_name;  /* ... the file in it that takes the label ... */
+  const char *lsm_value; /* ... and the label, written just before the exec */
   const rf_caps_t *caps; /* the process's capabilities, as applied, or NULL */
 } rf_final_exec_t;
 
