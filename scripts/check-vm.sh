@@ -77,9 +77,12 @@ linux-image-amd64,initramfs-tools,kmod,e2fsprogs,\
 bats,jq,curl,busybox-static,uidmap,iproute2,util-linux,procps,strace,criu,iptables,\
 python3,libjansson4,libseccomp2,libarchive13,libcurl4,libssl3,zlib1g,libyaml-0-2
 # The engines, for their tests with the systemd cgroup drivers that only a
-# systemd host has: installed with apt in the new root after debootstrap
-# (whose resolver does not get podman's dependencies configured).
-ENGINE_PACKAGES="podman conmon catatonit containerd"
+# systemd host has (docker's whole file runs with that driver there):
+# installed with apt in the new root after debootstrap (whose resolver does
+# not get podman's dependencies configured).  apparmor: Debian's kernel has
+# AppArmor on, and dockerd then loads its docker-default profile (which
+# runf applies) with apparmor_parser.
+ENGINE_PACKAGES="podman conmon catatonit containerd docker.io apparmor"
 
 
 # Everything that decides what the image holds; its hash names the image.
@@ -100,8 +103,8 @@ install_engines() {
   umount "$root/proc"
   [ $rc -eq 0 ] || { tail -20 "$vm/apt-engines.log" >&2; die "apt-get install $ENGINE_PACKAGES failed (log: $vm/apt-engines.log)"; }
   chroot "$root" apt-get clean
-  # The tests start containerd on a config of their own.
-  chroot "$root" systemctl mask -q containerd.service 2>/dev/null || true
+  # The tests start containerd and dockerd on configs of their own.
+  chroot "$root" systemctl mask -q containerd.service docker.service docker.socket 2>/dev/null || true
 }
 
 make_image() {
@@ -196,7 +199,7 @@ finish() {
 trap finish EXIT
 chmod 777 "$out"
 # What the guest runs: the files named here, each as root and as runftest.
-printf '%s\n' "${VM_TESTS:-runtime/cgroups.bats runtime/cgroups_v2.bats runtime/cgroups_systemd.bats runtime/lifecycle.bats runtime/exec.bats runtime/ps.bats runtime/userns.bats runtime/namespaces.bats runtime/checkpoint.bats engines/podman.bats engines/containerd.bats}" >"$out/tests"
+printf '%s\n' "${VM_TESTS:-runtime/cgroups.bats runtime/cgroups_v2.bats runtime/cgroups_systemd.bats runtime/lifecycle.bats runtime/exec.bats runtime/ps.bats runtime/userns.bats runtime/namespaces.bats runtime/checkpoint.bats runtime/lsm.bats engines/podman.bats engines/containerd.bats engines/docker.bats}" >"$out/tests"
 
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   accel=(-accel kvm -cpu host)
