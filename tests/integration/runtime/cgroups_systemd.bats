@@ -261,6 +261,32 @@ Time-Out|1|not a systemd property name
 EOF
 }
 
+@test "systemd driver: root of a user namespace (unshare -r) is rootless and gets a scope of the user's manager" {
+  requires_systemd
+  is_root && skip "needs an unprivileged user with a systemd --user manager"
+  # The user's bus sees the host's uid of the connection, whatever the
+  # user namespace calls it.
+  rm "$BUNDLE/config.json"
+  unshare -r "$RUNF_BIN" spec --rootless
+  UNIT=runf-$CID.scope
+  UNITS+=("$UNIT")
+  update_config --arg p "user.slice:runf:$CID" '.process.terminal = false | .linux.cgroupsPath = $p'
+  set_args sleep 1000
+  if ! unshare -r "$RUNF_BIN" --root "$STATE_ROOT" --systemd-cgroup run -d "$CID" \
+    </dev/null >"$TEST_DIR/run.out" 2>&1; then
+    cat "$TEST_DIR/run.out"
+    return 1
+  fi
+  [ "$(sctl show -p ActiveState --value "$UNIT")" = active ]
+  CG=$(sctl show -p ControlGroup --value "$UNIT")
+  [ "$CG" = "$(expected_cgroup "$UNIT")" ]
+  PID=$(unshare -r "$RUNF_BIN" --root "$STATE_ROOT" state "$CID" | jq -r .pid)
+  grep -qx "0::$CG" "/proc/$PID/cgroup"
+  unshare -r "$RUNF_BIN" --root "$STATE_ROOT" delete -f "$CID"
+  [ "$(sctl show -p LoadState --value "$UNIT")" = not-found ]
+  [ ! -e "/sys/fs/cgroup$CG" ]
+}
+
 @test "systemd driver: rootless without a user manager to reach, one error line and nothing left" {
   systemd_p || skip "systemd is not PID 1 here (make check-vm runs this in a Debian 12 guest with systemd)"
   is_root && skip "needs an unprivileged user"
