@@ -435,7 +435,8 @@ sp_kill_all (void)
    reach it), a tmpfs at DIR with the default devices and links; every
    instance's init is a fork of this process and binds it as its /dev
    instead of making a tmpfs, six device binds and five links for each.
-   The mounts go with the spawner. */
+   The nodes are made with mknod, so that the bind is one mount, not seven.
+   The mount goes with the spawner. */
 static int
 make_dev_template (const char *dir)
 {

@@ -105,8 +105,9 @@ int rf_instance_started (int sync_fd, char *why, size_t size);
 /* An initialised rf_create_opts_t (stdio inherited). */
 void rf_create_opts_init (rf_create_opts_t *opts);
 /* A /dev made once to be bound into many containers (runfd's spawner, in
-   a mount namespace of its own): the default devices, bound from the
-   host's, and the default links, in the (empty, writable) directory DIR.
+   a mount namespace of its own): the default devices (made with mknod, or
+   where the caller may not, the host's bound on files) and the default
+   links, in the (empty, writable, not nodev) directory DIR.
    A config.json that binds it as /dev gets nothing more made per
    container. */
 int rf_devices_template (const char *dir, rf_error_t *err);

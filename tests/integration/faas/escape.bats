@@ -115,6 +115,11 @@ JSON
   # (field 4, the mount's root in its file system, is /null then).
   echo "$output" | awk '$5 != "/dev" && $5 !~ /^\/dev\// && $4 != "/null" && !($6 ~ /nodev/) { bad = bad $5 " " }
                         END { if (bad) { print "without nodev: " bad; exit 1 } }'
+  # As root /dev is the spawner's template holding the nodes themselves:
+  # one mount, none below it (rootless, the host's nodes are bound there).
+  if is_root; then
+    [ "$(echo "$output" | awk '$5 == "/dev" || $5 ~ /^\/dev\// { n++ } END { print n + 0 }')" -eq 1 ]
+  fi
 }
 
 @test "an instance starts with every signal at its default action and none blocked, though runfd ignores some" {

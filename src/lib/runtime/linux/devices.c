@@ -101,14 +101,28 @@ rf_devices_template (const char *dir, rf_error_t *err)
     return rf_error_sys (err, "device template `%s`", dir);
   for (size_t i = 0; i < ARRAY_SIZE (default_devices); i++)
     {
-      const char *name = default_devices[i].path + strlen ("/dev/");
+      const rf_device_t *d = &default_devices[i];
+      const char *name = d->path + strlen ("/dev/");
       cleanup_free char *target = xasprintf ("%s/%s", dir, name);
-      int fd = openat (dir_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+      int fd;
+      /* The nodes themselves where the caller may make them: a container
+         that binds the template then copies one mount, not seven, and
+         tears down one.  The mode set after, past the umask. */
+      if (mknodat (dir_fd, name, S_IFCHR | d->mode, makedev (d->major, d->minor)) == 0)
+        {
+          if (fchmodat (dir_fd, name, d->mode, 0) < 0)
+            return rf_error_sys (err, "device template: chmod `%s`", target);
+          continue;
+        }
+      if (errno != EPERM)
+        return rf_error_sys (err, "device template: mknod `%s`", target);
+      /* Else the host's nodes, bound on empty files. */
+      fd = openat (dir_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
       if (fd < 0)
         return rf_error_sys (err, "device template: create `%s`", target);
       close (fd);
-      if (mount (default_devices[i].path, target, NULL, MS_BIND, NULL) < 0)
-        return rf_error_sys (err, "device template: bind `%s`", default_devices[i].path);
+      if (mount (d->path, target, NULL, MS_BIND, NULL) < 0)
+        return rf_error_sys (err, "device template: bind `%s`", d->path);
     }
   for (size_t i = 0; i < ARRAY_SIZE (default_links); i++)
     if (symlinkat (default_links[i].target, dir_fd, default_links[i].name) < 0 && errno != EEXIST)
