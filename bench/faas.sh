@@ -14,7 +14,9 @@
 # machine, and runfd's fresh containers as a share of the best of it.  The
 # floor runs with one loop per CPU and with eight: a loop spends much of
 # each container waiting in the kernel (grace periods at teardown), so on
-# a small machine one loop per CPU leaves CPUs idle.
+# a small machine one loop per CPU leaves CPUs idle.  The same share is
+# then measured in paired rounds, each runfd's rate and the floor right
+# after it, and printed per round with its median.
 #
 #   bench/faas.sh BUILD       (as root; make bench-faas)
 #
@@ -28,7 +30,8 @@
 #
 # BENCH_SECONDS (default 5) and BENCH_CONCURRENCY (default 8) tune the load;
 # BENCH_FLOOR_SECONDS (default BENCH_SECONDS) the floor's runs and
-# BENCH_FLOOR_WORKERS (default "CPUS 8xCPUS") their loops; BENCH_SPAWNERS
+# BENCH_FLOOR_WORKERS (default "CPUS 8xCPUS") their loops; BENCH_PAIRS
+# (default 3) the paired rounds of runfd and the floor; BENCH_SPAWNERS
 # is runfd's --spawners (default: runfd's own).  A smoke run:
 # BENCH_SECONDS=1 BENCH_FLOOR_WORKERS=2.
 set -eu
@@ -80,6 +83,9 @@ if [ -z "$only" ]; then
   "$build/bin/runfctl" fn deploy hello-warm "$build/examples/hello.tar" --mode warm --min 2 >/dev/null
 fi
 
+val() { # line key
+  echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
 load() { # name connections label
   local ip
   ip=$("$build/bin/runfctl" fn ip "$1")
@@ -122,6 +128,24 @@ if [ -z "$only" ]; then
   b=$(load hello-warm "$concurrency" "runfd, warm mode (instances accept by themselves)")
 fi
 
+# Paired rounds: runfd's fresh containers, then at once the floor without a
+# network namespace (its best of $floor_workers loops), BENCH_PAIRS times:
+# the ratio of two runs a few seconds apart, not of two moments of a
+# machine whose speed drifts (this 2-core guest's floor moved by a fifth
+# between runs of the same build).  runfd sits idle during the floor.
+pair_ratios=""
+if [ -z "$only" ]; then
+  for i in $(seq "${BENCH_PAIRS:-3}"); do
+    r=$(load hello-inetd "$concurrency" "paired round $i: runfd, inetd mode")
+    best=0
+    for w in $floor_workers; do
+      f=$("$build/bench/floor" -j "$w" -t "$floor_seconds" | tee /dev/stderr | awk '/^floor: / { sub(/\/s$/, "", $2); print $2 }')
+      best=$(awk -v a="$best" -v b="${f:-0}" 'BEGIN { print (b > a ? b : a) }')
+    done
+    pair_ratios+=$(awk -v r="$(val "$r" rps)" -v f="$best" 'BEGIN { if (f > 0) printf "%.0f ", 100 * r / f }')
+  done
+fi
+
 # The Python example: one function (examples/python/function.py), one
 # image per entry point, in each mode; a row for each, "n/a (why)" where
 # this runfd cannot run that mode.  Deployed only now, so that their
@@ -151,9 +175,6 @@ done
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""
-val() { # line key
-  echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
 # p50 paced and at one connection; requests/s, p50, p99 at $concurrency;
 # the failed requests of all three.
 python_row() { # label paced one many
@@ -244,3 +265,8 @@ echo -n "$floors" | awk -v a="$(val "$a" rps)" '/^floor: / {
     if (best > 0)
       printf "\n"
   }'
+if [ -n "$pair_ratios" ]; then
+  median=$(echo "$pair_ratios" | tr ' ' '\n' | grep . | sort -n | awk '{ r[NR] = $1 } END { print r[int((NR + 1) / 2)] }')
+  echo "runfd / floor in paired rounds (runfd, then the floor at once), in their order:" \
+    "$(echo "$pair_ratios" | sed 's/\([0-9]\+\)/\1%/g; s/ *$//'); median $median%"
+fi
