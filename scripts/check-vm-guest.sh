@@ -20,10 +20,15 @@ say() { echo "check-vm-guest: $*" | tee -a "$out/summary"; }
 # What kind of host this is; the run means nothing on another.
 pid1=$(cat /proc/1/comm)
 fs=$(stat -fc %T /sys/fs/cgroup)
-say "PID 1 is $pid1, /sys/fs/cgroup is $fs, kernel $(uname -r)," \
-  "controllers: $(cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null)"
-if [ "$pid1" != systemd ] || [ "$fs" != cgroup2fs ]; then
-  say "not a systemd host with pure cgroup v2: nothing run"
+layout=$(cat "$out/cgroup" 2>/dev/null || echo v2)
+if [ "$layout" = hybrid ]; then
+  want=tmpfs controllers="v1: $(cd /sys/fs/cgroup && echo */ | tr -d /), v2 at unified: $(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)"
+else
+  want=cgroup2fs controllers=$(cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null)
+fi
+say "PID 1 is $pid1, /sys/fs/cgroup is $fs, kernel $(uname -r), controllers: $controllers"
+if [ "$pid1" != systemd ] || [ "$fs" != "$want" ]; then
+  say "not a systemd host with the cgroup layout asked for ($layout): nothing run"
   exit
 fi
 # The binaries were built on the host: they must find every library here.

@@ -20,7 +20,9 @@
 # takes a minute or two).  Knobs: VM_TESTS (integration files, relative to
 # tests/integration), VM_TIMEOUT (seconds for the whole boot and run),
 # VM_MEM (MiB), VM_CPUS, VM_MIRROR (the Debian archive; default the one apt
-# uses here).
+# uses here), VM_CGROUP (v2, the default: pure cgroup v2; or hybrid: systemd
+# with the v1 controllers and its v2 hierarchy at /sys/fs/cgroup/unified,
+# as Debian 10 and 11 shipped, for the systemd driver on v1).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -210,14 +212,20 @@ else
   kind="TCG (software emulation: slow)"
   timeout_s=${VM_TIMEOUT:-5400}
 fi
+case ${VM_CGROUP:-v2} in
+v2) unified=1 ;;
+hybrid) unified=0 ;;
+*) die "VM_CGROUP=${VM_CGROUP}: expected v2 or hybrid" ;;
+esac
+echo "${VM_CGROUP:-v2}" >"$out/cgroup"
 cpus=${VM_CPUS:-$(nproc)}
-echo "check-vm: booting Debian 12 under qemu with $kind, $cpus cpus; console: $console; limit ${timeout_s}s"
+echo "check-vm: booting Debian 12 (cgroup ${VM_CGROUP:-v2}) under qemu with $kind, $cpus cpus; console: $console; limit ${timeout_s}s"
 t0=$SECONDS
 : >"$console"
 qemu-system-x86_64 "${accel[@]}" -machine q35 -smp "$cpus" -m "${VM_MEM:-2048}" \
   -display none -monitor none -serial "file:$console" -no-reboot \
   -kernel "$vm/vmlinuz" -initrd "$vm/initrd.img" \
-  -append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.unified_cgroup_hierarchy=1 systemd.show_status=1" \
+  -append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.unified_cgroup_hierarchy=$unified systemd.show_status=1" \
   -drive "file=$image,format=raw,if=virtio,snapshot=on,cache=unsafe" \
   -virtfs "local,path=$top,mount_tag=top,security_model=none,readonly=on" \
   -virtfs "local,path=$out,mount_tag=out,security_model=none" \

@@ -92,6 +92,8 @@ teardown() {
   for id in $(c container ls -q 2>/dev/null); do
     c container rm "$id" >/dev/null 2>&1
   done
+  # Slices a test had systemd make, once their units are gone.
+  [ -z "${SLICES_TO_STOP:-}" ] || systemctl stop "$SLICES_TO_STOP" 2>/dev/null
   return 0
 }
 
@@ -154,6 +156,32 @@ teardown() {
   c task delete s1 >/dev/null
   ! systemctl is-active -q "$unit"
   [ ! -d "/sys/fs/cgroup$cg" ]
+}
+
+@test "containerd: the systemd cgroup driver with a cgroupsPath as the kubelet's CRI gives it (a pod's slice)" {
+  engine_requires_systemd
+  # CRI's form: the pod's slice (nested by its dashes, made by systemd on
+  # demand), prefix cri-containerd, the container's id.  A prefix of the
+  # test's own stands for kubepods.
+  local top=runfkube$$ pod unit
+  pod=$top-besteffort-pod1.slice
+  unit=cri-containerd-$CTR_NS-k1.scope
+  SLICES_TO_STOP=$top.slice
+  crun_ -d --null-io --runc-systemd-cgroup --cgroup "$pod:cri-containerd:$CTR_NS-k1" \
+    --memory-limit 67108864 "$ENGINE_IMAGE" k1 sleep 1000 >/dev/null
+  run systemctl show -p ActiveState,Slice,Delegate,MemoryMax,ControlGroup "$unit"
+  echo "$output"
+  [[ "$output" == *"ActiveState=active"* ]]
+  [[ "$output" == *"Slice=$pod"* ]]
+  [[ "$output" == *"Delegate=yes"* ]]
+  [[ "$output" == *"MemoryMax=67108864"* ]]
+  [[ "$output" == *"ControlGroup=/$top.slice/$top-besteffort.slice/$pod/$unit"* ]]
+  pid=$(c task ls | awk '$1 == "k1" { print $2 }')
+  grep -qx "0::/$top.slice/$top-besteffort.slice/$pod/$unit" "/proc/$pid/cgroup"
+  c task kill -s KILL k1
+  engine_wait 10 task_status_is k1 STOPPED
+  c task delete k1 >/dev/null
+  ! systemctl is-active -q "$unit"
 }
 
 @test "containerd: detached run, task exec with and without a tty, ps, delete" {

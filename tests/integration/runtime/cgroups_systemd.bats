@@ -42,6 +42,8 @@ requires_systemd() {
   systemd_p || skip "systemd is not PID 1 here (make check-vm runs this in a Debian 12 guest with systemd)"
   is_root && return 0
   in_userns && skip "root of a user namespace has no systemd manager of its own"
+  # As runc's: a user's manager delegates v2 controllers only.
+  cgroup_unified_p || skip "rootless, the systemd driver needs pure cgroup v2 (a user's manager delegates no v1 controller)"
   USER_RUNTIME=/run/user/$(id -u)
   [ -S "$USER_RUNTIME/bus" ] ||
     skip "no systemd --user manager with a bus for $(id -un) here (make check-vm's delegated pass has one)"
@@ -55,6 +57,50 @@ sctl() {
   else
     XDG_RUNTIME_DIR=$USER_RUNTIME systemctl --user "$@"
   fi
+}
+
+# The unit's cgroup directory: on a hybrid host its v2 one (systemd
+# tracks units there), on a legacy one its name=systemd one.
+unit_dir() {
+  if cgroup_unified_p; then
+    echo "/sys/fs/cgroup$CG"
+  elif [ -d /sys/fs/cgroup/unified ]; then
+    echo "/sys/fs/cgroup/unified$CG"
+  else
+    echo "/sys/fs/cgroup/systemd$CG"
+  fi
+}
+
+# Whether process $1 is in the unit's cgroup (systemd's hierarchy).
+in_unit() {
+  grep -qx "0::$CG" "/proc/$1/cgroup" || grep -qx "[0-9]*:name=systemd:$CG" "/proc/$1/cgroup"
+}
+
+# A limit as the kernel has it: FILE of v2, or CONTROLLER's V1FILE.
+limit_of() { # v2-file controller v1-file
+  if cgroup_unified_p; then
+    cat "/sys/fs/cgroup$CG/$1"
+  else
+    cat "/sys/fs/cgroup/$2$CG/$3"
+  fi
+}
+mem_limit() { limit_of memory.max memory memory.limit_in_bytes; }
+pids_limit() { limit_of pids.max pids pids.max; }
+cpu_limit() {
+  if cgroup_unified_p; then
+    cat "/sys/fs/cgroup$CG/cpu.max"
+  else
+    echo "$(cat "/sys/fs/cgroup/cpu$CG/cpu.cfs_quota_us") $(cat "/sys/fs/cgroup/cpu$CG/cpu.cfs_period_us")"
+  fi
+}
+# No memory limit: v2's max, v1's largest page-aligned value.
+MEM_NONE_V1=9223372036854771712
+mem_none() {
+  if cgroup_unified_p; then echo max; else echo "$MEM_NONE_V1"; fi
+}
+# The unit's memory limit property: MemoryMax on v2, MemoryLimit on v1.
+mem_prop() {
+  if cgroup_unified_p; then echo MemoryMax; else echo MemoryLimit; fi
 }
 
 default_slice() {
@@ -85,22 +131,22 @@ start_scoped() {
 @test "systemd driver: the cgroup is a delegated scope unit with the limits, init in it" {
   requires_systemd
   start_scoped '{"memory": {"limit": 67108864}, "pids": {"limit": 40}, "cpu": {"quota": 50000, "period": 100000}}'
-  run sctl show -p ActiveState,Slice,Delegate,MemoryMax,TasksMax,CPUQuotaPerSecUSec,CPUQuotaPeriodUSec "$UNIT"
+  run sctl show -p "ActiveState,Slice,Delegate,$(mem_prop),TasksMax,CPUQuotaPerSecUSec,CPUQuotaPeriodUSec" "$UNIT"
   echo "$output"
   [[ "$output" == *"ActiveState=active"* ]]
   [[ "$output" == *"Slice=$(default_slice)"* ]]
   [[ "$output" == *"Delegate=yes"* ]]
-  [[ "$output" == *"MemoryMax=67108864"* ]]
+  [[ "$output" == *"$(mem_prop)=67108864"* ]]
   [[ "$output" == *"TasksMax=40"* ]]
   [[ "$output" == *"CPUQuotaPerSecUSec=500ms"* ]]
   [[ "$output" == *"CPUQuotaPeriodUSec=100ms"* ]]
   echo "ControlGroup=$CG"
   [ "$CG" = "$(expected_cgroup "$UNIT")" ]
   # The kernel's view: init is in the unit's cgroup, the limits in its files.
-  grep -qx "0::$CG" "/proc/$PID/cgroup"
-  [ "$(cat "/sys/fs/cgroup$CG/memory.max")" = 67108864 ]
-  [ "$(cat "/sys/fs/cgroup$CG/pids.max")" = 40 ]
-  [ "$(cat "/sys/fs/cgroup$CG/cpu.max")" = "50000 100000" ]
+  in_unit "$PID"
+  [ "$(mem_limit)" = 67108864 ]
+  [ "$(pids_limit)" = 40 ]
+  [ "$(cpu_limit)" = "50000 100000" ]
   # systemd's view of the unit's processes.
   run sctl status --no-pager "$UNIT"
   echo "$output"
@@ -112,24 +158,32 @@ start_scoped() {
   start_scoped '{"memory": {"limit": 67108864}, "pids": {"limit": 40}}'
   # A later runf, without --systemd-cgroup: the state says who made it.
   runf update --memory 134217728 --pids-limit 60 "$CID"
-  [ "$(sctl show -p MemoryMax --value "$UNIT")" = 134217728 ]
+  [ "$(sctl show -p "$(mem_prop)" --value "$UNIT")" = 134217728 ]
   [ "$(sctl show -p TasksMax --value "$UNIT")" = 60 ]
-  [ "$(cat "/sys/fs/cgroup$CG/memory.max")" = 134217728 ]
-  [ "$(cat "/sys/fs/cgroup$CG/pids.max")" = 60 ]
+  [ "$(mem_limit)" = 134217728 ]
+  [ "$(pids_limit)" = 60 ]
   # -1 is systemd's infinity and cgroupfs' max.
   runf update --memory -1 "$CID"
-  [ "$(sctl show -p MemoryMax --value "$UNIT")" = infinity ]
-  [ "$(cat "/sys/fs/cgroup$CG/memory.max")" = max ]
+  [ "$(sctl show -p "$(mem_prop)" --value "$UNIT")" = infinity ]
+  [ "$(mem_limit)" = "$(mem_none)" ]
 }
 
 @test "systemd driver: pause, resume, ps and events go through the unit's cgroup" {
   requires_systemd
   start_scoped '{"memory": {"limit": 67108864}}'
   runf pause "$CID"
-  grep -qx "frozen 1" "/sys/fs/cgroup$CG/cgroup.events"
+  if cgroup_unified_p; then
+    grep -qx "frozen 1" "/sys/fs/cgroup$CG/cgroup.events"
+  else
+    grep -qx FROZEN "/sys/fs/cgroup/freezer$CG/freezer.state"
+  fi
   [ "$(runf state "$CID" | jq -r .status)" = paused ]
   runf resume "$CID"
-  grep -qx "frozen 0" "/sys/fs/cgroup$CG/cgroup.events"
+  if cgroup_unified_p; then
+    grep -qx "frozen 0" "/sys/fs/cgroup$CG/cgroup.events"
+  else
+    grep -qx THAWED "/sys/fs/cgroup/freezer$CG/freezer.state"
+  fi
   run runf ps "$CID"
   [[ "$output" == *"$PID"* ]]
   runf events --stats "$CID" | jq -e '.data.memory.usage.limit == 67108864'
@@ -138,10 +192,10 @@ start_scoped() {
 @test "systemd driver: delete stops the unit and its cgroup goes" {
   requires_systemd
   start_scoped '{"pids": {"limit": 40}}'
-  [ -d "/sys/fs/cgroup$CG" ]
+  [ -d "$(unit_dir)" ]
   runf delete -f "$CID"
   [ "$(sctl show -p LoadState --value "$UNIT")" = not-found ]
-  [ ! -e "/sys/fs/cgroup$CG" ]
+  [ ! -e "$(unit_dir)" ]
   # Without a cgroupsPath: :runf:<id>, the same unit in the default slice.
   update_config 'del(.linux.cgroupsPath)'
   runf_detached --systemd-cgroup run -d "$CID"
@@ -153,7 +207,7 @@ start_scoped() {
   run runf --systemd-cgroup run "$CID"
   [ "$status" -eq 0 ]
   [ "$(sctl show -p LoadState --value "$UNIT")" = not-found ]
-  [ ! -e "/sys/fs/cgroup$CG" ]
+  [ ! -e "$(unit_dir)" ]
   assert_no_leftovers
 }
 
@@ -167,7 +221,7 @@ start_scoped() {
   run runf state "$CID-2"
   [ "$status" -ne 0 ]
   [ "$(sctl show -p ActiveState --value "$UNIT")" = active ]
-  grep -qx "0::$CG" "/proc/$PID/cgroup"
+  in_unit "$PID"
 }
 
 @test "systemd driver: a name ending in .slice is a slice unit of the container's own, wanting its parent" {
@@ -182,11 +236,11 @@ start_scoped() {
   set_args sleep 1000
   runf_detached --systemd-cgroup run -d "$CID"
   PID=$(runf state "$CID" | jq -r .pid)
-  run sctl show -p ActiveState,Wants,MemoryMax,TasksMax "$UNIT"
+  run sctl show -p "ActiveState,Wants,$(mem_prop),TasksMax" "$UNIT"
   echo "$output"
   [[ "$output" == *"ActiveState=active"* ]]
   [[ "$output" == *"Wants="*"$(default_slice)"* ]]
-  [[ "$output" == *"MemoryMax=67108864"* ]]
+  [[ "$output" == *"$(mem_prop)=67108864"* ]]
   [[ "$output" == *"TasksMax=40"* ]]
   CG=$(sctl show -p ControlGroup --value "$UNIT")
   echo "ControlGroup=$CG"
@@ -196,20 +250,20 @@ start_scoped() {
     [ "$CG" = "/user.slice/user-$(id -u).slice/user@$(id -u).service/$parent/$UNIT" ]
   fi
   # runf moved init in (systemd takes no process into a slice).
-  grep -qx "0::$CG" "/proc/$PID/cgroup"
-  [ "$(cat "/sys/fs/cgroup$CG/memory.max")" = 67108864 ]
-  [ "$(cat "/sys/fs/cgroup$CG/pids.max")" = 40 ]
+  in_unit "$PID"
+  [ "$(mem_limit)" = 67108864 ]
+  [ "$(pids_limit)" = 40 ]
   runf update --pids-limit 60 "$CID"
   [ "$(sctl show -p TasksMax --value "$UNIT")" = 60 ]
-  [ "$(cat "/sys/fs/cgroup$CG/pids.max")" = 60 ]
+  [ "$(pids_limit)" = 60 ]
   # A second container asking for the same slice is refused, naming it.
   run runf --systemd-cgroup run -d "$CID-2" </dev/null
   echo "$output"
   assert_one_error_line "unit \`$UNIT\`"
-  grep -qx "0::$CG" "/proc/$PID/cgroup"
+  in_unit "$PID"
   runf delete -f "$CID"
   [ "$(sctl show -p ActiveState --value "$UNIT")" != active ]
-  [ ! -e "/sys/fs/cgroup$CG" ]
+  [ ! -e "$(unit_dir)" ]
   assert_no_leftovers
 }
 
@@ -281,10 +335,10 @@ EOF
   CG=$(sctl show -p ControlGroup --value "$UNIT")
   [ "$CG" = "$(expected_cgroup "$UNIT")" ]
   PID=$(unshare -r "$RUNF_BIN" --root "$STATE_ROOT" state "$CID" | jq -r .pid)
-  grep -qx "0::$CG" "/proc/$PID/cgroup"
+  in_unit "$PID"
   unshare -r "$RUNF_BIN" --root "$STATE_ROOT" delete -f "$CID"
   [ "$(sctl show -p LoadState --value "$UNIT")" = not-found ]
-  [ ! -e "/sys/fs/cgroup$CG" ]
+  [ ! -e "$(unit_dir)" ]
 }
 
 @test "systemd driver: rootless without a user manager to reach, one error line and nothing left" {
