@@ -106,8 +106,8 @@ unsigned rf_systemd_parse_version (const char *version);
 int rf_cgroup_systemd_check (const rf_spec_t *spec, const char *id, bool rootless, rf_error_t *err);
 /* Start the container's unit and wait for systemd to finish the job (30 s
    at most), then take its cgroup as rf_cgroup_adopt does, with pid in it:
-   systemd puts pid in a scope, runf in a slice.  A unit of the same name that exists (another container's) is an
-   error naming it.  On a failure after the unit was made, *cg holds it:
+   systemd puts pid in a scope, runf in a slice.  A unit of the same name
+   that exists (another container's) is an error naming it.  On a failure after the unit was made, *cg holds it:
    the caller kills pid, then removes it with rf_cgroup_destroy; else *cg
    is empty. */
 int rf_cgroup_systemd_create (rf_cgroup_t *cg, const rf_spec_t *spec, const char *id, bool rootless,

@@ -56,10 +56,10 @@ close_inherited_fds (const rf_exec_init_t *ctx)
   rf_fds_close_except (keep, (size_t) n + 2 + RF_NAMESPACE_TYPES);
 }
 
-/* In the process that will exec, inside every namespace of the container. */
 /* The host's /proc (O_PATH) where the exec gets an LSM label, else -1. */
 static int host_proc_fd = -1;
 
+/* In the process that will exec, inside every namespace of the container. */
 static int
 exec_run (rf_exec_init_t *ctx, rf_error_t *err)
 {
