@@ -137,6 +137,38 @@ mountinfo_of() { # output dest
   [[ "$output" == *master:* ]] || [[ "$output" != *shared:* ]]
 }
 
+# In a mount namespace of the test's own where the bundle is a shared
+# mount: start a container, mount a tmpfs at the rootfs' /later on the
+# "host" side, and print the container's mountinfo.
+propagation_from_host() {
+  mkdir -p "$BUNDLE/rootfs/later"
+  set_args sleep 100
+  unshare -m --propagation unchanged sh -c '
+    mount --bind "$1" "$1" && mount --make-rshared "$1" || exit 101
+    "$2" --root "$3" run -d t1 </dev/null >/dev/null 2>&1 || exit 102
+    mount -t tmpfs runf-later "$1/rootfs/later" || exit 103
+    "$2" --root "$3" exec t1 cat /proc/self/mountinfo' sh "$BUNDLE" "$RUNF_BIN" "$STATE_ROOT"
+}
+
+@test "the container's mounts are slaves of the host's: a host mount made after the start shows inside, none is shared" {
+  requires_root
+  run propagation_from_host
+  [ "$status" -eq 0 ]
+  [[ "$(mountinfo_of "$output" /later)" == *runf-later* ]]
+  [[ "$output" != *" shared:"* ]]
+}
+
+@test "with a user namespace too (the kernel makes the copies slaves, runf does not walk them again)" {
+  requires_root
+  update_config '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+  run propagation_from_host
+  [ "$status" -eq 0 ]
+  [[ "$(mountinfo_of "$output" /later)" == *runf-later* ]]
+  [[ "$output" != *" shared:"* ]]
+}
+
 @test "the host sees none of the container's mounts" {
   set_args sleep 100
   update_config '.mounts += [{"destination": "/scratch", "type": "tmpfs", "source": "runf-scratch-test"}]'

@@ -168,6 +168,8 @@ enter_namespaces (rf_init_t *ctx, rf_error_t *err)
   bool new_userns = false;
   const rf_namespace_t *user = rf_spec_namespace (spec, CLONE_NEWUSER);
 
+  const rf_namespace_t *mnt = rf_spec_namespace (spec, CLONE_NEWNS);
+
   if (ctx->clone_namespaces)
     new_userns = user && user->path == NULL;
   else
@@ -178,6 +180,11 @@ enter_namespaces (rf_init_t *ctx, rf_error_t *err)
         return rf_error_sys (err, "linux.namespaces: unshare");
       new_userns = ctx->unshare_flags & CLONE_NEWUSER;
     }
+  /* Made in one step, the mount namespace belongs to the new user
+     namespace, which is less privileged than the one of the mounts it
+     copies: the kernel copies every shared mount as a slave of it, which
+     is what rslave asks for. */
+  ctx->mounts_slaved = new_userns && mnt && mnt->path == NULL;
   if ((new_userns || ctx->join_cgroup) && parent_setup (ctx, new_userns, err) < 0)
     return -1;
   rf_process_set_dumpable (false);
@@ -273,7 +280,7 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
   const rf_spec_t *spec = ctx->spec;
   cleanup_close int root_fd = -1;
 
-  if (rf_mounts_prepare_rootfs (spec, ctx->rootfs, ctx->rootfs_flags, err) < 0)
+  if (rf_mounts_prepare_rootfs (spec, ctx->rootfs, ctx->rootfs_flags, ctx->mounts_slaved, err) < 0)
     return -1;
   root_fd = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
@@ -293,7 +300,7 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
   ctx->lsm_fd = rf_lsm_open_exec_attr (&spec->process, AT_FDCWD, err);
   if (ctx->lsm_fd < 0 && err && *err)
     return -1;
-  if (rf_mounts_pivot (ctx->rootfs, ctx->no_pivot, err) < 0)
+  if (rf_mounts_pivot (ctx->rootfs, ctx->no_pivot, rf_mounts_all_slaves_p (spec), err) < 0)
     return -1;
   if (spec->rootfs_propagation && mount (NULL, "/", NULL, spec->rootfs_propagation, NULL) < 0)
     return rf_error_sys (err, "linux.rootfsPropagation: set it on the new root");

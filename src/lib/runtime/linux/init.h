@@ -31,6 +31,8 @@ typedef struct
   int unshare_flags;     /* otherwise: these are unshared after joining */
   bool userns;           /* the container runs in a user namespace */
   bool new_netns;        /* a new network namespace: lo goes up, as with runc */
+  bool mounts_slaved;    /* the new mount namespace came with a new user namespace:
+                            the kernel made its shared mounts slaves (mount_namespaces(7)) */
   bool second_fork;      /* pid/time namespaces need one more fork */
   int first_parent_fd;   /* after it: a pidfd of init's first parent (-1: none) */
   const int *cgroup_task_fds; /* v1 `tasks` files: write "0" to move in */

@@ -136,9 +136,15 @@ remount_bind (const char *path, unsigned long flags, unsigned long clear, const 
   return rf_error_sys (err, "remount `%s`", what);
 }
 
+bool
+rf_mounts_all_slaves_p (const rf_spec_t *spec)
+{
+  return spec->rootfs_propagation == 0 || spec->rootfs_propagation == (MS_SLAVE | MS_REC);
+}
+
 int
 rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, unsigned long flags,
-                          rf_error_t *err)
+                          bool slaved, rf_error_t *err)
 {
   unsigned long prop = spec->rootfs_propagation ? spec->rootfs_propagation : MS_SLAVE | MS_REC;
 
@@ -147,8 +153,10 @@ rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, unsigned lo
      replaces that, recursive only when it says so (rslave, rshared...), as
      with runc: a recursive "shared" would make the container's own /proc
      and /dev peers of the mounts under any bind of / it makes, and a lazy
-     unmount there would take them away. */
-  if (mount (NULL, "/", NULL, prop, NULL) < 0)
+     unmount there would take them away.  Where the kernel has made them
+     slaves already (slaved), rslave would walk every mount of the
+     namespace under its global lock for nothing. */
+  if (!(slaved && prop == (MS_SLAVE | MS_REC)) && mount (NULL, "/", NULL, prop, NULL) < 0)
     return rf_error_sys (err, "set the propagation of `/`");
   if (prop != (MS_SLAVE | MS_REC))
     {
@@ -456,7 +464,7 @@ hide_host_proc_and_sys (const char *rootfs, rf_error_t *err)
 }
 
 int
-rf_mounts_pivot (const char *rootfs, bool no_pivot, rf_error_t *err)
+rf_mounts_pivot (const char *rootfs, bool no_pivot, bool old_root_slaves, rf_error_t *err)
 {
   cleanup_close int old_root = -1;
   cleanup_close int new_root = -1;
@@ -491,7 +499,7 @@ rf_mounts_pivot (const char *rootfs, bool no_pivot, rf_error_t *err)
   if (fchdir (old_root) < 0)
     return rf_error_sys (err, "chdir to the old root");
   /* Detaching the old root must not propagate an unmount to the host. */
-  if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+  if (!old_root_slaves && mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
     return rf_error_sys (err, "make the old root a slave");
   if (umount2 (".", MNT_DETACH) < 0)
     return rf_error_sys (err, "detach the old root");

@@ -12,9 +12,14 @@
    (rf_inroot_open), with the rootfs named in the error. */
 int rf_root_open (int root_fd, const char *path, int flags, rf_error_t *err);
 
-/* Before the mounts: propagation of "/", the rootfs bind-mounted on itself. */
+/* Before the mounts: propagation of "/", the rootfs bind-mounted on itself.
+   slaved: the mount namespace is new with a user namespace of its own, so
+   that the kernel made its shared mounts slaves already. */
 int rf_mounts_prepare_rootfs (const rf_spec_t *spec, const char *rootfs, unsigned long flags,
-                              rf_error_t *err);
+                              bool slaved, rf_error_t *err);
+/* Whether no mount of the old root is shared once the rootfs is prepared
+   (linux.rootfsPropagation is rslave, the default). */
+bool rf_mounts_all_slaves_p (const rf_spec_t *spec);
 /* config.json's mounts, in order, below root_fd.  source_fds (or NULL)
    has an O_PATH fd for a bind mount's source where runf opened it (see
    rf_mount_sources_send), else -1. */
@@ -30,8 +35,11 @@ int rf_mounts_apply (const rf_spec_t *spec, const char *bundle, int root_fd,
    mounts of the namespace it binds in. */
 int rf_mount_sources_send (pid_t pid, const rf_spec_t *spec, const char *bundle, int sync_fd,
                            rf_error_t *err);
-/* Make rootfs the root: pivot_root, or MS_MOVE + chroot with no_pivot. */
-int rf_mounts_pivot (const char *rootfs, bool no_pivot, rf_error_t *err);
+/* Make rootfs the root: pivot_root, or MS_MOVE + chroot with no_pivot.
+   old_root_slaves: no mount of the old root is shared
+   (rf_mounts_all_slaves_p), so that detaching it reaches no other
+   namespace without making it a slave first. */
+int rf_mounts_pivot (const char *rootfs, bool no_pivot, bool old_root_slaves, rf_error_t *err);
 /* After the pivot: sysctl, maskedPaths, readonlyPaths, a read-only root. */
 int rf_mounts_finish (const rf_spec_t *spec, rf_error_t *err);
 int rf_mounts_sysctl (const rf_spec_t *spec, rf_error_t *err);
