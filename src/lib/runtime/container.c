@@ -191,8 +191,10 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
               && rf_mount_sources_send (stage_pid, spec, bundle, c->sync_fd, err) < 0)
             return -1;
           /* Init stops being dumpable after this (linux/process.h): an
-             unprivileged runf can read its namespaces only now. */
-          c->mnt_ns = rf_proc_mnt_ns (stage_pid);
+             unprivileged runf can read its namespaces only now.  For the
+             state file, which runfd's instances have none of. */
+          if (!opts->no_state)
+            c->mnt_ns = rf_proc_mnt_ns (stage_pid);
           if (rf_sync_send (c->sync_fd, RF_SYNC_SETUP_DONE, 0, -1) < 0)
             return rf_error_sys (err, "write to the container's init");
           break;
