@@ -19,6 +19,12 @@ if [ "$(id -u)" != 0 ]; then
   echo "faas-naive: needs root (crun runs the containers as root); skipped" >&2
   exit 0
 fi
+for bin in bench/naive_faas bench/loadgen bin/runf examples/hello/rootfs; do
+  if [ ! -e "$build/$bin" ]; then
+    echo "faas-naive: \`$build/$bin\` is missing: run \`make bench-faas-naive\` (it builds it)" >&2
+    exit 1
+  fi
+done
 if [ -z "${RUNF_BENCH_INNER:-}" ]; then
   exec env RUNF_BENCH_INNER=1 unshare -m "$0" "$@"
 fi
@@ -56,6 +62,11 @@ for _ in $(seq 1 100); do
   [ -s "$dir/port" ] && break
   sleep 0.05
 done
+if [ ! -s "$dir/port" ]; then
+  echo "faas-naive: the server did not start:" >&2
+  cat "$dir/server.log" >&2
+  exit 1
+fi
 port=$(cat "$dir/port")
 
 # One request first: the answer must be hello's, or the numbers mean nothing.

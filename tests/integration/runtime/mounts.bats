@@ -137,13 +137,14 @@ mountinfo_of() { # output dest
   [[ "$output" == *master:* ]] || [[ "$output" != *shared:* ]]
 }
 
-# In a mount namespace of the test's own where the bundle is a shared
-# mount: start a container, mount a tmpfs at the rootfs' /later on the
-# "host" side, and print the container's mountinfo.
+# In a mount namespace of the test's own (private, so that nothing in it
+# reaches the host's) where the bundle is a shared mount: start a
+# container, mount a tmpfs at the rootfs' /later on that "host" side, and
+# print the container's mountinfo.
 propagation_from_host() {
   mkdir -p "$BUNDLE/rootfs/later"
   set_args sleep 100
-  unshare -m --propagation unchanged sh -c '
+  unshare -m --propagation private sh -c '
     mount --bind "$1" "$1" && mount --make-rshared "$1" || exit 101
     "$2" --root "$3" run -d t1 </dev/null >/dev/null 2>&1 || exit 102
     mount -t tmpfs runf-later "$1/rootfs/later" || exit 103
