@@ -201,7 +201,7 @@ finish() {
 trap finish EXIT
 chmod 777 "$out"
 # What the guest runs: the files named here, each as root and as runftest.
-printf '%s\n' "${VM_TESTS:-runtime/cgroups.bats runtime/cgroups_v2.bats runtime/cgroups_systemd.bats runtime/lifecycle.bats runtime/exec.bats runtime/ps.bats runtime/userns.bats runtime/namespaces.bats runtime/checkpoint.bats runtime/lsm.bats engines/podman.bats engines/containerd.bats engines/docker.bats}" >"$out/tests"
+printf '%s\n' "${VM_TESTS:-runtime/cgroups.bats runtime/cgroups_v2.bats runtime/mounts.bats runtime/cgroups_systemd.bats runtime/lifecycle.bats runtime/exec.bats runtime/ps.bats runtime/userns.bats runtime/namespaces.bats runtime/checkpoint.bats runtime/lsm.bats engines/podman.bats engines/containerd.bats engines/docker.bats}" >"$out/tests"
 
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   accel=(-accel kvm -cpu host)

@@ -383,7 +383,10 @@ propagation_from_host() {
   requires_root
   mkdir "$TEST_DIR/src"
   mount -t tmpfs -o nosuid,nodev,noexec,noatime tmpfs "$TEST_DIR/src"
-  set_args sh -c 'awk "\$2 == \"/mnt\" {print \$4}" /proc/mounts'
+  # The mount's own options (mountinfo's sixth field): /proc/mounts adds
+  # the file system's, which differ between kernels (6.1's tmpfs shows
+  # inode64).
+  set_args sh -c 'awk "\$5 == \"/mnt\" {print \$6}" /proc/self/mountinfo'
   # (As "mount --bind -o": the flags asked for and no others, so a
   # clearing flag alone clears them all; the atime mode stays unless one is
   # asked for.)
