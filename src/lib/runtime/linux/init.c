@@ -167,7 +167,6 @@ enter_namespaces (rf_init_t *ctx, rf_error_t *err)
   const rf_spec_t *spec = ctx->spec;
   bool new_userns = false;
   const rf_namespace_t *user = rf_spec_namespace (spec, CLONE_NEWUSER);
-
   const rf_namespace_t *mnt = rf_spec_namespace (spec, CLONE_NEWNS);
 
   if (ctx->clone_namespaces)
