@@ -7,10 +7,14 @@
  * its children and die with it (PR_SET_PDEATHSIG); it kills the waiting
  * ones when runfd goes.
  *
- * A program of its own, not a fork of runfd: every container's init is a
- * fork of this process, and the kernel copies (and the exec then tears
- * down) every mapping of it.  runfd maps some 250 areas (curl, TLS,
- * libarchive); this maps about 20. */
+ * Each instance's init runs in this process's memory until its exec
+ * (rf_create_opts_t.share_memory, linux/init.c): nothing is copied for it
+ * and nothing torn down at its exec.  Where an instance's config needs
+ * the fork path, its init is a fork of this process, which is why this
+ * is a program of its own, not a fork of runfd: the kernel copies (and
+ * the exec then tears down) every mapping of the parent.  runfd maps some
+ * 250 areas (curl, TLS, libarchive); this maps about 20.  Sharing its
+ * memory, this process stays single-threaded. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -280,6 +284,10 @@ sp_create (int sock, spawn_msg_t *m)
   opts.rootfs_nosuid_nodev = true;
   opts.netns_fd = f->netns_fd;
   opts.changed_signals = &changed_signals;
+  /* This process keeps nothing an init could disturb before its exec:
+     it waits for it until READY, and after READY the init touches only
+     its own stack. */
+  opts.share_memory = true;
   /* inetd and stdio: the socket is the handler's fd 3, stdin and stdout;
      warm: the listening socket is fd 3; control-socket and http: nothing
      comes with START, the handler is started ahead of its request. */

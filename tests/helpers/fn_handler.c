@@ -7,7 +7,8 @@
  *   /sleep/N     answer after N seconds
  *   /crash       exit 1 without answering
  *   /alloc/N     touch N MiB, then answer
- *   /env         the environment
+ *   /env         the environment (what fits in a response)
+ *   /envsize/K   the length of variable K's value
  *   /log         write a line to stderr (the function's log), then answer
  *   /log/N       write N KiB of lines to stderr, then answer
  *   /dev         which of /dev's default entries work: a write to
@@ -281,9 +282,15 @@ serve (int fd)
   else if (strcmp (path, "/env") == 0)
     {
       size_t len = 0;
-      for (char **e = environ; *e && len < sizeof out - 512; e++)
+      for (char **e = environ; *e && strlen (*e) + 1 < sizeof out - len; e++)
         len += (size_t) snprintf (out + len, sizeof out - len, "%s\n", *e);
       respond (fd, out, len);
+    }
+  else if (strncmp (path, "/envsize/", 9) == 0)
+    {
+      const char *v = getenv (path + 9);
+      int len = v ? snprintf (out, sizeof out, "%zu\n", strlen (v)) : snprintf (out, sizeof out, "unset\n");
+      respond (fd, out, (size_t) len);
     }
   else if (strcmp (path, "/dev") == 0)
     {

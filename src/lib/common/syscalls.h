@@ -50,6 +50,34 @@ rf_clone3 (struct rf_clone_args *args)
   return (pid_t) syscall (SYS_clone3, args, sizeof *args);
 }
 
+/* A child that shares this process's memory until its exec (CLONE_VM in
+   args->flags is added here): it runs fn (arg) on the stack args->stack
+   and args->stack_size give, and exits with what fn returns.  No page
+   table is copied at the clone, no page is copied on write after it, and
+   its exec has nothing to tear down.  The child runs beside this process
+   in the same memory, with the same thread-local storage (errno, malloc's
+   caches): it may only use what nothing else touches meanwhile.  -1 with
+   errno ENOSYS where this file has no such clone for the architecture
+   (RF_HAVE_CLONE_VM unset). */
+pid_t rf_clone_vm (struct rf_clone_args *args, int (*fn) (void *), void *arg);
+
+#if defined(__x86_64__)
+#define RF_HAVE_CLONE_VM 1
+/* A system call that sets no errno: -errno on failure.  For a child of
+   rf_clone_vm, whose errno is its parent's. */
+static inline long
+rf_raw_syscall (long n, long a, long b, long c, long d)
+{
+  register long r10 __asm__ ("r10") = d;
+  long ret;
+  __asm__ volatile ("syscall"
+                    : "=a"(ret)
+                    : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+                    : "rcx", "r11", "memory");
+  return ret;
+}
+#endif
+
 /* Signal sig back to its default action.  glibc's signal() and sigaction()
    refuse the two signals it reserves (32 and 33), which a caller may
    still have left ignored, and an ignored signal stays ignored across

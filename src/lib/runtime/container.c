@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -24,6 +25,7 @@
 #include "common/log.h"
 #include "linux/init.h"
 #include "linux/mounts.h"
+#include "linux/process.h"
 #include "rdt.h"
 #include "selfexe.h"
 #include "linux/sync_parent.h"
@@ -220,6 +222,71 @@ drive_setup (rf_container_t *c, const rf_create_opts_t *opts, const rf_spec_t *s
     }
 }
 
+/* The stacks of inits that share this process's memory: one is an init's
+   from its clone until it is reaped, and then kept for the next one, its
+   pages already there.  A guard page below each. */
+#define INIT_STACK_SIZE (256 * 1024)
+#define INIT_STACKS_KEPT 16
+
+static void *init_stacks[INIT_STACKS_KEPT];
+static size_t n_init_stacks;
+
+static void *
+init_stack_take (void)
+{
+  size_t page = (size_t) sysconf (_SC_PAGESIZE);
+  char *base;
+
+  if (n_init_stacks)
+    return init_stacks[--n_init_stacks];
+  base = mmap (NULL, INIT_STACK_SIZE + page, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED)
+    return NULL;
+  if (mprotect (base, page, PROT_NONE) < 0)
+    {
+      munmap (base, INIT_STACK_SIZE + page);
+      return NULL;
+    }
+  return base + page;
+}
+
+static void
+init_stack_give (void *stack)
+{
+  size_t page = (size_t) sysconf (_SC_PAGESIZE);
+  if (n_init_stacks < INIT_STACKS_KEPT)
+    init_stacks[n_init_stacks++] = stack;
+  else
+    munmap ((char *) stack - page, INIT_STACK_SIZE + page);
+}
+
+/* The child of rf_clone_vm: init, on a copy of its context, since the
+   one passed lives in its creator's frame. */
+static int
+shared_init_main (void *arg)
+{
+  rf_init_t ctx = *(const rf_init_t *) arg;
+  rf_init_main (&ctx);
+}
+
+/* clone3 as args says, init sharing this process's memory where
+   ctx->shared_memory (c gets its stack), a fork-like child otherwise. */
+static pid_t
+clone_init (struct rf_clone_args *args, rf_init_t *ctx, rf_container_t *c)
+{
+  pid_t child;
+  if (!ctx->shared_memory)
+    return rf_clone3 (args);
+  if (c->init_stack == NULL && (c->init_stack = init_stack_take ()) == NULL)
+    return -1;
+  args->stack = (uint64_t) (uintptr_t) c->init_stack;
+  args->stack_size = INIT_STACK_SIZE;
+  child = rf_clone_vm (args, shared_init_main, ctx);
+  args->stack = args->stack_size = 0;
+  return child;
+}
+
 int
 rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
                      rf_container_t **out, rf_error_t *err)
@@ -405,6 +472,19 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
   /* Read once in this process, not in every init it makes (which drops
      the bounding set up to it). */
   (void) rf_cap_last ();
+  if (opts->share_memory)
+    {
+      /* Nobody looks into runfd's instances while they wait: dumpable,
+         the memory of the spawner they share would be theirs to look at. */
+      ctx.dumpable_when_ready = false;
+      ctx.shared_memory = rf_init_shared_memory_p (&ctx);
+      /* The memory's dumpable flag is one for all who share it, and an
+         unprivileged spawner writes the id maps of a dumpable init only:
+         init clears it again after SETUP.  Meanwhile the inits that wait
+         are dumpable to their own host id, which is the caller's. */
+      if (ctx.shared_memory && c->new_userns && opts->rootless)
+        rf_process_set_dumpable (true);
+    }
   if (opts->netns_fd >= 0 && enter_netns (opts->netns_fd, err) < 0)
     goto fail;
   memset (&args, 0, sizeof args);
@@ -416,7 +496,7 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
     {
       args.flags |= CLONE_INTO_CGROUP;
       args.cgroup = (uint64_t) cgroup_fd;
-      child = rf_clone3 (&args);
+      child = clone_init (&args, &ctx, c);
       args.flags &= ~CLONE_INTO_CGROUP;
       args.cgroup = 0;
     }
@@ -424,8 +504,8 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
     {
       /* runf writes the v2 cgroup.procs itself, before init goes on. */
       ctx.join_cgroup = cgroup_fd >= 0 || via_systemd;
-      child = rf_clone3 (&args);
-      if (child < 0 && errno == ENOSYS && !(args.flags & CLONE_NEWTIME))
+      child = clone_init (&args, &ctx, c);
+      if (child < 0 && errno == ENOSYS && !ctx.shared_memory && !(args.flags & CLONE_NEWTIME))
         child = rf_clone_legacy (args.flags, &c->pidfd);
     }
   if (child != 0 && opts->netns_fd >= 0)
@@ -444,7 +524,10 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       close (fds[0]);
       rf_init_main (&ctx);
     }
-  rf_debug ("create `%s`: init is pid %d (bundle %s, rootfs %s)", opts->id, (int) child, bundle, rootfs);
+  /* Sharing this process's memory, init runs beside it until it asks
+     for something: nothing here may allocate before drive_setup waits. */
+  if (!ctx.shared_memory)
+    rf_debug ("create `%s`: init is pid %d (bundle %s, rootfs %s)", opts->id, (int) child, bundle, rootfs);
   close (fds[1]);
   fds[1] = -1;
   c->sync_fd = fds[0];
@@ -592,7 +675,10 @@ rf_container_abort (rf_container_t *c)
       else
         kill (c->pid, SIGKILL);
       if (c->child)
-        rf_child_reap (c->pid);
+        {
+          rf_child_reap (c->pid);
+          c->pid = 0;
+        }
     }
   if (c->cgroup.n || c->cgroup.unit)
     {
@@ -621,6 +707,10 @@ rf_container_free (rf_container_t *c)
     close (c->sync_fd);
   if (c->pty_master >= 0)
     close (c->pty_master);
+  /* A stack is used again only once its init is reaped; one whose init
+     still runs stays where it is. */
+  if (c->init_stack && c->pid == 0)
+    init_stack_give (c->init_stack);
   rf_cgroup_clear (&c->cgroup);
   free (c->rdt_dir);
   free (c->id);

@@ -63,6 +63,12 @@ typedef struct
      (a realpath walk costs a readlink per component, for every one of
      runfd's instances); NULL: both are resolved here. */
   const char *rootfs;
+  /* init shares this process's memory until its exec where it can
+     (rf_clone_vm, linux/init.h): no page tables copied at the clone, none
+     torn down at the exec, no copy-on-write faults in between.  Only for
+     a single-threaded caller that keeps no state init could disturb:
+     runfd's spawner. */
+  bool share_memory;
 } rf_create_opts_t;
 
 typedef struct
@@ -79,6 +85,7 @@ typedef struct
   char *rdt_dir; /* resctrl group runf made */
   bool new_userns; /* runf writes the id maps */
   unsigned long long mnt_ns; /* init's mount namespace, read while it was dumpable */
+  void *init_stack; /* where init runs in this process's memory (share_memory), or NULL */
 } rf_container_t;
 
 /* The bundle (NULL: the current directory) and spec's root.path as real

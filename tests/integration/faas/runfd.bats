@@ -97,6 +97,66 @@ teardown() {
   [ "$status" -eq 0 ]
 }
 
+@test "an environment too big for the spawner's memory path takes the fork path, whole" {
+  # Over 64 KiB of args and env, an instance's init is a fork of its
+  # spawner (linux/init.c); START's variables still join it.
+  big=$(head -c 70000 /dev/zero | tr '\0' x)
+  runfctl fn deploy bigenv --env "BIG=$big" - <"$FN_IMAGE"
+  run curl -sS "$(fn_url bigenv)/envsize/BIG"
+  [ "$status" -eq 0 ]
+  [ "$output" = 70000 ]
+  run curl -sS "$(fn_url bigenv)/envsize/LISTEN_FDS"
+  [ "$output" = 1 ]
+  runfctl fn deploy smallenv --env "SMALL=1" - <"$FN_IMAGE"
+  run curl -sS "$(fn_url smallenv)/env"
+  [[ "$output" == *"SMALL=1"* ]]
+  [[ "$output" == *"LISTEN_FDS=1"* ]]
+  runfctl fn rm bigenv >/dev/null
+  runfctl fn rm smallenv >/dev/null
+}
+
+# Whether two processes have one address space (kcmp KCMP_VM).
+same_memory_p() { # pid pid
+  python3 -c 'import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.syscall(312, int(sys.argv[1]), int(sys.argv[2]), 1, 0, 0)
+sys.exit(0 if r == 0 else 1 if r > 0 else 2)' "$1" "$2"
+}
+
+# "SPAWNER INIT" for each instance of function $1 that waits, created but
+# not started: a child of a spawner still running the spawner's program,
+# whose host name (set before READY) is the function's.
+waiting_inits() { # function
+  local pid s i
+  pid=$(cat "$FAAS_DIR/runfd.pid")
+  for s in $(pgrep -P "$pid" -x runfd-spawner); do
+    for i in $(pgrep -P "$s" -x runfd-spawner); do
+      [ "$(nsenter -t "$i" -u hostname 2>/dev/null)" = "$1" ] && echo "$s $i"
+    done
+  done
+  return 0
+}
+
+@test "an instance's init shares its spawner's memory until its exec, unless its config needs a fork" {
+  is_root || skip "kcmp of a process that is not dumpable needs root"
+  big=$(head -c 70000 /dev/zero | tr '\0' x)
+  runfctl fn deploy sharedmem - <"$FN_IMAGE"
+  runfctl fn deploy forkedmem --env "BIG=$big" - <"$FN_IMAGE"
+  curl -sS -o /dev/null "$(fn_url sharedmem)/"
+  curl -sS -o /dev/null "$(fn_url forkedmem)/"
+  both_waiting() { [ -n "$(waiting_inits sharedmem)" ] && [ -n "$(waiting_inits forkedmem)" ]; }
+  wait_for both_waiting
+  waiting_inits sharedmem | while read -r s i; do
+    same_memory_p "$s" "$i" || { echo "sharedmem: init $i has its own memory"; false; }
+  done
+  waiting_inits forkedmem | while read -r s i; do
+    run same_memory_p "$s" "$i"
+    [ "$status" -eq 1 ] || { echo "forkedmem: init $i: kcmp status $status"; false; }
+  done
+  runfctl fn rm sharedmem >/dev/null
+  runfctl fn rm forkedmem >/dev/null
+}
+
 @test "a handler that crashes gives the client 502" {
   runfctl fn deploy crash - <"$FN_IMAGE"
   run curl -sS -o /dev/null -w '%{http_code}' "$(fn_url crash)/crash"
@@ -435,6 +495,15 @@ spawners_of() { # pid
   fds1=$(ls /proc/$pid/fd | wc -l)
   ready1=$(runfctl fn describe soak | jq .ready)
   rss1=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+  # Each spawner's heap: its instances run in its memory until their exec
+  # (linux/init.c), and whatever one left allocated would stay there.
+  spawner_heaps() {
+    local s
+    for s in $(pgrep -P "$pid" -x runfd-spawner | sort); do
+      echo "$s $(awk '/\[heap\]/ {h = 1; next} h && /^Size:/ {print $2; exit}' "/proc/$s/smaps")"
+    done
+  }
+  spawner_heaps >"$TEST_DIR/heaps1"
   seq 1 2000 | xargs -P 4 -I{} curl -sS -o /dev/null -w '%{http_code}\n' "$url/" >"$TEST_DIR/codes"
   [ "$(grep -c '^200$' "$TEST_DIR/codes")" -eq 2000 ]
   wait_for sh -c "[ \"\$(\"$RUNFCTL_BIN\" fn describe soak | jq .running)\" -eq 0 ]"
@@ -446,6 +515,13 @@ spawners_of() { # pid
   # its pidfd and its socket.  Nothing else may have stayed open.
   [ $((fds2 - fds1)) -le $((2 * (ready2 - ready1) + 2)) ]
   [ "$rss2" -le $((rss1 + 4096)) ]
+  # Some 500 instances a spawner: a leak of even 300 bytes each would grow
+  # its heap by more than one step of the allocator (132 KiB).
+  spawner_heaps >"$TEST_DIR/heaps2"
+  join "$TEST_DIR/heaps1" "$TEST_DIR/heaps2" >"$TEST_DIR/heaps"
+  cat "$TEST_DIR/heaps"
+  [ "$(wc -l <"$TEST_DIR/heaps")" -ge 1 ]
+  awk '{ if ($3 > $2 + 132) exit 1 }' "$TEST_DIR/heaps"
   # Only the pools' waiting instances (and the spawners) remain: none of the
   # finished ones.  Pools still refill or shrink for a moment after the
   # burst, so compare until they hold still.  Only this daemon's processes

@@ -13,6 +13,7 @@
  * so the user sees one line naming what failed. */
 #include "init.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,6 +103,15 @@ static int
 parent_setup (rf_init_t *ctx, bool new_userns, rf_error_t *err)
 {
   rf_sync_msg_t msg;
+  /* Allocated before asking: an init sharing runf's memory allocates
+     nothing while runf runs (its MOUNT_SOURCE messages follow each other
+     without waiting for this process). */
+  if (new_userns && ctx->spec->n_mounts && ctx->mount_fds == NULL)
+    {
+      ctx->mount_fds = xmalloc (ctx->spec->n_mounts * sizeof (int));
+      for (size_t k = 0; k < ctx->spec->n_mounts; k++)
+        ctx->mount_fds[k] = -1;
+    }
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_SETUP, getpid (), -1) < 0)
     return rf_error_sys (err, "ask runf for the id maps and the cgroup");
   for (;;)
@@ -116,13 +127,7 @@ parent_setup (rf_init_t *ctx, bool new_userns, rf_error_t *err)
           /* A bind mount's source that root of the new user namespace
              could not reach by its path (linux/mounts.h). */
           size_t i = (size_t) msg.pid;
-          if (ctx->mount_fds == NULL)
-            {
-              ctx->mount_fds = xmalloc ((ctx->spec->n_mounts + 1) * sizeof (int));
-              for (size_t k = 0; k <= ctx->spec->n_mounts; k++)
-                ctx->mount_fds[k] = -1;
-            }
-          if (msg.pid >= 0 && i < ctx->spec->n_mounts && ctx->mount_fds[i] < 0)
+          if (ctx->mount_fds && msg.pid >= 0 && i < ctx->spec->n_mounts && ctx->mount_fds[i] < 0)
             ctx->mount_fds[i] = fd;
           else if (fd >= 0)
             close (fd);
@@ -288,10 +293,9 @@ build_rootfs (rf_init_t *ctx, rf_error_t *err)
     return -1;
   for (size_t i = 0; ctx->mount_fds && i < spec->n_mounts; i++)
     if (ctx->mount_fds[i] >= 0)
-      {
-        close (ctx->mount_fds[i]);
-        ctx->mount_fds[i] = -1;
-      }
+      close (ctx->mount_fds[i]);
+  free (ctx->mount_fds);
+  ctx->mount_fds = NULL;
   if (rf_devices_setup (spec, root_fd, ctx->userns, err) < 0)
     return -1;
   if (run_create_hooks (ctx, err) < 0)
@@ -318,34 +322,57 @@ setup_terminal (rf_init_t *ctx, const rf_steps_t *steps, rf_error_t *err)
   return rf_steps_terminal (steps, true, err);
 }
 
-/* START's payload: "K=V\0K=V\0...", each replacing or joining envp. */
-static char **
-add_start_env (char **envp, const rf_sync_msg_t *msg)
+/* START's payload: "K=V\0K=V\0...", each replacing or joining the
+   environment.  The next entry at *off, NUL-terminated in place (NULL at
+   the end), and the length of its key with the `=`. */
+static const char *
+start_env_next (rf_sync_msg_t *msg, size_t *off, size_t *key)
 {
-  size_t n = strv_len (envp);
   size_t len = msg->code > 0 && (size_t) msg->code <= sizeof msg->text ? (size_t) msg->code : 0;
-  for (size_t off = 0; off < len;)
+  while (*off < len)
     {
-      const char *kv = msg->text + off;
-      size_t l = strnlen (kv, len - off), key;
+      char *kv = msg->text + *off;
+      size_t room = len - *off, l = strnlen (kv, room);
       const char *eq = memchr (kv, '=', l);
-      off += l + 1;
+      *off += l + 1;
+      if (l == room && len == sizeof msg->text)
+        continue; /* the last, without its NUL and without room for one */
+      kv[l] = '\0';
       if (eq == NULL || eq == kv)
         continue;
-      key = (size_t) (eq - kv) + 1;
-      for (size_t i = 0; i < n; i++)
-        if (strncmp (envp[i], kv, key) == 0)
-          {
-            envp[i] = xstrndup (kv, l);
-            kv = NULL;
-            break;
-          }
-      if (kv)
+      *key = (size_t) (eq - kv) + 1;
+      return kv;
+    }
+  return NULL;
+}
+
+/* Where the key of kv is in envp's n entries, or n. */
+static size_t
+env_index (char *const *envp, size_t n, const char *kv, size_t key)
+{
+  size_t i = 0;
+  while (i < n && strncmp (envp[i], kv, key) != 0)
+    i++;
+  return i;
+}
+
+static char **
+add_start_env (char **envp, rf_sync_msg_t *msg)
+{
+  size_t n = strv_len (envp), off = 0, key;
+  const char *kv;
+  while ((kv = start_env_next (msg, &off, &key)))
+    {
+      size_t i = env_index (envp, n, kv, key);
+      if (i < n)
         {
-          envp = xrealloc (envp, (n + 2) * sizeof (char *));
-          envp[n++] = xstrndup (kv, l);
-          envp[n] = NULL;
+          free (envp[i]);
+          envp[i] = xstrdup (kv);
+          continue;
         }
+      envp = xrealloc (envp, (n + 2) * sizeof (char *));
+      envp[n++] = xstrdup (kv);
+      envp[n] = NULL;
     }
   return envp;
 }
@@ -454,13 +481,252 @@ maps_written_for_p (const rf_init_t *ctx)
   return ctx->unshare_flags & CLONE_NEWUSER;
 }
 
+/* --- an init in runf's memory (rf_clone_vm) -------------------------------
+   From READY on, runfd's spawner runs on beside such an init in the same
+   memory, with the same errno and the same malloc caches.  What the init
+   still does, wait for START, place its fd and exec, uses only its own
+   stack, system calls that set no errno, and no malloc: everything it
+   needs is copied onto that stack before READY, and what it allocated
+   before is freed, since its heap is the spawner's. */
+
+/* The most START can add to the environment: entries of 3 bytes or more. */
+#define START_ENV_MAX (sizeof ((rf_sync_msg_t *) 0)->text / 3 + 1)
+/* process.args and process.env of an init in runf's memory, at most:
+   they are copied onto its stack (of 256 KiB, container.c), with what
+   init adds to the environment (HOME, LISTEN_FDS). */
+#define FINAL_STAGE_MAX (64 * 1024)
+
+typedef struct
+{
+  int sync_fd;
+  bool start_fd, start_fd_stdio;
+  char *exe;
+  char **argv;
+  char **envp; /* n_env entries of env_cap, NULL-terminated */
+  size_t n_env, env_cap;
+  rf_sync_msg_t msg; /* START, then an error to report */
+} final_stage_t;
+
+static size_t
+strv_bytes (char *const *v, size_t *n)
+{
+  size_t bytes = 0, i = 0;
+  for (; v && v[i]; i++)
+    bytes += strlen (v[i]) + 1;
+  *n = i;
+  return bytes;
+}
+
+/* The bytes final_stage_copy needs for exe, argv and envp. */
+static size_t
+final_stage_size (const char *exe, char *const *argv, char *const *envp)
+{
+  size_t n_args, n_env;
+  size_t bytes = strlen (exe) + 1 + strv_bytes (argv, &n_args) + strv_bytes (envp, &n_env);
+  return bytes + (n_args + 1 + n_env + 1 + START_ENV_MAX) * sizeof (char *);
+}
+
+static char *
+copy_strv (char **to, char *const *v, char *text)
+{
+  size_t i = 0;
+  for (; v && v[i]; i++)
+    {
+      size_t l = strlen (v[i]) + 1;
+      to[i] = memcpy (text, v[i], l);
+      text += l;
+    }
+  to[i] = NULL;
+  return text;
+}
+
+/* buf: final_stage_size's bytes, aligned for pointers. */
+static void
+final_stage_copy (final_stage_t *f, void *buf, const rf_init_t *ctx, const char *exe, char *const *argv,
+                  char *const *envp)
+{
+  size_t n_args;
+  char *text;
+
+  strv_bytes (argv, &n_args);
+  strv_bytes (envp, &f->n_env);
+  f->sync_fd = ctx->sync_fd;
+  f->start_fd = ctx->start_fd;
+  f->start_fd_stdio = ctx->start_fd_stdio;
+  f->env_cap = f->n_env + 1 + START_ENV_MAX;
+  f->argv = buf;
+  f->envp = f->argv + n_args + 1;
+  text = (char *) (f->envp + f->env_cap);
+  text = copy_strv (f->argv, argv, text);
+  text = copy_strv (f->envp, envp, text);
+  f->exe = strcpy (text, exe);
+}
+
+#ifdef RF_HAVE_CLONE_VM
+/* START, as rf_sync_recv reads it; 1, 0 at EOF, or -errno. */
+static long
+final_recv_start (final_stage_t *f, int *fd)
+{
+  struct iovec iov = { &f->msg, sizeof f->msg };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf };
+  long n;
+
+  *fd = -1;
+  memset (&f->msg, 0, offsetof (rf_sync_msg_t, text) + 1);
+  do
+    n = rf_raw_syscall (SYS_recvmsg, f->sync_fd, (long) &mh, MSG_CMSG_CLOEXEC, 0);
+  while (n == -EINTR);
+  if (n < 0 && !f->start_fd && n != -EBADF && n != -EAGAIN && n != -ECONNRESET)
+    {
+      mh.msg_controllen = 0;
+      do
+        n = rf_raw_syscall (SYS_read, f->sync_fd, (long) &f->msg, sizeof f->msg, 0);
+      while (n == -EINTR);
+    }
+  if (n <= 0)
+    return n;
+  f->msg.text[sizeof f->msg.text - 1] = '\0';
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR (&mh); cm; cm = CMSG_NXTHDR (&mh, cm))
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+      {
+        int got;
+        memcpy (&got, CMSG_DATA (cm), sizeof (int));
+        if (*fd < 0)
+          *fd = got;
+        else
+          rf_raw_syscall (SYS_close, got, 0, 0, 0);
+      }
+  return 1;
+}
+
+static long
+final_dup_to (int fd, int to)
+{
+  /* It came close-on-exec; onto itself, only the flag goes.  dup2, as
+     glibc's dup2 calls it on the fork path: a profile allows the same. */
+  if (fd == to)
+    return rf_raw_syscall (SYS_fcntl, fd, F_SETFD, 0, 0);
+  return rf_raw_syscall (SYS_dup2, fd, to, 0, 0);
+}
+
+/* What failed (or the exec of exe), to runf as init's one error message
+   (rf_sync_send_error), and the end. */
+static noreturn void
+final_stage_fail (final_stage_t *f, int code, const char *what, const char *exe, int errnum)
+{
+  rf_sync_msg_t *m = &f->msg;
+  const char *desc = errnum ? strerrordesc_np (errnum) : NULL;
+  int n;
+
+  memset (m, 0, offsetof (rf_sync_msg_t, text));
+  m->type = RF_SYNC_ERROR;
+  m->code = code;
+  n = exe ? snprintf (m->text, sizeof m->text, "exec %s", exe) : snprintf (m->text, sizeof m->text, "%s", what);
+  if (desc && n >= 0 && (size_t) n + 2 < sizeof m->text)
+    {
+      snprintf (m->text + n, sizeof m->text - (size_t) n, ": %s", desc);
+      /* In lower case, as rf_error_sys words it. */
+      m->text[n + 2] = (char) tolower ((unsigned char) m->text[n + 2]);
+    }
+  rf_raw_syscall (SYS_write, f->sync_fd, (long) m, (long) (offsetof (rf_sync_msg_t, text) + strlen (m->text) + 1), 0);
+  rf_raw_syscall (SYS_exit_group, 127, 0, 0, 0);
+  __builtin_unreachable ();
+}
+
+static noreturn void
+final_stage_run (final_stage_t *f)
+{
+  int fd;
+  long r = final_recv_start (f, &fd);
+  size_t off = 0, key;
+  const char *kv;
+
+  if (r == 0)
+    final_stage_fail (f, EPIPE, "runf went away before the start", NULL, 0);
+  if (r < 0)
+    final_stage_fail (f, (int) -r, "wait for start", NULL, (int) -r);
+  if (f->msg.type != RF_SYNC_START)
+    final_stage_fail (f, EPROTO, "wait for start: runf sent another message", NULL, 0);
+  while ((kv = start_env_next (&f->msg, &off, &key)))
+    {
+      size_t i = env_index (f->envp, f->n_env, kv, key);
+      if (i == f->n_env)
+        f->envp[++f->n_env] = NULL; /* env_cap has room for every entry START can bring */
+      f->envp[i] = (char *) kv;
+    }
+  if (f->start_fd)
+    {
+      if (fd < 0)
+        final_stage_fail (f, EPROTO, "start: no fd came with START", NULL, 0);
+      if ((r = final_dup_to (fd, 3)) < 0
+          || (f->start_fd_stdio && ((r = final_dup_to (fd, STDIN_FILENO)) < 0
+                                    || (r = final_dup_to (fd, STDOUT_FILENO)) < 0)))
+        final_stage_fail (f, (int) -r, "place the handed-over fd", NULL, (int) -r);
+      if (fd != 3)
+        rf_raw_syscall (SYS_close, fd, 0, 0, 0);
+    }
+  r = rf_raw_syscall (SYS_execve, (long) f->exe, (long) f->argv, (long) f->envp, 0);
+  /* As rf_process_exec_error words it. */
+  final_stage_fail (f, 0, NULL, f->exe, (int) -r);
+}
+#else
+static noreturn void
+final_stage_run (final_stage_t *f)
+{
+  (void) f;
+  abort (); /* rf_init_shared_memory_p says no */
+}
+#endif
+
+bool
+rf_init_shared_memory_p (const rf_init_t *ctx)
+{
+#ifdef RF_HAVE_CLONE_VM
+  const rf_spec_t *spec = ctx->spec;
+  const rf_process_t *p = &spec->process;
+  const rf_namespace_t *pidns = rf_spec_namespace (spec, CLONE_NEWPID);
+  size_t n;
+  /* No filter, or one that goes in before READY without a notify fd to
+     hand over. */
+  bool filter_before = spec->seccomp.n_insns == 0
+                       || (!spec->seccomp.notify
+                           && (!p->no_new_privileges || (ctx->start_fd && early_filter_p (spec))));
+
+  return ctx->clone_namespaces && !ctx->second_fork && pidns && !pidns->path && ctx->fifo_fd < 0
+         && !ctx->make_trampoline && !ctx->dumpable_when_ready && filter_before && !p->terminal
+         && !any_hooks (&spec->hooks, RF_HOOK_PRESTART, RF_HOOK_START_CONTAINER) && !spec->has_personality
+         && !p->apparmor_profile && !p->selinux_label && !p->cpu_affinity_final
+         /* Written for one process, the kernel sets it for every one
+            that shares its memory. */
+         && !p->has_oom_score_adj
+         && strv_bytes (p->args, &n) + strv_bytes (p->env, &n) <= FINAL_STAGE_MAX;
+#else
+  (void) ctx;
+  return false;
+#endif
+}
+
+static void
+steps_release (rf_steps_t *s)
+{
+  strv_free (s->envp);
+}
+
 static int
 init_run (rf_init_t *ctx, rf_error_t *err)
 {
   const rf_spec_t *spec = ctx->spec;
   const rf_process_t *p = &spec->process;
   cleanup_free char *exe = NULL;
-  rf_steps_t steps = {
+  final_stage_t final;
+  /* Freed where init fails, which matters only in runf's memory. */
+  __attribute__ ((cleanup (steps_release))) rf_steps_t steps = {
     .process = p,
     .sync_fd = ctx->sync_fd,
     .userns = ctx->userns,
@@ -553,6 +819,19 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       && (open_trampoline (ctx, err) < 0 || rf_steps_filter (&steps, &spec->seccomp, err) < 0))
     return -1;
 
+  if (ctx->shared_memory)
+    {
+      size_t size = final_stage_size (exe, p->args, steps.envp);
+      if (size > 2 * FINAL_STAGE_MAX)
+        return rf_error_make (err, E2BIG, "process.args and process.env: %zu bytes with what init adds, more than %d",
+                              size, 2 * FINAL_STAGE_MAX);
+      final_stage_copy (&final, alloca (size), ctx, exe, p->args, steps.envp);
+      free (exe);
+      exe = NULL;
+      strv_free (steps.envp);
+      steps.envp = NULL;
+    }
+
   /* Set up: the root is the container's, and init holds no fd of runf's
      but its sync socket and exec.fifo.  While it waits for start, it may
      be looked at (an unprivileged `runf exec` into a created container
@@ -562,6 +841,8 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     rf_process_set_dumpable (true);
   if (rf_sync_send (ctx->sync_fd, RF_SYNC_READY, getpid (), -1) < 0)
     return rf_error_sys (err, "tell runf the container is ready");
+  if (ctx->shared_memory)
+    final_stage_run (&final);
   /* Started through exec.fifo, init has nothing more to say to runf, and
      the container may be looked at a long time while it waits: no socket
      of runf's in it meanwhile, as with runc. */
@@ -619,6 +900,7 @@ rf_init_main (rf_init_t *ctx)
   rf_error_t err = NULL;
 
   init_run (ctx, &err);
+  free (ctx->mount_fds);
   /* Only failures get here.  After `runf create` has returned, nobody
      reads the sync socket: `runf start` reads the fifo, and the
      container's stderr is where engines look. */
@@ -627,6 +909,17 @@ rf_init_main (rf_init_t *ctx)
       cleanup_free char *text = rf_error_text (err);
       cleanup_free char *line = xasprintf ("E%s", text);
       if (write (ctx->fifo_fd, line, strlen (line)) < 0)
+        dprintf (STDERR_FILENO, "runf: %s\n", text);
+    }
+  else if (ctx->shared_memory)
+    {
+      /* runf runs again once the message is sent: nothing of this
+         process's is left in its heap by then. */
+      char text[sizeof ((rf_sync_msg_t *) 0)->text];
+      int code = err ? err->code : 0;
+      snprintf (text, sizeof text, "%s", err ? err->msg : "unknown error");
+      rf_error_free (&err);
+      if (rf_sync_send_error_text (ctx->sync_fd, code, text) < 0)
         dprintf (STDERR_FILENO, "runf: %s\n", text);
     }
   else if (rf_sync_send_error (ctx->sync_fd, err) < 0)

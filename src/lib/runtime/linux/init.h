@@ -48,8 +48,14 @@ typedef struct
   unsigned long rootfs_flags; /* MS_NOSUID | MS_NODEV for the rootfs mount, or 0 */
   bool dumpable_when_ready; /* runf's binary is out of the container's reach (runtime/selfexe.h) */
   const sigset_t *changed_signals; /* to reset to their default action; NULL: all */
+  bool shared_memory;    /* a child of rf_clone_vm: runs in runf's memory until its exec */
 } rf_init_t;
 
 noreturn void rf_init_main (rf_init_t *ctx);
+/* Whether the init ctx describes may share its creator's memory until its
+   exec (rf_clone_vm): only where everything after READY is the final
+   stage that touches nothing of runf's (init.c), and a new pid namespace
+   hides it from every other process but its creator meanwhile. */
+bool rf_init_shared_memory_p (const rf_init_t *ctx);
 
 #endif

@@ -73,16 +73,22 @@ rf_sync_send_data (int fd, rf_sync_type_t type, int pid, int passfd, const char 
 }
 
 int
-rf_sync_send_error (int fd, const rf_error_t error)
+rf_sync_send_error_text (int fd, int code, const char *text)
 {
   rf_sync_msg_t msg;
   size_t len;
   memset (&msg, 0, sizeof msg);
   msg.type = RF_SYNC_ERROR;
-  msg.code = error ? error->code : 0;
-  snprintf (msg.text, sizeof msg.text, "%s", error ? error->msg : "unknown error");
+  msg.code = code;
+  snprintf (msg.text, sizeof msg.text, "%s", text);
   len = offsetof (rf_sync_msg_t, text) + strlen (msg.text) + 1;
   return send_msg (fd, &msg, len, -1);
+}
+
+int
+rf_sync_send_error (int fd, const rf_error_t error)
+{
+  return rf_sync_send_error_text (fd, error ? error->code : 0, error ? error->msg : "unknown error");
 }
 
 int

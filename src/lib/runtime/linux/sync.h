@@ -39,6 +39,7 @@ int rf_sync_send (int fd, rf_sync_type_t type, int pid, int passfd);
 int rf_sync_send_data (int fd, rf_sync_type_t type, int pid, int passfd, const char *data,
                        size_t len);
 int rf_sync_send_error (int fd, const rf_error_t error);
+int rf_sync_send_error_text (int fd, int code, const char *text);
 /* The child's side: send passfd as a message of `type` and close it here,
    sent or not; `what` names it in the error ("the pty"). */
 int rf_sync_hand_over (int fd, rf_sync_type_t type, int passfd, const char *what, rf_error_t *err);
