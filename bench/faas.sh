@@ -16,7 +16,9 @@
 # each container waiting in the kernel (grace periods at teardown), so on
 # a small machine one loop per CPU leaves CPUs idle.  The same share is
 # then measured in paired rounds, each runfd's rate and the floor right
-# after it, and printed per round with its median.
+# after it, and printed per round with its median.  Each floor is the best
+# of its runs: with a child that is a fork of the loop, and with one that
+# shares the loop's memory until its exec (as runfd's instances do).
 #
 #   bench/faas.sh BUILD       (as root; make bench-faas)
 #
@@ -138,8 +140,9 @@ if [ -z "$only" ]; then
   for i in $(seq "${BENCH_PAIRS:-3}"); do
     r=$(load hello-inetd "$concurrency" "paired round $i: runfd, inetd mode")
     best=0
-    for w in $floor_workers; do
-      f=$("$build/bench/floor" -j "$w" -t "$floor_seconds" | tee /dev/stderr | awk '/^floor: / { sub(/\/s$/, "", $2); print $2 }')
+    for w in $floor_workers "${floor_workers##* } --vm"; do
+      # shellcheck disable=SC2086 # "N --vm": the loops and the option
+      f=$("$build/bench/floor" -j $w -t "$floor_seconds" | tee /dev/stderr | awk '/^floor: / { sub(/\/s$/, "", $2); print $2 }')
       best=$(awk -v a="$best" -v b="${f:-0}" 'BEGIN { print (b > a ? b : a) }')
     done
     pair_ratios+=$(awk -v r="$(val "$r" rps)" -v f="$best" 'BEGIN { if (f > 0) printf "%.0f ", 100 * r / f }')
@@ -214,6 +217,10 @@ for w in $floor_workers; do
   done
 done
 floors+=$("$build/bench/floor" -j "${floor_workers##* }" -t "$floor_seconds" --userns | tee /dev/stderr)$'\n' || true
+# And each container sharing the loop's memory until its exec, as runfd's
+# instances share their spawner's: the floor of that way of making them.
+floors+=$("$build/bench/floor" -j "${floor_workers##* }" -t "$floor_seconds" --vm | tee /dev/stderr)$'\n' || true
+floors+=$("$build/bench/floor" -j "${floor_workers##* }" -t "$floor_seconds" --vm --userns | tee /dev/stderr)$'\n' || true
 c=$(BENCH_SECONDS=$seconds BENCH_CONCURRENCY=$concurrency "$here/faas-naive.sh" "$build" | tee /dev/stderr | grep '^requests=' || true)
 
 echo
@@ -236,32 +243,31 @@ fi
 python_table
 
 echo
-printf '%-44s %12s\n' "fresh containers" "per second"
-# "floor: RATE/s (N workers, netns X, userns Y)"
-echo -n "$floors" | awk '/^floor: / {
-  rate = $2; sub(/\/s$/, "", rate); loops = $3; sub(/^\(/, "", loops); netns = $6; sub(/,$/, "", netns)
-  userns = $NF; sub(/\)$/, "", userns)
-  printf "%-44s %12.1f\n", sprintf("floor, %s%s, %d loops", netns == "yes" ? "a network namespace each" : "no network namespace",
-                                   userns == "yes" ? ", a user namespace each" : "", loops), rate
+printf '%-76s %12s\n' "fresh containers" "per second"
+# "floor: RATE/s (N workers, netns X, userns Y, vm Z)"
+floor_fields='rate = $2; sub(/\/s$/, "", rate); loops = $3; sub(/^\(/, "", loops); netns = $6; sub(/,$/, "", netns)
+  userns = $8; sub(/,$/, "", userns); vm = $NF; sub(/\)$/, "", vm)'
+echo -n "$floors" | awk '/^floor: / { '"$floor_fields"'
+  printf "%-76s %12.1f\n", sprintf("floor, %s%s%s, %d loops", netns == "yes" ? "a network namespace each" : "no network namespace",
+                                   userns == "yes" ? ", a user namespace each" : "", vm == "yes" ? ", memory shared" : "", loops), rate
 }'
-printf '%-44s %12s\n' "runfd inetd (a fresh container each)" "$(val "$a" rps)"
+printf '%-76s %12s\n' "runfd inetd (a fresh container each)" "$(val "$a" rps)"
 echo "runfd's own CPU (its event loop) during it: $loop_cpu; $n_spawners spawners"
 # runfd's instances enter their function's namespace, made once (network
 # none and isolated alike): the floor without a namespace is their measure.
-echo -n "$floors" | awk -v a="$(val "$a" rps)" '/^floor: / {
-    rate = $2; sub(/\/s$/, "", rate); loops = $3; sub(/^\(/, "", loops); netns = $6; sub(/,$/, "", netns)
-    userns = $NF; sub(/\)$/, "", userns)
-    if (netns == "no" && userns == "no" && rate + 0 > best) { best = rate + 0; best_loops = loops }
+echo -n "$floors" | awk -v a="$(val "$a" rps)" '/^floor: / { '"$floor_fields"'
+    if (netns == "no" && userns == "no" && rate + 0 > best) { best = rate + 0; best_loops = loops; best_vm = vm }
     if (netns == "yes" && rate + 0 > best_ns) best_ns = rate + 0
-    if (userns == "yes" && rate + 0 > best_us) best_us = rate + 0
+    if (userns == "yes" && vm == "yes" && rate + 0 > best_us) best_us = rate + 0
   }
   END {
     if (best > 0)
-      printf "runfd / floor: %.0f%% (the best floor without a network namespace: %d loops)", 100 * a / best, best_loops
+      printf "runfd / floor: %.0f%% (the best floor without a network namespace: %d loops%s)", 100 * a / best, best_loops,
+             best_vm == "yes" ? ", memory shared" : ""
     if (best_ns > 0)
       printf "; %.0f%% of the best with a network namespace each", 100 * a / best_ns
     if (best_us > 0)
-      printf "; %.0f%% of the floor with a user namespace each (as runfd'"'"'s instances)", 100 * a / best_us
+      printf "; %.0f%% of the floor with a user namespace each and memory shared (as runfd'"'"'s instances)", 100 * a / best_us
     if (best > 0)
       printf "\n"
   }'

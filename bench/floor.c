@@ -1,6 +1,6 @@
 /* floor: the kernel's floor for fresh containers, with no runtime at all.
  *
- *   floor [-j WORKERS] [-t SECONDS] [--netns] [--userns] [-r ROOTFS]
+ *   floor [-j WORKERS] [-t SECONDS] [--netns] [--userns] [--vm] [-r ROOTFS]
  *
  * Each of -j workers (default: one per online CPU) loops for -t seconds
  * (default 5): clone a child into new mount, pid, ipc and uts namespaces
@@ -13,12 +13,15 @@
  * "The floor").  With --userns each container also gets a user namespace
  * of its own (root in it mapped to 65536 ids from 1000000000, the worker
  * writing the maps while the child waits, as runfd's spawner does): the
- * isolation runfd's instances have that the plain floor lacks.
+ * isolation runfd's instances have that the plain floor lacks.  With --vm
+ * the child shares the worker's memory until its exec (CLONE_VM), as
+ * runfd's instances share their spawner's: no page tables copied, no page
+ * copied on write, nothing torn down at the exec.
  *
  * ROOTFS defaults to ../fixtures/rootfs beside this program (the build's
  * busybox fixture).  Root only.  Prints one line to stdout:
  *
- *   floor: 2345.6/s (2 workers, netns no, userns no)
+ *   floor: 2345.6/s (2 workers, netns no, userns no, vm no)
  *
  * A container that fails stops its worker; the child says why on stderr
  * and floor exits 1 with a line that counts them. */
@@ -50,6 +53,7 @@ static struct
   char *const *true_argv;
   int flags;
   bool userns;
+  bool vm;
 } cfg;
 
 /* With --userns: the child waits on this pipe for its id maps. */
@@ -75,11 +79,12 @@ now_ns (void)
 static void __attribute__ ((noreturn))
 usage (FILE *out, int status)
 {
-  fprintf (out, "usage: floor [-j WORKERS] [-t SECONDS] [--netns] [--userns] [-r ROOTFS]\n"
+  fprintf (out, "usage: floor [-j WORKERS] [-t SECONDS] [--netns] [--userns] [--vm] [-r ROOTFS]\n"
                 "  -j N       parallel loops (default: one per online CPU)\n"
                 "  -t S       seconds to run (default 5; decimals allowed)\n"
                 "  --netns    a network namespace for each container too\n"
                 "  --userns   a user namespace for each container too (root mapped to 1000000000)\n"
+                "  --vm       the child shares the worker's memory until its exec (CLONE_VM)\n"
                 "  -r DIR     the rootfs (default: ../fixtures/rootfs beside floor)\n");
   exit (status);
 }
@@ -286,6 +291,8 @@ main (int argc, char **argv)
         netns = true;
       else if (strcmp (a, "--userns") == 0)
         cfg.userns = true;
+      else if (strcmp (a, "--vm") == 0)
+        cfg.vm = true;
       else if (strcmp (a, "-j") == 0)
         workers = parse_long ("-j", v, 1, 4096), i++;
       else if (strcmp (a, "-t") == 0)
@@ -330,7 +337,7 @@ main (int argc, char **argv)
       cfg.true_path = "/bin/busybox", cfg.true_argv = busybox_argv;
     }
   cfg.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (netns ? CLONE_NEWNET : 0)
-              | (cfg.userns ? CLONE_NEWUSER : 0);
+              | (cfg.userns ? CLONE_NEWUSER : 0) | (cfg.vm ? CLONE_VM : 0);
 
   /* One container first, alone: a rootfs or a kernel that will not do
      says so once, not once per worker. */
@@ -386,9 +393,9 @@ main (int argc, char **argv)
     }
   while (wait (NULL) > 0 || errno == EINTR)
     ;
-  printf ("floor: %.1f/s (%ld workers, netns %s, userns %s)\n",
+  printf ("floor: %.1f/s (%ld workers, netns %s, userns %s, vm %s)\n",
           elapsed > 0 ? containers / (elapsed / 1e9) : 0.0, workers, netns ? "yes" : "no",
-          cfg.userns ? "yes" : "no");
+          cfg.userns ? "yes" : "no", cfg.vm ? "yes" : "no");
   fflush (stdout);
   if (failures)
     die ("%llu of %llu containers failed (the first: %s)", (unsigned long long) failures,
