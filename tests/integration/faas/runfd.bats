@@ -47,14 +47,19 @@ teardown() {
   [ "$(echo "$output" | grep -c LISTEN_PID=1)" -eq 1 ]
 }
 
-@test "a handler runs confined: seccomp filter, no_new_privs, no capabilities" {
-  runfctl fn deploy confined - <"$FN_IMAGE"
-  run curl -sS "$(fn_url confined)/confined"
-  echo "$output"
-  [[ "$output" == *"Seccomp:"*2* ]]
-  [[ "$output" == *"NoNewPrivs:"*1* ]]
-  [[ "$output" == *"CapEff:"*0000000000000000* ]]
-  [[ "$output" == *"unshare: Operation not permitted"* ]]
+@test "a handler runs confined: seccomp filter, no_new_privs, no capabilities, in every mode" {
+  # Each mode's init takes the filter at its own point (before READY, in
+  # its spawner's memory or not, or after START): none runs without it.
+  for mode in inetd control-socket http warm; do
+    runfctl fn deploy "confined-$mode" --mode "$mode" - <"$FN_IMAGE"
+    run curl -sS "$(fn_url "confined-$mode")/confined"
+    echo "$mode: $output"
+    [[ "$output" == *"Seccomp:"*2* ]]
+    [[ "$output" == *"NoNewPrivs:"*1* ]]
+    [[ "$output" == *"CapEff:"*0000000000000000* ]]
+    [[ "$output" == *"unshare: Operation not permitted"* ]]
+    runfctl fn rm "confined-$mode" >/dev/null
+  done
 }
 
 @test "an instance's /dev has the default devices and links, and they work" {

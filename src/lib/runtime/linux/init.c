@@ -270,12 +270,21 @@ run_create_hooks (rf_init_t *ctx, rf_error_t *err)
    after it, so that no hook, personality, label or affinity runs under
    it. */
 static bool
-early_filter_p (const rf_spec_t *spec)
+early_filter_allowed_p (const rf_spec_t *spec)
 {
   const rf_process_t *p = &spec->process;
   return p->no_new_privileges && !spec->seccomp.notify && spec->seccomp.n_insns
          && !spec->hooks.n[RF_HOOK_START_CONTAINER] && !spec->has_personality && !p->apparmor_profile
          && !p->selinux_label && !p->cpu_affinity_final;
+}
+
+/* runfd's instances take the filter before they say READY where it may
+   go in then, so that it is not loaded on the request path: those whose
+   START brings their socket, and every one in its spawner's memory. */
+static bool
+early_filter_p (const rf_init_t *ctx)
+{
+  return (ctx->start_fd || ctx->shared_memory) && early_filter_allowed_p (ctx->spec);
 }
 
 static int
@@ -696,7 +705,7 @@ rf_init_shared_memory_p (const rf_init_t *ctx)
      hand over. */
   bool filter_before = spec->seccomp.n_insns == 0
                        || (!spec->seccomp.notify
-                           && (!p->no_new_privileges || (ctx->start_fd && early_filter_p (spec))));
+                           && (!p->no_new_privileges || early_filter_allowed_p (spec)));
 
   return ctx->clone_namespaces && !ctx->second_fork && pidns && !pidns->path && ctx->fifo_fd < 0
          && !ctx->make_trampoline && !ctx->dumpable_when_ready && filter_before && !p->terminal
@@ -710,6 +719,17 @@ rf_init_shared_memory_p (const rf_init_t *ctx)
   (void) ctx;
   return false;
 #endif
+}
+
+/* The container's seccomp filter, the trampoline made first (a filter may
+   refuse memfd_create). */
+static int
+take_filter (rf_init_t *ctx, const rf_steps_t *steps, rf_error_t *err)
+{
+  if (open_trampoline (ctx, err) < 0 || rf_steps_filter (steps, &ctx->spec->seccomp, err) < 0)
+    return -1;
+  ctx->filtered = true;
+  return 0;
 }
 
 static void
@@ -781,16 +801,14 @@ init_run (rf_init_t *ctx, rf_error_t *err)
     return -1;
   /* Without no_new_privs only a privileged process may install a filter:
      it goes in while init still has its capabilities, as with runc. */
-  if (!p->no_new_privileges && spec->seccomp.n_insns
-      && (open_trampoline (ctx, err) < 0 || rf_steps_filter (&steps, &spec->seccomp, err) < 0))
+  if (!p->no_new_privileges && spec->seccomp.n_insns && take_filter (ctx, &steps, err) < 0)
     return -1;
   exe = rf_steps_identity (&steps, err);
   if (exe == NULL)
     return -1;
   /* With a notify action the filter goes in before READY: its fd must
      reach the listener while runf is still there to send it. */
-  if (p->no_new_privileges && spec->seccomp.notify
-      && (open_trampoline (ctx, err) < 0 || rf_steps_filter (&steps, &spec->seccomp, err) < 0))
+  if (p->no_new_privileges && spec->seccomp.notify && take_filter (ctx, &steps, err) < 0)
     return -1;
   /* Set after the change of credentials, which clears it.  The parent may
      have died just before (seen only without a pid namespace: inside one
@@ -812,16 +830,19 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       if (pp != 0 && pp != ctx->parent)
         return rf_error_make (err, ESRCH, "the container's creator is gone");
     }
-  /* runfd's instances (START brings their socket) take the filter before
-     they say READY, so that it is not loaded on the request path: what
-     runs under it before execve is receiving START and placing its fd. */
-  if (ctx->start_fd && early_filter_p (spec)
-      && (open_trampoline (ctx, err) < 0 || rf_steps_filter (&steps, &spec->seccomp, err) < 0))
+  /* What runs under an early filter before execve is receiving START and
+     placing its fd. */
+  if (early_filter_p (ctx) && take_filter (ctx, &steps, err) < 0)
     return -1;
 
   if (ctx->shared_memory)
     {
       size_t size = final_stage_size (exe, p->args, steps.envp);
+      /* The final stage loads no filter: one the config asks for is in
+         by now (rf_init_shared_memory_p), or the container does not
+         start. */
+      if (spec->seccomp.n_insns && !ctx->filtered)
+        return rf_error_make (err, EINVAL, "linux.seccomp: not loaded before READY, as an init in runf's memory needs");
       if (size > 2 * FINAL_STAGE_MAX)
         return rf_error_make (err, E2BIG, "process.args and process.env: %zu bytes with what init adds, more than %d",
                               size, 2 * FINAL_STAGE_MAX);
@@ -872,7 +893,7 @@ init_run (rf_init_t *ctx, rf_error_t *err)
       || rf_sched_affinity ("process.execCPUAffinity.final", p->cpu_affinity_final, err) < 0)
     return -1;
   /* The filter last: nothing of runf's own runs under it but execve. */
-  if (!(ctx->start_fd && early_filter_p (spec)) && p->no_new_privileges && !spec->seccomp.notify
+  if (!early_filter_p (ctx) && p->no_new_privileges && !spec->seccomp.notify
       && rf_steps_filter (&steps, &spec->seccomp, err) < 0)
     return -1;
 

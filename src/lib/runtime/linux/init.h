@@ -49,6 +49,7 @@ typedef struct
   bool dumpable_when_ready; /* runf's binary is out of the container's reach (runtime/selfexe.h) */
   const sigset_t *changed_signals; /* to reset to their default action; NULL: all */
   bool shared_memory;    /* a child of rf_clone_vm: runs in runf's memory until its exec */
+  bool filtered;         /* the seccomp filter is in */
 } rf_init_t;
 
 noreturn void rf_init_main (rf_init_t *ctx);
