@@ -505,8 +505,14 @@ rf_container_create (const rf_create_opts_t *opts, const rf_spec_t *spec,
       /* runf writes the v2 cgroup.procs itself, before init goes on. */
       ctx.join_cgroup = cgroup_fd >= 0 || via_systemd;
       child = clone_init (&args, &ctx, c);
-      if (child < 0 && errno == ENOSYS && !ctx.shared_memory && !(args.flags & CLONE_NEWTIME))
-        child = rf_clone_legacy (args.flags, &c->pidfd);
+      if (child < 0 && errno == ENOSYS && !(args.flags & CLONE_NEWTIME))
+        {
+          /* No clone3: Linux before 5.3, or a filter around runf that
+             refuses it (docker's default profile does).  A fork-like
+             child of the old call, which shares nothing. */
+          ctx.shared_memory = false;
+          child = rf_clone_legacy (args.flags, &c->pidfd);
+        }
     }
   if (child != 0 && opts->netns_fd >= 0)
     {

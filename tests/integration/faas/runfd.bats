@@ -290,6 +290,25 @@ fn_memory_cgroups() {
   [ "$(cat "$TEST_DIR/answer")" = slept ]
 }
 
+@test "without clone3 (a kernel before 5.3, or docker's default profile around runfd) instances are forks, and serve" {
+  is_root || skip "a filter without no_new_privs needs root"
+  [ "$(uname -m)" = x86_64 ] || skip "tests/helpers/nosys.c filters x86_64's calls"
+  chmod 755 "$TEST_DIR"
+  # 435: clone3, answered ENOSYS for the daemon, its spawners and all
+  # they start.
+  "$HELPERS/nosys" 435 -- "$RUNFD_BIN" --state "$TEST_DIR/st2" --store "$FAAS_DIR/store" --gateway none \
+    --api "unix:$TEST_DIR/api2.sock" --addr-range "127.77.$FAAS_NET.128/25" >"$TEST_DIR/runfd2.log" 2>&1 &
+  wait_for test -S "$TEST_DIR/api2.sock" || { cat "$TEST_DIR/runfd2.log"; false; }
+  RUNFD_API=unix:$TEST_DIR/api2.sock runfctl fn deploy noclone3 - <"$FN_IMAGE"
+  url="http://$(RUNFD_API=unix:$TEST_DIR/api2.sock runfctl fn ip noclone3)"
+  for _ in 1 2 3 4; do
+    run curl -sS "$url/"
+    [ "$output" = "hello noclone3" ] || { cat "$TEST_DIR/runfd2.log"; false; }
+  done
+  kill -TERM %1
+  wait %1 || true
+}
+
 @test "over --concurrency the excess waits in a bounded queue, then gets 429" {
   runfctl fn deploy busy --concurrency 1 --queue 1 --timeout 10s - <"$FN_IMAGE"
   url=$(fn_url busy)
