@@ -33,9 +33,17 @@ rf_open_dir_beneath (int root_fd, const char *path, rf_error_t *err)
 int
 rf_open_in_root (int root_fd, const char *path, rf_error_t *err)
 {
-  int fd = rf_inroot_open (root_fd, path, O_RDONLY, RF_INROOT_FOLLOW);
+  /* The image's file: a FIFO that nobody writes would hold the open
+     (hence O_NONBLOCK) and every read for good. */
+  int fd = rf_inroot_open (root_fd, path, O_RDONLY | O_NONBLOCK, RF_INROOT_FOLLOW);
+  struct stat st;
   if (fd < 0)
     return rf_error_sys (err, "open `%s` in the image", path);
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      return rf_error_make (err, EINVAL, "`%s` in the image: not a regular file", path);
+    }
   return fd;
 }
 

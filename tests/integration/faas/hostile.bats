@@ -351,6 +351,31 @@ make_image() {
     --layer "$TEST_DIR/root/$1" --config '{"Cmd": ["/handler"], "Env": ["PATH=/"]}' >/dev/null
 }
 
+@test "an image's /etc/passwd that never ends or never answers (a link to /dev/zero, a FIFO) holds up nothing: HOME is /" {
+  # Without HOME in its environment, init looks the user's up in the
+  # image's /etc/passwd before the exec, while its spawner waits for it.
+  runfctl fn deploy bystander - <"$FN_IMAGE"
+  for kind in zero fifo; do
+    mkdir -p "$TEST_DIR/pw-$kind/etc"
+    cp "$HELPERS/fn_handler" "$TEST_DIR/pw-$kind/handler"
+    case $kind in
+      zero) ln -s /dev/zero "$TEST_DIR/pw-$kind/etc/passwd" ;;
+      fifo) mkfifo "$TEST_DIR/pw-$kind/etc/passwd" ;;
+    esac
+    python3 "$TOP/tests/integration/image/mkimage.py" oci "$TEST_DIR/layout-pw-$kind" --tag v1 \
+      --layer "$TEST_DIR/pw-$kind" --config '{"Cmd": ["/handler"], "Env": ["PATH=/"]}' >/dev/null
+    tar -C "$TEST_DIR/layout-pw-$kind" -cf "$TEST_DIR/pw-$kind.tar" .
+    runfctl fn deploy "pw-$kind" "$TEST_DIR/pw-$kind.tar"
+    for _ in 1 2 3; do
+      run curl -sS -m 10 "$(fn_url "pw-$kind")/env"
+      [[ "$output" == *"HOME=/"$'\n'* ]] || { echo "pw-$kind: $output"; false; }
+    done
+    runfctl fn rm "pw-$kind" >/dev/null
+  done
+  run curl -sS -m 10 "$(fn_url bystander)/"
+  [ "$output" = "hello bystander" ]
+}
+
 @test "9: exec failures, timeouts and creation failures are in fn logs, with a timestamp and the instance" {
   make_image badexec
   tar -C "$TEST_DIR/layout-badexec" -cf "$TEST_DIR/badexec.tar" .

@@ -27,6 +27,20 @@ teardown() { teardown_bundle; }
   [ "${lines[1]}" = 1 ]
 }
 
+@test "an image's /etc/passwd that never ends or never answers (a link to /dev/zero, a FIFO) holds nothing up: HOME is /" {
+  set_args sh -c 'echo "$HOME"'
+  rm -f "$BUNDLE/rootfs/etc/passwd"
+  ln -s /dev/zero "$BUNDLE/rootfs/etc/passwd"
+  run timeout 20 "$RUNF_BIN" --root "$STATE_ROOT" run t1
+  [ "$status" -eq 0 ]
+  [ "$output" = / ]
+  rm -f "$BUNDLE/rootfs/etc/passwd"
+  mkfifo "$BUNDLE/rootfs/etc/passwd"
+  run timeout 20 "$RUNF_BIN" --root "$STATE_ROOT" run t2
+  [ "$status" -eq 0 ]
+  [ "$output" = / ]
+}
+
 # The caller's ignored signals stay ignored across exec: runf must put
 # them back, as runc does, before the container's program runs.
 ignoring_signals() {

@@ -300,16 +300,29 @@ rf_process_find_executable (const rf_process_t *p, rf_error_t *err)
   return rf_error_make (err, 0, "exec: \"%s\": executable file not found in $PATH", name), NULL;
 }
 
-/* HOME of uid from the container's /etc/passwd, as a login would set it. */
+/* The most of /etc/passwd home_of reads. */
+#define PASSWD_MAX (1024 * 1024)
+
+/* HOME of uid from the container's /etc/passwd, as a login would set it.
+   The file is the image's: a FIFO that nobody writes, a device (a link to
+   /dev/zero) or an endless file would hold init, and the spawner waiting
+   for it, for good.  So only a regular file is read, opened without
+   blocking, and only its first MiB. */
 static char *
 home_of (uid_t uid)
 {
-  cleanup_fclose FILE *f = fopen ("/etc/passwd", "re");
+  cleanup_fclose FILE *f = NULL;
+  int fd = open ("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
   char line[1024];
 
-  while (f && fgets (line, sizeof line, f))
+  if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+    f = fdopen (fd, "r");
+  if (f == NULL && fd >= 0)
+    close (fd);
+  while (f && ftello (f) < PASSWD_MAX && fgets (line, sizeof line, f))
     {
-      char *fields[7], *save = NULL, *tok;
+      char *fields[7], *tok;
       int n = 0;
       unsigned long long id;
 
@@ -323,7 +336,6 @@ home_of (uid_t uid)
             break;
           *tok++ = '\0';
         }
-      (void) save;
       if (n < 6 || rf_parse_uint64 (fields[2], UINT32_MAX, &id) < 0 || id != uid)
         continue;
       if (fields[5][0] == '/')
